@@ -1,0 +1,35 @@
+# cisflow: make demo (set up and run the whole chain on the bundled demo), make test (the tests).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+CORES ?= all
+
+.PHONY: setup demo test bench lint demo-data clean
+
+setup: $(VENV)/.installed
+	@tools/ensure-bedtools.sh
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt -e .
+	touch $@
+
+demo: setup
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+demo-data: setup
+	$(BIN)/python -m cisflow.demo resources/demo --seed 7
+
+clean:
+	rm -rf results logs .snakemake resources/downloads resources/genome

@@ -1,0 +1,89 @@
+"""The one dataset format of every study: a directory of memory-mappable arrays plus attributes.
+
+    codes.npy    (n, length) uint8   A,C,G,T,N = 0..4, one byte a base
+    targets.npy  (n, targets) float32
+    split.npy    (n,) uint8          0 train, 1 valid, 2 test
+    ids.txt      one id a line
+    attrs.json   task, seq_len, targets, split rule, filter counts, source...
+
+Arrays are opened with ``mmap_mode='r'``, so a dataset larger than memory can still be read.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cisflow.atomic import atomic_dir
+
+SPLITS = {"train": 0, "valid": 1, "test": 2}
+
+
+@dataclass
+class Dataset:
+    codes: np.ndarray
+    targets: np.ndarray
+    split: np.ndarray
+    ids: list
+    attrs: dict
+
+    def indices(self, name):
+        """Row indices of the split ``name`` (train, valid or test)."""
+        return np.flatnonzero(self.split == SPLITS[name])
+
+
+def write_dataset(path, codes, targets, split, ids, attrs):
+    """Write the dataset directory atomically; ``attrs`` gains n, seq_len and split sizes."""
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    targets = np.asarray(targets, dtype=np.float32).reshape(len(codes), -1)
+    split = np.asarray(split, dtype=np.uint8)
+    if not (len(codes) == len(targets) == len(split) == len(ids)):
+        raise ValueError("codes, targets, split and ids differ in length")
+    attrs = {**attrs, "n": len(codes), "seq_len": int(codes.shape[1]),
+             "split_sizes": {name: int((split == code).sum()) for name, code in SPLITS.items()}}
+    with atomic_dir(path) as tmp:
+        np.save(tmp / "codes.npy", codes)
+        np.save(tmp / "targets.npy", targets)
+        np.save(tmp / "split.npy", split)
+        (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
+        (tmp / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
+    return attrs
+
+
+def read_attrs(path):
+    return json.loads((Path(path) / "attrs.json").read_text())
+
+
+def load_dataset(path, mmap=True):
+    path = Path(path)
+    mode = "r" if mmap else None
+    return Dataset(
+        codes=np.load(path / "codes.npy", mmap_mode=mode),
+        targets=np.load(path / "targets.npy", mmap_mode=mode),
+        split=np.load(path / "split.npy"),
+        ids=(path / "ids.txt").read_text().splitlines(),
+        attrs=read_attrs(path),
+    )
+
+
+def split_by_chromosome(chroms, valid, test):
+    """Split codes for each row's chromosome: held-out chromosomes go to valid and test."""
+    overlap = set(valid) & set(test)
+    if overlap:
+        raise ValueError(f"chromosomes in both valid and test: {', '.join(sorted(overlap))}")
+    chroms = np.asarray(chroms)
+    split = np.zeros(len(chroms), np.uint8)
+    split[np.isin(chroms, list(valid))] = SPLITS["valid"]
+    split[np.isin(chroms, list(test))] = SPLITS["test"]
+    return split
+
+
+def split_random(n, valid, test, seed):
+    """Seeded random split with the given valid and test fractions."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_valid, n_test = int(round(n * valid)), int(round(n * test))
+    split = np.zeros(n, np.uint8)
+    split[order[:n_valid]] = SPLITS["valid"]
+    split[order[n_valid : n_valid + n_test]] = SPLITS["test"]
+    return split

@@ -1,0 +1,12 @@
+"""Model registry: every architecture is registered by name and built from a plain parameter dict.
+
+``build(name, seq_len=..., n_targets=..., **params)`` returns an ``nn.Module`` that maps one-hot
+sequences (batch, 4, length) to outputs (batch, n_targets): logits for classification, values for
+regression. Every model exposes ``first_conv`` (its first ``nn.Conv1d``) and ``first_layer(x)``
+(that layer's rectified activations, before pooling), which interpretation reads.
+"""
+
+from cisflow.models.registry import REGISTRY, build, register
+from cisflow.models import convnet  # noqa: F401  (registers its architectures)
+
+__all__ = ["REGISTRY", "build", "register"]

@@ -1,0 +1,20 @@
+"""Name -> builder mapping, filled by the ``@register`` decorator in each model module."""
+
+REGISTRY = {}
+
+
+def register(name):
+    def decorate(builder):
+        if name in REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        REGISTRY[name] = builder
+        return builder
+
+    return decorate
+
+
+def build(name, **params):
+    """Build the model ``name`` with ``params`` (seq_len and n_targets among them)."""
+    if name not in REGISTRY:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name](**params)

@@ -1,0 +1,45 @@
+"""Score a VCF with a model file: the variant table, its plot and a summary (what the rule runs)."""
+
+import json
+import logging
+
+import pandas as pd
+
+from cisflow.atomic import atomic_open, atomic_path
+from cisflow.checkpoint import load_model
+from cisflow.genome import open_genome
+from cisflow.torch_utils import device
+from cisflow.variants import (SCORED_STATUSES, check_variants, plot_top_variants, rank_variants, score_variants,
+                              status_counts, truth_auroc)
+from cisflow.vcf import read_vcf
+
+log = logging.getLogger(__name__)
+
+
+def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None):
+    """Check, score and rank every record of ``vcf_path``; nothing is dropped, each row has a status."""
+    model, meta = load_model(model_path, device())
+    genome = open_genome(genome_path)
+    checked = check_variants(read_vcf(vcf_path), genome, meta["dataset"]["seq_len"])
+    ranked = rank_variants(score_variants(model, meta, genome, checked))
+    genome.close()
+    counts = status_counts(ranked)
+    for status, count in counts.items():
+        log.info("%s: %d", status, count)
+    summary = {
+        "records": int(ranked["line"].nunique()),
+        "rows": len(ranked),
+        "scored": int(ranked["status"].isin(SCORED_STATUSES).sum()),
+        "flagged": int((~ranked["status"].eq("scored")).sum()),
+        "status": counts,
+        "multiallelic_rows": int(ranked["multiallelic"].sum()),
+    }
+    if truth_path:
+        summary["truth_auroc"] = truth_auroc(ranked, pd.read_csv(truth_path, sep="\t", dtype={"id": str}))
+        log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
+    with atomic_path(table_out) as tmp:
+        ranked.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
+    plot_top_variants(ranked, plot_out)
+    with atomic_open(summary_out) as out:
+        json.dump(summary, out, indent=2)
+    return summary

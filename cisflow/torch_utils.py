@@ -1,0 +1,44 @@
+"""Torch helpers shared by training, evaluation, interpretation and variant scoring."""
+
+import torch
+
+
+def device():
+    """CUDA when torch sees a GPU, else CPU (asked of torch, not of CUDA_VISIBLE_DEVICES)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def one_hot(codes):
+    """(B, L) uint8 codes on any device -> (B, 4, L) float32 one-hot; N (code 4) is all zeros."""
+    eye = torch.eye(5, 4, device=codes.device, dtype=torch.float32)
+    return eye[codes.long()].transpose(1, 2).contiguous()
+
+
+def reverse_complement(codes):
+    """Reverse complement of (B, L) codes (N stays N)."""
+    comp = torch.tensor([3, 2, 1, 0, 4], device=codes.device, dtype=codes.dtype)
+    return comp[codes.long()].flip(-1)
+
+
+ACTIVATIONS = {"classification": torch.sigmoid, "regression": lambda out: out}
+
+
+@torch.no_grad()
+def predict(model, codes, task="regression", batch_size=512, both_strands=False):
+    """Predictions for (N, L) codes (numpy or torch), in batches, as float32 numpy.
+
+    Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
+    With ``both_strands`` each is the mean of the forward and reverse-complement predictions.
+    """
+    activation = ACTIVATIONS[task]
+    dev = next(model.parameters()).device
+    model.eval()
+    codes = torch.as_tensor(codes)
+    outs = []
+    for start in range(0, len(codes), batch_size):
+        batch = codes[start : start + batch_size].to(dev)
+        out = activation(model(one_hot(batch)))
+        if both_strands:
+            out = (out + activation(model(one_hot(reverse_complement(batch))))) / 2
+        outs.append(out.float().cpu())
+    return torch.cat(outs).numpy()

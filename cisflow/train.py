@@ -1,0 +1,162 @@
+"""One training loop for every model: data on the device once, one-hot there, resumable by epoch.
+
+The training split is moved to the device as uint8 codes (one byte a base) and expanded to one-hot
+per batch on the device, so no data loader stands between the GPU and its work. Each epoch ends
+with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state); a killed
+run started again with the same settings continues after the last finished epoch.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from cisflow import metrics
+from cisflow.atomic import atomic_open, atomic_path
+from cisflow.checkpoint import save_model
+from cisflow.dataset import load_dataset
+from cisflow.models import build
+from cisflow.torch_utils import device, one_hot, predict, reverse_complement
+
+log = logging.getLogger(__name__)
+
+LOSSES = {"bce": nn.BCEWithLogitsLoss, "mse": nn.MSELoss, "l1": nn.L1Loss}
+DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
+HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
+
+
+def make_optimizer(name, params, lr, weight_decay):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name](params, lr=lr, weight_decay=weight_decay)
+
+
+def settings_digest(*parts):
+    """Digest of everything that defines a run: a resume checkpoint is used only if it matches."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path):
+    """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
+
+    ``training`` holds epochs, batch_size, optimizer, lr, weight_decay, loss, patience,
+    lr_patience, reverse_complement and seed (the config schema's defaults filled in).
+    """
+    torch.manual_seed(training["seed"])
+    np.random.seed(training["seed"])
+    data = load_dataset(dataset_path)
+    task, attrs = data.attrs["task"], data.attrs
+    dev = device()
+    train_idx, valid_idx = data.indices("train"), data.indices("valid")
+    if len(train_idx) == 0 or len(valid_idx) == 0:
+        raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
+                         f"(sizes {attrs['split_sizes']})")
+    x_train = torch.from_numpy(np.asarray(data.codes[train_idx])).to(dev)
+    y_train = torch.from_numpy(np.asarray(data.targets[train_idx])).to(dev)
+    x_valid, y_valid = np.asarray(data.codes[valid_idx]), np.asarray(data.targets[valid_idx])
+
+    model = build(model_name, seq_len=attrs["seq_len"], n_targets=len(attrs["targets"]), **model_params).to(dev)
+    optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
+                                                           patience=training["lr_patience"])
+    loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
+    generator = torch.Generator(device="cpu").manual_seed(training["seed"])
+    digest = settings_digest(model_name, model_params, training, attrs)
+    state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
+    if os.path.exists(resume_path):
+        state = _resume(resume_path, digest, model, optimizer, scheduler, generator) or state
+    log.info("training %s on %s (%d train, %d valid sequences) on %s, %d parameters", model_name, dataset_path,
+             len(train_idx), len(valid_idx), dev, sum(p.numel() for p in model.parameters()))
+
+    while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
+        started = time.perf_counter()
+        train_loss = _one_epoch(model, x_train, y_train, loss_fn, optimizer, training, generator, dev)
+        outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512))
+        valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
+        score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]))
+        scheduler.step(score)
+        seconds = time.perf_counter() - started
+        state["epoch"] += 1
+        row = dict(zip(HISTORY_COLUMNS, [state["epoch"], train_loss, valid_loss, score,
+                                         optimizer.param_groups[0]["lr"], seconds, len(train_idx) / seconds]))
+        state["history"].append(row)
+        if score > state["best_score"]:
+            state.update(best_score=score, stale=0,
+                         best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        else:
+            state["stale"] += 1
+        log.info("epoch %3d  train loss %.4f  valid loss %.4f  valid %s %.4f  lr %.2e  %.1f s  %.0f seq/s",
+                 row["epoch"], train_loss, valid_loss, "auroc" if task == "classification" else "pearson",
+                 score, row["lr"], seconds, row["seqs_per_s"])
+        _save_resume(resume_path, digest, model, optimizer, scheduler, generator, state)
+
+    if state["stale"] >= training["patience"]:
+        log.info("early stop: no improvement in %d epochs", training["patience"])
+    model.load_state_dict(state["best_state"])
+    save_model(model_out, model, model_name, model_params, attrs,
+               training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
+    with atomic_open(history_out) as out:
+        out.write("\t".join(HISTORY_COLUMNS) + "\n")
+        for row in state["history"]:
+            out.write("\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c])
+                                for c in HISTORY_COLUMNS) + "\n")
+    os.unlink(resume_path)
+    return state
+
+
+def _one_epoch(model, x, y, loss_fn, optimizer, training, generator, dev):
+    model.train()
+    order = torch.randperm(len(x), generator=generator).to(dev)
+    total, seen = 0.0, 0
+    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    for start in range(0, len(x), training["batch_size"]):
+        batch = order[start : start + training["batch_size"]]
+        if len(batch) < 2:  # batch norm needs two examples
+            continue
+        codes = x[batch]
+        if training["reverse_complement"]:
+            flip = torch.rand(len(batch), generator=generator).to(dev) < 0.5
+            codes = torch.where(flip[:, None], reverse_complement(codes), codes)
+        with autocast:
+            loss = loss_fn(model(one_hot(codes)).float(), y[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(batch)
+        seen += len(batch)
+    return total / max(seen, 1)
+
+
+def _loss_on(outputs, targets, task, loss_fn):
+    """Validation loss from predictions (probabilities are turned back into logits for BCE)."""
+    out = torch.from_numpy(outputs)
+    if task == "classification":
+        out = torch.logit(out.clamp(1e-6, 1 - 1e-6))
+    return float(loss_fn(out, torch.from_numpy(targets)))
+
+
+def _save_resume(path, digest, model, optimizer, scheduler, generator, state):
+    payload = {"digest": digest, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+               "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+               "torch_rng": torch.get_rng_state(), "state": state}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _resume(path, digest, model, optimizer, scheduler, generator):
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["digest"] != digest:
+        log.warning("%s was written with other settings; starting from scratch", path)
+        return None
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    scheduler.load_state_dict(payload["scheduler"])
+    generator.set_state(payload["generator"])
+    torch.set_rng_state(payload["torch_rng"])
+    log.info("resuming after epoch %d from %s", payload["state"]["epoch"], path)
+    return payload["state"]

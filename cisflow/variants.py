@@ -1,0 +1,225 @@
+"""Variant-effect scoring: check each VCF allele against the genome, predict both alleles, rank.
+
+Window convention
+-----------------
+A VCF position ``pos`` is 1-based, so the variant's base is ``pos - 1`` in 0-based genome
+coordinates. The model sees the ``seq_len`` bases ``[pos - 1 - seq_len // 2,
+pos - 1 - seq_len // 2 + seq_len)`` (0-based, half-open), which puts the variant at index
+``seq_len // 2`` of the window (for an even ``seq_len``, the right one of the two middle bases).
+The alt window is the ref window with that single base replaced.
+
+Statuses
+--------
+Every (record, ALT allele) pair gets one row and one status; only the first two are scored:
+
+``scored``          a SNV whose REF matches the genome.
+``swapped``         a SNV whose REF does not match but whose ALT does: scored with the alleles
+                    flipped, so the genome base is the ref allele and the VCF REF the alt allele.
+``ref_mismatch``    a SNV where neither allele matches the genome.
+``indel``           anything but a single-base A/C/G/T substitution: length changes, multi-base
+                    substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles.
+``contig_missing``  CHROM is not a contig of the genome.
+``near_contig_end`` the window overruns the contig (or the position lies beyond it).
+
+Alleles are compared with the genome case-insensitively (soft-masked repeats are lower case).
+"""
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn.metrics import roc_auc_score
+
+from cisflow.atomic import atomic_path
+from cisflow.encode import encode
+from cisflow.torch_utils import predict
+
+STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "contig_missing", "near_contig_end")
+SCORED_STATUSES = ("scored", "swapped")
+CHUNK = 65536  # variants whose windows are held in memory at once
+MAX_TARGET_LABELS = 40  # beyond this many targets the heatmap drops its target labels
+
+
+def window_start(pos, seq_len):
+    """0-based start of the window centred on 1-based VCF position(s) ``pos`` (see module docstring)."""
+    return pos - 1 - seq_len // 2
+
+
+def check_variants(vcf_df, genome, seq_len):
+    """One row per (record, ALT allele) of ``vcf_df`` (from ``read_vcf``) with its status.
+
+    Adds to the VCF columns: ``multiallelic`` (the record has several ALT alleles), ``ref_match``
+    (REF equals the genome; False where the genome cannot be read there), ``status`` and the
+    alleles that will be scored, ``score_ref`` and ``score_alt`` (upper case; None when unscored).
+    """
+    table = _split_alleles(vcf_df)
+    checks = pd.DataFrame(
+        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len) for row in table.itertuples()],
+        columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index,
+    )
+    return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
+
+
+def _split_alleles(vcf_df):
+    alts = vcf_df["alt"].str.split(",")
+    table = vcf_df.assign(alt=alts, multiallelic=alts.str.len() > 1).explode("alt", ignore_index=True)
+    return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic"]]
+
+
+def _check_allele(genome, chrom, pos, ref, alt, seq_len):
+    """(ref_match, status, score_ref, score_alt) of one allele."""
+    if chrom not in genome:
+        return False, "contig_missing", None, None
+    record = genome[chrom]
+    genome_ref = record[pos - 1 : pos - 1 + len(ref)].upper()
+    ref, alt = ref.upper(), alt.upper()
+    start = window_start(pos, seq_len)
+    ref_match = genome_ref == ref
+    if not _is_snv(ref, alt):
+        return ref_match, "indel", None, None
+    if start < 0 or start + seq_len > len(record):
+        return ref_match, "near_contig_end", None, None
+    if ref_match:
+        return True, "scored", ref, alt
+    if alt == genome_ref:
+        return False, "swapped", alt, ref
+    return False, "ref_mismatch", None, None
+
+
+def _is_snv(ref, alt):
+    return len(ref) == len(alt) == 1 and ref in "ACGT" and alt in "ACGT"
+
+
+def variant_windows(genome, chrom, positions, seq_len):
+    """(n, seq_len) codes of the windows centred on 1-based ``positions`` of one contig.
+
+    Each window is read once from the indexed FASTA; a window that overruns the contig is an
+    error (the variants were checked with another ``seq_len``).
+    """
+    record = genome[chrom]
+    starts = window_start(np.asarray(positions, dtype=np.int64), seq_len)
+    if len(starts) and (starts.min() < 0 or starts.max() + seq_len > len(record)):
+        raise ValueError(f"a {seq_len} bp window overruns contig {chrom!r}: "
+                         f"check the variants with the model's seq_len")
+    text = "".join(record[start : start + seq_len] for start in starts.tolist())
+    return encode(text).reshape(len(starts), seq_len)
+
+
+def score_variants(model, meta, genome, checked, batch_size=256):
+    """``checked`` with predictions for both alleles of every scored/swapped row.
+
+    Adds, per target t of ``meta["dataset"]["targets"]``: ``ref_<t>``, ``alt_<t>`` (each the mean
+    of the forward and reverse-complement predictions; probabilities for classification) and
+    ``sad_<t>`` = alt - ref; then ``max_abs_sad`` and ``top_target`` (the target with that
+    largest |SAD|). Unscored rows get NaN / None there. ``batch_size`` counts sequences (a ref
+    and an alt window make two).
+    """
+    dataset = meta["dataset"]
+    targets = [str(target) for target in dataset["targets"]]
+    checked = checked.reset_index(drop=True)
+    ref = np.full((len(checked), len(targets)), np.nan)
+    alt = ref.copy()
+    todo = checked[checked["status"].isin(SCORED_STATUSES)]
+    for chrom, rows in todo.groupby("chrom", sort=False):
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows.iloc[start : start + CHUNK]
+            ref[chunk.index], alt[chunk.index] = _predict_alleles(model, dataset, genome, chrom, chunk,
+                                                                  batch_size)
+    return _add_effects(checked, targets, ref, alt)
+
+
+def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
+    """(ref, alt) predictions of ``rows`` on one contig; ref and alt windows go through the model together."""
+    seq_len = dataset["seq_len"]
+    centre = seq_len // 2
+    ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
+    if not np.array_equal(ref_codes[:, centre], encode("".join(rows["score_ref"]))):
+        raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
+    alt_codes = ref_codes.copy()
+    alt_codes[:, centre] = encode("".join(rows["score_alt"]))
+    pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, seq_len)
+    out = predict(model, pairs, dataset["task"], batch_size, both_strands=True)
+    return out[0::2], out[1::2]
+
+
+def _add_effects(checked, targets, ref, alt):
+    sad = alt - ref
+    columns = {}
+    for prefix, values in (("ref", ref), ("alt", alt), ("sad", sad)):
+        columns.update({f"{prefix}_{target}": values[:, i] for i, target in enumerate(targets)})
+    scored = ~np.isnan(sad).all(axis=1)
+    max_abs_sad = np.full(len(sad), np.nan)
+    top_target = np.full(len(sad), None, dtype=object)
+    if len(targets):
+        abs_sad = np.abs(sad[scored])
+        max_abs_sad[scored] = abs_sad.max(axis=1)
+        top_target[scored] = np.asarray(targets, dtype=object)[abs_sad.argmax(axis=1)]
+    effects = pd.DataFrame(columns, index=checked.index).assign(max_abs_sad=max_abs_sad, top_target=top_target)
+    return pd.concat([checked, effects], axis=1)
+
+
+def rank_variants(scored):
+    """``scored`` sorted by max_abs_sad, largest first, with a 1-based ``rank`` column first.
+
+    Unscored rows stay, at the end, with rank NA; ties keep their input order.
+    """
+    ranked = scored.sort_values("max_abs_sad", ascending=False, na_position="last", kind="mergesort")
+    ranked = ranked.reset_index(drop=True)
+    n_scored = int(ranked["max_abs_sad"].notna().sum())
+    ranks = pd.array(list(range(1, n_scored + 1)) + [pd.NA] * (len(ranked) - n_scored), dtype="Int64")
+    ranked.insert(0, "rank", ranks)
+    return ranked
+
+
+def truth_auroc(scored, truth_df):
+    """AUROC of max_abs_sad for truth effect 'destroys' (positive) against 'neutral' (negative).
+
+    Joined on ``id`` over scored variants only; a multi-allelic record counts with its largest
+    allele effect. NaN when either class is empty.
+    """
+    effects = scored.dropna(subset=["max_abs_sad"]).groupby("id")["max_abs_sad"].max()
+    truth = truth_df[truth_df["effect"].isin(["destroys", "neutral"])]
+    joined = truth.join(effects, on="id", how="inner")
+    positive = joined["effect"] == "destroys"
+    if positive.all() or not positive.any():
+        return float("nan")
+    return float(roc_auc_score(positive, joined["max_abs_sad"]))
+
+
+def status_counts(table):
+    """{status: number of rows}, every known status included (zero when absent)."""
+    counts = table["status"].value_counts()
+    return {status: int(counts.get(status, 0)) for status in dict.fromkeys([*STATUSES, *counts.index])}
+
+
+def plot_top_variants(scored, path, n=20):
+    """PNG heatmap of SAD (variants x targets) for the ``n`` variants with the largest max |SAD|."""
+    top = rank_variants(scored).dropna(subset=["max_abs_sad"]).head(n)
+    sad_columns = [column for column in scored.columns if column.startswith("sad_")]
+    fig = Figure(figsize=(min(16, 6 + 0.4 * len(sad_columns)), max(4, 2.5 + 0.45 * len(top))),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    if top.empty:
+        ax.text(0.5, 0.5, "no variant was scored", ha="center", va="center", fontsize=18)
+        ax.set_axis_off()
+    else:
+        _draw_sad_heatmap(fig, ax, top, sad_columns)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120)
+
+
+def _draw_sad_heatmap(fig, ax, top, sad_columns):
+    values = top[sad_columns].to_numpy(dtype=float)
+    limit = float(np.abs(values).max()) or 1.0
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    labels = [f"{row.id} {row.score_ref}>{row.score_alt}" for row in top.itertuples()]
+    ax.set_yticks(range(len(top)), labels=labels, fontsize=13)
+    targets = [column[len("sad_"):] for column in sad_columns]
+    if len(targets) <= MAX_TARGET_LABELS:
+        ax.set_xticks(range(len(targets)), labels=targets, fontsize=13, rotation=45, ha="right")
+    else:
+        ax.set_xticks([])
+    ax.set_xlabel(f"target ({len(targets)})", fontsize=15)
+    ax.set_title(f"Top {len(top)} variants by max |SAD|", fontsize=17)
+    colorbar = fig.colorbar(image, ax=ax)
+    colorbar.set_label("SAD (alt - ref)", fontsize=15)
+    colorbar.ax.tick_params(labelsize=12)

@@ -1,0 +1,138 @@
+"""Helpers shared by the rules: config validation and the wildcard -> input/parameter functions."""
+
+import os
+import sys
+from pathlib import Path
+
+# The library lives beside the Snakefile; scripts (also in conda envs and on cluster nodes) import it.
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, workflow.basedir)
+
+from cisflow.config import validate
+from cisflow.samplesheet import read_samples
+
+SCHEMAS = Path(workflow.basedir) / "schemas"
+
+# Validated with cisflow.config (jsonschema) rather than snakemake.utils.validate so that every
+# error names the config key; schema defaults are filled in.
+validate(config, SCHEMAS / "config.schema.yaml", "config")
+
+SAMPLES = (
+    {row["sample"]: row for row in read_samples(config["samples"], SCHEMAS / "samples.schema.yaml")}
+    if "samples" in config
+    else {}
+)
+DATASETS = config["datasets"]
+EXPERIMENTS = config["experiments"]
+
+
+def _check_references():
+    """Names that must point at config entries, checked before any job runs."""
+    problems = []
+    for name, spec in DATASETS.items():
+        if spec["kind"] == "peaks" and not SAMPLES:
+            problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
+        if spec["kind"] == "table" and spec["table"] not in config["tables"]:
+            problems.append(f"datasets.{name}.table: no table {spec['table']!r} under 'tables'")
+    for name, spec in EXPERIMENTS.items():
+        if spec["dataset"] not in DATASETS:
+            problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
+        for variant_set in spec["variants"]:
+            if variant_set not in config["variants"]:
+                problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
+            elif DATASETS.get(spec["dataset"], {}).get("kind") != "peaks":
+                problems.append(f"experiments.{name}.variants: variant scoring needs a genomic (peaks) dataset")
+    if problems:
+        raise WorkflowError("config: " + "\n  ".join(problems))
+
+
+_check_references()
+
+GENOME = config["genome"]["name"]
+GENOME_FASTA = f"resources/genome/{GENOME}.fa"
+
+
+def _sources():
+    """Every input the download rule fetches, as {path under resources/downloads: source}."""
+    sources = {f"genome/{GENOME}": config["genome"]}
+    sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
+    sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
+    for name, entry in config["variants"].items():
+        sources[f"variants/{name}"] = entry["vcf"]
+        if "truth" in entry:
+            sources[f"truth/{name}"] = entry["truth"]
+    return sources
+
+
+SOURCES = _sources()
+
+
+def download_url(wildcards):
+    return SOURCES[wildcards.source]["url"]
+
+
+def download_sha256(wildcards):
+    return SOURCES[wildcards.source].get("sha256") or ""
+
+
+def peak_files(wildcards):
+    return [f"resources/downloads/peaks/{sample}" for sample in SAMPLES]
+
+
+def dataset_spec(wildcards):
+    return DATASETS[wildcards.dataset]
+
+
+def dataset_inputs(wildcards):
+    spec = DATASETS[wildcards.dataset]
+    if spec["kind"] == "peaks":
+        return {
+            "regions": f"results/intervals/{wildcards.dataset}.tsv.gz",
+            "counts": f"results/intervals/{wildcards.dataset}.counts.json",
+            "fasta": GENOME_FASTA,
+            "fai": GENOME_FASTA + ".fai",
+        }
+    return {"table": f"resources/downloads/tables/{spec['table']}"}
+
+
+def dataset_of(wildcards):
+    return f"results/datasets/{EXPERIMENTS[wildcards.experiment]['dataset']}"
+
+
+def model_spec(wildcards):
+    return EXPERIMENTS[wildcards.experiment]["model"]
+
+
+def training_spec(wildcards):
+    return EXPERIMENTS[wildcards.experiment]["training"]
+
+
+def interpret_spec(wildcards):
+    return EXPERIMENTS[wildcards.experiment]["interpret"]
+
+
+def variant_truth(wildcards):
+    entry = config["variants"][wildcards.variant_set]
+    return [f"resources/downloads/truth/{wildcards.variant_set}"] if "truth" in entry else []
+
+
+def variant_outputs():
+    """(experiment, variant set) pairs that are scored."""
+    return [(name, vs) for name, spec in EXPERIMENTS.items() for vs in spec["variants"]]
+
+
+def report_inputs(wildcards):
+    inputs = {
+        "metrics": [f"results/evaluation/{e}/metrics.json" for e in EXPERIMENTS],
+        "histories": [f"results/models/{e}/history.tsv" for e in EXPERIMENTS],
+        "models": [f"results/models/{e}/model.pt" for e in EXPERIMENTS],
+        "performance": [f"results/evaluation/{e}/performance.png" for e in EXPERIMENTS],
+        "matches": [f"results/interpret/{e}/matches.tsv" for e in EXPERIMENTS],
+        "motif_plots": [f"results/interpret/{e}/motifs.png" for e in EXPERIMENTS],
+        "saliency": [f"results/interpret/{e}/saliency.png" for e in EXPERIMENTS],
+        "variants": [f"results/variants/{e}/{vs}.summary.json" for e, vs in variant_outputs()],
+        "variant_tables": [f"results/variants/{e}/{vs}.tsv.gz" for e, vs in variant_outputs()],
+        "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
+    }
+    inputs["datasets"] = sorted({f"results/datasets/{spec['dataset']}" for spec in EXPERIMENTS.values()})
+    return inputs

@@ -1,0 +1,17 @@
+rule intervals:
+    """Merge every sample's peaks into fixed-width regions with a regions x samples target matrix."""
+    input:
+        peaks=peak_files,
+        fai=GENOME_FASTA + ".fai",
+    output:
+        regions="results/intervals/{dataset}.tsv.gz",
+        counts="results/intervals/{dataset}.counts.json",
+    params:
+        spec=dataset_spec,
+        samples=list(SAMPLES),
+    log:
+        "logs/intervals/{dataset}.log",
+    conda:
+        "../envs/data.yaml"
+    script:
+        "../scripts/intervals.py"

@@ -1,0 +1,26 @@
+rule variants:
+    """Score every VCF record with the experiment's model: alt - ref per output, both strands; each row has a status."""
+    input:
+        model="results/models/{experiment}/model.pt",
+        vcf="resources/downloads/variants/{variant_set}",
+        fasta=GENOME_FASTA,
+        fai=GENOME_FASTA + ".fai",
+        truth=variant_truth,
+    output:
+        table="results/variants/{experiment}/{variant_set}.tsv.gz",
+        plot=report(
+            "results/variants/{experiment}/{variant_set}.png",
+            caption="../report/variants.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
+        summary="results/variants/{experiment}/{variant_set}.summary.json",
+    log:
+        "logs/variants/{experiment}/{variant_set}.log",
+    threads: 2
+    resources:
+        gpu=1,
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/score_variants.py"

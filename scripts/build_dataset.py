@@ -1,0 +1,17 @@
+"""Rule dataset: sequences of regions (genome) or of a table -> the encoded dataset directory."""
+
+import json
+
+from cisflow import build_dataset
+from cisflow.intervals import read_regions
+from cisflow.logs import log_to
+
+log_to(snakemake.log[0])
+spec = snakemake.params.spec
+if spec["kind"] == "peaks":
+    with open(snakemake.input.counts) as handle:
+        region_counts = json.load(handle)
+    build_dataset.from_regions(read_regions(snakemake.input.regions), snakemake.input.fasta, spec,
+                               snakemake.output[0], region_counts)
+else:
+    build_dataset.from_table(snakemake.input.table, spec, snakemake.output[0])

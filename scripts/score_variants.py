@@ -1,0 +1,11 @@
+"""Rule variants: the ranked variant table with a status for every record, its plot and summary."""
+
+import torch
+
+from cisflow.logs import log_to
+from cisflow.score_vcf import score_vcf
+
+log_to(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta, snakemake.output.table,
+          snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0])

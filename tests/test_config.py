@@ -1,0 +1,59 @@
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cisflow.config import validate
+from cisflow.errors import InputError
+from cisflow.samplesheet import read_samples
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT / "schemas" / "config.schema.yaml"
+SAMPLES_SCHEMA = ROOT / "schemas" / "samples.schema.yaml"
+
+
+@pytest.fixture
+def demo_config():
+    return yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+
+
+def test_demo_config_is_valid_and_defaults_are_filled(demo_config):
+    config = validate(copy.deepcopy(demo_config), SCHEMA, "config.yaml")
+    experiment = next(iter(config["experiments"].values()))
+    assert experiment["training"]["optimizer"] in {"adam", "adamw", "sgd"}
+    assert "jaspar_release" in experiment["interpret"]
+
+
+def test_error_names_the_key(demo_config):
+    name = next(iter(demo_config["experiments"]))
+    demo_config["experiments"][name].setdefault("training", {})["epochs"] = "ten"
+    with pytest.raises(InputError, match=rf"experiments\.{name}\.training\.epochs: 'ten' is not of type 'integer'"):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
+def test_unknown_key_is_reported(demo_config):
+    demo_config["genome"]["shasum"] = "x"
+    with pytest.raises(InputError, match=r"config.yaml: .*genome: Additional properties .*'shasum'"):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
+def test_samples_sheet_missing_column(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\tpath\nK562\tk.bed\n")
+    with pytest.raises(InputError, match=r"samples.tsv:1: missing column\(s\) url"):
+        read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_samples_sheet_bad_checksum_names_line(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\turl\tsha256\nK562\tk.bed\t\nHeLa\th.bed\tnot-a-sum\n")
+    with pytest.raises(InputError, match=r"samples.tsv:3: column sha256"):
+        read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_samples_sheet_duplicate_sample(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\turl\nK562\ta.bed\nK562\tb.bed\n")
+    with pytest.raises(InputError, match=r"samples.tsv:3: sample 'K562' appears twice"):
+        read_samples(sheet, SAMPLES_SCHEMA)

@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+import torch
+
+from cisflow import encode, torch_utils
+
+
+def test_codes_and_soft_masking():
+    assert encode.encode("ACGTNacgtn").tolist() == [0, 1, 2, 3, 4, 0, 1, 2, 3, 4]
+
+
+def test_bad_character_named_with_position():
+    with pytest.raises(ValueError, match=r"'R' at position 3"):
+        encode.encode("ACRT")
+
+
+@pytest.mark.parametrize(
+    "pad, expected",
+    [("right", ["ACGNN", "ACGTA"]), ("left", ["NNACG", "GTACG"]), ("both", ["NACGN", "CGTAC"])],
+)
+def test_padding_and_trimming(pad, expected):
+    codes = encode.encode_padded(["ACG", "ACGTACG"], 5, pad)
+    assert [encode.decode(row) for row in codes] == expected
+
+
+def test_reverse_complement_numpy_and_torch_agree():
+    codes = encode.encode("AACGTN")
+    assert encode.decode(encode.reverse_complement(codes)) == "NACGTT"
+    as_torch = torch_utils.reverse_complement(torch.from_numpy(codes[None]))
+    assert as_torch[0].tolist() == encode.reverse_complement(codes).tolist()
+
+
+def test_one_hot_numpy_and_torch_agree_and_n_is_zero():
+    codes = encode.encode("ACGTN")[None]
+    expected = encode.one_hot(codes)
+    got = torch_utils.one_hot(torch.from_numpy(codes)).numpy()
+    np.testing.assert_array_equal(got, expected)
+    assert got.shape == (1, 4, 5)
+    assert got[0, :, 4].sum() == 0 and got[0, 2, 2] == 1
+

@@ -1,0 +1,54 @@
+import pandas as pd
+
+from cisflow.intervals import background_regions, merge_peaks
+
+
+def peaks(rows):
+    return pd.DataFrame(rows, columns=["chrom", "start", "end", "summit"])
+
+
+SIZES = {"chr1": 10_000, "chr2": 5_000}
+
+
+def test_overlapping_peaks_merge_into_one_region_active_in_both():
+    by_sample = {
+        "a": peaks([("chr1", 900, 1100, 1000), ("chr1", 5000, 5200, 5100)]),
+        "b": peaks([("chr1", 950, 1150, 1040), ("chr2", 2000, 2100, 2050)]),
+    }
+    regions, counts = merge_peaks(by_sample, 100, SIZES)
+    assert regions[["chrom", "start", "end", "a", "b"]].values.tolist() == [
+        ["chr1", 970, 1070, 1, 1],  # centred on the mean summit 1020
+        ["chr1", 5050, 5150, 1, 0],
+        ["chr2", 2000, 2100, 0, 1],
+    ]
+    assert counts["regions"] == 3 and counts["peaks"] == 4
+
+
+def test_regions_overrunning_contig_ends_are_dropped_and_counted():
+    by_sample = {"a": peaks([("chr1", 0, 60, 20), ("chr2", 4950, 5000, 4990), ("chr2", 100, 400, 250)])}
+    regions, counts = merge_peaks(by_sample, 100, SIZES)
+    assert regions["start"].tolist() == [200]
+    assert counts["regions_overrunning_contig_end"] == 2
+
+
+def test_missing_contig_dropped_or_error():
+    by_sample = {"a": peaks([("chrUn", 0, 60, 20), ("chr1", 500, 700, 600)])}
+    regions, counts = merge_peaks(by_sample, 100, SIZES)
+    assert len(regions) == 1 and counts["peaks_on_missing_contigs"] == 1
+    try:
+        merge_peaks(by_sample, 100, SIZES, missing_contig="error", source="peaks.bed")
+    except ValueError as err:
+        assert "chrUn" in str(err) and "peaks.bed" in str(err)
+    else:
+        raise AssertionError("expected an error")
+
+
+def test_background_windows_avoid_regions_and_are_seeded():
+    regions, _ = merge_peaks({"a": peaks([("chr1", 4000, 4200, 4100)])}, 100, SIZES)
+    first = background_regions(regions, 20, 100, SIZES, seed=3)
+    again = background_regions(regions, 20, 100, SIZES, seed=3)
+    assert first.equals(again) and len(first) == 20
+    assert (first["a"] == 0).all()
+    near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 200)
+    assert not near.any()
+    assert (first["end"] <= first["chrom"].map(SIZES)).all()

@@ -1,0 +1,99 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from cisflow import train as train_module
+from cisflow.checkpoint import load_model
+from cisflow.dataset import write_dataset
+from cisflow.encode import encode
+from cisflow.torch_utils import predict
+
+MOTIF = "TGACTCA"
+MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
+TRAINING = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
+            "lr_patience": 3, "reverse_complement": True, "seed": 3}
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """400 random 40-mers; half carry the motif (target 1) at a random place."""
+    rng = np.random.default_rng(1)
+    codes, labels = [], []
+    for i in range(400):
+        seq = "".join(rng.choice(list("ACGT"), 40))
+        if i % 2:
+            at = rng.integers(0, 40 - len(MOTIF))
+            seq = seq[:at] + MOTIF + seq[at + len(MOTIF):]
+        codes.append(encode(seq))
+        labels.append([i % 2])
+    split = np.array([0] * 280 + [1] * 60 + [2] * 60)
+    write_dataset(tmp_path / "ds", np.array(codes), np.array(labels), split, [f"s{i}" for i in range(400)],
+                  {"task": "classification", "targets": ["bound"]})
+    return tmp_path / "ds"
+
+
+def run(tmp_path, dataset, name, **overrides):
+    out = tmp_path / name
+    out.mkdir()
+    train_module.train(dataset, "basset", MODEL, {**TRAINING, **overrides}, out / "model.pt", out / "history.tsv",
+                       out / "resume.pt")
+    return out
+
+
+def test_training_learns_a_planted_motif(tmp_path, planted):
+    out = run(tmp_path, planted, "a")
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    assert history["epoch"].tolist() == list(range(1, 11))
+    assert history["valid_score"].max() > 0.9
+    model, meta = load_model(out / "model.pt")
+    assert meta["dataset"]["targets"] == ["bound"] and meta["best_valid_score"] == pytest.approx(history["valid_score"].max(), rel=1e-5)
+    background = np.random.default_rng(9).choice(list("ACGT"), (50, 40))
+    without = ["".join(row) for row in background]
+    with_motif = [seq[:16] + MOTIF + seq[23:] for seq in without]
+    gain = predict(model, np.array([encode(s) for s in with_motif]), task="classification") - predict(
+        model, np.array([encode(s) for s in without]), task="classification")
+    assert np.median(gain) > 0.2
+    assert not (out / "resume.pt").exists()
+
+
+def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, planted, monkeypatch):
+    reference = pd.read_csv(run(tmp_path, planted, "whole") / "history.tsv", sep="\t")
+    save = train_module._save_resume
+
+    def save_then_die(path, digest, model, optimizer, scheduler, generator, state):
+        save(path, digest, model, optimizer, scheduler, generator, state)
+        if state["epoch"] == 3:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, planted, "killed")
+    assert (tmp_path / "killed" / "resume.pt").exists()
+    assert not (tmp_path / "killed" / "model.pt").exists()
+    monkeypatch.setattr(train_module, "_save_resume", save)
+    out = tmp_path / "killed"
+    train_module.train(planted, "basset", MODEL, TRAINING, out / "model.pt", out / "history.tsv", out / "resume.pt")
+    resumed = pd.read_csv(out / "history.tsv", sep="\t")
+    pd.testing.assert_series_equal(resumed["valid_score"], reference["valid_score"])
+
+
+def test_resume_file_from_other_settings_is_ignored(tmp_path, planted, monkeypatch):
+    save = train_module._save_resume
+
+    def die(*args):
+        save(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_save_resume", die)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, planted, "x")
+    monkeypatch.setattr(train_module, "_save_resume", save)
+    out = tmp_path / "x"
+    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, out / "model.pt",
+                               out / "history.tsv", out / "resume.pt")
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+
+
+def test_early_stopping(tmp_path, planted):
+    out = run(tmp_path, planted, "stop", epochs=50, patience=2, lr=1e-9)
+    assert len(pd.read_csv(out / "history.tsv", sep="\t")) < 50

@@ -1,0 +1,291 @@
+"""Variant checking and scoring: statuses, the window convention, SAD and strand averaging, ranking."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from cisflow.encode import decode
+from cisflow.genome import fetch_codes, open_genome, prepare_fasta
+from cisflow.models import build
+from cisflow.torch_utils import predict
+from cisflow.variants import (check_variants, plot_top_variants, rank_variants, score_variants, status_counts,
+                              truth_auroc, variant_windows, window_start)
+from cisflow.vcf import read_vcf
+
+UPPER = ("TAAAATTGAACCGCCAGGAACCTGCCGGAGTTTCCGGGTCTAATTCACATGGACATCACGGCCAGGGTTAGGACCGCGGACTTGAGATTC"
+         "TTCTCAGTGCTCCAAGTCGTACGGCCAGTA")
+CHR1 = UPPER[:60] + UPPER[60:80].lower() + UPPER[80:]  # bases 61..80 soft-masked
+CHR2 = "TAAGATCGTTCACTGATTTGTGGTGTCTTA"
+COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A"}
+SEQ_LEN = 20
+VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+
+
+def base(pos):
+    """Upper-case chr1 base at 1-based ``pos``."""
+    return CHR1[pos - 1].upper()
+
+
+def others(pos):
+    """The three bases that are not chr1's base at ``pos``, in ACGT order."""
+    return [b for b in "ACGT" if b != base(pos)]
+
+
+# (id, chrom, pos, ref, alt) and the statuses its ALT alleles must get
+RECORDS = [
+    (("snv", "chr1", 50, base(50), others(50)[0]), ["scored"]),
+    (("flip", "chr1", 55, others(55)[0], base(55)), ["swapped"]),
+    (("wrong", "chr1", 57, others(57)[0], others(57)[1]), ["ref_mismatch"]),
+    (("del", "chr1", 40, base(40) + base(41), base(40)), ["indel"]),
+    (("sym", "chr1", 45, base(45), "<DEL>"), ["indel"]),
+    (("nochr", "chrZ", 30, "A", "G"), ["contig_missing"]),
+    (("left", "chr1", 5, base(5), others(5)[0]), ["near_contig_end"]),
+    (("right", "chr1", 115, base(115), others(115)[0]), ["near_contig_end"]),
+    (("beyond", "chr2", 500, "A", "G"), ["near_contig_end"]),
+    (("masked", "chr1", 70, base(70), f"{others(70)[0]},{others(70)[1]},*"), ["scored", "scored", "indel"]),
+    (("masked_flip", "chr1", 75, others(75)[0].lower(), base(75).lower()), ["swapped"]),
+]
+
+
+@pytest.fixture
+def genome(tmp_path):
+    source = tmp_path / "src.fa"
+    source.write_text(f">chr1 test\n{CHR1[:50]}\n{CHR1[50:]}\n>chr2\n{CHR2}\n")
+    prepare_fasta(source, tmp_path / "genome.fa")
+    return open_genome(tmp_path / "genome.fa")
+
+
+@pytest.fixture
+def vcf(tmp_path):
+    lines = [f"{chrom}\t{pos}\t{variant_id}\t{ref}\t{alt}\t.\tPASS\t."
+             for (variant_id, chrom, pos, ref, alt), _ in RECORDS]
+    path = tmp_path / "variants.vcf"
+    path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
+    return read_vcf(path)
+
+
+@pytest.fixture
+def checked(vcf, genome):
+    return check_variants(vcf, genome, SEQ_LEN)
+
+
+class CentreModel(nn.Module):
+    """Regression outputs computable by hand: [centre base is A, number of Gs in the window]."""
+
+    def __init__(self):
+        super().__init__()
+        self.unused = nn.Parameter(torch.zeros(1))  # predict() reads the device from a parameter
+
+    def forward(self, x):
+        return torch.stack([x[:, 0, x.shape[-1] // 2], x[:, 2].sum(-1)], dim=1)
+
+
+CENTRE_META = {"dataset": {"task": "regression", "seq_len": SEQ_LEN, "targets": ["centreA", "nG"]}}
+
+
+def expected_centre_model(window):
+    """CentreModel's outputs for a window string, averaged over both strands, by hand."""
+    centre = len(window) // 2
+    reverse = "".join(COMPLEMENT[b] for b in reversed(window))
+    forward_out = np.array([window[centre] == "A", window.count("G")], dtype=float)
+    reverse_out = np.array([reverse[centre] == "A", reverse.count("G")], dtype=float)
+    return (forward_out + reverse_out) / 2
+
+
+def window_text(pos, seq_len=SEQ_LEN):
+    start = window_start(pos, seq_len)
+    return CHR1[start : start + seq_len].upper()
+
+
+# --- checking ---------------------------------------------------------------------------------------
+
+def test_every_record_yields_its_alleles_with_expected_status(vcf, checked):
+    assert checked["line"].drop_duplicates().tolist() == vcf["line"].tolist()
+    assert checked["status"].tolist() == [status for _, statuses in RECORDS for status in statuses]
+
+
+def test_output_columns(checked):
+    assert list(checked.columns) == ["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", "ref_match",
+                                     "status", "score_ref", "score_alt"]
+    assert checked["ref_match"].dtype == bool
+
+
+def test_multiallelic_split_one_row_per_alt(checked):
+    rows = checked[checked["id"] == "masked"]
+    assert rows["alt"].tolist() == [others(70)[0], others(70)[1], "*"]
+    assert rows["multiallelic"].all()
+    assert not checked.loc[checked["id"] != "masked", "multiallelic"].any()
+    assert rows["score_alt"].tolist()[:2] == others(70)[:2]
+
+
+def test_swapped_scores_genome_base_as_ref(checked):
+    flip = checked.set_index("id").loc["flip"]
+    assert not flip["ref_match"]
+    assert (flip["score_ref"], flip["score_alt"]) == (base(55), others(55)[0])
+
+
+def test_soft_masked_genome_compared_case_insensitively(checked):
+    rows = checked.set_index("id")
+    assert rows.loc["masked_flip", "status"] == "swapped"
+    assert (rows.loc["masked_flip", "score_ref"], rows.loc["masked_flip", "score_alt"]) == (base(75), others(75)[0])
+    assert rows.loc["masked", "ref_match"].all()
+
+
+def test_unscored_rows_have_no_alleles_to_score(checked):
+    unscored = checked[~checked["status"].isin(["scored", "swapped"])]
+    assert unscored["score_ref"].isna().all() and unscored["score_alt"].isna().all()
+
+
+def test_indel_ref_match_is_still_reported(checked):
+    assert checked.set_index("id").loc["del", "ref_match"]
+
+
+def test_status_counts(checked):
+    assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "indel": 3,
+                                      "contig_missing": 1, "near_contig_end": 3}
+
+
+# --- the window convention --------------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_genome(tmp_path):
+    (tmp_path / "tiny_src.fa").write_text(">w\nGATTACAGATTACA\n")  # 0-based: G0 A1 T2 T3 A4 C5 A6 G7 ...
+    prepare_fasta(tmp_path / "tiny_src.fa", tmp_path / "tiny.fa")
+    return open_genome(tmp_path / "tiny.fa")
+
+
+def test_window_convention_by_hand(tiny_genome):
+    # VCF pos 6 is 0-based base 5, a C; seq_len 4 -> window [3, 7) = TACA with the C at index 2
+    assert window_start(6, 4) == 3
+    assert decode(variant_windows(tiny_genome, "w", [6], 4)[0]) == "TACA"
+    assert decode(variant_windows(tiny_genome, "w", [6], 5)[0]) == "TACAG"  # odd: [3, 8), C at index 2
+
+
+def test_off_by_one_window_puts_another_base_at_centre(tiny_genome):
+    right = decode(variant_windows(tiny_genome, "w", [6], 4)[0])
+    wrong = decode(fetch_codes(tiny_genome, "w", 6 - 4 // 2, 6 - 4 // 2 + 4))  # pos taken as 0-based
+    assert (right[2], wrong[2]) == ("C", "A")
+
+
+def test_window_bounds_decide_near_contig_end(tiny_genome):
+    vcf = pd.DataFrame({"chrom": "w", "pos": [2, 3, 13, 14, 6], "id": list("abcde"),
+                        "ref": ["A", "T", "C", "A", "A"], "alt": "G", "line": range(1, 6)})
+    statuses = check_variants(vcf, tiny_genome, 4)["status"].tolist()
+    # pos 3 -> [0, 4) and pos 13 -> [10, 14) fit; pos 2 and 14 overrun; REF A at pos 6 is the off-by-one base
+    assert statuses == ["near_contig_end", "scored", "scored", "near_contig_end", "ref_mismatch"]
+
+
+# --- scoring ----------------------------------------------------------------------------------------
+
+def test_sad_and_strand_averaging_by_hand(genome, checked):
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    for row in scored[scored["status"].isin(["scored", "swapped"])].itertuples():
+        ref_window = window_text(row.pos)
+        centre = SEQ_LEN // 2
+        assert ref_window[centre] == row.score_ref
+        alt_window = ref_window[:centre] + row.score_alt + ref_window[centre + 1:]
+        ref, alt = expected_centre_model(ref_window), expected_centre_model(alt_window)
+        np.testing.assert_allclose([row.ref_centreA, row.ref_nG], ref)
+        np.testing.assert_allclose([row.alt_centreA, row.alt_nG], alt)
+        np.testing.assert_allclose([row.sad_centreA, row.sad_nG], alt - ref)
+
+
+def test_reverse_strand_half_counts(genome):
+    # a centre A whose left neighbour is not T: forward says 1, reverse strand reads another base -> 0.5
+    pos = next(p for p in range(30, 90) if base(p) == "A" and base(p - 1) != "T")
+    vcf = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "id": ["a"], "ref": ["A"], "alt": ["C"], "line": [3]})
+    scored = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN))
+    assert scored.loc[0, "ref_centreA"] == 0.5
+    assert scored.loc[0, "alt_centreA"] == 0.0
+
+
+def test_effect_summary_columns(genome, checked):
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    sad = scored[["sad_centreA", "sad_nG"]].to_numpy()
+    done = scored["status"].isin(["scored", "swapped"]).to_numpy()
+    np.testing.assert_allclose(scored.loc[done, "max_abs_sad"], np.abs(sad[done]).max(axis=1))
+    assert scored.loc[done, "top_target"].tolist() == [["centreA", "nG"][i] for i in np.abs(sad[done]).argmax(1)]
+    assert scored.loc[~done, ["ref_nG", "alt_nG", "sad_nG", "max_abs_sad"]].isna().all().all()
+    assert scored.loc[~done, "top_target"].isna().all()
+    assert scored[list(checked.columns)].equals(checked)
+
+
+def test_classification_model_from_registry(genome, vcf):
+    torch.manual_seed(0)
+    model = build("basset", seq_len=50, n_targets=2, conv=[dict(filters=4, width=5, pool=2)], dense=[8])
+    meta = {"dataset": {"task": "classification", "seq_len": 50, "targets": ["t0", "t1"]}}
+    checked = check_variants(vcf, genome, 50)
+    scored = score_variants(model, meta, genome, checked, batch_size=3)
+    done = scored["status"].isin(["scored", "swapped"])
+    assert done.sum() == 5
+    probs = scored.loc[done, ["ref_t0", "ref_t1", "alt_t0", "alt_t1"]].to_numpy()
+    assert ((probs > 0) & (probs < 1)).all()
+    np.testing.assert_allclose(scored.loc[done, "sad_t1"], scored.loc[done, "alt_t1"] - scored.loc[done, "ref_t1"])
+    windows = variant_windows(genome, "chr1", scored.loc[done, "pos"], 50)
+    np.testing.assert_allclose(scored.loc[done, ["ref_t0", "ref_t1"]], predict(model, windows, "classification",
+                                                                                 both_strands=True), rtol=1e-5)
+    single = score_variants(model, meta, genome, checked, batch_size=1)
+    np.testing.assert_allclose(single["max_abs_sad"], scored["max_abs_sad"], rtol=1e-5)
+
+
+def test_each_window_read_once(genome, checked):
+    class Counting:
+        def __init__(self, record):
+            self.record, self.reads = record, 0
+
+        def __len__(self):
+            return len(self.record)
+
+        def __getitem__(self, key):
+            self.reads += 1
+            return self.record[key]
+
+    chr1 = Counting(genome["chr1"])
+    scored = score_variants(CentreModel(), CENTRE_META, {"chr1": chr1}, checked[checked["chrom"] == "chr1"])
+    assert chr1.reads == scored["status"].isin(["scored", "swapped"]).sum() == 5
+
+
+def test_model_window_larger_than_checked_is_refused(genome, vcf):
+    checked = check_variants(vcf, genome, SEQ_LEN)
+    meta = {"dataset": {**CENTRE_META["dataset"], "seq_len": 110}}
+    with pytest.raises(ValueError, match="overruns contig 'chr1'"):
+        score_variants(CentreModel(), meta, genome, checked)
+
+
+# --- ranking, truth, plot ---------------------------------------------------------------------------
+
+def effects_table(ids, values):
+    return pd.DataFrame({"id": ids, "ref": "A", "alt": "G", "max_abs_sad": values, "sad_t": values})
+
+
+def test_rank_variants_keeps_unscored_at_end():
+    ranked = rank_variants(effects_table(list("abcd"), [0.1, np.nan, 0.5, 0.3]))
+    assert ranked["id"].tolist() == ["c", "d", "a", "b"]
+    assert ranked["rank"].tolist()[:3] == [1, 2, 3] and pd.isna(ranked["rank"].iloc[3])
+    assert list(ranked.columns)[0] == "rank"
+
+
+def test_truth_auroc_by_hand():
+    scored = effects_table(["a", "b", "c", "d", "e", "f", "b"], [0.9, 0.2, 0.5, 0.1, 0.7, np.nan, 0.4])
+    truth = pd.DataFrame({"id": list("abcdefg"),
+                          "effect": ["destroys", "destroys", "neutral", "neutral", "creates", "neutral", "destroys"]})
+    # positives a=0.9, b=max(0.2, 0.4)=0.4; negatives c=0.5, d=0.1 (f unscored, g absent, e not in either class)
+    # pairs ranked right: a>c, a>d, b>d; wrong: b<c -> 3/4
+    assert truth_auroc(scored, truth) == 0.75
+
+
+def test_truth_auroc_nan_without_both_classes():
+    scored = effects_table(["a", "b"], [0.9, 0.2])
+    truth = pd.DataFrame({"id": ["a", "b"], "effect": ["destroys", "destroys"]})
+    assert math.isnan(truth_auroc(scored, truth))
+
+
+def test_plot_top_variants_writes_png(genome, checked, tmp_path):
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    for name, table in (("top.png", scored), ("none.png", scored[~scored["status"].isin(["scored", "swapped"])])):
+        plot_top_variants(table, tmp_path / name, n=3)
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
