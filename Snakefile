@@ -6,7 +6,15 @@
 """
 
 
-configfile: "config/config.yaml"
+# The demo config unless the user names their own: --configfile replaces it rather than being
+# merged into it (Snakemake's default would keep the demo's experiments beside the user's).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
+
+
+
+report: "report/workflow.rst"
 
 
 include: "rules/common.smk"

@@ -8,6 +8,7 @@ import pyfaidx
 from cisflow.atomic import atomic_path
 from cisflow.encode import encode
 from cisflow.errors import InputError
+from cisflow.textio import is_gzip
 
 
 def prepare_fasta(source, dest):
@@ -15,7 +16,7 @@ def prepare_fasta(source, dest):
 
     Duplicate contig names are an error naming the line of the second one.
     """
-    opener = gzip.open if _is_gzip(source) else open
+    opener = gzip.open if is_gzip(source) else open
     seen = {}
     with opener(source, "rb") as src, atomic_path(dest) as tmp:
         with open(tmp, "wb") as out:
@@ -33,11 +34,6 @@ def prepare_fasta(source, dest):
             raise InputError(source, "no FASTA records found")
         pyfaidx.Faidx(str(tmp)).close()
         shutil.move(f"{tmp}.fai", f"{dest}.fai")
-
-
-def _is_gzip(path):
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 def open_genome(path):

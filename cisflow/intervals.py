@@ -85,13 +85,12 @@ def _recentre(merged, samples, width, contig_sizes):
     return pd.concat([regions, pd.DataFrame(matrix, columns=samples)], axis=1), overrun
 
 
-def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=None):
+def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
     """``n`` random windows that overlap no region (nor come within ``exclude_margin`` bp of one).
 
     Windows are drawn uniformly over the genome's contigs, seeded; their targets are all zero.
     """
     rng = np.random.default_rng(seed)
-    margin = width if exclude_margin is None else exclude_margin
     names = list(contig_sizes)
     lengths = np.array([contig_sizes[c] for c in names], np.float64)
     usable = np.clip(lengths - width, 0, None)
@@ -103,7 +102,7 @@ def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=Non
         chrom = names[rng.choice(len(names), p=usable / usable.sum())]
         start = int(rng.integers(0, contig_sizes[chrom] - width + 1))
         taken = by_chrom.get(chrom, np.empty(0, np.int64))
-        near = np.searchsorted(taken, [start - width - margin, start + width + margin])
+        near = np.searchsorted(taken, [start - width - exclude_margin, start + width + exclude_margin])
         if near[1] > near[0]:
             continue
         by_chrom[chrom] = np.insert(taken, np.searchsorted(taken, start), start)

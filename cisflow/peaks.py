@@ -1,19 +1,12 @@
 """Peak files (BED3+ or ENCODE narrowPeak, gzipped or not) read with line-exact error messages."""
 
-import gzip
-
 import numpy as np
 import pandas as pd
 
 from cisflow.errors import InputError
+from cisflow.textio import open_text
 
 NARROWPEAK_SUMMIT_COLUMN = 9
-
-
-def _open_text(path):
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gzipped else open(path)
 
 
 def read_peaks(path):
@@ -23,7 +16,7 @@ def read_peaks(path):
     it is -1, the midpoint is used. Header, track and comment lines are skipped.
     """
     chroms, starts, ends, summits = [], [], [], []
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for lineno, line in enumerate(handle, 1):
             if not line.strip() or line.startswith(("#", "track", "browser")):
                 continue

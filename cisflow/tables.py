@@ -1,5 +1,7 @@
 """Tables of sequences with measured activity (TSV or CSV, header or not, gzipped or not).
 
+The separator is a tab if the first line has one, else a comma; gzip is recognised by content.
+
 DREAM 2022 rules as Camformers applied them are the configurable filters here: keep sequences
 whose length is within ``length ± tolerance``, drop those with more than ``max_n`` N, then pad
 with N (or trim) to ``length`` at the configured end.
@@ -10,6 +12,7 @@ import pandas as pd
 
 from cisflow.encode import encode_padded
 from cisflow.errors import InputError
+from cisflow.textio import first_line, is_gzip
 
 
 def read_table(path, sequence_column, target_columns, id_column=None):
@@ -21,9 +24,10 @@ def read_table(path, sequence_column, target_columns, id_column=None):
     without a header.
     """
     headerless = str(sequence_column).isdigit()
-    sep = "," if str(path).removesuffix(".gz").endswith(".csv") else "\t"
-    table = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False)
-    first_line = 1 if headerless else 2
+    sep = "\t" if "\t" in first_line(path) else ","
+    table = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
+                        compression="gzip" if is_gzip(path) else None)
+    first_row_line = 1 if headerless else 2
 
     def column(name):
         key = int(name) if headerless else name
@@ -36,7 +40,7 @@ def read_table(path, sequence_column, target_columns, id_column=None):
     duplicated = ids.duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated)[0])
-        raise InputError(path, f"id {ids.iloc[row]!r} appears more than once", line=row + first_line)
+        raise InputError(path, f"id {ids.iloc[row]!r} appears more than once", line=row + first_row_line)
     targets = np.empty((len(table), len(target_columns)), np.float32)
     for j, name in enumerate(target_columns):
         values = column(name)
@@ -45,9 +49,9 @@ def read_table(path, sequence_column, target_columns, id_column=None):
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             what = "missing" if not values.iloc[row].strip() else f"not a number: {values.iloc[row]!r}"
-            raise InputError(path, f"target {name!r} is {what}", line=row + first_line)
+            raise InputError(path, f"target {name!r} is {what}", line=row + first_row_line)
         targets[:, j] = numbers.to_numpy(np.float32)
-    return ids.tolist(), sequences.tolist(), targets, first_line
+    return ids.tolist(), sequences.tolist(), targets, first_row_line
 
 
 def select_sequences(sequences, length, tolerance=None, max_n=None):

@@ -30,6 +30,31 @@ DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
 
 
+class TargetScale:
+    """Regression targets are trained standardised (mean 0, sd 1 on the training split); the
+    scaling is folded into the output layer before saving, so a saved model predicts in the
+    targets' own units. Classification targets are left as they are."""
+
+    def __init__(self, mean, std):
+        self.mean, self.std = mean, std
+
+    @classmethod
+    def fit(cls, targets, task):
+        if task != "regression":
+            return cls(np.zeros(targets.shape[1], np.float32), np.ones(targets.shape[1], np.float32))
+        std = targets.std(axis=0)
+        return cls(targets.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1).astype(np.float32))
+
+    def apply(self, targets):
+        return ((targets - self.mean) / self.std).astype(np.float32)
+
+    @torch.no_grad()
+    def fold_into(self, linear):
+        std = torch.from_numpy(self.std).to(linear.weight)
+        linear.weight.mul_(std[:, None])
+        linear.bias.mul_(std).add_(torch.from_numpy(self.mean).to(linear.bias))
+
+
 def make_optimizer(name, params, lr, weight_decay):
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
@@ -56,9 +81,10 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     if len(train_idx) == 0 or len(valid_idx) == 0:
         raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
                          f"(sizes {attrs['split_sizes']})")
+    scale = TargetScale.fit(np.asarray(data.targets[train_idx]), task)
     x_train = torch.from_numpy(np.asarray(data.codes[train_idx])).to(dev)
-    y_train = torch.from_numpy(np.asarray(data.targets[train_idx])).to(dev)
-    x_valid, y_valid = np.asarray(data.codes[valid_idx]), np.asarray(data.targets[valid_idx])
+    y_train = torch.from_numpy(scale.apply(np.asarray(data.targets[train_idx]))).to(dev)
+    x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
 
     model = build(model_name, seq_len=attrs["seq_len"], n_targets=len(attrs["targets"]), **model_params).to(dev)
     optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
@@ -98,6 +124,7 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     if state["stale"] >= training["patience"]:
         log.info("early stop: no improvement in %d epochs", training["patience"])
     model.load_state_dict(state["best_state"])
+    scale.fold_into(model.output_layer)
     save_model(model_out, model, model_name, model_params, attrs,
                training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
     with atomic_open(history_out) as out:

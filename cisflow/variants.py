@@ -193,7 +193,7 @@ def status_counts(table):
 
 def plot_top_variants(scored, path, n=20):
     """PNG heatmap of SAD (variants x targets) for the ``n`` variants with the largest max |SAD|."""
-    top = rank_variants(scored).dropna(subset=["max_abs_sad"]).head(n)
+    top = scored.dropna(subset=["max_abs_sad"]).nlargest(n, "max_abs_sad", keep="first")
     sad_columns = [column for column in scored.columns if column.startswith("sad_")]
     fig = Figure(figsize=(min(16, 6 + 0.4 * len(sad_columns)), max(4, 2.5 + 0.45 * len(top))),
                  layout="constrained")

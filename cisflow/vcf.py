@@ -5,12 +5,12 @@ symbolic alleles are sorted out by ``cisflow.variants``). Every row keeps the 1-
 of its record so that later reports can point back into the file.
 """
 
-import gzip
 import re
 
 import pandas as pd
 
 from cisflow.errors import InputError
+from cisflow.textio import open_text
 
 COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -24,7 +24,7 @@ def read_vcf(path):
     """
     rows = []
     header_seen = False
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for lineno, line in enumerate(handle, 1):
             line = line.rstrip("\r\n")
             if line.startswith("#"):
@@ -35,14 +35,6 @@ def read_vcf(path):
                 rows.append(_parse_record(path, line, lineno))
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.astype({"chrom": str, "pos": "int64", "id": str, "ref": str, "alt": str, "line": "int64"})
-
-
-def _open_text(path):
-    """A text handle on ``path``, decompressing when it starts with the gzip magic bytes."""
-    with open(path, "rb") as handle:
-        gzipped = handle.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    return opener(path, "rt", encoding="utf-8", errors="replace")
 
 
 def _parse_record(path, line, lineno):

@@ -125,7 +125,6 @@ def report_inputs(wildcards):
     inputs = {
         "metrics": [f"results/evaluation/{e}/metrics.json" for e in EXPERIMENTS],
         "histories": [f"results/models/{e}/history.tsv" for e in EXPERIMENTS],
-        "models": [f"results/models/{e}/model.pt" for e in EXPERIMENTS],
         "performance": [f"results/evaluation/{e}/performance.png" for e in EXPERIMENTS],
         "matches": [f"results/interpret/{e}/matches.tsv" for e in EXPERIMENTS],
         "motif_plots": [f"results/interpret/{e}/motifs.png" for e in EXPERIMENTS],

@@ -34,7 +34,7 @@ def test_error_names_the_key(demo_config):
 
 def test_unknown_key_is_reported(demo_config):
     demo_config["genome"]["shasum"] = "x"
-    with pytest.raises(InputError, match=r"config.yaml: .*genome: Additional properties .*'shasum'"):
+    with pytest.raises(InputError, match=r"(?s)config.yaml: .*genome: Additional properties .*'shasum'"):
         validate(demo_config, SCHEMA, "config.yaml")
 
 

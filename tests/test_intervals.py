@@ -49,6 +49,6 @@ def test_background_windows_avoid_regions_and_are_seeded():
     again = background_regions(regions, 20, 100, SIZES, seed=3)
     assert first.equals(again) and len(first) == 20
     assert (first["a"] == 0).all()
-    near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 200)
+    near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
     assert not near.any()
     assert (first["end"] <= first["chrom"].map(SIZES)).all()

@@ -13,8 +13,8 @@ class ConvNet(nn.Module):
     """Conv blocks (conv, optional batch norm, ReLU, optional max pool, optional dropout) + dense.
 
     ``conv`` is a list of dicts with ``filters``, ``width`` and optional ``pool`` and ``dropout``;
-    ``dense`` a list of hidden sizes. ``global_pool`` ('max' or None) max-pools the last conv
-    block over the whole sequence, as DeepBind does.
+    ``dense`` a list of hidden sizes. ``global_pool`` ('max', 'avg' or None) pools the last conv
+    block over the whole sequence, as DeepBind does (average pooling counts motif instances).
     """
 
     def __init__(self, seq_len, n_targets, conv, dense=(), batchnorm=True, dense_dropout=0.0,
@@ -36,7 +36,7 @@ class ConvNet(nn.Module):
             blocks.append(nn.Sequential(*block))
             channels = layer["filters"]
         self.blocks = nn.ModuleList(blocks)
-        self.global_pool = nn.AdaptiveMaxPool1d(1) if global_pool == "max" else None
+        self.global_pool = {"max": nn.AdaptiveMaxPool1d(1), "avg": nn.AdaptiveAvgPool1d(1), None: None}[global_pool]
         features = channels * (1 if self.global_pool else length)
         head = []
         for size in dense:
@@ -49,6 +49,11 @@ class ConvNet(nn.Module):
             features = size
         head.append(nn.Linear(features, n_targets))
         self.head = nn.Sequential(*head)
+
+    @property
+    def output_layer(self):
+        """The final nn.Linear (training folds the regression target scaling into it)."""
+        return self.head[-1]
 
     @property
     def first_conv(self):
@@ -94,3 +99,4 @@ cuperus = _preset(
     conv=[dict(filters=128, width=13, dropout=0.15)] * 3, dense=[64], batchnorm=False,
     dense_dropout=0.15,
 )
+cnn = _preset("cnn", conv=[dict(filters=64, width=13)], dense=[32], batchnorm=True)

@@ -1,0 +1,62 @@
+"""What a trained model learned: filter motifs matched to JASPAR and saliency on top test sequences.
+
+This is the interpret rule's work, put together from ``cisflow.interpret`` (the methods),
+``cisflow.jaspar`` (the database) and ``cisflow.logos`` (the figures).
+"""
+
+import logging
+
+import numpy as np
+
+from cisflow.atomic import atomic_path
+from cisflow.checkpoint import load_model
+from cisflow.dataset import load_dataset
+from cisflow.interpret import filter_pfms, match_motifs, saliency, significant_matches, top_examples, write_meme
+from cisflow.jaspar import load_jaspar
+from cisflow.logos import plot_attributions, plot_filter_matches
+from cisflow.torch_utils import device, predict
+
+log = logging.getLogger(__name__)
+
+MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
+
+
+def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png):
+    """Filter PFMs from the test split (Basset's method), their JASPAR matches, logos and saliency."""
+    model, meta = load_model(model_path, device())
+    data = load_dataset(dataset_path)
+    codes = np.asarray(data.codes[data.indices("test")])
+    pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
+    write_meme(meme_out, pfms)
+    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
+    log.info("matching %d filters against %d %s motifs", len(pfms), len(jaspar), spec["jaspar_release"])
+    matches = match_motifs(pfms, jaspar)
+    with atomic_path(matches_out) as tmp:
+        matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    best = significant_matches(matches).sort_values("q_value").drop_duplicates("filter").head(MOTIF_PANELS)
+    log.info("%d filters match a JASPAR motif: %s", significant_matches(matches)["filter"].nunique(),
+             ", ".join(sorted(set(best["name"]))))
+    by_id = {motif.matrix_id: motif for motif in jaspar}
+    plot_filter_matches(motifs_png, [
+        dict(title=f"filter {row.filter} ({row.n_sites} sites) ~ {row.name} {row.jaspar_id}, q = {row.q_value:.2g}",
+             filter_probs=pfms[row.filter].probabilities, jaspar_probs=by_id[row.jaspar_id].probabilities,
+             offset=int(row.offset), orientation=row.orientation)
+        for row in best.itertuples()
+    ])
+    plot_attributions(saliency_png, top_saliency(model, meta, codes, spec["saliency_examples"],
+                                                 [data.ids[i] for i in data.indices("test")]))
+    return matches
+
+
+def top_saliency(model, meta, codes, k, ids):
+    """Saliency panels of the ``k`` test sequences predicted highest, for the target each peaks in."""
+    targets = meta["dataset"]["targets"]
+    predictions = predict(model, codes, task=meta["dataset"]["task"])
+    order = top_examples(predictions.max(axis=1), k)
+    panels = []
+    for index in order:
+        target = int(predictions[index].argmax())
+        contributions = saliency(model, codes[index : index + 1], target)[0]
+        panels.append(dict(title=f"{ids[index]}: {targets[target]} prediction {predictions[index, target]:.2f}",
+                           contributions=contributions, codes=codes[index]))
+    return panels

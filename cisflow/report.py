@@ -1,0 +1,183 @@
+"""The lab-meeting page: one self-contained HTML file (images embedded) and its headline figures as JSON.
+
+``build_report`` takes the per-experiment outputs of the workflow, gathers the headline metrics,
+matched motifs and variant summaries into ``summary.json`` and renders ``index.html`` with the
+plots inlined as base64 PNGs, so the page can be mailed or opened from a USB stick.
+"""
+
+import base64
+import datetime
+import hashlib
+import io
+import json
+import platform
+import subprocess
+
+import jinja2
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import cisflow
+from cisflow.atomic import atomic_open
+from cisflow.interpret import significant_matches
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def embed_png(path):
+    """A data: URI of the PNG file at ``path``."""
+    with open(path, "rb") as handle:
+        return "data:image/png;base64," + base64.b64encode(handle.read()).decode()
+
+
+def learning_curve(history):
+    """Data URI of a loss / validation-score plot of one experiment's history table."""
+    figure, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    loss_ax.plot(history["epoch"], history["train_loss"], lw=2, label="train")
+    loss_ax.plot(history["epoch"], history["valid_loss"], lw=2, label="valid")
+    loss_ax.set(xlabel="epoch", ylabel="loss")
+    loss_ax.legend(fontsize=12)
+    score_ax.plot(history["epoch"], history["valid_score"], lw=2, color="#2ca02c")
+    score_ax.set(xlabel="epoch", ylabel="validation score")
+    for ax in (loss_ax, score_ax):
+        ax.xaxis.label.set_size(14)
+        ax.yaxis.label.set_size(14)
+        ax.tick_params(labelsize=12)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def significant_motifs(matches):
+    """Filter -> JASPAR matches that count (see ``interpret.significant_matches``), best first."""
+    table = significant_matches(matches).sort_values(["q_value", "p_value"])
+    return [{"filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name, "q_value": float(row.q_value)}
+            for row in table.itertuples()]
+
+
+def headline(task, metrics):
+    keys = ("auroc", "auprc") if task == "classification" else ("pearson", "spearman", "r2")
+    return {key: metrics[key] for key in keys}
+
+
+def experiment_summary(name, spec, files):
+    """Headline figures of one experiment from its output files (``files``: a dict of paths)."""
+    metrics = read_json(files["metrics"])
+    history = pd.read_csv(files["history"], sep="\t")
+    matches = pd.read_csv(files["matches"], sep="\t")
+    summary = {
+        "task": metrics["task"],
+        "dataset": spec["dataset"],
+        "model": spec["model"]["name"],
+        "metrics": headline(metrics["task"], metrics),
+        "per_target": metrics["per_target"],
+        "n_test": metrics["n_test"],
+        "epochs": int(history["epoch"].max()),
+        "training_seconds": float(history["seconds"].sum()),
+        "motifs": significant_motifs(matches),
+        "variants": {},
+    }
+    for variant_set, path in files["variants"].items():
+        variants = read_json(path)
+        summary["variants"][variant_set] = {k: variants[k] for k in ("scored", "flagged", "status", "truth_auroc")
+                                            if k in variants}
+    if len(summary["variants"]) == 1:  # the common case reads as in the issue: variants.scored ...
+        summary["variants"] = next(iter(summary["variants"].values()))
+    return summary, history, matches
+
+
+def methods_paragraph(config, datasets):
+    """A methods paragraph generated from the config, to paste into slides."""
+    parts = []
+    for name, spec in config["experiments"].items():
+        data = config["datasets"][spec["dataset"]]
+        attrs = datasets[spec["dataset"]]
+        training = spec["training"]
+        if data["kind"] == "peaks":
+            source = (f"peaks of {len(attrs['targets'])} samples merged into {data['width']}-bp regions around "
+                      f"peak {data['center']}s (chromosomes {', '.join(data['split']['valid'])} held out for "
+                      f"validation and {', '.join(data['split']['test'])} for test)")
+        else:
+            source = (f"{attrs['n']:,} sequences of table '{data['table']}' padded to {data['length']} nt "
+                      f"(random split, {data['split']['valid']:.0%} validation, {data['split']['test']:.0%} test)")
+        parts.append(
+            f"For {name}, a {spec['model']['name']} network was trained on {source} with "
+            f"{training['optimizer']} (learning rate {training['lr']:g}, batch size {training['batch_size']}) for "
+            f"up to {training['epochs']} epochs, stopping after {training['patience']} epochs without "
+            f"improvement of the validation score; test predictions average both strands."
+        )
+    parts.append(
+        "First-layer filters were converted to position frequency matrices from their activating "
+        "subsequences and compared with JASPAR CORE by Tomtom; variant effects are alt − ref predictions "
+        "(SAD) averaged over both strands. Computed with cisflow " + cisflow.__version__ + "."
+    )
+    return " ".join(parts)
+
+
+def run_info(config):
+    """Who, when, what: date, git commit, config digest and software versions."""
+    import torch
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "commit": commit,
+        "config_digest": digest,
+        "versions": {"cisflow": cisflow.__version__, "python": platform.python_version(),
+                     "torch": torch.__version__, "pandas": pd.__version__},
+        "host": platform.node(),
+    }
+
+
+def build_report(config, outputs, html_out, summary_out):
+    """Write ``summary.json`` and the self-contained ``index.html``.
+
+    ``outputs``: {experiment: {metrics, history, matches, performance, motif_plot, saliency,
+    variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots: {set: png}}} and
+    the key ``datasets``: {dataset: attrs}.
+    """
+    datasets = outputs["datasets"]
+    summary = {"run": run_info(config), "experiments": {}}
+    sections = []
+    for name, spec in config["experiments"].items():
+        files = outputs["experiments"][name]
+        experiment, history, matches = experiment_summary(name, spec, files)
+        summary["experiments"][name] = experiment
+        sections.append({
+            "name": name,
+            "summary": experiment,
+            "params": spec["model"]["params"],
+            "learning_curve": learning_curve(history),
+            "performance": embed_png(files["performance"]),
+            "motif_plot": embed_png(files["motif_plot"]),
+            "saliency": embed_png(files["saliency"]),
+            "matches": significant_matches(matches).sort_values("q_value")
+            .drop_duplicates("filter").head(15).to_dict("records"),
+            "variant_sets": [
+                {"name": vs, "plot": embed_png(files["variant_plots"][vs]),
+                 "top": pd.read_csv(files["variant_tables"][vs], sep="\t", nrows=10).to_dict("records"),
+                 "summary": read_json(files["variants"][vs])}
+                for vs in files["variants"]
+            ],
+        })
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("cisflow", "templates"),
+                                     autoescape=jinja2.select_autoescape())
+    html = environment.get_template("report.html").render(
+        title=config["report"]["title"], run=summary["run"], sections=sections, datasets=datasets,
+        genome=config["genome"]["name"], methods=methods_paragraph(config, datasets),
+    )
+    with atomic_open(summary_out) as out:
+        json.dump(summary, out, indent=2, default=float)
+    with atomic_open(html_out) as out:
+        out.write(html)
+    return summary

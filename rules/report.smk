@@ -1,0 +1,21 @@
+rule report:
+    """The lab-meeting page results/report/index.html (self-contained) and its summary.json."""
+    input:
+        unpack(report_inputs),
+    output:
+        html=report(
+            "results/report/index.html",
+            caption="../report/workflow.rst",
+            category="Report",
+        ),
+        summary="results/report/summary.json",
+    params:
+        config=config,
+        experiments=list(EXPERIMENTS),
+        variant_pairs=variant_outputs(),
+    log:
+        "logs/report.log",
+    conda:
+        "../envs/report.yaml"
+    script:
+        "../scripts/report.py"

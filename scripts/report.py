@@ -1,0 +1,23 @@
+"""Rule report: gather every experiment's outputs (in the order the rule lists them) into the page."""
+
+from pathlib import Path
+
+from cisflow.dataset import read_attrs
+from cisflow.logs import log_to
+from cisflow.report import build_report
+
+log_to(snakemake.log[0])
+inputs, experiments = snakemake.input, snakemake.params.experiments
+per_experiment = {
+    name: {"metrics": inputs.metrics[i], "history": inputs.histories[i], "matches": inputs.matches[i],
+           "performance": inputs.performance[i], "motif_plot": inputs.motif_plots[i], "saliency": inputs.saliency[i],
+           "variants": {}, "variant_tables": {}, "variant_plots": {}}
+    for i, name in enumerate(experiments)
+}
+for i, (name, variant_set) in enumerate(snakemake.params.variant_pairs):
+    per_experiment[name]["variants"][variant_set] = inputs.variants[i]
+    per_experiment[name]["variant_tables"][variant_set] = inputs.variant_tables[i]
+    per_experiment[name]["variant_plots"][variant_set] = inputs.variant_plots[i]
+datasets = {Path(path).name: read_attrs(path) for path in inputs.datasets}
+build_report(snakemake.params.config, {"experiments": per_experiment, "datasets": datasets},
+             snakemake.output.html, snakemake.output.summary)

@@ -1,0 +1,101 @@
+"""The whole chain on a reduced demo config: it runs, re-runs nothing, and fails clearly on bad input."""
+
+import gzip
+import json
+import re
+
+import pytest
+
+from tests.workflow_helpers import ROOT, demo_config, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+def reduced_config():
+    """The demo with short training and small models: every stage runs, in about a minute."""
+    config = demo_config()
+    config["datasets"]["peaks"]["background"] = 0.2
+    for experiment in config["experiments"].values():
+        experiment["training"].update(epochs=2, patience=2)
+        experiment["model"]["params"]["conv"] = experiment["model"]["params"]["conv"][:1]
+        experiment["interpret"]["saliency_examples"] = 1
+    return config
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("reduced")
+    config_path = write_config(workdir, reduced_config())
+    result = snakemake(workdir, config_path)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir, config_path
+
+
+def test_every_stage_produces_its_outputs(finished_run):
+    workdir, _ = finished_run
+    summary = json.loads((workdir / "results/report/summary.json").read_text())
+    peaks, table = summary["experiments"]["peaks_basset"], summary["experiments"]["activity_cnn"]
+    assert peaks["task"] == "classification" and set(peaks["metrics"]) == {"auroc", "auprc"}
+    assert table["task"] == "regression" and set(table["metrics"]) == {"pearson", "spearman", "r2"}
+    assert set(peaks["per_target"]) == {"K562", "HeLa-S3", "GM12878"}
+    status = peaks["variants"]["status"]
+    assert {k for k, n in status.items() if n} == {"scored", "swapped", "ref_mismatch", "indel", "contig_missing",
+                                                   "near_contig_end"}
+    assert 0 <= peaks["variants"]["truth_auroc"] <= 1
+    assert (workdir / "results/interpret/peaks_basset/filters.meme").read_text().startswith("MEME version 4")
+
+
+def test_variant_table_keeps_every_record(finished_run):
+    workdir, _ = finished_run
+    vcf_records = [line for line in (ROOT / "resources/demo/variants.vcf").read_text().splitlines()
+                   if not line.startswith("#")]
+    with gzip.open(workdir / "results/variants/peaks_basset/demo_gwas.tsv.gz", "rt") as handle:
+        rows = handle.read().splitlines()[1:]
+    multiallelic_extra = sum(record.split("\t")[4].count(",") for record in vcf_records)
+    assert len(rows) == len(vcf_records) + multiallelic_extra
+
+
+def test_report_is_self_contained(finished_run):
+    workdir, _ = finished_run
+    html = (workdir / "results/report/index.html").read_text()
+    assert "peaks_basset" in html and "activity_cnn" in html and "Methods" in html
+    sources = re.findall(r'src="([^"]*)"', html)
+    assert sources and all(src.startswith("data:image/png;base64,") for src in sources)
+    assert "http://" not in html and "https://" not in html
+
+
+def test_second_run_has_nothing_to_do(finished_run):
+    workdir, config_path = finished_run
+    result = snakemake(workdir, config_path, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changed_training_parameter_reruns_only_that_experiment(finished_run):
+    workdir, _ = finished_run
+    config = reduced_config()
+    config["experiments"]["activity_cnn"]["training"]["lr"] = 0.01
+    result = snakemake(workdir, write_config(workdir, config), "-n", "--quiet", "rules")
+    planned = result.stdout + result.stderr
+    assert result.returncode == 0
+    for rule in ("train", "evaluate", "interpret", "report"):
+        assert re.search(rf"^{rule}\s+1$", planned, re.M), planned
+    assert not re.search(r"^(dataset|intervals|download|variants)\s", planned, re.M), planned
+
+
+def test_bad_config_names_the_key(tmp_path):
+    config = reduced_config()
+    config["experiments"]["peaks_basset"]["training"]["epochs"] = "ten"
+    result = snakemake(tmp_path, write_config(tmp_path, config), "-n")
+    assert result.returncode != 0
+    assert "experiments.peaks_basset.training.epochs: 'ten' is not of type 'integer'" in result.stdout + result.stderr
+
+
+def test_malformed_peak_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "K562_bad.bed"
+    bad.write_text("chr19\t20000\t20300\tp1\t0\t.\t1\t1\t1\t150\nchr19\t30000\tthirty\tp2\t0\t.\t1\t1\t1\t150\n")
+    config_path = write_config(tmp_path, reduced_config(), samples={"K562": bad})
+    result = snakemake(tmp_path, config_path, "results/intervals/peaks.tsv.gz")
+    assert result.returncode != 0
+    assert re.search(r"resources/downloads/peaks/K562:2: end 'thirty' is not an integer", result.stdout + result.stderr)
+    assert not (tmp_path / "results/intervals/peaks.tsv.gz").exists()
