@@ -38,3 +38,13 @@ def load_model(path, device=None):
     model.load_state_dict(payload.pop("state_dict"))
     model.to(device or "cpu").eval()
     return model, payload
+
+
+def strand_symmetric(meta):
+    """Whether predictions should average both strands: only for models trained on both.
+
+    A model trained with reverse-complement augmentation learned that a sequence and its
+    reverse complement are the same thing (genomic regions); one trained on oriented sequences
+    (promoters in a plasmid, DREAM-style tables) did not, and its reverse-strand prediction is noise.
+    """
+    return bool(meta.get("training", {}).get("reverse_complement", False))

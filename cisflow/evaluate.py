@@ -9,22 +9,25 @@ from sklearn.metrics import precision_recall_curve, roc_curve
 
 from cisflow import metrics
 from cisflow.atomic import atomic_open, atomic_path
-from cisflow.checkpoint import load_model
+from cisflow.checkpoint import load_model, strand_symmetric
 from cisflow.dataset import load_dataset
 from cisflow.plots import save_figure
 from cisflow.torch_utils import device, predict
 
 
 def evaluate(model_path, dataset_path, metrics_out, predictions_out, plot_out):
-    """Score the model on the test split (both strands averaged); write metrics, predictions, plot."""
+    """Score the model on the test split; write metrics, predictions and the plot.
+
+    Predictions average both strands when the model was trained on both (``strand_symmetric``).
+    """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
     task, names = data.attrs["task"], data.attrs["targets"]
     test = data.indices("test")
     targets = np.asarray(data.targets[test])
-    outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=True)
+    outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=strand_symmetric(meta))
     result = metrics.compute(task, targets, outputs, names)
-    result.update(task=task, n_test=int(len(test)), model=meta["model_name"])
+    result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta))
     with atomic_open(metrics_out) as out:
         json.dump(result, out, indent=2)
     table = pd.DataFrame({"id": [data.ids[i] for i in test]})

@@ -1,11 +1,10 @@
 """Helpers shared by the rules: config validation and the wildcard -> input/parameter functions."""
 
-import os
 import sys
 from pathlib import Path
 
-# The library lives beside the Snakefile; scripts (also in conda envs and on cluster nodes) import it.
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+# The library lives beside the Snakefile. Scripts find it through the link scripts/cisflow
+# (Snakemake puts a script's folder on its sys.path), also inside conda envs and on cluster nodes.
 sys.path.insert(0, workflow.basedir)
 
 from cisflow.config import validate
@@ -50,10 +49,11 @@ _check_references()
 
 GENOME = config["genome"]["name"]
 GENOME_FASTA = f"resources/genome/{GENOME}.fa"
+GENOME_FAI = f"resources/genome/{GENOME}.fa.fai"
 
 
 def _sources():
-    """Every input the download rule fetches, as {path under resources/downloads: source}."""
+    """Every input to download, keyed by its path under resources/downloads."""
     sources = {f"genome/{GENOME}": config["genome"]}
     sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
     sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
@@ -90,7 +90,7 @@ def dataset_inputs(wildcards):
             "regions": f"results/intervals/{wildcards.dataset}.tsv.gz",
             "counts": f"results/intervals/{wildcards.dataset}.counts.json",
             "fasta": GENOME_FASTA,
-            "fai": GENOME_FASTA + ".fai",
+            "fai": GENOME_FAI,
         }
     return {"table": f"resources/downloads/tables/{spec['table']}"}
 

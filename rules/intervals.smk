@@ -2,7 +2,7 @@ rule intervals:
     """Merge every sample's peaks into fixed-width regions with a regions x samples target matrix."""
     input:
         peaks=peak_files,
-        fai=GENOME_FASTA + ".fai",
+        fai=GENOME_FAI,
     output:
         regions="results/intervals/{dataset}.tsv.gz",
         counts="results/intervals/{dataset}.counts.json",

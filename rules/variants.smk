@@ -4,7 +4,7 @@ rule variants:
         model="results/models/{experiment}/model.pt",
         vcf="resources/downloads/variants/{variant_set}",
         fasta=GENOME_FASTA,
-        fai=GENOME_FASTA + ".fai",
+        fai=GENOME_FAI,
         truth=variant_truth,
     output:
         table="results/variants/{experiment}/{variant_set}.tsv.gz",

@@ -1,0 +1,37 @@
+"""The bundled demo, run in full as `make demo` runs it, finds what was planted in it."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.workflow_helpers import ROOT, demo_config, snakemake, write_config
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.fixture(scope="module")
+def summary(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo")
+    result = snakemake(workdir, write_config(workdir, demo_config()))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-5000:]
+    return json.loads((workdir / "results/report/summary.json").read_text())
+
+
+def test_peak_model_separates_held_out_peaks(summary):
+    assert summary["experiments"]["peaks_basset"]["metrics"]["auroc"] >= 0.90
+
+
+def test_every_planted_motif_is_matched_by_name(summary):
+    planted = pd.read_csv(ROOT / "resources/demo/motifs.tsv", sep="\t")
+    expected = set(planted.loc[planted["role"] == "peaks", "tf"])
+    matched = {motif["name"] for motif in summary["experiments"]["peaks_basset"]["motifs"]}
+    assert expected <= matched, f"not matched: {expected - matched}"
+
+
+def test_motif_destroying_snps_rank_above_neutral_ones(summary):
+    assert summary["experiments"]["peaks_basset"]["variants"]["truth_auroc"] >= 0.90
+
+
+def test_regression_model_predicts_held_out_activity(summary):
+    assert summary["experiments"]["activity_cnn"]["metrics"]["pearson"] >= 0.80
