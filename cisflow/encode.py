@@ -59,11 +59,3 @@ def decode(codes):
 def reverse_complement(codes):
     """Reverse complement of codes along the last axis (N stays N)."""
     return _COMPLEMENT[np.asarray(codes)][..., ::-1]
-
-
-def one_hot(codes):
-    """(..., L) codes -> (..., 4, L) float32 one-hot with N as all zeros (numpy)."""
-    codes = np.asarray(codes)
-    eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
-    return np.moveaxis(eye[codes], -1, -2)
-

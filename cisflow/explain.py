@@ -49,13 +49,16 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
 
 
 def top_saliency(model, meta, codes, k, ids):
-    """Saliency panels of the ``k`` test sequences predicted highest, for the target each peaks in."""
+    """Saliency panels of ``k`` test sequences: the top-predicted one of each target in turn."""
     targets = meta["dataset"]["targets"]
     predictions = predict(model, codes, task=meta["dataset"]["task"])
-    order = top_examples(predictions.max(axis=1), k)
+    chosen = {}  # sequence index -> the target it is shown for
+    for turn in range(min(k, len(codes))):
+        target = turn % len(targets)
+        index = next(int(i) for i in top_examples(predictions[:, target], len(chosen) + 1) if i not in chosen)
+        chosen[index] = target
     panels = []
-    for index in order:
-        target = int(predictions[index].argmax())
+    for index, target in chosen.items():
         contributions = saliency(model, codes[index : index + 1], target)[0]
         panels.append(dict(title=f"{ids[index]}: {targets[target]} prediction {predictions[index, target]:.2f}",
                            contributions=contributions, codes=codes[index]))

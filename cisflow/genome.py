@@ -2,6 +2,7 @@
 
 import gzip
 import shutil
+
 import numpy as np
 import pyfaidx
 
@@ -49,11 +50,6 @@ def contig_sizes(path):
             name, length = line.split("\t")[:2]
             sizes[name] = int(length)
     return sizes
-
-
-def fetch_codes(genome, chrom, start, end):
-    """Integer codes of genome[chrom][start:end] (0-based, half-open); the caller checks bounds."""
-    return encode(genome[chrom][start:end])
 
 
 def window_codes(genome, chrom, starts, width):

@@ -78,16 +78,17 @@ def _aligned_match(jaspar_probs, offset, orientation):
 
 
 def plot_filter_matches(path, panels, labels=("filter", "JASPAR")):
-    """PNG of filters' logos, each above its JASPAR match's logo, aligned as Tomtom aligned them.
+    """PNG of filters' logos (two columns), each above its JASPAR match's logo, aligned as Tomtom aligned them.
 
     ``panels``: dicts with title, filter_probs, jaspar_probs, offset and orientation (the last
     two are ``match_motifs``' columns: the match is reverse complemented when orientation is
     '-', and its column ``offset`` sits under the filter's first column).
     """
-    fig = Figure(figsize=(12, 6.5 * max(len(panels), 1)), layout="constrained")
+    rows = max(-(-len(panels) // 2), 1)
+    fig = Figure(figsize=(20, 5 * rows), layout="constrained")
     if not panels:
         _say(fig, "no filter matched a JASPAR motif")
-    for sub, panel in zip(np.atleast_1d(fig.subfigures(max(len(panels), 1), 1)), panels):
+    for sub, panel in zip(np.ravel(fig.subfigures(rows, 2)), panels):
         match = _aligned_match(panel["jaspar_probs"], panel["offset"], panel["orientation"])
         offset = panel["offset"]
         left, right = min(0, -offset), max(len(panel["filter_probs"]), len(match) - offset)

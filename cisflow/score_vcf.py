@@ -9,8 +9,15 @@ from cisflow.atomic import atomic_open, atomic_path
 from cisflow.checkpoint import load_model
 from cisflow.genome import open_genome
 from cisflow.torch_utils import device
-from cisflow.variants import (SCORED_STATUSES, check_variants, plot_top_variants, rank_variants, score_variants,
-                              status_counts, truth_auroc)
+from cisflow.variants import (
+    SCORED_STATUSES,
+    check_variants,
+    plot_top_variants,
+    rank_variants,
+    score_variants,
+    status_counts,
+    truth_auroc,
+)
 from cisflow.vcf import read_vcf
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,11 @@ import gzip
 import numpy as np
 import pytest
 
+from cisflow.dataset import write_dataset
+from cisflow.encode import encode
 from cisflow.genome import prepare_fasta
+
+MOTIF = "TGACTCA"
 
 
 def write_fasta(path, records, gzipped=False):
@@ -27,3 +31,21 @@ def genome(tmp_path):
     fasta = tmp_path / "genome.fa"
     prepare_fasta(source, fasta)
     return fasta, records
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """400 random 40-mers; half carry the motif (target 1) at a random place."""
+    rng = np.random.default_rng(1)
+    codes, labels = [], []
+    for i in range(400):
+        seq = "".join(rng.choice(list("ACGT"), 40))
+        if i % 2:
+            at = rng.integers(0, 40 - len(MOTIF))
+            seq = seq[:at] + MOTIF + seq[at + len(MOTIF):]
+        codes.append(encode(seq))
+        labels.append([i % 2])
+    split = np.array([0] * 280 + [1] * 60 + [2] * 60)
+    write_dataset(tmp_path / "ds", np.array(codes), np.array(labels), split, [f"s{i}" for i in range(400)],
+                  {"task": "classification", "targets": ["bound"]})
+    return tmp_path / "ds"

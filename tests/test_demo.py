@@ -141,7 +141,8 @@ def test_peak_files_are_sorted_narrowpeaks_with_the_planned_counts(genome, peaks
             (order.index(r["chrom"]), r["start"]) for r in rows)
         for row in rows:
             assert row["strand"] == "." and 0 <= row["score"] <= 1000
-            assert demo.WIDTH[0] <= row["end"] - row["start"] <= demo.WIDTH[1] and 0 < row["peak"] < row["end"] - row["start"]
+            width = row["end"] - row["start"]
+            assert demo.WIDTH[0] <= width <= demo.WIDTH[1] and 0 < row["peak"] < width
             assert row["end"] <= len(genome[row["chrom"]])
     shared = [rows for rows in calls.values() if len(rows) == 3]
     assert len(shared) == round(demo.N_SHARED * SCALE)

@@ -30,11 +30,10 @@ def test_reverse_complement_numpy_and_torch_agree():
     assert as_torch[0].tolist() == encode.reverse_complement(codes).tolist()
 
 
-def test_one_hot_numpy_and_torch_agree_and_n_is_zero():
+def test_one_hot_on_the_device_and_n_is_zero():
     codes = encode.encode("ACGTN")[None]
-    expected = encode.one_hot(codes)
     got = torch_utils.one_hot(torch.from_numpy(codes)).numpy()
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(got[0, :, :4], np.eye(4))
     assert got.shape == (1, 4, 5)
     assert got[0, :, 4].sum() == 0 and got[0, 2, 2] == 1
 

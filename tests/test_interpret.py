@@ -8,8 +8,17 @@ from torch import nn
 
 from cisflow import interpret, logos
 from cisflow.encode import N_CODE, decode, encode
-from cisflow.interpret import (FilterPFM, MATCH_COLUMNS, benjamini_hochberg, filter_pfms, ism,
-                               match_motifs, saliency, top_examples, write_meme)
+from cisflow.interpret import (
+    MATCH_COLUMNS,
+    FilterPFM,
+    benjamini_hochberg,
+    filter_pfms,
+    ism,
+    match_motifs,
+    saliency,
+    top_examples,
+    write_meme,
+)
 from cisflow.logos import plot_attributions, plot_filter_matches, plot_logo
 from cisflow.models.convnet import ConvNet
 from cisflow.torch_utils import one_hot

@@ -4,32 +4,13 @@ import pytest
 
 from cisflow import train as train_module
 from cisflow.checkpoint import load_model
-from cisflow.dataset import write_dataset
 from cisflow.encode import encode
 from cisflow.torch_utils import predict
+from tests.conftest import MOTIF
 
-MOTIF = "TGACTCA"
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
 TRAINING = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
             "lr_patience": 3, "reverse_complement": True, "seed": 3}
-
-
-@pytest.fixture
-def planted(tmp_path):
-    """400 random 40-mers; half carry the motif (target 1) at a random place."""
-    rng = np.random.default_rng(1)
-    codes, labels = [], []
-    for i in range(400):
-        seq = "".join(rng.choice(list("ACGT"), 40))
-        if i % 2:
-            at = rng.integers(0, 40 - len(MOTIF))
-            seq = seq[:at] + MOTIF + seq[at + len(MOTIF):]
-        codes.append(encode(seq))
-        labels.append([i % 2])
-    split = np.array([0] * 280 + [1] * 60 + [2] * 60)
-    write_dataset(tmp_path / "ds", np.array(codes), np.array(labels), split, [f"s{i}" for i in range(400)],
-                  {"task": "classification", "targets": ["bound"]})
-    return tmp_path / "ds"
 
 
 def run(tmp_path, dataset, name, **overrides):
@@ -46,7 +27,8 @@ def test_training_learns_a_planted_motif(tmp_path, planted):
     assert history["epoch"].tolist() == list(range(1, 11))
     assert history["valid_score"].max() > 0.9
     model, meta = load_model(out / "model.pt")
-    assert meta["dataset"]["targets"] == ["bound"] and meta["best_valid_score"] == pytest.approx(history["valid_score"].max(), rel=1e-5)
+    assert meta["dataset"]["targets"] == ["bound"]
+    assert meta["best_valid_score"] == pytest.approx(history["valid_score"].max(), rel=1e-5)
     background = np.random.default_rng(9).choice(list("ACGT"), (50, 40))
     without = ["".join(row) for row in background]
     with_motif = [seq[:16] + MOTIF + seq[23:] for seq in without]

@@ -7,7 +7,7 @@ regression. Every model exposes ``first_conv`` (its first ``nn.Conv1d``) and ``f
 ``output_layer`` (its final ``nn.Linear``).
 """
 
-from cisflow.models.registry import REGISTRY, build, register
 from cisflow.models import convnet  # noqa: F401  (registers its architectures)
+from cisflow.models.registry import REGISTRY, build, register
 
 __all__ = ["REGISTRY", "build", "register"]

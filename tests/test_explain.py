@@ -1,0 +1,34 @@
+import numpy as np
+import pandas as pd
+
+from cisflow.checkpoint import load_model
+from cisflow.explain import explain, top_saliency
+from cisflow.train import train
+
+MODEL = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
+TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
+            "lr_patience": 3, "reverse_complement": True, "seed": 3}
+SPEC = {"activation_threshold": 0.7, "jaspar_release": "JASPAR2024", "tax_group": "vertebrates",
+        "saliency_examples": 2}
+
+
+def test_explain_finds_the_planted_ap1_site(tmp_path, planted):
+    train(planted, "basset", MODEL, TRAINING, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
+    out = {name: tmp_path / name for name in ("f.meme", "m.tsv", "motifs.png", "saliency.png")}
+    matches = explain(tmp_path / "m.pt", planted, SPEC, *out.values())
+    assert all(path.exists() for path in out.values())
+    table = pd.read_csv(out["m.tsv"], sep="\t")
+    assert len(table) == len(matches) and set(table["filter"]) == set(range(8))
+    names = set(matches.loc[matches["q_value"] < 0.05, "name"])
+    assert any(name.startswith(("FOS", "JUN", "BATF", "ATF")) for name in names), names  # TGACTCA is AP-1
+
+
+def test_top_saliency_takes_targets_in_turn_and_never_repeats(tmp_path, planted):
+    train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, tmp_path / "m.pt", tmp_path / "h.tsv",
+          tmp_path / "r.pt")
+    model, meta = load_model(tmp_path / "m.pt")
+    codes = np.random.default_rng(0).integers(0, 4, (5, 40)).astype(np.uint8)
+    panels = top_saliency(model, meta, codes, 3, [f"s{i}" for i in range(5)])
+    titles = [p["title"].split(":")[0] for p in panels]
+    assert len(panels) == 3 and len(set(titles)) == 3
+    assert all(p["contributions"].shape == (40,) for p in panels)
