@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 demo: setup
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES)
+	$(BIN)/snakemake --cores $(CORES)
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -630,7 +630,7 @@ positions are 1-based.
 - `samples.tsv`: `sample`, `peaks` (path relative to this folder), `motif` (TF planted in the sample's own peaks).
 - `peaks/<sample>.narrowPeak.gz`: ENCODE narrowPeak, 10 columns, summit offset in column 10, sorted. Peaks:
   {per_sample}; {shared} of them in each file are shared by all three samples and listed with a slightly
-  jittered start, end and summit (summit by at most {SUMMIT_JITTER} bp). Widths 200-800 bp, at least
+  jittered start, end and summit (summit by at most {SUMMIT_JITTER} bp). Widths {WIDTH[0]}-{WIDTH[1]} bp, at least
   {MIN_GAP} bp between peaks.
 - `motif_sites.tsv`: every planted site: peak name, contig, start, end, strand, TF, JASPAR ID, and the site's
   bases read on its own strand.
