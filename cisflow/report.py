@@ -12,6 +12,7 @@ import io
 import json
 import platform
 import subprocess
+from pathlib import Path
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -60,6 +61,12 @@ def significant_motifs(matches):
             for row in table.itertuples()]
 
 
+def best_match_names(matches):
+    """{TF name: number of filters whose best credible match it is}, most filters first."""
+    best = significant_matches(matches).sort_values(["q_value", "p_value"]).drop_duplicates("filter")
+    return best["name"].value_counts().to_dict()
+
+
 def headline(task, metrics):
     keys = ("auroc", "auprc") if task == "classification" else ("pearson", "spearman", "r2")
     return {key: metrics[key] for key in keys}
@@ -80,6 +87,7 @@ def experiment_summary(name, spec, files):
         "epochs": int(history["epoch"].max()),
         "training_seconds": float(history["seconds"].sum()),
         "motifs": significant_motifs(matches),
+        "filters_matched": best_match_names(matches),
         "variants": {},
     }
     for variant_set, path in files["variants"].items():
@@ -139,12 +147,12 @@ def run_info(config):
     }
 
 
-def build_report(config, outputs, html_out, summary_out):
+def build_report(config, outputs, html_out, summary_out, template_path):
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, performance, motif_plot, saliency,
     variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots: {set: png}}} and
-    the key ``datasets``: {dataset: attrs}.
+    the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template.
     """
     datasets = outputs["datasets"]
     summary = {"run": run_info(config), "experiments": {}}
@@ -170,9 +178,10 @@ def build_report(config, outputs, html_out, summary_out):
                 for vs in files["variants"]
             ],
         })
-    environment = jinja2.Environment(loader=jinja2.PackageLoader("cisflow", "templates"),
+    template_path = Path(template_path)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
                                      autoescape=jinja2.select_autoescape())
-    html = environment.get_template("report.html").render(
+    html = environment.get_template(template_path.name).render(
         title=config["report"]["title"], run=summary["run"], sections=sections, datasets=datasets,
         genome=config["genome"]["name"], methods=methods_paragraph(config, datasets),
     )

@@ -47,6 +47,7 @@ def _check_references():
 
 _check_references()
 
+REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "templates" / "report.html")
 GENOME = config["genome"]["name"]
 GENOME_FASTA = f"resources/genome/{GENOME}.fa"
 GENOME_FAI = f"resources/genome/{GENOME}.fa.fai"
@@ -123,6 +124,7 @@ def variant_outputs():
 
 def report_inputs(wildcards):
     inputs = {
+        "template": REPORT_TEMPLATE,
         "metrics": [f"results/evaluation/{e}/metrics.json" for e in EXPERIMENTS],
         "histories": [f"results/models/{e}/history.tsv" for e in EXPERIMENTS],
         "performance": [f"results/evaluation/{e}/performance.png" for e in EXPERIMENTS],

@@ -1,0 +1,22 @@
+import numpy as np
+import pytest
+
+from cisflow.metrics import classification_metrics, regression_metrics, selection_score
+
+
+def test_classification_metrics_per_target_and_mean():
+    targets = np.array([[1, 0], [1, 0], [0, 0], [0, 0]], dtype=np.float32)
+    probs = np.array([[0.9, 0.1], [0.4, 0.2], [0.3, 0.3], [0.1, 0.4]], dtype=np.float32)
+    result = classification_metrics(targets, probs, ["a", "b"])
+    assert result["per_target"]["a"]["auroc"] == 1.0 and result["per_target"]["a"]["positives"] == 2
+    assert np.isnan(result["per_target"]["b"]["auroc"])  # one class only: undefined, left out of the mean
+    assert result["auroc"] == 1.0 and selection_score("classification", result) == 1.0
+
+
+def test_regression_metrics():
+    y = np.array([[1.0], [2.0], [3.0], [4.0]])
+    result = regression_metrics(y, y * 2, ["y"])
+    assert result["pearson"] == pytest.approx(1.0) and result["spearman"] == pytest.approx(1.0)
+    assert result["r2"] < 0  # perfectly correlated but on the wrong scale
+    constant = regression_metrics(y, np.ones_like(y), ["y"])
+    assert np.isnan(constant["pearson"]) and selection_score("regression", constant) == -np.inf
