@@ -68,11 +68,19 @@ def load_dataset(path, mmap=True):
 
 
 def split_by_chromosome(chroms, valid, test):
-    """Split codes for each row's chromosome: held-out chromosomes go to valid and test."""
+    """Split codes for each row's chromosome: held-out chromosomes go to valid and test.
+
+    A chromosome in both held-out sets, or held-out sets that catch no row (a typo, or names
+    that differ from the genome's), are errors: they would leave a split silently empty.
+    """
     overlap = set(valid) & set(test)
     if overlap:
         raise ValueError(f"chromosomes in both valid and test: {', '.join(sorted(overlap))}")
     chroms = np.asarray(chroms)
+    for name, held_out in (("valid", valid), ("test", test)):
+        if not np.isin(chroms, list(held_out)).any():
+            raise ValueError(f"split.{name}: no region lies on {', '.join(held_out)} "
+                             f"(regions are on {', '.join(sorted(set(chroms.tolist()))[:10])})")
     split = np.zeros(len(chroms), np.uint8)
     split[np.isin(chroms, list(valid))] = SPLITS["valid"]
     split[np.isin(chroms, list(test))] = SPLITS["test"]

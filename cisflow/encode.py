@@ -19,8 +19,12 @@ _COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 
 
 def encode(seq):
-    """Codes of one sequence (str or bytes); raises ValueError naming the first bad character."""
-    raw = np.frombuffer(seq.encode("ascii", "replace") if isinstance(seq, str) else bytes(seq), np.uint8)
+    """Codes of one sequence (str, bytes or a uint8 array of ASCII); a bad character is a
+    ValueError naming it and its position."""
+    if isinstance(seq, np.ndarray):
+        raw = seq
+    else:
+        raw = np.frombuffer(seq.encode("ascii", "replace") if isinstance(seq, str) else bytes(seq), np.uint8)
     codes = _LOOKUP[raw]
     bad = np.flatnonzero(codes == INVALID)
     if bad.size:
@@ -33,22 +37,19 @@ def encode_padded(seqs, length, pad="right"):
     """Codes of many sequences as an (n, length) array; shorter ones padded with N, longer trimmed.
 
     ``pad`` says which end gets the padding (and which end is trimmed): 'right', 'left' or 'both'.
+    Sequences of one length are encoded together (one join and one table lookup), so a table of
+    millions of sequences costs numpy passes, not a Python call per sequence.
     """
     out = np.full((len(seqs), length), N_CODE, dtype=np.uint8)
-    for i, seq in enumerate(seqs):
-        codes = encode(seq)[:length] if pad == "right" else _trim(encode(seq), length, pad)
-        start = {"right": 0, "left": length - len(codes), "both": (length - len(codes)) // 2}[pad]
-        out[i, start : start + len(codes)] = codes
+    lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+    for size in np.unique(lengths):
+        rows = np.flatnonzero(lengths == size)
+        codes = encode("".join(seqs[i] for i in rows)).reshape(len(rows), size)
+        keep = min(size, length)
+        skip = {"right": 0, "left": size - keep, "both": (size - keep) // 2}[pad]  # trimmed from the start
+        start = {"right": 0, "left": length - keep, "both": (length - keep) // 2}[pad]  # padding before
+        out[rows, start : start + keep] = codes[:, skip : skip + keep]
     return out
-
-
-def _trim(codes, length, pad):
-    excess = len(codes) - length
-    if excess <= 0:
-        return codes
-    if pad == "left":
-        return codes[excess:]
-    return codes[excess // 2 : excess // 2 + length]
 
 
 def decode(codes):

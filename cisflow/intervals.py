@@ -85,6 +85,20 @@ def _recentre(merged, samples, width, contig_sizes):
     return pd.concat([regions, pd.DataFrame(matrix, columns=samples)], axis=1), overrun
 
 
+def drop_blacklisted(regions, blacklist):
+    """``regions`` less those overlapping any interval of ``blacklist`` (chrom, start, end), and
+    how many were dropped (bedtools intersect)."""
+    if regions.empty or blacklist.empty:
+        return regions, 0
+    rows = zip(regions["chrom"], regions["start"], regions["end"], range(len(regions)))
+    hits = pybedtools.BedTool(list(rows)).intersect(
+        pybedtools.BedTool(list(zip(blacklist["chrom"], blacklist["start"], blacklist["end"]))), u=True)
+    dropped = {int(feature.fields[3]) for feature in hits}
+    pybedtools.cleanup()
+    keep = ~np.isin(np.arange(len(regions)), list(dropped))
+    return regions[keep].reset_index(drop=True), len(dropped)
+
+
 def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
     """``n`` random windows that overlap no region (nor come within ``exclude_margin`` bp of one).
 

@@ -7,7 +7,8 @@ import pandas as pd
 
 from cisflow.atomic import atomic_open, atomic_path
 from cisflow.checkpoint import load_model
-from cisflow.genome import open_genome
+from cisflow.contigs import rename_contigs
+from cisflow.genome import contig_sizes, open_genome
 from cisflow.torch_utils import device
 from cisflow.variants import (
     SCORED_STATUSES,
@@ -23,11 +24,15 @@ from cisflow.vcf import read_vcf
 log = logging.getLogger(__name__)
 
 
-def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None):
-    """Check, score and rank every record of ``vcf_path``; nothing is dropped, each row has a status."""
+def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None):
+    """Check, score and rank every record of ``vcf_path``; nothing is dropped, each row has a status.
+
+    VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win).
+    """
     model, meta = load_model(model_path, device())
     genome = open_genome(genome_path)
-    checked = check_variants(read_vcf(vcf_path), genome, meta["dataset"]["seq_len"])
+    variants = rename_contigs(read_vcf(vcf_path), contig_sizes(genome_path), aliases, vcf_path)
+    checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
     ranked = rank_variants(score_variants(model, meta, genome, checked))
     genome.close()
     counts = status_counts(ranked)

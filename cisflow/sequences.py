@@ -1,11 +1,11 @@
-"""Sequences of genomic regions, extracted with pyfaidx one contig at a time and N-filtered."""
+"""Sequences of genomic regions, extracted one contig at a time from the indexed FASTA and N-filtered."""
 
 import logging
 
 import numpy as np
 
 from cisflow.encode import N_CODE
-from cisflow.genome import open_genome, window_codes
+from cisflow.genome import read_fai, window_codes
 
 log = logging.getLogger(__name__)
 
@@ -16,10 +16,9 @@ def extract_regions(regions, genome_path):
     if len(widths) != 1:
         raise ValueError(f"regions must share one width, found {sorted(widths)[:5]}")
     codes = np.empty((len(regions), int(widths[0])), np.uint8)
-    genome = open_genome(genome_path)
+    index = read_fai(genome_path)
     for chrom, rows in regions.groupby("chrom", sort=False).indices.items():
-        codes[rows] = window_codes(genome, chrom, regions["start"].to_numpy()[rows], int(widths[0]))
-    genome.close()
+        codes[rows] = window_codes(genome_path, chrom, regions["start"].to_numpy()[rows], int(widths[0]), index)
     return codes
 
 

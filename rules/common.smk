@@ -58,6 +58,7 @@ def _sources():
     sources = {f"genome/{GENOME}": config["genome"]}
     sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
     sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
+    sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     for name, entry in config["variants"].items():
         sources[f"variants/{name}"] = entry["vcf"]
         if "truth" in entry:
@@ -78,6 +79,11 @@ def download_sha256(wildcards):
 
 def peak_files(wildcards):
     return [f"resources/downloads/peaks/{sample}" for sample in SAMPLES]
+
+
+def blacklist_of(wildcards):
+    spec = DATASETS[wildcards.dataset]
+    return [f"resources/downloads/blacklist/{wildcards.dataset}"] if "blacklist" in spec else []
 
 
 def dataset_spec(wildcards):

@@ -8,7 +8,7 @@ rule download:
     log:
         "logs/download/{source}.log",
     wildcard_constraints:
-        source="(genome|peaks|tables|variants|truth)/[^/]+",
+        source="(genome|peaks|tables|variants|truth|blacklist)/[^/]+",
     retries: 2
     conda:
         "../envs/data.yaml"

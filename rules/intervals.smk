@@ -3,12 +3,14 @@ rule intervals:
     input:
         peaks=peak_files,
         fai=GENOME_FAI,
+        blacklist=blacklist_of,
     output:
         regions="results/intervals/{dataset}.tsv.gz",
         counts="results/intervals/{dataset}.counts.json",
     params:
         spec=dataset_spec,
         samples=list(SAMPLES),
+        aliases=config["contig_aliases"],
     log:
         "logs/intervals/{dataset}.log",
     conda:

@@ -15,6 +15,8 @@ rule variants:
             subcategory="{experiment}",
         ),
         summary="results/variants/{experiment}/{variant_set}.summary.json",
+    params:
+        aliases=config["contig_aliases"],
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

@@ -6,17 +6,24 @@ import logging
 import pandas as pd
 
 from cisflow.atomic import atomic_open, atomic_path
+from cisflow.contigs import rename_contigs
 from cisflow.genome import contig_sizes
-from cisflow.intervals import background_regions, merge_peaks
+from cisflow.intervals import background_regions, drop_blacklisted, merge_peaks
 from cisflow.logs import log_to
 from cisflow.peaks import read_peaks
 
 log_to(snakemake.log[0])
 spec = snakemake.params.spec
 sizes = contig_sizes(snakemake.input.fai.removesuffix(".fai"))
-peaks = {sample: read_peaks(path) for sample, path in zip(snakemake.params.samples, snakemake.input.peaks)}
+peaks = {sample: rename_contigs(read_peaks(path), sizes, snakemake.params.aliases, path)
+         for sample, path in zip(snakemake.params.samples, snakemake.input.peaks)}
 regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"])
 background = background_regions(regions, round(spec["background"] * len(regions)), spec["width"], sizes, spec["seed"])
+if snakemake.input.blacklist:
+    blacklist = rename_contigs(read_peaks(snakemake.input.blacklist[0]), sizes, snakemake.params.aliases, "blacklist")
+    regions, counts["regions_in_blacklist"] = drop_blacklisted(regions, blacklist)
+    background, counts["background_in_blacklist"] = drop_blacklisted(background, blacklist)
+    counts["regions"] = len(regions)
 counts["background_regions"] = len(background)
 for name, value in counts.items():
     logging.info("%s: %s", name, value)

@@ -8,4 +8,5 @@ from cisflow.score_vcf import score_vcf
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta, snakemake.output.table,
-          snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0])
+          snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0],
+          aliases=snakemake.params.aliases)

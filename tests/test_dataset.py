@@ -12,6 +12,8 @@ def test_split_by_chromosome_and_random():
     assert split_by_chromosome(["c1", "c2", "c3", "c1"], ["c2"], ["c3"]).tolist() == [0, 1, 2, 0]
     with pytest.raises(ValueError, match="both valid and test"):
         split_by_chromosome(["c1"], ["c1"], ["c1"])
+    with pytest.raises(ValueError, match=r"split.test: no region lies on chr9 \(regions are on c1, c2, c3\)"):
+        split_by_chromosome(["c1", "c2", "c3"], ["c2"], ["chr9"])
     split = split_random(1000, 0.1, 0.2, seed=5)
     assert np.bincount(split).tolist() == [700, 100, 200]
     assert (split == split_random(1000, 0.1, 0.2, seed=5)).all()

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from cisflow.intervals import background_regions, merge_peaks
+from cisflow.intervals import background_regions, drop_blacklisted, merge_peaks
 
 
 def peaks(rows):
@@ -52,3 +52,11 @@ def test_background_windows_avoid_regions_and_are_seeded():
     near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
     assert not near.any()
     assert (first["end"] <= first["chrom"].map(SIZES)).all()
+
+
+def test_blacklisted_regions_are_dropped_and_counted():
+    regions, _ = merge_peaks({"a": peaks([("chr1", 900, 1100, 1000), ("chr1", 5000, 5200, 5100),
+                                          ("chr2", 2000, 2100, 2050)])}, 100, SIZES)
+    blacklist = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [1040, 2100], "end": [1500, 2200]})
+    kept, dropped = drop_blacklisted(regions, blacklist)
+    assert kept["start"].tolist() == [5050, 2000] and dropped == 1  # [2000, 2100) only touches [2100, 2200)

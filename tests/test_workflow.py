@@ -15,6 +15,7 @@ def reduced_config():
     """The demo with short training and small models: every stage runs, in about a minute."""
     config = demo_config()
     config["datasets"]["peaks"]["background"] = 0.2
+    config["datasets"]["peaks"]["blacklist"] = {"url": str(ROOT / "tests" / "data" / "demo_blacklist.bed")}
     for experiment in config["experiments"].values():
         experiment["training"].update(epochs=2, patience=2)
         experiment["model"]["params"]["conv"] = experiment["model"]["params"]["conv"][:1]
@@ -43,6 +44,8 @@ def test_every_stage_produces_its_outputs(finished_run):
                                                    "near_contig_end"}
     assert 0 <= peaks["variants"]["truth_auroc"] <= 1
     assert (workdir / "results/interpret/peaks_basset/filters.meme").read_text().startswith("MEME version 4")
+    counts = json.loads((workdir / "results/datasets/peaks/attrs.json").read_text())["counts"]
+    assert counts["regions_in_blacklist"] > 0 and counts["regions_overrunning_contig_end"] == 3
 
 
 def test_variant_table_keeps_every_record(finished_run):
