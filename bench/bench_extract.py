@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CONTIGS = {"chr1": 50_000_000, "chr2": 50_000_000}
+CONTIGS = {"chr1": 50_001_000, "chr2": 50_001_000}  # whole 60-bp lines
 WIDTH, N_WINDOWS = 600, 1_000_000
 SUBSET = {"per_interval": 50_000, "primer": 2_000}
 

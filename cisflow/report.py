@@ -183,7 +183,7 @@ def build_report(config, outputs, html_out, summary_out, template_path):
                                      autoescape=jinja2.select_autoescape())
     html = environment.get_template(template_path.name).render(
         title=config["report"]["title"], run=summary["run"], sections=sections, datasets=datasets,
-        genome=config["genome"]["name"], methods=methods_paragraph(config, datasets),
+        genome=config.get("genome", {}).get("name", "none"), methods=methods_paragraph(config, datasets),
     )
     with atomic_open(summary_out) as out:
         json.dump(summary, out, indent=2, default=float)

@@ -29,6 +29,8 @@ def _check_references():
     """Names that must point at config entries, checked before any job runs."""
     problems = []
     for name, spec in DATASETS.items():
+        if spec["kind"] == "peaks" and "genome" not in config:
+            problems.append(f"datasets.{name}: a peaks dataset needs a genome (key 'genome')")
         if spec["kind"] == "peaks" and not SAMPLES:
             problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
         if spec["kind"] == "table" and spec["table"] not in config["tables"]:
@@ -48,14 +50,14 @@ def _check_references():
 _check_references()
 
 REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "templates" / "report.html")
-GENOME = config["genome"]["name"]
+GENOME = config.get("genome", {}).get("name", "none")
 GENOME_FASTA = f"resources/genome/{GENOME}.fa"
 GENOME_FAI = f"resources/genome/{GENOME}.fa.fai"
 
 
 def _sources():
     """Every input to download, keyed by its path under resources/downloads."""
-    sources = {f"genome/{GENOME}": config["genome"]}
+    sources = {f"genome/{GENOME}": config["genome"]} if "genome" in config else {}
     sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
     sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}

@@ -77,6 +77,12 @@ def test_http_resumes_after_a_dropped_connection(server, tmp_path):
     assert not (tmp_path / "out.part").exists()
 
 
+def test_http_wrong_checksum_keeps_nothing(server, tmp_path):
+    with pytest.raises(DownloadError, match="sha256 mismatch"):
+        fetch(f"{server}/file", tmp_path / "out", sha256="f" * 64)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_http_404_is_not_retried(server, tmp_path):
     with pytest.raises(DownloadError, match="HTTP 404"):
         fetch(f"{server}/missing", tmp_path / "out", backoff=0.01)
