@@ -1,7 +1,8 @@
 """One training loop for every model: data on the device once, one-hot there, resumable by epoch.
 
 The training split is moved to the device as uint8 codes (one byte a base) and expanded to one-hot
-per batch on the device, so no data loader stands between the GPU and its work. Each epoch ends
+per batch on the device, so no data loader stands between the GPU and its work (a split too large
+for memory streams from the memory-mapped dataset instead, see ``cisflow.batches``). Each epoch ends
 with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state); a killed
 run started again with the same settings continues after the last finished epoch.
 """
@@ -18,6 +19,7 @@ from torch import nn
 
 from cisflow import metrics
 from cisflow.atomic import atomic_open, atomic_path
+from cisflow.batches import TrainingBatches
 from cisflow.checkpoint import save_model
 from cisflow.dataset import load_dataset
 from cisflow.models import build
@@ -82,8 +84,8 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
         raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
                          f"(sizes {attrs['split_sizes']})")
     scale = TargetScale.fit(np.asarray(data.targets[train_idx]), task)
-    x_train = torch.from_numpy(np.asarray(data.codes[train_idx])).to(dev)
-    y_train = torch.from_numpy(scale.apply(np.asarray(data.targets[train_idx]))).to(dev)
+    batches = TrainingBatches(data, train_idx, scale, training["batch_size"], dev,
+                              int(training["resident_limit_gb"] * 2**30))
     x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
 
     model = build(model_name, seq_len=attrs["seq_len"], n_targets=len(attrs["targets"]), **model_params).to(dev)
@@ -96,12 +98,13 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
         state = _resume(resume_path, digest, model, optimizer, scheduler, generator) or state
-    log.info("training %s on %s (%d train, %d valid sequences) on %s, %d parameters", model_name, dataset_path,
-             len(train_idx), len(valid_idx), dev, sum(p.numel() for p in model.parameters()))
+    log.info("training %s on %s (%d train, %d valid sequences%s) on %s, %d parameters", model_name, dataset_path,
+             len(train_idx), len(valid_idx), "" if batches.resident else ", streamed from disk", dev,
+             sum(p.numel() for p in model.parameters()))
 
     while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
         started = time.perf_counter()
-        train_loss = _one_epoch(model, x_train, y_train, loss_fn, optimizer, training, generator, dev)
+        train_loss = _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev)
         outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512))
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
         score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]))
@@ -136,27 +139,24 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     return state
 
 
-def _one_epoch(model, x, y, loss_fn, optimizer, training, generator, dev):
+def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
     model.train()
-    order = torch.randperm(len(x), generator=generator).to(dev)
     total, seen = 0.0, 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
-    for start in range(0, len(x), training["batch_size"]):
-        batch = order[start : start + training["batch_size"]]
-        if len(batch) < 2:  # batch norm needs two examples
+    for codes, targets in batches.epoch(generator):
+        if len(codes) < 2:  # batch norm needs two examples
             continue
-        codes = x[batch]
         if training["reverse_complement"]:
-            flip = torch.rand(len(batch), generator=generator).to(dev) < 0.5
+            flip = torch.rand(len(codes), generator=generator).to(dev) < 0.5
             codes = torch.where(flip[:, None], reverse_complement(codes), codes)
         with autocast:
-            loss = loss_fn(model(one_hot(codes)).float(), y[batch])
+            loss = loss_fn(model(one_hot(codes)).float(), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        total += loss.item() * len(batch)
-        seen += len(batch)
-    return total / max(seen, 1)
+        total += loss.detach() * len(codes)
+        seen += len(codes)
+    return float(total) / max(seen, 1)
 
 
 def _loss_on(outputs, targets, task, loss_fn):
