@@ -6,6 +6,7 @@ import numpy as np
 
 from cisflow.dataset import split_by_chromosome, split_random, write_dataset
 from cisflow.intervals import sample_columns
+from cisflow.negatives import shuffled_negatives
 from cisflow.sequences import extract_regions, filter_n
 from cisflow.tables import encode_table, read_table, select_sequences
 
@@ -22,15 +23,24 @@ def from_regions(regions, genome_path, spec, out, region_counts=None):
     keep = filter_n(codes, spec["max_n_fraction"])
     counts = {**(region_counts or {}), "regions_in": len(regions), "too_many_n": int((~keep).sum())}
     regions, codes = regions[keep].reset_index(drop=True), codes[keep]
-    counts["kept"] = len(regions)
-    split = split_by_chromosome(regions["chrom"], spec["split"]["valid"], spec["split"]["test"])
     samples = sample_columns(regions)
+    ids, targets, chroms = regions["id"].tolist(), regions[samples].to_numpy(np.float32), regions["chrom"].to_numpy()
+    if spec.get("background_method") == "dinucleotide_shuffle":
+        positive = np.flatnonzero(targets.any(axis=1))
+        shuffled, shuffled_ids, sources = shuffled_negatives(codes[positive], [ids[i] for i in positive],
+                                                             round(spec["background"] * len(positive)), spec["seed"])
+        codes = np.concatenate([codes, shuffled])
+        targets = np.concatenate([targets, np.zeros((len(shuffled), len(samples)), np.float32)])
+        ids, chroms = ids + shuffled_ids, np.concatenate([chroms, chroms[positive][sources]])
+        counts["dinucleotide_shuffles"] = len(shuffled)
+    counts["kept"] = len(ids)
+    split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
     attrs = {"task": "classification", "targets": samples, "source": "peaks", "counts": counts,
              "split_rule": {"by": "chromosome", **spec["split"]},
              "regions": {"width": int(codes.shape[1]), "center": spec.get("center", "summit")}}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
-    return write_dataset(out, codes, regions[samples].to_numpy(np.float32), split, regions["id"].tolist(), attrs)
+    return write_dataset(out, codes, targets, split, ids, attrs)
 
 
 def from_table(table_path, spec, out):

@@ -2,6 +2,7 @@ rule intervals:
     """Merge every sample's peaks into fixed-width regions with a regions x samples target matrix."""
     input:
         peaks=peak_files,
+        fasta=GENOME_FASTA,
         fai=GENOME_FAI,
         blacklist=blacklist_of,
     output:

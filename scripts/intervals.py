@@ -10,15 +10,23 @@ from cisflow.contigs import rename_contigs
 from cisflow.genome import contig_sizes
 from cisflow.intervals import background_regions, drop_blacklisted, merge_peaks
 from cisflow.logs import log_to
+from cisflow.negatives import gc_matched_background
 from cisflow.peaks import read_peaks
 
 log_to(snakemake.log[0])
 spec = snakemake.params.spec
-sizes = contig_sizes(snakemake.input.fai.removesuffix(".fai"))
+sizes = contig_sizes(snakemake.input.fasta)
 peaks = {sample: rename_contigs(read_peaks(path), sizes, snakemake.params.aliases, path)
          for sample, path in zip(snakemake.params.samples, snakemake.input.peaks)}
 regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"])
-background = background_regions(regions, round(spec["background"] * len(regions)), spec["width"], sizes, spec["seed"])
+n_background = round(spec["background"] * len(regions))
+if spec["background_method"] == "random":
+    background = background_regions(regions, n_background, spec["width"], sizes, spec["seed"])
+elif spec["background_method"] == "gc_matched":
+    background = gc_matched_background(regions, n_background, spec["width"], sizes, spec["seed"],
+                                       snakemake.input.fasta)
+else:  # dinucleotide shuffles of the positives are made with the dataset
+    background = background_regions(regions, 0, spec["width"], sizes, spec["seed"])
 if snakemake.input.blacklist:
     blacklist = rename_contigs(read_peaks(snakemake.input.blacklist[0]), sizes, snakemake.params.aliases, "blacklist")
     regions, counts["regions_in_blacklist"] = drop_blacklisted(regions, blacklist)

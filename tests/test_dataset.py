@@ -76,3 +76,17 @@ def test_headerless_table_by_column_number(tmp_path):
     spec = {**TABLE_SPEC, "sequence_column": "0", "target_columns": ["1"], "id_column": None}
     from_table(path, spec, tmp_path / "ds")
     assert load_dataset(tmp_path / "ds").ids == ["row1", "row2", "row3", "row4"]
+
+
+def test_dinucleotide_shuffles_join_their_sources_split(genome, tmp_path):
+    fasta, _ = genome
+    regions = pd.DataFrame({"chrom": ["chrA", "chrA", "chrB"], "start": [0, 500, 0], "end": [50, 550, 50],
+                            "id": ["r1", "r2", "r3"], "s1": [1, 0, 1]})
+    spec = {"max_n_fraction": 0.1, "split": {"valid": ["chrB"], "test": ["chrA"]},
+            "background_method": "dinucleotide_shuffle", "background": 1.0, "seed": 4}
+    attrs = from_regions(regions, fasta, spec, tmp_path / "ds")
+    data = load_dataset(tmp_path / "ds")
+    assert attrs["counts"]["dinucleotide_shuffles"] == 2  # one per positive region
+    assert data.ids[3:] == ["shuffle0:r1", "shuffle1:r3"]
+    assert data.targets[3:, 0].tolist() == [0, 0] and data.split[3:].tolist() == [2, 1]
+    assert sorted(decode(data.codes[3])) == sorted(decode(data.codes[0]))

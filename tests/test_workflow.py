@@ -14,7 +14,7 @@ pytestmark = pytest.mark.workflow
 def reduced_config():
     """The demo with short training and small models: every stage runs, in about a minute."""
     config = demo_config()
-    config["datasets"]["peaks"]["background"] = 0.2
+    config["datasets"]["peaks"].update(background=0.2, background_method="gc_matched")
     config["datasets"]["peaks"]["blacklist"] = {"url": str(ROOT / "tests" / "data" / "demo_blacklist.bed")}
     for experiment in config["experiments"].values():
         experiment["training"].update(epochs=2, patience=2)
