@@ -4,11 +4,15 @@ import logging
 
 import numpy as np
 
+from cisflow.contigs import rename_contigs
 from cisflow.dataset import split_by_chromosome, split_random, write_dataset
+from cisflow.encode import reverse_complement
+from cisflow.genome import contig_sizes
 from cisflow.intervals import sample_columns
 from cisflow.negatives import shuffled_negatives
+from cisflow.promoters import promoter_windows, read_tss
 from cisflow.sequences import extract_regions, filter_n
-from cisflow.tables import encode_table, read_table, select_sequences
+from cisflow.tables import encode_table, read_table, read_values, select_sequences
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +61,65 @@ def from_table(table_path, spec, out):
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets[rows], split, [ids[i] for i in rows], attrs)
+
+
+def from_promoters(tss_path, genome_path, expression_path, spec, out, features_path=None):
+    """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
+
+    Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
+    or too close to a contig end are dropped and counted; per-gene features (mRNA half-lives)
+    go to the dataset's features, a gene without them getting the column mean (counted).
+    """
+    sizes = contig_sizes(genome_path)
+    tss = rename_contigs(read_tss(tss_path), sizes, source=str(tss_path))
+    windows = promoter_windows(tss, spec["upstream"], spec["downstream"], spec["tss_at"])
+    expression = read_values(expression_path, spec["expression"]["id_column"], spec["expression"]["target_columns"],
+                             "expression")
+    counts = {"tss": len(windows), "genes_with_expression": len(expression)}
+    on_genome = windows["chrom"].isin(sizes.keys()).to_numpy()
+    inside = on_genome & (windows["start"] >= 0).to_numpy() & (
+        windows["end"].to_numpy() <= windows["chrom"].map(sizes).fillna(0).to_numpy())
+    measured = windows["gene"].isin(expression.keys()).to_numpy()
+    counts.update(tss_on_missing_contigs=int((~on_genome).sum()), windows_overrunning_contig_end=int(
+        (on_genome & ~inside).sum()), tss_without_expression=int((inside & ~measured).sum()))
+    counts["expression_without_tss"] = len(set(expression) - set(windows["gene"]))
+    windows = windows[inside & measured].reset_index(drop=True)
+    codes = extract_regions(windows, genome_path)
+    minus = (windows["strand"] == "-").to_numpy()
+    codes[minus] = reverse_complement(codes[minus])
+    keep = filter_n(codes, spec["max_n_fraction"])
+    counts["too_many_n"] = int((~keep).sum())
+    windows, codes = windows[keep].reset_index(drop=True), codes[keep]
+    counts["kept"] = len(windows)
+    genes = windows["gene"].tolist()
+    targets = np.stack([expression[gene] for gene in genes]) if genes else np.zeros((0, 1), np.float32)
+    features, feature_names = None, []
+    if features_path is not None:
+        features, counts["genes_without_features"] = _gene_features(features_path, spec["features"], genes)
+        feature_names = list(spec["features"]["columns"])
+    split = _split(spec["split"], windows["chrom"], len(windows))
+    attrs = {"task": "regression", "targets": list(spec["expression"]["target_columns"]), "source": "promoters",
+             "features": feature_names, "counts": counts, "split_rule": dict(spec["split"]),
+             "promoters": {"upstream": spec["upstream"], "downstream": spec["downstream"]}}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    return write_dataset(out, codes, targets, split, genes, attrs, features)
+
+
+def _gene_features(path, spec, genes):
+    values = read_values(path, spec["id_column"], spec["columns"], "feature")
+    table = np.full((len(genes), len(spec["columns"])), np.nan, np.float32)
+    for row, gene in enumerate(genes):
+        if gene in values:
+            table[row] = values[gene]
+    missing = np.isnan(table).any(axis=1)
+    if missing.all():
+        raise ValueError(f"{path}: no gene of the dataset has features (check the id column)")
+    table[missing] = np.nanmean(table[~missing], axis=0)
+    return table, int(missing.sum())
+
+
+def _split(rule, chroms, n):
+    if isinstance(rule["valid"], list):
+        return split_by_chromosome(chroms, rule["valid"], rule["test"])
+    return split_random(n, rule["valid"], rule["test"], rule.get("seed", 1))

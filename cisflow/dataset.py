@@ -2,6 +2,7 @@
 
     codes.npy    (n, length) uint8   A,C,G,T,N = 0..4, one byte a base
     targets.npy  (n, targets) float32
+    features.npy (n, features) float32, optional: per-sequence numbers beside the sequence (half-lives)
     split.npy    (n,) uint8          0 train, 1 valid, 2 test
     ids.txt      one id a line
     attrs.json   task, seq_len, targets, split rule, filter counts, source...
@@ -27,13 +28,14 @@ class Dataset:
     split: np.ndarray
     ids: list
     attrs: dict
+    features: np.ndarray | None = None
 
     def indices(self, name):
         """Row indices of the split ``name`` (train, valid or test)."""
         return np.flatnonzero(self.split == SPLITS[name])
 
 
-def write_dataset(path, codes, targets, split, ids, attrs):
+def write_dataset(path, codes, targets, split, ids, attrs, features=None):
     """Write the dataset directory atomically; ``attrs`` gains n, seq_len and split sizes."""
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     targets = np.asarray(targets, dtype=np.float32).reshape(len(codes), -1)
@@ -46,6 +48,8 @@ def write_dataset(path, codes, targets, split, ids, attrs):
         np.save(tmp / "codes.npy", codes)
         np.save(tmp / "targets.npy", targets)
         np.save(tmp / "split.npy", split)
+        if features is not None:
+            np.save(tmp / "features.npy", np.asarray(features, dtype=np.float32).reshape(len(codes), -1))
         (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
         (tmp / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
     return attrs
@@ -64,6 +68,7 @@ def load_dataset(path, mmap=True):
         split=np.load(path / "split.npy"),
         ids=(path / "ids.txt").read_text().splitlines(),
         attrs=read_attrs(path),
+        features=np.load(path / "features.npy", mmap_mode=mode) if (path / "features.npy").exists() else None,
     )
 
 

@@ -106,13 +106,7 @@ def methods_paragraph(config, datasets):
         data = config["datasets"][spec["dataset"]]
         attrs = datasets[spec["dataset"]]
         training = spec["training"]
-        if data["kind"] == "peaks":
-            source = (f"peaks of {len(attrs['targets'])} samples merged into {data['width']}-bp regions around "
-                      f"peak {data['center']}s (chromosomes {', '.join(data['split']['valid'])} held out for "
-                      f"validation and {', '.join(data['split']['test'])} for test)")
-        else:
-            source = (f"{attrs['n']:,} sequences of table '{data['table']}' padded to {data['length']} nt "
-                      f"(random split, {data['split']['valid']:.0%} validation, {data['split']['test']:.0%} test)")
+        source = _data_sentence(data, attrs)
         parts.append(
             f"For {name}, a {spec['model']['name']} network was trained on {source} with "
             f"{training['optimizer']} (learning rate {training['lr']:g}, batch size {training['batch_size']}) for "
@@ -125,6 +119,25 @@ def methods_paragraph(config, datasets):
         "(SAD) averaged over both strands. Computed with cisflow " + cisflow.__version__ + "."
     )
     return " ".join(parts)
+
+
+def _split_sentence(split):
+    if isinstance(split["valid"], list):
+        return (f"chromosomes {', '.join(split['valid'])} held out for validation and "
+                f"{', '.join(split['test'])} for test")
+    return f"random split, {split['valid']:.0%} validation, {split['test']:.0%} test"
+
+
+def _data_sentence(data, attrs):
+    if data["kind"] == "peaks":
+        what = (f"peaks of {len(attrs['targets'])} samples merged into {data['width']}-bp regions around peak "
+                f"{data['center']}s")
+    elif data["kind"] == "promoters":
+        what = (f"{attrs['n']:,} promoters ({data['upstream']:,} bp upstream and {data['downstream']:,} bp "
+                f"downstream of the TSS) with their genes' expression")
+    else:
+        what = f"{attrs['n']:,} sequences of table '{data['table']}' padded to {data['length']} nt"
+    return f"{what} ({_split_sentence(data['split'])})"
 
 
 def run_info(config):

@@ -1,6 +1,7 @@
 """Tables of sequences with measured activity (TSV or CSV, header or not, gzipped or not).
 
 The separator is a tab if the first line has one, else a comma; gzip is recognised by content.
+Columns are header names, or 0-based column numbers (strings of digits) for a table without header.
 
 DREAM 2022 rules as Camformers applied them are the configurable filters here: keep sequences
 whose length is within ``length ± tolerance``, drop those with more than ``max_n`` N, then pad
@@ -15,43 +16,63 @@ from cisflow.errors import InputError
 from cisflow.textio import first_line, is_gzip
 
 
+class Table:
+    """A delimited text table read as strings: columns by header name, or by 0-based number
+    (as a string of digits) when the table has no header. Errors name the file and line."""
+
+    def __init__(self, path, headerless):
+        self.path, self.headerless = path, headerless
+        sep = "\t" if "\t" in first_line(path) else ","
+        self.frame = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
+                                 compression="gzip" if is_gzip(path) else None)
+        self.first_row_line = 1 if headerless else 2
+
+    def __len__(self):
+        return len(self.frame)
+
+    def column(self, name):
+        key = int(name) if self.headerless else name
+        if key not in self.frame.columns:
+            columns = ", ".join(map(str, self.frame.columns))
+            raise InputError(self.path, f"no column {name!r}; columns are {columns}", line=1)
+        return self.frame[key]
+
+    def ids(self, name):
+        """The id column (or row1, row2... without one); a repeated id is an error."""
+        ids = self.column(name) if name is not None else pd.Series([f"row{i + 1}" for i in range(len(self))])
+        duplicated = ids.duplicated()
+        if duplicated.any():
+            row = int(np.flatnonzero(duplicated)[0])
+            raise InputError(self.path, f"id {ids.iloc[row]!r} appears more than once",
+                             line=row + self.first_row_line)
+        return ids.tolist()
+
+    def numbers(self, names, what="target"):
+        """(rows, len(names)) float32 of numeric columns; a missing or non-numeric value is an error."""
+        out = np.empty((len(self), len(names)), np.float32)
+        for j, name in enumerate(names):
+            values = self.column(name)
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                problem = "missing" if not values.iloc[row].strip() else f"not a number: {values.iloc[row]!r}"
+                raise InputError(self.path, f"{what} {name!r} is {problem}", line=row + self.first_row_line)
+            out[:, j] = numbers.to_numpy(np.float32)
+        return out
+
+
 def read_table(path, sequence_column, target_columns, id_column=None):
-    """The table's ids, sequences, float targets and the line number of its first row.
+    """The table's ids, sequences, float targets and the line number of its first row."""
+    table = Table(path, headerless=str(sequence_column).isdigit())
+    sequences = table.column(sequence_column).str.strip()
+    return table.ids(id_column), sequences.tolist(), table.numbers(target_columns), table.first_row_line
 
-    Errors name the file, the line and the column.
 
-    Columns are header names, or 0-based column numbers (as strings or ints) for a table
-    without a header.
-    """
-    headerless = str(sequence_column).isdigit()
-    sep = "\t" if "\t" in first_line(path) else ","
-    table = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
-                        compression="gzip" if is_gzip(path) else None)
-    first_row_line = 1 if headerless else 2
-
-    def column(name):
-        key = int(name) if headerless else name
-        if key not in table.columns:
-            raise InputError(path, f"no column {name!r}; columns are {', '.join(map(str, table.columns))}", line=1)
-        return table[key]
-
-    sequences = column(sequence_column).str.strip()
-    ids = column(id_column) if id_column is not None else pd.Series([f"row{i + 1}" for i in range(len(table))])
-    duplicated = ids.duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated)[0])
-        raise InputError(path, f"id {ids.iloc[row]!r} appears more than once", line=row + first_row_line)
-    targets = np.empty((len(table), len(target_columns)), np.float32)
-    for j, name in enumerate(target_columns):
-        values = column(name)
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            what = "missing" if not values.iloc[row].strip() else f"not a number: {values.iloc[row]!r}"
-            raise InputError(path, f"target {name!r} is {what}", line=row + first_row_line)
-        targets[:, j] = numbers.to_numpy(np.float32)
-    return ids.tolist(), sequences.tolist(), targets, first_row_line
+def read_values(path, id_column, columns, what="value"):
+    """{id: row of float values} of a keyed numeric table (expression, per-gene features)."""
+    table = Table(path, headerless=str(id_column).isdigit())
+    return dict(zip(table.ids(id_column), table.numbers(columns, what)))
 
 
 def select_sequences(sequences, length, tolerance=None, max_n=None):

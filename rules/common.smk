@@ -29,8 +29,11 @@ def _check_references():
     """Names that must point at config entries, checked before any job runs."""
     problems = []
     for name, spec in DATASETS.items():
-        if spec["kind"] == "peaks" and "genome" not in config:
-            problems.append(f"datasets.{name}: a peaks dataset needs a genome (key 'genome')")
+        if spec["kind"] in ("peaks", "promoters") and "genome" not in config:
+            problems.append(f"datasets.{name}: a {spec['kind']} dataset needs a genome (key 'genome')")
+        for role in ("expression", "features"):
+            if role in spec and spec[role]["table"] not in config["tables"]:
+                problems.append(f"datasets.{name}.{role}.table: no table {spec[role]['table']!r} under 'tables'")
         if spec["kind"] == "peaks" and not SAMPLES:
             problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
         if spec["kind"] == "table" and spec["table"] not in config["tables"]:
@@ -61,6 +64,7 @@ def _sources():
     sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
     sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
+    sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
     for name, entry in config["variants"].items():
         sources[f"variants/{name}"] = entry["vcf"]
         if "truth" in entry:
@@ -101,6 +105,16 @@ def dataset_inputs(wildcards):
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,
         }
+    if spec["kind"] == "promoters":
+        inputs = {
+            "tss": f"resources/downloads/tss/{wildcards.dataset}",
+            "expression": f"resources/downloads/tables/{spec['expression']['table']}",
+            "fasta": GENOME_FASTA,
+            "fai": GENOME_FAI,
+        }
+        if "features" in spec:
+            inputs["features"] = f"resources/downloads/tables/{spec['features']['table']}"
+        return inputs
     return {"table": f"resources/downloads/tables/{spec['table']}"}
 
 

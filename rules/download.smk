@@ -8,7 +8,7 @@ rule download:
     log:
         "logs/download/{source}.log",
     wildcard_constraints:
-        source="(genome|peaks|tables|variants|truth|blacklist)/[^/]+",
+        source="(genome|peaks|tables|variants|truth|blacklist|tss)/[^/]+",
     retries: 2
     conda:
         "../envs/data.yaml"

@@ -1,4 +1,4 @@
-"""Rule dataset: sequences of regions (genome) or of a table -> the encoded dataset directory."""
+"""Rule dataset: sequences of peak regions, promoters (genome) or a table -> the encoded dataset directory."""
 
 import json
 
@@ -13,5 +13,8 @@ if spec["kind"] == "peaks":
         region_counts = json.load(handle)
     build_dataset.from_regions(read_regions(snakemake.input.regions), snakemake.input.fasta, spec,
                                snakemake.output[0], region_counts)
+elif spec["kind"] == "promoters":
+    build_dataset.from_promoters(snakemake.input.tss, snakemake.input.fasta, snakemake.input.expression, spec,
+                                 snakemake.output[0], features_path=snakemake.input.get("features"))
 else:
     build_dataset.from_table(snakemake.input.table, spec, snakemake.output[0])

@@ -94,7 +94,10 @@ def test_basset_samples_sheet_lists_164_public_files():
     assert sheet["url"].str.startswith("https://").all()
 
 
-@pytest.mark.parametrize("study", ["basset.yaml", "deepbind.yaml", "dream2022.yaml", "cuperus2017.yaml"])
+STUDIES = ["basset.yaml", "deepbind.yaml", "dream2022.yaml", "cuperus2017.yaml", "xpresso.yaml"]
+
+
+@pytest.mark.parametrize("study", STUDIES)
 def test_study_workflows_plan_every_stage(study):
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--configfile",
                              f"config/{study}"], cwd=ROOT, capture_output=True, text=True, timeout=300)

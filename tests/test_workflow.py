@@ -16,6 +16,15 @@ def reduced_config():
     config = demo_config()
     config["datasets"]["peaks"].update(background=0.2, background_method="gc_matched")
     config["datasets"]["peaks"]["blacklist"] = {"url": str(ROOT / "tests" / "data" / "demo_blacklist.bed")}
+    config["tables"]["expression"] = {"url": str(ROOT / "tests" / "data" / "demo_expression.tsv")}
+    config["datasets"]["promoters"] = {
+        "kind": "promoters", "tss": {"url": str(ROOT / "tests" / "data" / "demo_tss.bed")}, "upstream": 200,
+        "downstream": 100, "expression": {"table": "expression", "id_column": "gene", "target_columns": ["log_tpm"]},
+        "split": {"valid": ["chr21"], "test": ["chr22"]}}
+    config["experiments"]["promoters_cnn"] = {
+        "dataset": "promoters", "model": {"name": "cnn", "params": {"conv": [{"filters": 8, "width": 9}],
+                                                                    "global_pool": "avg"}},
+        "training": {"epochs": 2}, "interpret": {"tax_group": "vertebrates"}}
     for experiment in config["experiments"].values():
         experiment["training"].update(epochs=2, patience=2)
         experiment["model"]["params"]["conv"] = experiment["model"]["params"]["conv"][:1]
@@ -36,6 +45,9 @@ def test_every_stage_produces_its_outputs(finished_run):
     workdir, _ = finished_run
     summary = json.loads((workdir / "results/report/summary.json").read_text())
     peaks, table = summary["experiments"]["peaks_basset"], summary["experiments"]["activity_cnn"]
+    promoters = json.loads((workdir / "results/datasets/promoters/attrs.json").read_text())
+    assert promoters["source"] == "promoters" and promoters["seq_len"] == 300 and promoters["n"] > 70
+    assert summary["experiments"]["promoters_cnn"]["task"] == "regression"
     assert peaks["task"] == "classification" and set(peaks["metrics"]) == {"auroc", "auprc"}
     assert table["task"] == "regression" and set(table["metrics"]) == {"pearson", "spearman", "r2"}
     assert set(peaks["per_target"]) == {"K562", "HeLa-S3", "GM12878"}
