@@ -2,7 +2,8 @@
 
 http(s) downloads retry with exponential backoff and resume a partial file with a Range request
 where the server allows it. The file appears at its destination only once complete and, when a
-sha256 is given, only if it matches; otherwise the checksum computed is logged so it can be pinned.
+sha256 is given, only if it matches; the checksum is recorded beside the file (``<file>.sha256``)
+and logged, so that an input fetched without one can be pinned.
 """
 
 import hashlib
@@ -53,6 +54,7 @@ def fetch(url, dest, sha256=None, retries=5, backoff=1.0, timeout=60):
     if not sha256:
         log.info("%s: sha256 %s (not pinned in the config; add it to pin this input)", url, actual)
     os.replace(part, dest)
+    dest.with_name(dest.name + ".sha256").write_text(f"{actual}  {dest.name}\n")  # sha256sum -c reads it
     return actual
 
 

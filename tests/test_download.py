@@ -51,6 +51,7 @@ def test_local_path_and_file_url(tmp_path):
     assert fetch(str(source), tmp_path / "a" / "out1", sha256=SHA) == SHA
     assert fetch(f"file://{source}", tmp_path / "a" / "out2") == SHA
     assert (tmp_path / "a" / "out2").read_bytes() == PAYLOAD
+    assert (tmp_path / "a" / "out2.sha256").read_text() == f"{SHA}  out2\n"
 
 
 def test_checksum_mismatch_keeps_nothing(tmp_path):
