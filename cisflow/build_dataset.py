@@ -1,6 +1,7 @@
 """Datasets built from genomic regions or from sequence tables, in the one format of cisflow.dataset."""
 
 import logging
+from collections import Counter
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from cisflow.intervals import sample_columns
 from cisflow.negatives import shuffled_negatives
 from cisflow.promoters import promoter_windows, read_tss
 from cisflow.sequences import extract_regions, filter_n
-from cisflow.tables import encode_table, read_table, read_values, select_sequences
+from cisflow.tables import Table, encode_table, read_values, select_sequences
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,33 @@ def from_regions(regions, genome_path, spec, out, region_counts=None):
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 
-def from_table(table_path, spec, out):
-    """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets."""
-    ids, sequences, targets, first_line = read_table(table_path, spec["sequence_column"], spec["target_columns"],
-                                                     spec.get("id_column"))
-    keep, counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
-    rows = np.flatnonzero(keep)
-    codes = encode_table(table_path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"], first_line)
+def from_table(table_path, spec, out, chunk_rows=500_000):
+    """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets.
+
+    The table is read ``chunk_rows`` rows at a time and only the codes kept stay in memory, so a
+    table of millions of rows never sits in memory as Python strings.
+    """
+    headerless = str(spec["sequence_column"]).isdigit()
+    codes, targets, ids, seen, counts = [], [], [], set(), Counter()
+    for table in Table.chunks(table_path, headerless, chunk_rows):
+        chunk_ids = table.ids(spec.get("id_column"), seen)
+        sequences = table.column(spec["sequence_column"]).str.strip().tolist()
+        values = table.numbers(spec["target_columns"])
+        keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
+        rows = np.flatnonzero(keep)
+        codes.append(encode_table(table_path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
+                                  table.first_row_line))
+        targets.append(values[rows])
+        ids += [chunk_ids[i] for i in rows]
+        counts.update(chunk_counts)
+    codes, targets, counts = np.concatenate(codes), np.concatenate(targets), dict(counts)
     split_spec = spec["split"]
-    split = split_random(len(rows), split_spec["valid"], split_spec["test"], split_spec["seed"])
+    split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
     attrs = {"task": "regression", "targets": list(spec["target_columns"]), "source": "table", "counts": counts,
              "split_rule": {"by": "random", **split_spec}, "padding": spec["pad"]}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
-    return write_dataset(out, codes, targets[rows], split, [ids[i] for i in rows], attrs)
+    return write_dataset(out, codes, targets, split, ids, attrs)
 
 
 def from_promoters(tss_path, genome_path, expression_path, spec, out, features_path=None):

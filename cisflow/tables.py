@@ -17,15 +17,26 @@ from cisflow.textio import first_line, is_gzip
 
 
 class Table:
-    """A delimited text table read as strings: columns by header name, or by 0-based number
+    """Rows of a delimited text table, as strings: columns by header name, or by 0-based number
     (as a string of digits) when the table has no header. Errors name the file and line."""
 
-    def __init__(self, path, headerless):
-        self.path, self.headerless = path, headerless
+    def __init__(self, path, frame, headerless, first_row_line):
+        self.path, self.frame, self.headerless, self.first_row_line = path, frame, headerless, first_row_line
+
+    @classmethod
+    def chunks(cls, path, headerless, rows=None):
+        """The table as Tables of at most ``rows`` rows each (the whole table when None)."""
         sep = "\t" if "\t" in first_line(path) else ","
-        self.frame = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
-                                 compression="gzip" if is_gzip(path) else None)
-        self.first_row_line = 1 if headerless else 2
+        reader = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
+                             compression="gzip" if is_gzip(path) else None, chunksize=rows)
+        line = 1 if headerless else 2
+        for frame in [reader] if rows is None else reader:
+            yield cls(path, frame, headerless, line)
+            line += len(frame)
+
+    @classmethod
+    def read(cls, path, headerless):
+        return next(cls.chunks(path, headerless))
 
     def __len__(self):
         return len(self.frame)
@@ -37,14 +48,20 @@ class Table:
             raise InputError(self.path, f"no column {name!r}; columns are {columns}", line=1)
         return self.frame[key]
 
-    def ids(self, name):
-        """The id column (or row1, row2... without one); a repeated id is an error."""
-        ids = self.column(name) if name is not None else pd.Series([f"row{i + 1}" for i in range(len(self))])
-        duplicated = ids.duplicated()
+    def ids(self, name, seen=None):
+        """The id column (or row<line> without one); an id repeated here or in ``seen`` (the ids of
+        earlier chunks, updated) is an error."""
+        if name is None:
+            first = self.first_row_line - (0 if self.headerless else 1)
+            return [f"row{first + i}" for i in range(len(self))]
+        ids = self.column(name)
+        duplicated = ids.duplicated() | (ids.isin(seen) if seen else False)
         if duplicated.any():
             row = int(np.flatnonzero(duplicated)[0])
             raise InputError(self.path, f"id {ids.iloc[row]!r} appears more than once",
                              line=row + self.first_row_line)
+        if seen is not None:
+            seen.update(ids)
         return ids.tolist()
 
     def numbers(self, names, what="target"):
@@ -62,16 +79,9 @@ class Table:
         return out
 
 
-def read_table(path, sequence_column, target_columns, id_column=None):
-    """The table's ids, sequences, float targets and the line number of its first row."""
-    table = Table(path, headerless=str(sequence_column).isdigit())
-    sequences = table.column(sequence_column).str.strip()
-    return table.ids(id_column), sequences.tolist(), table.numbers(target_columns), table.first_row_line
-
-
 def read_values(path, id_column, columns, what="value"):
     """{id: row of float values} of a keyed numeric table (expression, per-gene features)."""
-    table = Table(path, headerless=str(id_column).isdigit())
+    table = Table.read(path, headerless=str(id_column).isdigit())
     return dict(zip(table.ids(id_column), table.numbers(columns, what)))
 
 

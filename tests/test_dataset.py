@@ -90,3 +90,16 @@ def test_dinucleotide_shuffles_join_their_sources_split(genome, tmp_path):
     assert data.ids[3:] == ["shuffle0:r1", "shuffle1:r3"]
     assert data.targets[3:, 0].tolist() == [0, 0] and data.split[3:].tolist() == [2, 1]
     assert sorted(decode(data.codes[3])) == sorted(decode(data.codes[0]))
+
+
+def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_path):
+    rows = [(f"s{i}", "ACGTAC", str(i)) for i in range(7)]
+    path = write_table(tmp_path, rows)
+    from_table(path, TABLE_SPEC, tmp_path / "whole")
+    from_table(path, TABLE_SPEC, tmp_path / "chunked", chunk_rows=2)
+    whole, chunked = load_dataset(tmp_path / "whole"), load_dataset(tmp_path / "chunked")
+    assert whole.ids == chunked.ids and (whole.codes == chunked.codes).all()
+    with pytest.raises(InputError, match=r"table.tsv:7: id 's1' appears more than once"):
+        from_table(write_table(tmp_path, rows[:5] + [("s1", "ACGTAC", "9")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)
+    with pytest.raises(InputError, match=r"table.tsv:6: target 'activity' is not a number: 'x'"):
+        from_table(write_table(tmp_path, rows[:4] + [("s9", "ACGTAC", "x")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)

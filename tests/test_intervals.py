@@ -60,3 +60,29 @@ def test_blacklisted_regions_are_dropped_and_counted():
     blacklist = pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [1040, 2100], "end": [1500, 2200]})
     kept, dropped = drop_blacklisted(regions, blacklist)
     assert kept["start"].tolist() == [5050, 2000] and dropped == 1  # [2000, 2100) only touches [2100, 2200)
+
+
+def test_merge_agrees_with_bedtools_merge_on_random_peaks():
+    import numpy as np
+    import pybedtools
+
+    rng = np.random.default_rng(5)
+    sizes = {"chr1": 200_000, "chr2": 100_000}
+    by_sample = {}
+    for sample in "abcd":
+        chrom = rng.choice(list(sizes), 300)
+        summit = rng.integers(0, 100_000, 300)
+        by_sample[sample] = peaks(list(zip(chrom, summit - 50, summit + 50, summit)))
+    regions, counts = merge_peaks(by_sample, 200, sizes)
+    windows = [(c, max(int(s) - 100, 0), int(s) + 100, int(s), k) for k, frame in enumerate(by_sample.values())
+               for c, s in zip(frame["chrom"], frame["summit"])]
+    merged = list(pybedtools.BedTool(windows).sort().merge(c="4,5", o="mean,distinct"))
+    expected = []
+    for feature in merged:
+        start = int(round(float(feature.fields[3]))) - 100
+        if 0 <= start and start + 200 <= sizes[feature.chrom]:
+            members = {int(m) for m in feature.fields[4].split(",")}
+            expected.append((feature.chrom, start, *[int(k in members) for k in range(4)]))
+    pybedtools.cleanup()
+    got = [tuple(row) for row in regions[["chrom", "start", "a", "b", "c", "d"]].itertuples(index=False)]
+    assert sorted(got) == sorted(expected) and counts["merged_regions"] == len(merged)
