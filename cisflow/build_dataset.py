@@ -48,21 +48,26 @@ def from_regions(regions, genome_path, spec, out, region_counts=None):
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 
-def from_table(table_path, spec, out, chunk_rows=500_000):
+def from_table(table_paths, spec, out, chunk_rows=500_000):
     """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets.
 
-    The table is read ``chunk_rows`` rows at a time and only the codes kept stay in memory, so a
-    table of millions of rows never sits in memory as Python strings.
+    ``table_paths``: one table, or a list of headerless files pasted side by side. The table is
+    read ``chunk_rows`` rows at a time and only the codes kept stay in memory, so a table of
+    millions of rows never sits in memory as Python strings.
     """
     headerless = str(spec["sequence_column"]).isdigit()
+    if isinstance(table_paths, (list, tuple)):
+        chunks = Table.pasted_chunks(list(table_paths), chunk_rows)
+    else:
+        chunks = Table.chunks(table_paths, headerless, chunk_rows)
     codes, targets, ids, seen, counts = [], [], [], set(), Counter()
-    for table in Table.chunks(table_path, headerless, chunk_rows):
+    for table in chunks:
         chunk_ids = table.ids(spec.get("id_column"), seen)
         sequences = table.column(spec["sequence_column"]).str.strip().tolist()
         values = table.numbers(spec["target_columns"])
         keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
         rows = np.flatnonzero(keep)
-        codes.append(encode_table(table_path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
+        codes.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
                                   table.first_row_line))
         targets.append(values[rows])
         ids += [chunk_ids[i] for i in rows]
@@ -70,7 +75,8 @@ def from_table(table_path, spec, out, chunk_rows=500_000):
     codes, targets, counts = np.concatenate(codes), np.concatenate(targets), dict(counts)
     split_spec = spec["split"]
     split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
-    attrs = {"task": "regression", "targets": list(spec["target_columns"]), "source": "table", "counts": counts,
+    attrs = {"task": spec.get("task", "regression"), "targets": list(spec["target_columns"]), "source": "table",
+             "counts": counts,
              "split_rule": {"by": "random", **split_spec}, "padding": spec["pad"]}
     for name, value in counts.items():
         log.info("%s: %s", name, value)

@@ -6,7 +6,8 @@ from sklearn.metrics import average_precision_score, r2_score, roc_auc_score
 
 
 def classification_metrics(targets, probs, names):
-    """Per-target AUROC and AUPRC (NaN where the test set holds one class only), and their means."""
+    """Per-target AUROC, AUPRC (NaN where the test set holds one class only) and accuracy at 0.5,
+    and their means."""
     per_target = {}
     for j, name in enumerate(names):
         y = targets[:, j] > 0.5
@@ -14,9 +15,10 @@ def classification_metrics(targets, probs, names):
         per_target[name] = {
             "auroc": float(roc_auc_score(y, probs[:, j])) if both else float("nan"),
             "auprc": float(average_precision_score(y, probs[:, j])) if both else float("nan"),
+            "accuracy": float(((probs[:, j] > 0.5) == y).mean()) if len(y) else float("nan"),
             "positives": int(y.sum()),
         }
-    return {"auroc": _mean(per_target, "auroc"), "auprc": _mean(per_target, "auprc"), "per_target": per_target}
+    return {key: _mean(per_target, key) for key in ("auroc", "auprc", "accuracy")} | {"per_target": per_target}
 
 
 def regression_metrics(targets, preds, names):

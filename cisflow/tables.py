@@ -35,6 +35,28 @@ class Table:
             line += len(frame)
 
     @classmethod
+    def pasted_chunks(cls, paths, rows=None):
+        """Headerless files of equal length read side by side, as one table whose columns are
+        numbered across the files in order (the primer's sequences.txt and labels.txt)."""
+        if len(paths) == 1:
+            yield from cls.chunks(paths[0], True, rows)
+            return
+        readers = [cls.chunks(path, True, rows) for path in paths]
+        line = 1
+        while True:
+            parts = [next(reader, None) for reader in readers]
+            if all(part is None for part in parts):
+                return
+            lengths = [0 if part is None else len(part) for part in parts]
+            if len(set(lengths)) > 1:
+                short = paths[lengths.index(min(lengths))]
+                raise InputError(short, "has fewer lines than the files pasted beside it "
+                                        f"({', '.join(map(str, paths))})", line=line + min(lengths))
+            frame = pd.concat([part.frame for part in parts], axis=1, ignore_index=True)
+            yield cls(" + ".join(map(str, paths)), frame, True, line)
+            line += len(frame)
+
+    @classmethod
     def read(cls, path, headerless):
         return next(cls.chunks(path, headerless))
 

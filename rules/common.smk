@@ -62,7 +62,11 @@ def _sources():
     """Every input to download, keyed by its path under resources/downloads."""
     sources = {f"genome/{GENOME}": config["genome"]} if "genome" in config else {}
     sources |= {f"peaks/{name}": row for name, row in SAMPLES.items()}
-    sources |= {f"tables/{name}": source for name, source in config["tables"].items()}
+    for name, source in config["tables"].items():
+        if "paste" in source:
+            sources |= {f"tables/{name}.{i}": part for i, part in enumerate(source["paste"])}
+        else:
+            sources[f"tables/{name}"] = source
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
     for name, entry in config["variants"].items():
@@ -108,14 +112,22 @@ def dataset_inputs(wildcards):
     if spec["kind"] == "promoters":
         inputs = {
             "tss": f"resources/downloads/tss/{wildcards.dataset}",
-            "expression": f"resources/downloads/tables/{spec['expression']['table']}",
+            "expression": table_files(spec["expression"]["table"]),
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,
         }
         if "features" in spec:
-            inputs["features"] = f"resources/downloads/tables/{spec['features']['table']}"
+            inputs["features"] = table_files(spec["features"]["table"])
         return inputs
-    return {"table": f"resources/downloads/tables/{spec['table']}"}
+    return {"table": table_files(spec["table"])}
+
+
+def table_files(name):
+    """The downloaded file of a table, or the list of its pasted files."""
+    source = config["tables"][name]
+    if "paste" in source:
+        return [f"resources/downloads/tables/{name}.{i}" for i in range(len(source["paste"]))]
+    return f"resources/downloads/tables/{name}"
 
 
 def dataset_of(wildcards):

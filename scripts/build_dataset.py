@@ -17,4 +17,5 @@ elif spec["kind"] == "promoters":
     build_dataset.from_promoters(snakemake.input.tss, snakemake.input.fasta, snakemake.input.expression, spec,
                                  snakemake.output[0], features_path=snakemake.input.get("features"))
 else:
-    build_dataset.from_table(snakemake.input.table, spec, snakemake.output[0])
+    table = snakemake.input.table
+    build_dataset.from_table(table if isinstance(table, str) else list(table), spec, snakemake.output[0])

@@ -55,6 +55,25 @@ def test_dream_training_rows_follow_the_camformers_rules(tmp_path):
 
 
 @needs_data
+def test_primer_files_pasted_side_by_side_train_to_the_published_accuracy(tmp_path):
+    from cisflow.evaluate import evaluate
+    from cisflow.train import train
+
+    config = validate(yaml.safe_load((ROOT / "config" / "primer.yaml").read_text()),
+                      ROOT / "schemas" / "config.schema.yaml", "primer.yaml")
+    primer = DATA / "primer_zou2018"
+    attrs = from_table([primer / "sequences.txt", primer / "labels.txt"], config["datasets"]["primer"],
+                       tmp_path / "ds")
+    assert attrs["n"] == 2_000 and attrs["task"] == "classification" and attrs["split_sizes"]["test"] == 500
+    experiment = config["experiments"]["primer_cnn"]
+    train(tmp_path / "ds", "primer", experiment["model"]["params"], {**experiment["training"], "epochs": 20},
+          tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
+    result = evaluate(tmp_path / "m.pt", tmp_path / "ds", tmp_path / "m.json", tmp_path / "p.tsv.gz",
+                      tmp_path / "p.png")
+    assert result["accuracy"] >= 0.95  # published: 0.98 (490 of 500)
+
+
+@needs_data
 def test_gata4_locus_extraction_with_ensembl_contig_names(tmp_path):
     """hg19 chr8:11,496,144-11,627,216 (Basenji's GATA4 piece) placed at its real coordinates."""
     piece = "".join((DATA / "hg19_genomic_examples" / "basenji" / "gata4.fa").read_text().splitlines()[1:])
@@ -94,7 +113,7 @@ def test_basset_samples_sheet_lists_164_public_files():
     assert sheet["url"].str.startswith("https://").all()
 
 
-STUDIES = ["basset.yaml", "deepbind.yaml", "dream2022.yaml", "cuperus2017.yaml", "xpresso.yaml"]
+STUDIES = ["basset.yaml", "deepbind.yaml", "dream2022.yaml", "cuperus2017.yaml", "xpresso.yaml", "primer.yaml"]
 
 
 @pytest.mark.parametrize("study", STUDIES)
