@@ -80,14 +80,14 @@ def filter_pfms(model, codes, threshold=0.5, batch_size=256):
     if codes.ndim != 2 or not len(codes):
         raise ValueError(f"filter_pfms needs (N, L) codes of at least one sequence, got shape {codes.shape}")
     conv = model.first_conv
-    n_filters, width, pad = conv.out_channels, conv.kernel_size[0], _padding(conv)
+    n_filters, width, pad = conv.out_channels, conv.kernel_size[0], _padding(model)
     maxima = _max_activations(model, codes, batch_size)
     counts = np.zeros(n_filters * width * 4, dtype=np.int64)
     n_sites = np.zeros(n_filters, dtype=np.int64)
     n_seqs = np.zeros(n_filters, dtype=np.int64)
     for start, acts in _first_layer_batches(model, codes, batch_size):
         hits = (acts > threshold * maxima[None, :, None]).nonzero().cpu().numpy()
-        padded = _pad_with_n(codes[start : start + len(acts)], pad)
+        padded = _pad_with_n(codes[start : start + len(acts)], pad, width)
         fired = np.zeros((len(acts), n_filters), dtype=bool)
         for chunk in range(0, len(hits), _HITS_PER_CHUNK):
             seq, filt, pos = hits[chunk : chunk + _HITS_PER_CHUNK].T
@@ -104,18 +104,21 @@ def filter_pfms(model, codes, threshold=0.5, batch_size=256):
             for f in range(n_filters)]
 
 
-def _padding(conv):
-    """Input positions the conv pads on the left: activation p covers input p - pad onwards."""
+def _padding(model):
+    """Input positions padded on the left of the first layer: activation p covers input p - pad
+    onwards (the model's ``first_layer_padding``)."""
+    conv = model.first_conv
     if isinstance(conv.padding, str) or conv.stride[0] != 1 or conv.dilation[0] != 1:
         raise ValueError("filter_pfms needs a first conv with integer padding, stride 1, dilation 1; "
                          f"got padding={conv.padding!r}, stride={conv.stride}, dilation={conv.dilation}")
-    return conv.padding[0]
+    return model.first_layer_padding
 
 
-def _pad_with_n(codes, pad):
-    """Codes with ``pad`` Ns on each side, so windows hanging off an end contain an N."""
-    padded = np.full((len(codes), codes.shape[1] + 2 * pad), N_CODE, dtype=np.uint8)
-    padded[:, pad : pad + codes.shape[1]] = codes
+def _pad_with_n(codes, left, width):
+    """Codes with ``left`` Ns before and ``width`` after, so that every window of an activation
+    position is inside the array and one hanging off an end contains an N."""
+    padded = np.full((len(codes), left + codes.shape[1] + width), N_CODE, dtype=np.uint8)
+    padded[:, left : left + codes.shape[1]] = codes
     return padded
 
 

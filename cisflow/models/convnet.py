@@ -59,6 +59,10 @@ class ConvNet(nn.Module):
     def first_conv(self):
         return self.blocks[0][0]
 
+    @property
+    def first_layer_padding(self):
+        return self.first_conv.padding[0]
+
     def first_layer(self, x):
         """Rectified activations of the first conv layer, (batch, filters, length), before pooling."""
         out = x
