@@ -39,10 +39,16 @@ def compute(task, targets, outputs, names):
     return (classification_metrics if task == "classification" else regression_metrics)(targets, outputs, names)
 
 
-def selection_score(task, metrics):
-    """The single number training maximises: mean AUROC, or mean Pearson."""
-    value = metrics["auroc"] if task == "classification" else metrics["pearson"]
-    return -np.inf if np.isnan(value) else value
+DEFAULT_SELECTION = {"classification": "auroc", "regression": "pearson"}
+
+
+def selection_score(task, metrics, selection="auto"):
+    """The single number training maximises: a metric's mean over targets, or the sum of
+    several joined by '+' (Camformers stopped early on Pearson + Spearman); 'auto' is mean
+    AUROC for classification and mean Pearson for regression."""
+    names = DEFAULT_SELECTION[task] if selection == "auto" else selection
+    value = sum(metrics[name] for name in names.split("+"))
+    return -np.inf if np.isnan(value) else float(value)
 
 
 def _mean(per_target, key):

@@ -22,6 +22,7 @@ from cisflow.atomic import atomic_open, atomic_path
 from cisflow.batches import TrainingBatches
 from cisflow.checkpoint import save_model
 from cisflow.dataset import load_dataset
+from cisflow.encode import N_CODE
 from cisflow.models import build
 from cisflow.torch_utils import device, one_hot, predict, reverse_complement
 
@@ -107,7 +108,8 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
         train_loss = _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev)
         outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512))
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
-        score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]))
+        score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]),
+                                        training["selection"])
         scheduler.step(score)
         seconds = time.perf_counter() - started
         state["epoch"] += 1
@@ -120,7 +122,8 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
         else:
             state["stale"] += 1
         log.info("epoch %3d  train loss %.4f  valid loss %.4f  valid %s %.4f  lr %.2e  %.1f s  %.0f seq/s",
-                 row["epoch"], train_loss, valid_loss, "auroc" if task == "classification" else "pearson",
+                 row["epoch"], train_loss, valid_loss,
+                 metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"],
                  score, row["lr"], seconds, row["seqs_per_s"])
         _save_resume(resume_path, digest, model, optimizer, scheduler, generator, state)
 
@@ -149,6 +152,8 @@ def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
         if training["reverse_complement"]:
             flip = torch.rand(len(codes), generator=generator).to(dev) < 0.5
             codes = torch.where(flip[:, None], reverse_complement(codes), codes)
+        if training["shift"]:
+            codes = random_shift(codes, training["shift"], generator)
         with autocast:
             loss = loss_fn(model(one_hot(codes)).float(), targets)
         optimizer.zero_grad(set_to_none=True)
@@ -157,6 +162,15 @@ def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
         total += loss.detach() * len(codes)
         seen += len(codes)
     return float(total) / max(seen, 1)
+
+
+def random_shift(codes, max_shift, generator):
+    """Each sequence moved by a random -max_shift..max_shift positions, the gap filled with N."""
+    shifts = torch.randint(-max_shift, max_shift + 1, (len(codes), 1), generator=generator).to(codes.device)
+    source = torch.arange(codes.shape[1], device=codes.device)[None, :] - shifts
+    inside = (source >= 0) & (source < codes.shape[1])
+    moved = torch.gather(codes, 1, source.clamp(0, codes.shape[1] - 1))
+    return torch.where(inside, moved, torch.full_like(moved, N_CODE))
 
 
 def _loss_on(outputs, targets, task, loss_fn):

@@ -32,6 +32,13 @@ def test_error_names_the_key(demo_config):
         validate(demo_config, SCHEMA, "config.yaml")
 
 
+def test_selection_names_known_metrics(demo_config):
+    name = next(iter(demo_config["experiments"]))
+    demo_config["experiments"][name].setdefault("training", {})["selection"] = "pearson+rho"
+    with pytest.raises(InputError, match=rf"experiments\.{name}\.training\.selection: .pearson\+rho. does not match"):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
 def test_unknown_key_is_reported(demo_config):
     demo_config["genome"]["shasum"] = "x"
     with pytest.raises(InputError, match=r"(?s)config.yaml: .*genome: Additional properties .*'shasum'"):

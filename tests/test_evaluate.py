@@ -8,7 +8,8 @@ from cisflow.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 7}], "global_pool": "max", "dense": [8]}
 TRAINING = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16}
+            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
+            "shift": 0, "selection": "auto"}
 
 
 @pytest.mark.parametrize("reverse_complement", [True, False])

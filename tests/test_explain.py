@@ -7,7 +7,8 @@ from cisflow.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
 TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16}
+            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
+            "shift": 0, "selection": "auto"}
 SPEC = {"activation_threshold": 0.7, "jaspar_release": "JASPAR2024", "tax_group": "vertebrates",
         "saliency_examples": 2}
 

@@ -20,3 +20,11 @@ def test_regression_metrics():
     assert result["r2"] < 0  # perfectly correlated but on the wrong scale
     constant = regression_metrics(y, np.ones_like(y), ["y"])
     assert np.isnan(constant["pearson"]) and selection_score("regression", constant) == -np.inf
+
+
+def test_selection_can_sum_metrics_as_camformers_did():
+    y = np.array([[1.0], [2.0], [3.0], [5.0]])
+    result = regression_metrics(y, y ** 2, ["y"])
+    assert selection_score("regression", result, "pearson+spearman") == pytest.approx(
+        result["pearson"] + result["spearman"])
+    assert selection_score("regression", result, "spearman") == pytest.approx(1.0)

@@ -10,7 +10,8 @@ from tests.conftest import MOTIF
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
 TRAINING = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16}
+            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
+            "shift": 0, "selection": "auto"}
 
 
 def run(tmp_path, dataset, name, **overrides):
@@ -105,3 +106,22 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
     expected = torch.from_numpy(np.asarray(data.codes[train_idx]))
     assert len(seen) == len(train_idx)
     assert sorted(map(bytes, seen.numpy())) == sorted(map(bytes, expected.numpy()))
+
+
+def test_random_shift_moves_sequences_and_fills_with_n():
+    import torch
+
+    from cisflow.train import random_shift
+
+    codes = torch.arange(4, dtype=torch.uint8).repeat(50, 3)  # rows of ACGTACGTACGT
+    shifted = random_shift(codes, 2, torch.Generator().manual_seed(1))
+    assert shifted.shape == codes.shape and shifted.dtype == torch.uint8
+    for row in shifted.tolist():
+        body = [c for c in row if c != 4]
+        assert 10 <= len(body) <= 12 and all(b == (a + 1) % 4 for a, b in zip(body, body[1:]))
+    assert len({tuple(row) for row in shifted.tolist()}) > 1
+
+
+def test_training_with_shifts_and_pearson_spearman_selection_runs(tmp_path, planted):
+    out = run(tmp_path, planted, "shifted", shift=3, epochs=2, selection="auroc+auprc")
+    assert pd.read_csv(out / "history.tsv", sep="\t")["valid_score"].max() > 1.0  # a sum of two scores
