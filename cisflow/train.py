@@ -69,11 +69,12 @@ def settings_digest(*parts):
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path):
+def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path=None):
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
-    ``training`` holds epochs, batch_size, optimizer, lr, weight_decay, loss, patience,
-    lr_patience, reverse_complement and seed (the config schema's defaults filled in).
+    ``training`` holds the config schema's training keys (its defaults filled in). With
+    ``init_path`` (another experiment's model file) training starts from its parameters:
+    fine-tuning.
     """
     torch.manual_seed(training["seed"])
     np.random.seed(training["seed"])
@@ -90,12 +91,14 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
 
     model = build(model_name, seq_len=attrs["seq_len"], n_targets=len(attrs["targets"]), **model_params).to(dev)
+    if init_path:
+        start_from(model, init_path)
     optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=training["lr_patience"])
     loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
     generator = torch.Generator(device="cpu").manual_seed(training["seed"])
-    digest = settings_digest(model_name, model_params, training, attrs)
+    digest = settings_digest(model_name, model_params, training, attrs, str(init_path))
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
         state = _resume(resume_path, digest, model, optimizer, scheduler, generator) or state
@@ -140,6 +143,18 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
                                 for c in HISTORY_COLUMNS) + "\n")
     os.unlink(resume_path)
     return state
+
+
+def start_from(model, init_path):
+    """Copy into ``model`` every parameter of the model file ``init_path`` whose name and shape
+    match (a new output layer for other targets stays as initialised); log what was left out."""
+    state = torch.load(init_path, map_location="cpu", weights_only=True)["state_dict"]
+    own = model.state_dict()
+    matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(matching, strict=False)
+    skipped = sorted(set(own) - set(matching))
+    log.info("fine-tuning from %s: %d of %d tensors taken%s", init_path, len(matching), len(own),
+             f"; kept as initialised: {', '.join(skipped)}" if skipped else "")
 
 
 def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):

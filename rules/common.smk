@@ -41,6 +41,9 @@ def _check_references():
     for name, spec in EXPERIMENTS.items():
         if spec["dataset"] not in DATASETS:
             problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
+        init = spec["training"].get("init_from")
+        if init is not None and init not in EXPERIMENTS:
+            problems.append(f"experiments.{name}.training.init_from: no experiment {init!r}")
         for variant_set in spec["variants"]:
             if variant_set not in config["variants"]:
                 problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
@@ -132,6 +135,12 @@ def table_files(name):
 
 def dataset_of(wildcards):
     return f"results/datasets/{EXPERIMENTS[wildcards.experiment]['dataset']}"
+
+
+def init_model(wildcards):
+    """The model file a fine-tuned experiment starts from (none for training from scratch)."""
+    init = EXPERIMENTS[wildcards.experiment]["training"].get("init_from")
+    return [f"results/models/{init}/model.pt"] if init else []
 
 
 def model_spec(wildcards):

@@ -2,6 +2,7 @@ rule train:
     """Train the experiment's model (GPU when torch sees one); resumes from results/models/*/resume.pt."""
     input:
         dataset=dataset_of,
+        init=init_model,
     output:
         model="results/models/{experiment}/model.pt",
         history=report(

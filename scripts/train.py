@@ -11,4 +11,5 @@ log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 model = snakemake.params.model
 train(snakemake.input.dataset, model["name"], model["params"], snakemake.params.training,
-      snakemake.output.model, snakemake.output.history, Path(snakemake.output.model).with_name("resume.pt"))
+      snakemake.output.model, snakemake.output.history, Path(snakemake.output.model).with_name("resume.pt"),
+      init_path=(snakemake.input.init or [None])[0])

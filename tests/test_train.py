@@ -125,3 +125,16 @@ def test_random_shift_moves_sequences_and_fills_with_n():
 def test_training_with_shifts_and_pearson_spearman_selection_runs(tmp_path, planted):
     out = run(tmp_path, planted, "shifted", shift=3, epochs=2, selection="auroc+auprc")
     assert pd.read_csv(out / "history.tsv", sep="\t")["valid_score"].max() > 1.0  # a sum of two scores
+
+
+def test_fine_tuning_starts_from_another_models_parameters(tmp_path, planted):
+    import torch
+
+    first = run(tmp_path, planted, "first", epochs=2)
+    out = tmp_path / "tuned"
+    out.mkdir()
+    train_module.train(planted, "basset", {**MODEL, "dense": [16]}, {**TRAINING, "epochs": 1, "lr": 1e-12},
+                       out / "model.pt", out / "history.tsv", out / "resume.pt", init_path=first / "model.pt")
+    before = torch.load(first / "model.pt", weights_only=True)["state_dict"]
+    after = torch.load(out / "model.pt", weights_only=True)["state_dict"]
+    torch.testing.assert_close(after["blocks.0.0.weight"], before["blocks.0.0.weight"])

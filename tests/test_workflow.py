@@ -114,3 +114,15 @@ def test_malformed_peak_file_names_file_and_line(tmp_path):
     assert result.returncode != 0
     assert re.search(r"resources/downloads/peaks/K562:2: end 'thirty' is not an integer", result.stdout + result.stderr)
     assert not (tmp_path / "results/intervals/peaks.tsv.gz").exists()
+
+
+def test_fine_tuned_experiment_plans_after_its_parent_only(finished_run):
+    workdir, _ = finished_run
+    config = reduced_config()
+    config["experiments"]["activity_tuned"] = {
+        **config["experiments"]["activity_cnn"],
+        "training": {**config["experiments"]["activity_cnn"]["training"], "init_from": "activity_cnn", "lr": 1e-4}}
+    result = snakemake(workdir, write_config(workdir, config), "-n", "--quiet", "rules")
+    planned = result.stdout + result.stderr
+    assert result.returncode == 0, planned
+    assert re.search(r"^train\s+1$", planned, re.M), planned  # the parent is done and unchanged
