@@ -11,11 +11,13 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from cisflow import metrics
 from cisflow.atomic import atomic_open, atomic_path
@@ -161,7 +163,9 @@ def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
     model.train()
     total, seen = 0.0, 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    progress = tqdm(total=len(batches), unit="seq", unit_scale=True, leave=False, disable=not sys.stderr.isatty())
     for codes, targets in batches.epoch(generator):
+        progress.update(len(codes))
         if len(codes) < 2:  # batch norm needs two examples
             continue
         if training["reverse_complement"]:
@@ -176,6 +180,7 @@ def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
         optimizer.step()
         total += loss.detach() * len(codes)
         seen += len(codes)
+    progress.close()
     return float(total) / max(seen, 1)
 
 
