@@ -11,29 +11,16 @@ import numpy as np
 import pandas as pd
 
 from cisflow.errors import InputError
-from cisflow.textio import open_text
+from cisflow.peaks import bed_records
 
 
 def read_tss(path):
     """Genes' TSS rows (chrom, start, end, gene, strand) of a BED6; errors name file and line."""
     rows = []
-    with open_text(path) as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) < 6:
-                raise InputError(path, f"expected 6 tab-separated columns (BED6 with gene and strand), "
-                                       f"found {len(fields)}", lineno)
-            if fields[5] not in ("+", "-"):
-                raise InputError(path, f"strand {fields[5]!r} is not + or -", lineno)
-            try:
-                start, end = int(fields[1]), int(fields[2])
-            except ValueError:
-                raise InputError(path, "start and end must be integers", lineno) from None
-            if not 0 <= start < end:
-                raise InputError(path, f"interval {start}-{end} is empty or negative", lineno)
-            rows.append((fields[0], start, end, fields[3], fields[5], lineno))
+    for lineno, fields, start, end in bed_records(path, 6, "6 tab-separated columns (BED6 with gene and strand)"):
+        if fields[5] not in ("+", "-"):
+            raise InputError(path, f"strand {fields[5]!r} is not + or -", lineno)
+        rows.append((fields[0], start, end, fields[3], fields[5], lineno))
     if not rows:
         raise InputError(path, "no TSS rows in the file")
     table = pd.DataFrame(rows, columns=["chrom", "start", "end", "gene", "strand", "line"])
