@@ -15,16 +15,18 @@ class ConvNet(nn.Module):
     ``conv`` is a list of dicts with ``filters``, ``width`` and optional ``pool`` and ``dropout``;
     ``dense`` a list of hidden sizes. ``global_pool`` ('max', 'avg' or None) pools the last conv
     block over the whole sequence, as DeepBind does (average pooling counts motif instances).
+    ``padding`` 'same' pads each conv by width // 2; 'valid' (Basset's Torch7 layers) not at all.
     """
 
     def __init__(self, seq_len, n_targets, conv, dense=(), batchnorm=True, dense_dropout=0.0,
-                 global_pool=None):
+                 global_pool=None, padding="same"):
         super().__init__()
         blocks, channels, length = [], 4, seq_len
         for layer in conv:
             width = layer["width"]
-            block = [nn.Conv1d(channels, layer["filters"], width, padding=width // 2)]
-            length = length + 2 * (width // 2) - width + 1
+            pad = width // 2 if padding == "same" else 0
+            block = [nn.Conv1d(channels, layer["filters"], width, padding=pad)]
+            length = length + 2 * pad - width + 1
             if batchnorm:
                 block.append(nn.BatchNorm1d(layer["filters"]))
             block.append(nn.ReLU())
@@ -93,7 +95,7 @@ basset = _preset(
     "basset",
     conv=[dict(filters=300, width=19, pool=3), dict(filters=200, width=11, pool=4),
           dict(filters=200, width=7, pool=4)],
-    dense=[1000, 1000], dense_dropout=0.3, batchnorm=True,
+    dense=[1000, 1000], dense_dropout=0.3, batchnorm=True, padding="valid",
 )
 deepbind = _preset("deepbind", conv=[dict(filters=16, width=24)], dense=[32], batchnorm=False,
                    dense_dropout=0.5, global_pool="max")
