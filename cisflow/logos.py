@@ -14,9 +14,9 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
 
-from cisflow.atomic import atomic_path
 from cisflow.encode import ALPHABET
 from cisflow.interpret import BASES, column_information, is_reference
+from cisflow.plots import save_figure
 
 COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F28F16", "T": "#D62839"}
 FONT_SIZE = 18
@@ -99,7 +99,7 @@ def plot_filter_matches(path, panels, labels=("filter", "JASPAR")):
             ax.set_title(label, fontsize=FONT_SIZE - 2, loc="left")
         axes[1].set_xlim(left - 0.5, right - 0.5)
         sub.suptitle(panel["title"], fontsize=FONT_SIZE + 2)
-    _save(fig, path)
+    save_figure(fig, path, dpi=100, tight=False)
 
 
 def plot_attributions(path, panels, window=60):
@@ -126,7 +126,7 @@ def plot_attributions(path, panels, window=60):
             plot_logo(zoom, heights[start : start + window], kind="heights", x0=start)
             zoom.set_xlabel("position", fontsize=FONT_SIZE)
         sub.suptitle(panel["title"], fontsize=FONT_SIZE + 2)
-    _save(fig, path)
+    save_figure(fig, path, dpi=100, tight=False)
 
 
 def _say(fig, text):
@@ -155,8 +155,3 @@ def _plot_bars(ax, contributions, codes):
     ax.set_xlim(-0.5, len(codes) - 0.5)
     ax.set_ylabel("contribution", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 4)
-
-
-def _save(fig, path):
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)

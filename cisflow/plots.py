@@ -5,8 +5,9 @@ import matplotlib.pyplot as plt
 from cisflow.atomic import atomic_path
 
 
-def save_figure(figure, path, dpi=110):
-    """Write ``figure`` as PNG to ``path`` atomically and close it."""
+def save_figure(figure, path, dpi=110, tight=True):
+    """Write ``figure`` (pyplot's or a bare matplotlib Figure) as PNG to ``path`` atomically and
+    close it; ``tight`` crops to the drawn area (figures with a constrained layout need not)."""
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(figure)

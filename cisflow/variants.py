@@ -29,8 +29,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
-from cisflow.atomic import atomic_path
 from cisflow.encode import encode
+from cisflow.plots import save_figure
 from cisflow.torch_utils import predict
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "contig_missing", "near_contig_end")
@@ -203,8 +203,7 @@ def plot_top_variants(scored, path, n=20):
         ax.set_axis_off()
     else:
         _draw_sad_heatmap(fig, ax, top, sad_columns)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
+    save_figure(fig, path, dpi=120, tight=False)
 
 
 def _draw_sad_heatmap(fig, ax, top, sad_columns):
