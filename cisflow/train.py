@@ -71,12 +71,15 @@ def settings_digest(*parts):
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path=None):
+def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path=None,
+          on_epoch=None):
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
     ``training`` holds the config schema's training keys (its defaults filled in). With
     ``init_path`` (another experiment's model file) training starts from its parameters:
-    fine-tuning.
+    fine-tuning. ``on_epoch(row)``, if given, is called after each epoch with its history row
+    (a hyperparameter search reports to its pruner there). Returns the final training state
+    (``best_score``, ``history``...).
     """
     torch.manual_seed(training["seed"])
     np.random.seed(training["seed"])
@@ -110,7 +113,7 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
 
     while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
         started = time.perf_counter()
-        train_loss = _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev)
+        train_loss = run_epoch(model, batches, loss_fn, optimizer, training, generator, dev)
         outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512))
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
         score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]),
@@ -131,6 +134,8 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
                  metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"],
                  score, row["lr"], seconds, row["seqs_per_s"])
         _save_resume(resume_path, digest, model, optimizer, scheduler, generator, state)
+        if on_epoch is not None:
+            on_epoch(row)
 
     if state["stale"] >= training["patience"]:
         log.info("early stop: no improvement in %d epochs", training["patience"])
@@ -159,7 +164,7 @@ def start_from(model, init_path):
              f"; kept as initialised: {', '.join(skipped)}" if skipped else "")
 
 
-def _one_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
+def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
     model.train()
     total, seen = 0.0, 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
