@@ -15,6 +15,8 @@ class TrainingBatches:
         self.data, self.indices, self.scale = data, np.sort(indices), scale
         self.batch_size, self.dev = batch_size, dev
         row_bytes = data.codes.shape[1] + 4 * data.targets.shape[1]
+        if data.features is not None:
+            row_bytes += 4 * data.features.shape[1]
         self.resident = len(indices) * row_bytes <= resident_bytes
         fitting = max(batch_size, min(block_rows, resident_bytes // row_bytes))
         self.block_rows = len(indices) if self.resident else fitting
@@ -26,14 +28,16 @@ class TrainingBatches:
     def _load(self, rows):
         codes = torch.from_numpy(np.asarray(self.data.codes[rows])).to(self.dev)
         targets = torch.from_numpy(self.scale.apply(np.asarray(self.data.targets[rows]))).to(self.dev)
-        return codes, targets
+        features = self.data.features_of(rows)
+        return codes, targets, None if features is None else torch.from_numpy(features).to(self.dev)
 
     def epoch(self, generator):
-        """(codes, targets) batches covering the split once, in an order drawn from ``generator``."""
+        """(codes, targets, features) batches covering the split once, in an order drawn from
+        ``generator``; features is None for a dataset without per-sequence features."""
         blocks = [self.indices[i : i + self.block_rows] for i in range(0, len(self.indices), self.block_rows)]
         for block in torch.randperm(len(blocks), generator=generator).tolist():
-            codes, targets = self._cache or self._load(blocks[block])
+            codes, targets, features = self._cache or self._load(blocks[block])
             order = torch.randperm(len(codes), generator=generator).to(self.dev)
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
-                yield codes[batch], targets[batch]
+                yield codes[batch], targets[batch], None if features is None else features[batch]

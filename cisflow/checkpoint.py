@@ -8,7 +8,7 @@ import torch
 
 import cisflow
 from cisflow.atomic import atomic_path
-from cisflow.models import build
+from cisflow.models import build_for_dataset
 
 
 def save_model(path, model, model_name, model_params, dataset_attrs, **extra):
@@ -33,8 +33,7 @@ def load_model(path, device=None):
     """
     payload = torch.load(path, map_location="cpu", weights_only=True)
     dataset = payload["dataset"]
-    model = build(payload["model_name"], seq_len=dataset["seq_len"], n_targets=len(dataset["targets"]),
-                  **payload["model_params"])
+    model = build_for_dataset(payload["model_name"], dataset, payload["model_params"])
     model.load_state_dict(payload.pop("state_dict"))
     model.to(device or "cpu").eval()
     return model, payload

@@ -34,6 +34,10 @@ class Dataset:
         """Row indices of the split ``name`` (train, valid or test)."""
         return np.flatnonzero(self.split == SPLITS[name])
 
+    def features_of(self, rows):
+        """The per-sequence features of ``rows`` as an array, or None for a dataset without them."""
+        return None if self.features is None else np.asarray(self.features[rows])
+
 
 def write_dataset(path, codes, targets, split, ids, attrs, features=None):
     """Write the dataset directory atomically; ``attrs`` gains n, seq_len and split sizes."""

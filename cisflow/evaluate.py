@@ -25,7 +25,8 @@ def evaluate(model_path, dataset_path, metrics_out, predictions_out, plot_out):
     task, names = data.attrs["task"], data.attrs["targets"]
     test = data.indices("test")
     targets = np.asarray(data.targets[test])
-    outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=strand_symmetric(meta))
+    outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=strand_symmetric(meta),
+                      features=data.features_of(test))
     result = metrics.compute(task, targets, outputs, names)
     result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta))
     with atomic_open(metrics_out) as out:

@@ -25,7 +25,8 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
     """Filter PFMs from the test split (Basset's method), their JASPAR matches, logos and saliency."""
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
-    codes = np.asarray(data.codes[data.indices("test")])
+    test = data.indices("test")
+    codes, features = np.asarray(data.codes[test]), data.features_of(test)
     pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
     write_meme(meme_out, pfms)
     jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
@@ -44,14 +45,14 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
         for row in best.itertuples()
     ])
     plot_attributions(saliency_png, top_saliency(model, meta, codes, spec["saliency_examples"],
-                                                 [data.ids[i] for i in data.indices("test")]))
+                                                 [data.ids[i] for i in test], features))
     return matches
 
 
-def top_saliency(model, meta, codes, k, ids):
+def top_saliency(model, meta, codes, k, ids, features=None):
     """Saliency panels of ``k`` test sequences: the top-predicted one of each target in turn."""
     targets = meta["dataset"]["targets"]
-    predictions = predict(model, codes, task=meta["dataset"]["task"])
+    predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)
     chosen = {}  # sequence index -> the target it is shown for
     for turn in range(min(k, len(codes))):
         target = turn % len(targets)
@@ -59,7 +60,8 @@ def top_saliency(model, meta, codes, k, ids):
         chosen[index] = target
     panels = []
     for index, target in chosen.items():
-        contributions = saliency(model, codes[index : index + 1], target)[0]
+        extra = None if features is None else features[index : index + 1]
+        contributions = saliency(model, codes[index : index + 1], target, features=extra)[0]
         panels.append(dict(title=f"{ids[index]}: {targets[target]} prediction {predictions[index, target]:.2f}",
                            contributions=contributions, codes=codes[index]))
     return panels

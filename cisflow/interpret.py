@@ -18,7 +18,7 @@ import torch
 
 from cisflow.atomic import atomic_open
 from cisflow.encode import ALPHABET, N_CODE
-from cisflow.torch_utils import one_hot, predict
+from cisflow.torch_utils import forward, one_hot, predict
 
 BASES = ALPHABET[:4]
 PSEUDOCOUNT = 0.25  # added to each base's count before counts become frequencies
@@ -276,34 +276,39 @@ def benjamini_hochberg(p_values):
 # Attribution
 
 
-def saliency(model, codes, target, batch_size=256):
+def saliency(model, codes, target, batch_size=256, features=None):
     """Gradient x input: (N, L) contribution of the observed base at each position (0 at N).
 
     The gradient is of the raw output ``target`` (the logit for classification models), which
     does not saturate the way the probability does for confidently predicted sequences.
+    ``features`` (N, F) go beside the sequences to a model that takes them.
     """
     model.eval()
     dev = _device(model)
     codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
+    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
     parts = []
     for start in range(0, len(codes), batch_size):
         x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
-        (grad,) = torch.autograd.grad(model(x)[:, target].sum(), x)
+        extra = None if features is None else features[start : start + batch_size].to(dev)
+        (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
         parts.append((grad * x).sum(dim=1).detach().cpu().numpy())
     return np.concatenate(parts)
 
 
-def ism(model, codes, target, task, batch_size=512):
+def ism(model, codes, target, task, batch_size=512, features=None):
     """In-silico saturation mutagenesis: (N, L, 4) change of output ``target`` per substitution.
 
     The change is in probability for classification and in value for regression; the reference
     base's entry is 0 (a position holding N has no reference, so all four entries are changes).
+    ``features`` (N, F) go beside each sequence's variants to a model that takes them.
     """
     codes = np.asarray(codes, dtype=np.uint8)
     effects = np.zeros(codes.shape + (4,), dtype=np.float32)
     for i, seq in enumerate(codes):
         variants = np.vstack([seq[None], _substitutions(seq)])
-        preds = predict(model, variants, task=task, batch_size=batch_size)[:, target]
+        extra = None if features is None else np.repeat(np.asarray(features[i : i + 1]), len(variants), axis=0)
+        preds = predict(model, variants, task=task, batch_size=batch_size, features=extra)[:, target]
         effects[i] = (preds[1:] - preds[0]).reshape(len(seq), 4)
         effects[i][is_reference(seq)] = 0
     return effects

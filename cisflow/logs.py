@@ -8,10 +8,10 @@ import logging
 import sys
 
 
-def log_to(path, level=logging.INFO):
+def log_to(path, level=logging.INFO, append=False):
     """Send the library's log records and any uncaught exception to ``path`` (and stderr)."""
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    handlers = [logging.FileHandler(path, mode="w"), logging.StreamHandler(sys.stderr)]
+    handlers = [logging.FileHandler(path, mode="a" if append else "w"), logging.StreamHandler(sys.stderr)]
     for handler in handlers:
         handler.setFormatter(formatter)
     logging.basicConfig(level=level, handlers=handlers, force=True)

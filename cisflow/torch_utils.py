@@ -1,5 +1,6 @@
 """Torch helpers shared by training, evaluation, interpretation and variant scoring."""
 
+import numpy as np
 import torch
 
 
@@ -23,22 +24,30 @@ def reverse_complement(codes):
 ACTIVATIONS = {"classification": torch.sigmoid, "regression": lambda out: out}
 
 
+def forward(model, x, features=None):
+    """``model(x)``, or ``model(x, features)`` for a model that takes per-sequence features."""
+    return model(x) if features is None else model(x, features)
+
+
 @torch.no_grad()
-def predict(model, codes, task="regression", batch_size=512, both_strands=False):
+def predict(model, codes, task="regression", batch_size=512, both_strands=False, features=None):
     """Predictions for (N, L) codes (numpy or torch), in batches, as float32 numpy.
 
     Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
     With ``both_strands`` each is the mean of the forward and reverse-complement predictions.
+    ``features`` (N, F) go beside the sequences to a model that takes them.
     """
     activation = ACTIVATIONS[task]
     dev = next(model.parameters()).device
     model.eval()
     codes = torch.as_tensor(codes)
+    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
     outs = []
     for start in range(0, len(codes), batch_size):
         batch = codes[start : start + batch_size].to(dev)
-        out = activation(model(one_hot(batch)))
+        extra = None if features is None else features[start : start + batch_size].to(dev)
+        out = activation(forward(model, one_hot(batch), extra))
         if both_strands:
-            out = (out + activation(model(one_hot(reverse_complement(batch))))) / 2
+            out = (out + activation(forward(model, one_hot(reverse_complement(batch)), extra))) / 2
         outs.append(out.float().cpu())
     return torch.cat(outs).numpy()

@@ -58,3 +58,59 @@ def test_basset_has_the_published_layers_and_parameter_count():
     assert model.head[0].in_features == 2000
     assert trainable(model) == 4_135_064
     assert model(torch.zeros(2, 4, 600)).shape == (2, 164)
+
+
+def test_primer_is_the_notebooks_model_with_its_6226_parameters():
+    # Conv1D(32, 12) without activation -> (39, 32), MaxPooling1D(4) -> (9, 32), Dense(16), Dense(2)
+    model = build("primer", seq_len=50, n_targets=2).eval()
+    assert trainable(model) == 6_226
+    assert model.head[0].in_features == 9 * 32
+    assert not any(isinstance(m, torch.nn.ReLU) for m in model.blocks[0])
+    assert trainable(build("primer", seq_len=50, n_targets=1)) == 6_209  # one sigmoid output
+
+
+def test_deepbind_scans_the_full_padded_sequence_and_pools_max_and_average():
+    model = build("deepbind", seq_len=101, n_targets=1).eval()
+    # 16 detectors of 4 x 24 (1,552), max + average of each -> 32 hidden (1,056), 1 output (33)
+    assert trainable(model) == 2_641
+    assert model.first_layer(torch.zeros(1, 4, 101)).shape == (1, 16, 101 + 23)
+    assert model.first_layer_padding == 23
+    x = torch.zeros(2, 4, 101)
+    x[0, 0] = 1.0
+    assert model(x).shape == (2, 1)
+
+
+def test_cuperus_has_the_published_three_conv_layers_and_842753_parameters():
+    model = build("cuperus", seq_len=50, n_targets=1).eval()
+    convs = [(c.out_channels, c.kernel_size[0]) for c in model.modules() if isinstance(c, torch.nn.Conv1d)]
+    assert convs == [(128, 13)] * 3
+    assert model.head[0].in_features == 50 * 128 and model.head[0].out_features == 64
+    assert trainable(model) == 842_753
+
+
+def test_xpresso_concatenates_half_life_features_after_the_conv_stack():
+    # 10,500 bp: conv(128, 6) 'same' -> pool 30 -> 350, conv(32, 9) -> pool 10 -> 35 x 32 = 1,120, + 8 features
+    model = build("xpresso", seq_len=10_500, n_targets=1, n_features=8).eval()
+    assert model.head[0].in_features == 1_120 + 8
+    assert [m.out_features for m in model.head if isinstance(m, torch.nn.Linear)] == [64, 2, 1]
+    assert trainable(model) == 3_200 + 36_896 + (1_128 * 64 + 64) + 130 + 3
+    features = torch.randn(2, 8)
+    assert model(torch.zeros(2, 4, 10_500), features).shape == (2, 1)
+    with pytest.raises(ValueError, match="takes 8 per-sequence features"):
+        model(torch.zeros(2, 4, 10_500))
+    assert trainable(build("xpresso", seq_len=10_500, n_targets=1)) == 3_200 + 36_896 + 71_744 + 130 + 3
+
+
+def test_even_widths_pad_one_more_on_the_right_and_keep_the_length():
+    model = build("cnn", seq_len=30, n_targets=1, conv=[{"filters": 3, "width": 6}], dense=[]).eval()
+    assert model.first_layer(torch.zeros(1, 4, 30)).shape == (1, 3, 30)
+    assert model.first_layer_padding == 2
+
+
+def test_models_name_what_does_not_fit():
+    with pytest.raises(ValueError, match="camformer takes the sequence only"):
+        build("camformer", seq_len=110, n_targets=1, n_features=3)
+    with pytest.raises(ValueError, match="dense_dropout has 1 rates for 2 dense layers"):
+        build("cnn", seq_len=50, n_targets=1, dense=[8, 8], dense_dropout=[0.1])
+    with pytest.raises(ValueError, match="shorter than the conv/pool stack"):
+        build("xpresso", seq_len=200, n_targets=1)

@@ -27,8 +27,10 @@ class ConvBlock(nn.Module):
 
 class Camformer(nn.Module):
     def __init__(self, seq_len, n_targets, filters=512, width=10, pool=10, pool_stride=4, dense=(256, 256),
-                 dropout=0.3):
+                 dropout=0.3, n_features=0):
         super().__init__()
+        if n_features:
+            raise ValueError("camformer takes the sequence only; the dataset has per-sequence features")
         self.convs = nn.ModuleList([ConvBlock(4 if i == 0 else filters, filters, width) for i in range(6)])
         self.pool = nn.MaxPool1d(pool, stride=pool_stride)
         self.dropout = nn.Dropout(dropout)

@@ -1,53 +1,97 @@
 """Plain convolutional networks: conv blocks, then dense layers, then one output per target.
 
-The published CNNs that differ only in sizes (Basset, DeepBind, the primer CNN, Cuperus 2017) are
-registered here as presets of one class; the defaults of each preset are the published sizes.
+The published CNNs that differ only in sizes (Basset, DeepBind, the primer CNN, Cuperus 2017,
+Xpresso) are registered here as presets of one class; the defaults of each preset are the
+published sizes, and tests/test_models.py checks their parameter counts against the papers.
 """
 
+import torch
 from torch import nn
 
 from cisflow.models.registry import register
 
+ACTIVATIONS = {"relu": nn.ReLU, "linear": nn.Identity}
+
+
+def conv_padding(width, padding):
+    """(left, right) padding of a conv of ``width``: 'valid' none, 'same' keeps the length (an even
+    width pads one more on the right, as Keras and PyTorch do), 'full' (DeepBind) width - 1 a side,
+    so a motif overhanging either end is still scored."""
+    return {"valid": (0, 0), "same": ((width - 1) // 2, width // 2), "full": (width - 1, width - 1)}[padding]
+
+
+class GlobalPool(nn.Module):
+    """Pooling over the whole sequence: 'max', 'avg', or 'maxavg' (DeepBind's max and average,
+    side by side: the average counts motif instances, the max finds the best one)."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x):
+        pooled = {"max": [x.amax(-1)], "avg": [x.mean(-1)], "maxavg": [x.amax(-1), x.mean(-1)]}[self.mode]
+        return torch.cat(pooled, dim=1)
+
+    def width(self, channels):
+        return channels * (2 if self.mode == "maxavg" else 1)
+
 
 class ConvNet(nn.Module):
-    """Conv blocks (conv, optional batch norm, ReLU, optional max pool, optional dropout) + dense.
+    """Conv blocks (conv, optional batch norm, activation, optional max pool, optional dropout) + dense.
 
-    ``conv`` is a list of dicts with ``filters``, ``width`` and optional ``pool`` and ``dropout``;
-    ``dense`` a list of hidden sizes. ``global_pool`` ('max', 'avg' or None) pools the last conv
-    block over the whole sequence, as DeepBind does (average pooling counts motif instances).
-    ``padding`` 'same' pads each conv by width // 2; 'valid' (Basset's Torch7 layers) not at all.
+    ``conv`` is a list of dicts with ``filters``, ``width`` and optional ``pool``, ``dropout`` and
+    ``activation`` ('relu' or 'linear': the primer notebook's conv has none); ``dense`` a list of
+    hidden sizes, ``dense_dropout`` one rate for all or one per dense layer. Pooling keeps whole
+    windows only (Keras and Torch7 did). ``global_pool`` ('max', 'avg', 'maxavg' or None) pools
+    the last conv block over the whole sequence, as DeepBind does. ``padding`` is 'same', 'valid'
+    (Basset's Torch7 layers) or 'full' (DeepBind).
+
+    ``n_features`` per-sequence numbers (Xpresso's mRNA half-life features) are concatenated to
+    the flattened conv output before the dense layers. They are standardised inside the model by
+    ``feature_mean``/``feature_std`` buffers, which training sets from the training split, so a
+    saved model takes features in their own units.
     """
 
     def __init__(self, seq_len, n_targets, conv, dense=(), batchnorm=True, dense_dropout=0.0,
-                 global_pool=None, padding="same"):
+                 global_pool=None, padding="same", n_features=0):
         super().__init__()
         blocks, channels, length = [], 4, seq_len
         for layer in conv:
             width = layer["width"]
-            pad = width // 2 if padding == "same" else 0
-            block = [nn.Conv1d(channels, layer["filters"], width, padding=pad)]
-            length = length + 2 * pad - width + 1
+            left, right = conv_padding(width, padding)
+            block = [nn.ConstantPad1d((left, right), 0.0)] if left != right else []
+            block.append(nn.Conv1d(channels, layer["filters"], width, padding=left if left == right else 0))
+            length = length + left + right - width + 1
             if batchnorm:
                 block.append(nn.BatchNorm1d(layer["filters"]))
-            block.append(nn.ReLU())
+            block.append(ACTIVATIONS[layer.get("activation", "relu")]())
             if layer.get("pool", 1) > 1:
-                block.append(nn.MaxPool1d(layer["pool"], ceil_mode=True))
-                length = -(-length // layer["pool"])
+                block.append(nn.MaxPool1d(layer["pool"]))
+                length //= layer["pool"]
             if layer.get("dropout", 0) > 0:
                 block.append(nn.Dropout(layer["dropout"]))
+            if length < 1:
+                raise ValueError(f"a {seq_len}-long sequence is shorter than the conv/pool stack {conv} needs")
             blocks.append(nn.Sequential(*block))
             channels = layer["filters"]
         self.blocks = nn.ModuleList(blocks)
-        self.global_pool = {"max": nn.AdaptiveMaxPool1d(1), "avg": nn.AdaptiveAvgPool1d(1), None: None}[global_pool]
-        features = channels * (1 if self.global_pool else length)
+        self.global_pool = GlobalPool(global_pool) if global_pool else None
+        self.n_features = n_features
+        self.register_buffer("feature_mean", torch.zeros(n_features))
+        self.register_buffer("feature_std", torch.ones(n_features))
+        features = (self.global_pool.width(channels) if self.global_pool else channels * length) + n_features
+        rates = dense_dropout if isinstance(dense_dropout, (list, tuple)) else [dense_dropout] * len(dense)
+        if len(rates) != len(dense):
+            raise ValueError(f"dense_dropout has {len(rates)} rates for {len(dense)} dense layers "
+                             "(give one rate for all, or one per dense layer)")
         head = []
-        for size in dense:
+        for size, rate in zip(dense, rates):
             head += [nn.Linear(features, size)]
             if batchnorm:
                 head.append(nn.BatchNorm1d(size))
             head.append(nn.ReLU())
-            if dense_dropout > 0:
-                head.append(nn.Dropout(dense_dropout))
+            if rate > 0:
+                head.append(nn.Dropout(rate))
             features = size
         head.append(nn.Linear(features, n_targets))
         self.head = nn.Sequential(*head)
@@ -59,14 +103,15 @@ class ConvNet(nn.Module):
 
     @property
     def first_conv(self):
-        return self.blocks[0][0]
+        return next(m for m in self.blocks[0] if isinstance(m, nn.Conv1d))
 
     @property
     def first_layer_padding(self):
-        return self.first_conv.padding[0]
+        pad = self.blocks[0][0]
+        return pad.padding[0] if isinstance(pad, nn.ConstantPad1d) else self.first_conv.padding[0]
 
     def first_layer(self, x):
-        """Rectified activations of the first conv layer, (batch, filters, length), before pooling."""
+        """Activations of the first conv layer, (batch, filters, length), before pooling."""
         out = x
         for module in self.blocks[0]:
             if isinstance(module, (nn.MaxPool1d, nn.Dropout)):
@@ -74,12 +119,15 @@ class ConvNet(nn.Module):
             out = module(out)
         return out
 
-    def forward(self, x):
+    def forward(self, x, features=None):
         for block in self.blocks:
             x = block(x)
-        if self.global_pool is not None:
-            x = self.global_pool(x)
-        return self.head(x.flatten(1))
+        x = self.global_pool(x) if self.global_pool is not None else x.flatten(1)
+        if self.n_features:
+            if features is None:
+                raise ValueError(f"this model takes {self.n_features} per-sequence features beside the sequence")
+            x = torch.cat([x, (features.to(x.dtype) - self.feature_mean) / self.feature_std], dim=1)
+        return self.head(x)
 
 
 def _preset(name, **defaults):
@@ -91,18 +139,32 @@ def _preset(name, **defaults):
     return build
 
 
+# Kelley et al. 2016: 600 bp, 164 DNase targets, 4,135,064 parameters.
 basset = _preset(
     "basset",
     conv=[dict(filters=300, width=19, pool=3), dict(filters=200, width=11, pool=4),
           dict(filters=200, width=7, pool=4)],
     dense=[1000, 1000], dense_dropout=0.3, batchnorm=True, padding="valid",
 )
+# Alipanahi et al. 2015 (ChIP-seq models): 16 detectors of width 24 over the sequence padded by
+# width - 1, rectified, max- and average-pooled, 32 hidden units with dropout.
 deepbind = _preset("deepbind", conv=[dict(filters=16, width=24)], dense=[32], batchnorm=False,
-                   dense_dropout=0.5, global_pool="max")
-primer = _preset("primer", conv=[dict(filters=32, width=12, pool=4)], dense=[16], batchnorm=False)
+                   dense_dropout=0.5, global_pool="maxavg", padding="full")
+# Zou et al. 2018 notebook: Conv1D(32, 12) without activation, MaxPooling1D(4), Dense(16, relu):
+# 6,226 parameters with its two softmax outputs (6,209 with one sigmoid output).
+primer = _preset("primer", conv=[dict(filters=32, width=12, pool=4, activation="linear")], dense=[16],
+                 batchnorm=False, padding="valid")
+# Cuperus et al. 2017: 3 x conv(128, 13, 'same') with dropout 0.15, dense 64: 842,753 parameters on 50 nt.
 cuperus = _preset(
     "cuperus",
     conv=[dict(filters=128, width=13, dropout=0.15)] * 3, dense=[64], batchnorm=False,
     dense_dropout=0.15,
+)
+# Agarwal & Shendure 2020, the best human model: 10.5 kb promoter, conv(128, 6) pool 30,
+# conv(32, 9) pool 10, flattened + half-life features, dense 64 and 2 (dropout 0.00099, 0.01546).
+xpresso = _preset(
+    "xpresso",
+    conv=[dict(filters=128, width=6, pool=30), dict(filters=32, width=9, pool=10)],
+    dense=[64, 2], dense_dropout=[0.00099, 0.01546], batchnorm=False,
 )
 cnn = _preset("cnn", conv=[dict(filters=64, width=13)], dense=[32], batchnorm=True)
