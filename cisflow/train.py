@@ -3,8 +3,11 @@
 The training split is moved to the device as uint8 codes (one byte a base) and expanded to one-hot
 per batch on the device, so no data loader stands between the GPU and its work (a split too large
 for memory streams from the memory-mapped dataset instead, see ``cisflow.batches``). Each epoch ends
-with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state); a killed
-run started again with the same settings continues after the last finished epoch.
+with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state, resolved
+config, dataset attributes, package version); a killed run started again with the same settings
+continues after the last finished epoch. On CUDA the forward pass runs under bf16 autocast; the
+model may be compiled (``training.compile``), and several GPUs train it as DDP processes
+(``cisflow.distributed``).
 """
 
 import hashlib
@@ -19,14 +22,16 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+import cisflow
 from cisflow import metrics
 from cisflow.atomic import atomic_open, atomic_path
 from cisflow.batches import TrainingBatches
 from cisflow.checkpoint import save_model
 from cisflow.dataset import load_dataset
+from cisflow.distributed import World
 from cisflow.encode import N_CODE
-from cisflow.models import build
-from cisflow.torch_utils import device, one_hot, predict, reverse_complement
+from cisflow.models import build_for_dataset
+from cisflow.torch_utils import forward, one_hot, predict, reverse_complement
 
 log = logging.getLogger(__name__)
 
@@ -79,45 +84,58 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     ``init_path`` (another experiment's model file) training starts from its parameters:
     fine-tuning. ``on_epoch(row)``, if given, is called after each epoch with its history row
     (a hyperparameter search reports to its pruner there). Returns the final training state
-    (``best_score``, ``history``...).
+    (``best_score``, ``history``...). Started by torchrun (``cisflow.distributed``), each process
+    trains on its share of the split and rank 0 writes the files.
     """
-    torch.manual_seed(training["seed"])
+    world = World.from_env()
+    torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
     np.random.seed(training["seed"])
     data = load_dataset(dataset_path)
     task, attrs = data.attrs["task"], data.attrs
-    dev = device()
+    dev = world.device
     train_idx, valid_idx = data.indices("train"), data.indices("valid")
     if len(train_idx) == 0 or len(valid_idx) == 0:
         raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
                          f"(sizes {attrs['split_sizes']})")
     scale = TargetScale.fit(np.asarray(data.targets[train_idx]), task)
-    batches = TrainingBatches(data, train_idx, scale, training["batch_size"], dev,
+    batches = TrainingBatches(data, world.shard(train_idx, training["seed"]), scale,
+                              max(training["batch_size"] // world.size, 2), dev,
                               int(training["resident_limit_gb"] * 2**30))
     x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
+    f_valid = data.features_of(valid_idx)
 
-    model = build(model_name, seq_len=attrs["seq_len"], n_targets=len(attrs["targets"]), **model_params).to(dev)
+    model = build_for_dataset(model_name, attrs, model_params).to(dev)
     if init_path:
         start_from(model, init_path)
+    if data.features is not None:
+        fit_feature_scale(model, data.features_of(train_idx))
     optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=training["lr_patience"])
     loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
     generator = torch.Generator(device="cpu").manual_seed(training["seed"])
-    digest = settings_digest(model_name, model_params, training, attrs, str(init_path))
+    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path)),
+           "config": {"model": {"name": model_name, "params": model_params}, "training": training,
+                      "init_from": str(init_path) if init_path else None},
+           "dataset": attrs, "version": cisflow.__version__}
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
-        state = _resume(resume_path, digest, model, optimizer, scheduler, generator) or state
-    log.info("training %s on %s (%d train, %d valid sequences%s) on %s, %d parameters", model_name, dataset_path,
+        state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator) or state
+    stepper = world.wrap(model)
+    if training["compile"]:
+        stepper = torch.compile(stepper)
+    log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters", model_name, dataset_path,
              len(train_idx), len(valid_idx), "" if batches.resident else ", streamed from disk", dev,
-             sum(p.numel() for p in model.parameters()))
+             f" x {world.size} processes" if world.size > 1 else "", sum(p.numel() for p in model.parameters()))
 
     while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
         started = time.perf_counter()
-        train_loss = run_epoch(model, batches, loss_fn, optimizer, training, generator, dev)
-        outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512))
+        train_loss = world.mean(run_epoch(stepper, batches, loss_fn, optimizer, training, generator, dev))
+        world.sync_buffers(model)
+        outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512), features=f_valid)
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
-        score = metrics.selection_score(task, metrics.compute(task, y_valid, outputs, attrs["targets"]),
-                                        training["selection"])
+        score = world.from_main(metrics.selection_score(
+            task, metrics.compute(task, y_valid, outputs, attrs["targets"]), training["selection"]))
         scheduler.step(score)
         seconds = time.perf_counter() - started
         state["epoch"] += 1
@@ -129,16 +147,20 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
                          best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         else:
             state["stale"] += 1
+        if not world.main:
+            continue
         log.info("epoch %3d  train loss %.4f  valid loss %.4f  valid %s %.4f  lr %.2e  %.1f s  %.0f seq/s",
                  row["epoch"], train_loss, valid_loss,
                  metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"],
                  score, row["lr"], seconds, row["seqs_per_s"])
-        _save_resume(resume_path, digest, model, optimizer, scheduler, generator, state)
+        _save_resume(resume_path, run, model, optimizer, scheduler, generator, state)
         if on_epoch is not None:
             on_epoch(row)
 
     if state["stale"] >= training["patience"]:
         log.info("early stop: no improvement in %d epochs", training["patience"])
+    if not world.main:
+        return state
     model.load_state_dict(state["best_state"])
     scale.fold_into(model.output_layer)
     save_model(model_out, model, model_name, model_params, attrs,
@@ -150,6 +172,14 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
                                 for c in HISTORY_COLUMNS) + "\n")
     os.unlink(resume_path)
     return state
+
+
+def fit_feature_scale(model, features):
+    """Standardise the model's per-sequence features by the training split's mean and sd."""
+    std = features.std(axis=0)
+    with torch.no_grad():
+        model.feature_mean.copy_(torch.from_numpy(features.mean(axis=0)))
+        model.feature_std.copy_(torch.from_numpy(np.where(std > 0, std, 1).astype(np.float32)))
 
 
 def start_from(model, init_path):
@@ -169,7 +199,7 @@ def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
     total, seen = 0.0, 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     progress = tqdm(total=len(batches), unit="seq", unit_scale=True, leave=False, disable=not sys.stderr.isatty())
-    for codes, targets in batches.epoch(generator):
+    for codes, targets, features in batches.epoch(generator):
         progress.update(len(codes))
         if len(codes) < 2:  # batch norm needs two examples
             continue
@@ -179,7 +209,7 @@ def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
         if training["shift"]:
             codes = random_shift(codes, training["shift"], generator)
         with autocast:
-            loss = loss_fn(model(one_hot(codes)).float(), targets)
+            loss = loss_fn(forward(model, one_hot(codes), features).float(), targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -206,10 +236,14 @@ def _loss_on(outputs, targets, task, loss_fn):
     return float(loss_fn(out, torch.from_numpy(targets)))
 
 
-def _save_resume(path, digest, model, optimizer, scheduler, generator, state):
-    payload = {"digest": digest, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+def _save_resume(path, run, model, optimizer, scheduler, generator, state):
+    """The resume checkpoint: everything to continue (model, optimiser, scheduler, every RNG, the
+    history and best state) and to know what it was (resolved config, dataset attributes, version)."""
+    payload = {**run, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-               "torch_rng": torch.get_rng_state(), "state": state}
+               "torch_rng": torch.get_rng_state(),
+               "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+               "state": state}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
@@ -224,5 +258,7 @@ def _resume(path, digest, model, optimizer, scheduler, generator):
     scheduler.load_state_dict(payload["scheduler"])
     generator.set_state(payload["generator"])
     torch.set_rng_state(payload["torch_rng"])
+    if payload["cuda_rng"] and torch.cuda.is_available() and len(payload["cuda_rng"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
     log.info("resuming after epoch %d from %s", payload["state"]["epoch"], path)
     return payload["state"]

@@ -1,6 +1,9 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
+
+import cisflow
 
 from cisflow import train as train_module
 from cisflow.checkpoint import load_model
@@ -11,7 +14,7 @@ from tests.conftest import MOTIF
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
 TRAINING = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
             "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
-            "shift": 0, "selection": "auto"}
+            "shift": 0, "selection": "auto", "compile": False}
 
 
 def run(tmp_path, dataset, name, **overrides):
@@ -43,8 +46,8 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
     reference = pd.read_csv(run(tmp_path, planted, "whole") / "history.tsv", sep="\t")
     save = train_module._save_resume
 
-    def save_then_die(path, digest, model, optimizer, scheduler, generator, state):
-        save(path, digest, model, optimizer, scheduler, generator, state)
+    def save_then_die(path, run, model, optimizer, scheduler, generator, state):
+        save(path, run, model, optimizer, scheduler, generator, state)
         if state["epoch"] == 3:
             raise KeyboardInterrupt("killed")
 
@@ -53,6 +56,11 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
         run(tmp_path, planted, "killed")
     assert (tmp_path / "killed" / "resume.pt").exists()
     assert not (tmp_path / "killed" / "model.pt").exists()
+    checkpoint = torch.load(tmp_path / "killed" / "resume.pt", weights_only=True)
+    assert checkpoint["state"]["epoch"] == 3 and len(checkpoint["state"]["history"]) == 3
+    assert checkpoint["config"]["training"] == TRAINING and checkpoint["config"]["model"]["name"] == "basset"
+    assert checkpoint["dataset"]["targets"] == ["bound"] and checkpoint["version"] == cisflow.__version__
+    assert {"optimizer", "scheduler", "generator", "torch_rng", "cuda_rng"} <= set(checkpoint)
     monkeypatch.setattr(train_module, "_save_resume", save)
     out = tmp_path / "killed"
     train_module.train(planted, "basset", MODEL, TRAINING, out / "model.pt", out / "history.tsv", out / "resume.pt")
@@ -102,7 +110,7 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
                               torch.device("cpu"), resident_bytes=100 * 44)
     assert not batches.resident and batches.block_rows == 100
     generator = torch.Generator().manual_seed(0)
-    seen = torch.cat([codes for codes, _ in batches.epoch(generator)])
+    seen = torch.cat([codes for codes, _, _ in batches.epoch(generator)])
     expected = torch.from_numpy(np.asarray(data.codes[train_idx]))
     assert len(seen) == len(train_idx)
     assert sorted(map(bytes, seen.numpy())) == sorted(map(bytes, expected.numpy()))
@@ -138,3 +146,73 @@ def test_fine_tuning_starts_from_another_models_parameters(tmp_path, planted):
     before = torch.load(first / "model.pt", weights_only=True)["state_dict"]
     after = torch.load(out / "model.pt", weights_only=True)["state_dict"]
     torch.testing.assert_close(after["blocks.0.0.weight"], before["blocks.0.0.weight"])
+
+
+def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
+    """Target = motif presence + a feature in its own (large) units: the model needs both."""
+    from cisflow.dataset import write_dataset
+    from cisflow.evaluate import evaluate
+
+    rng = np.random.default_rng(4)
+    n = 600
+    has_motif = rng.integers(0, 2, n)
+    half_life = rng.normal(50.0, 20.0, n)  # hours: far from unit scale on purpose
+    codes = rng.integers(0, 4, (n, 40)).astype(np.uint8)
+    codes[has_motif == 1, 10:17] = encode(MOTIF)
+    target = has_motif + (half_life - 50.0) / 20.0
+    split = np.repeat([0, 1, 2], [400, 100, 100])
+    write_dataset(tmp_path / "ds", codes, target[:, None], split, [f"g{i}" for i in range(n)],
+                  {"task": "regression", "targets": ["expression"], "features": ["half_life"]},
+                  features=half_life[:, None])
+    params = {"conv": [{"filters": 8, "width": 7, "pool": 4}], "dense": [16], "dense_dropout": 0.0}
+    training = {**TRAINING, "epochs": 25, "lr": 0.005, "reverse_complement": False}
+    train_module.train(tmp_path / "ds", "xpresso", params, training, tmp_path / "model.pt", tmp_path / "h.tsv",
+                       tmp_path / "resume.pt")
+    model, meta = load_model(tmp_path / "model.pt")
+    assert model.feature_mean.item() == pytest.approx(half_life[:400].mean(), rel=1e-4)
+    evaluate(tmp_path / "model.pt", tmp_path / "ds", tmp_path / "m.json", tmp_path / "p.tsv.gz", tmp_path / "p.png")
+    import json
+
+    pearson = json.loads((tmp_path / "m.json").read_text())["pearson"]
+    assert pearson > 0.9
+    test = np.flatnonzero(split == 2)
+    shifted = predict(model, codes[test], features=half_life[test, None] + 20.0)
+    plain = predict(model, codes[test], features=half_life[test, None])
+    assert np.median(shifted - plain) == pytest.approx(1.0, abs=0.35)  # 20 h is one unit of target
+
+
+def test_two_ddp_processes_train_one_model(tmp_path, planted):
+    """torchrun with two gloo processes on CPU: the same code path as two GPUs of a node."""
+    from cisflow.distributed import launch
+
+    out = tmp_path / "ddp"
+    out.mkdir()
+    launch(dict(dataset_path=planted, model_name="basset", model_params=MODEL, training={**TRAINING, "epochs": 4},
+                model_out=out / "model.pt", history_out=out / "history.tsv", resume_path=out / "resume.pt",
+                log_path=out / "train.log"), processes=2)
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    assert history["epoch"].tolist() == [1, 2, 3, 4] and history["valid_score"].max() > 0.8
+    assert "x 2 processes" in (out / "train.log").read_text()
+    assert not (out / "resume.pt").exists()
+    model, _ = load_model(out / "model.pt")
+    assert model.output_layer.out_features == 1
+
+
+def test_compiled_training_gives_the_eager_runs_results(tmp_path, planted, monkeypatch):
+    """training.compile goes through torch.compile (TorchDynamo traces the model; the 'eager'
+    backend keeps the test free of a minute of C++ code generation on CPU)."""
+    compiled = []
+    real_compile = torch.compile
+
+    def compile_eagerly(model, **kwargs):
+        compiled.append(model)
+        return real_compile(model, backend="eager")
+
+    monkeypatch.setattr(torch, "compile", compile_eagerly)
+    eager = pd.read_csv(run(tmp_path, planted, "eager", epochs=2) / "history.tsv", sep="\t")
+    out = run(tmp_path, planted, "compiled", epochs=2, compile=True)
+    assert len(compiled) == 1
+    pd.testing.assert_series_equal(pd.read_csv(out / "history.tsv", sep="\t")["valid_score"], eager["valid_score"])
+    model, meta = load_model(out / "model.pt")
+    assert meta["training"]["compile"] is True
+    assert not any(key.startswith("_orig_mod") for key in model.state_dict())
