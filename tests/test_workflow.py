@@ -126,3 +126,47 @@ def test_fine_tuned_experiment_plans_after_its_parent_only(finished_run):
     planned = result.stdout + result.stderr
     assert result.returncode == 0, planned
     assert re.search(r"^train\s+1$", planned, re.M), planned  # the parent is done and unchanged
+
+
+def test_killed_training_job_resumes_from_its_last_epoch(finished_run):
+    """SIGKILL to Snakemake and its training job mid-run (a node lost), then the same command
+    again: the job starts after the last finished epoch, and no half-written model is taken."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+    import torch
+
+    workdir, _ = finished_run
+    config = reduced_config()
+    config["experiments"]["activity_long"] = {
+        **config["experiments"]["activity_cnn"],
+        "training": {**config["experiments"]["activity_cnn"]["training"], "epochs": 4, "patience": 4}}
+    config_path = write_config(workdir, config)
+    target = "results/models/activity_long/model.pt"
+    resume = workdir / "results/models/activity_long/resume.pt"
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(workdir), "--configfile", str(config_path), "--cores", "2", target]
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while time.time() < deadline and job.poll() is None:
+        if resume.exists() and torch.load(resume, weights_only=True)["state"]["epoch"] >= 1:
+            break
+        time.sleep(0.2)
+    assert job.poll() is None, "training finished before it could be killed"
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    killed_after = torch.load(resume, weights_only=True)["state"]["epoch"]
+    assert not (workdir / target).exists()
+
+    assert snakemake(workdir, config_path, "--unlock").returncode == 0
+    result = snakemake(workdir, config_path, target)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (workdir / "logs/train/activity_long.log").read_text()
+    assert f"resuming after epoch {killed_after}" in log
+    history = pd.read_csv(workdir / "results/models/activity_long/history.tsv", sep="\t")
+    assert history["epoch"].tolist() == [1, 2, 3, 4]
+    assert not resume.exists()
