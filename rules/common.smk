@@ -9,6 +9,7 @@ sys.path.insert(0, workflow.basedir)
 
 from cisflow.config import validate
 from cisflow.samplesheet import read_samples
+from cisflow.search import space_problems
 
 SCHEMAS = Path(workflow.basedir) / "schemas"
 
@@ -38,6 +39,8 @@ def _check_references():
             problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
         if spec["kind"] == "table" and spec["table"] not in config["tables"]:
             problems.append(f"datasets.{name}.table: no table {spec['table']!r} under 'tables'")
+        if spec["kind"] == "fasta":
+            problems += _fasta_problems(name, spec)
     for name, spec in EXPERIMENTS.items():
         if spec["dataset"] not in DATASETS:
             problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
@@ -53,7 +56,32 @@ def _check_references():
         raise WorkflowError("config: " + "\n  ".join(problems))
 
 
+def _fasta_problems(name, spec):
+    """A fasta dataset's sources must be single files under tables, with one value per target."""
+    problems = []
+    for role in ("sources", "test_sources"):
+        for i, source in enumerate(spec.get(role, [])):
+            key = f"datasets.{name}.{role}.{i}"
+            table = config["tables"].get(source["table"])
+            if table is None:
+                problems.append(f"{key}.table: no table {source['table']!r} under 'tables'")
+            elif "paste" in table:
+                problems.append(f"{key}.table: {source['table']!r} is pasted; a FASTA source is one file")
+            label = source["label"]
+            if isinstance(label, list) and len(label) != len(spec["targets"]):
+                problems.append(f"{key}.label: {len(label)} values for {len(spec['targets'])} targets")
+    return problems
+
+
 _check_references()
+
+# Search spaces are checked against their experiments (bounds, and every dotted key a path in it)
+# before any job runs, like the references above.
+_search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in spec
+                    for problem in space_problems(f"experiments.{name}.search.space", spec["model"]["params"],
+                                                  spec["training"], spec["search"]["space"])]
+if _search_problems:
+    raise WorkflowError("config: " + "\n  ".join(_search_problems))
 
 REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "templates" / "report.html")
 GENOME = config.get("genome", {}).get("name", "none")
@@ -122,6 +150,11 @@ def dataset_inputs(wildcards):
         if "features" in spec:
             inputs["features"] = table_files(spec["features"]["table"])
         return inputs
+    if spec["kind"] == "fasta":  # files in the order of the config's lists, which label them
+        inputs = {"sources": [table_files(source["table"]) for source in spec["sources"]]}
+        if "test_sources" in spec:
+            inputs["test_sources"] = [table_files(source["table"]) for source in spec["test_sources"]]
+        return inputs
     return {"table": table_files(spec["table"])}
 
 
@@ -149,6 +182,21 @@ def model_spec(wildcards):
 
 def training_spec(wildcards):
     return EXPERIMENTS[wildcards.experiment]["training"]
+
+
+def search_spec(wildcards):
+    return EXPERIMENTS[wildcards.experiment]["search"]
+
+
+def search_workers(wildcards):
+    """The summaries of the experiment's search workers, one per worker."""
+    workers = EXPERIMENTS[wildcards.experiment]["search"]["workers"]
+    return [f"results/search/{wildcards.experiment}/worker{w}.json" for w in range(workers)]
+
+
+def search_best_of(wildcards):
+    """The best trial of the experiment's search, when it has one: its full training takes those values."""
+    return [f"results/search/{wildcards.experiment}/best.json"] if "search" in EXPERIMENTS[wildcards.experiment] else []
 
 
 def interpret_spec(wildcards):

@@ -3,6 +3,7 @@ rule train:
     input:
         dataset=dataset_of,
         init=init_model,
+        best=search_best_of,
     output:
         model="results/models/{experiment}/model.pt",
         history=report(

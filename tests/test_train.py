@@ -4,7 +4,6 @@ import pytest
 import torch
 
 import cisflow
-
 from cisflow import train as train_module
 from cisflow.checkpoint import load_model
 from cisflow.encode import encode
