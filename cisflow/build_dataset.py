@@ -7,7 +7,8 @@ import numpy as np
 
 from cisflow.contigs import rename_contigs
 from cisflow.dataset import split_by_chromosome, split_random, write_dataset
-from cisflow.encode import reverse_complement
+from cisflow.encode import encode_padded, reverse_complement
+from cisflow.fasta import read_labelled
 from cisflow.genome import contig_sizes
 from cisflow.intervals import sample_columns
 from cisflow.negatives import shuffled_negatives
@@ -80,6 +81,42 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
              "split_rule": {"by": "random", **split_spec}, "padding": spec["pad"]}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
+    return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def from_fasta(source_paths, spec, out, test_paths=()):
+    """Dataset of labelled FASTA files (one class a file: Janggu's Oct4 vs MafK peaks).
+
+    ``source_paths[i]`` holds sequences labelled ``spec['sources'][i]['label']`` (one value, or one
+    per name of ``spec['targets']``); they are split at random into train, valid and, unless test
+    files are given, test. ``test_paths`` (labelled by ``spec['test_sources']``) form the test
+    split. Sequences are kept, padded and trimmed by the table rules (``length``,
+    ``length_tolerance``, ``max_n``, ``pad``).
+    """
+    names = list(spec.get("targets") or ["label"])
+    test_sources = spec.get("test_sources") or []
+    if len(test_paths) != len(test_sources):
+        raise ValueError(f"{len(test_paths)} test FASTA files for {len(test_sources)} test_sources")
+    labels = [source["label"] for source in spec["sources"]] + [source["label"] for source in test_sources]
+    ids, sequences, targets, where = read_labelled(list(source_paths) + list(test_paths), labels, len(names))
+    test_files = {str(path) for path in test_paths}
+    is_test = np.array([str(path) in test_files for path, _ in where], bool)
+    keep, counts = select_sequences(sequences, spec["length"], spec.get("length_tolerance"), spec.get("max_n"))
+    counts = {"records": counts.pop("rows"), "test_records": int(is_test.sum()), **counts}
+    rows = np.flatnonzero(keep)
+    codes = encode_padded([sequences[i] for i in rows], spec["length"], spec.get("pad", "right"))
+    targets, is_test, ids = np.asarray(targets, np.float32)[rows], is_test[rows], [ids[i] for i in rows]
+    split_spec = spec["split"]
+    split = np.full(len(ids), 2, np.uint8)
+    split[~is_test] = split_random(int((~is_test).sum()), split_spec["valid"],
+                                   0.0 if test_sources else split_spec["test"], split_spec.get("seed", 1))
+    attrs = {"task": spec.get("task", "classification"), "targets": names, "source": "fasta", "counts": counts,
+             "split_rule": {"by": "random", **split_spec, **({"test": "test_sources"} if test_sources else {})},
+             "padding": spec.get("pad", "right")}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    for path, n in Counter(str(path) for path, _ in where).items():
+        log.info("%s: %d records", path, n)
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 

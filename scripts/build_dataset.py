@@ -1,4 +1,5 @@
-"""Rule dataset: sequences of peak regions, promoters (genome) or a table -> the encoded dataset directory."""
+"""Rule dataset: sequences of peak regions, promoters (genome), a table or labelled FASTA files -> the encoded
+dataset directory."""
 
 import json
 
@@ -16,6 +17,10 @@ if spec["kind"] == "peaks":
 elif spec["kind"] == "promoters":
     build_dataset.from_promoters(snakemake.input.tss, snakemake.input.fasta, snakemake.input.expression, spec,
                                  snakemake.output[0], features_path=snakemake.input.get("features"))
+elif spec["kind"] == "fasta":
+    sources, tests = snakemake.input.sources, snakemake.input.get("test_sources", [])
+    build_dataset.from_fasta([sources] if isinstance(sources, str) else list(sources), spec, snakemake.output[0],
+                             test_paths=[tests] if isinstance(tests, str) else list(tests))
 else:
     table = snakemake.input.table
     build_dataset.from_table(table if isinstance(table, str) else list(table), spec, snakemake.output[0])
