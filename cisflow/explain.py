@@ -1,4 +1,5 @@
-"""What a trained model learned: filter motifs matched to JASPAR and saliency on top test sequences.
+"""What a trained model learned: filter motifs matched to JASPAR, each filter's influence on the
+predictions, and saliency on top test sequences.
 
 This is the interpret rule's work, put together from ``cisflow.interpret`` (the methods),
 ``cisflow.jaspar`` (the database) and ``cisflow.logos`` (the figures).
@@ -7,11 +8,20 @@ This is the interpret rule's work, put together from ``cisflow.interpret`` (the 
 import logging
 
 import numpy as np
+import pandas as pd
 
 from cisflow.atomic import atomic_path
 from cisflow.checkpoint import load_model
 from cisflow.dataset import load_dataset
-from cisflow.interpret import filter_pfms, match_motifs, saliency, significant_matches, top_examples, write_meme
+from cisflow.interpret import (
+    filter_influence,
+    filter_pfms,
+    match_motifs,
+    saliency,
+    significant_matches,
+    top_examples,
+    write_meme,
+)
 from cisflow.jaspar import load_jaspar
 from cisflow.logos import plot_attributions, plot_filter_matches
 from cisflow.torch_utils import device, predict
@@ -21,8 +31,9 @@ log = logging.getLogger(__name__)
 MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
 
 
-def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png):
-    """Filter PFMs from the test split (Basset's method), their JASPAR matches, logos and saliency."""
+def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png, influence_out):
+    """Filter PFMs from the test split (Basset's method), their JASPAR matches and influence,
+    logos and saliency."""
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
     test = data.indices("test")
@@ -44,9 +55,27 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
              offset=int(row.offset), orientation=row.orientation)
         for row in best.itertuples()
     ])
+    influence = influence_table(model, meta, codes[: spec["influence_examples"]], matches,
+                                None if features is None else features[: spec["influence_examples"]])
+    with atomic_path(influence_out) as tmp:
+        influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
     plot_attributions(saliency_png, top_saliency(model, meta, codes, spec["saliency_examples"],
                                                  [data.ids[i] for i in test], features))
     return matches
+
+
+def influence_table(model, meta, codes, matches, features=None):
+    """Filters ranked by influence (Basset): the mean change of each output when the filter is
+    silenced, with each filter's best credible JASPAR match beside it."""
+    targets = meta["dataset"]["targets"]
+    changes, overall = filter_influence(model, codes, meta["dataset"]["task"], features=features)
+    best = (significant_matches(matches).sort_values(["q_value", "p_value"]).drop_duplicates("filter")
+            .set_index("filter")["name"])
+    table = pd.DataFrame({"filter": np.arange(len(overall)), "influence": overall})
+    table["best_match"] = [best.get(f, "") for f in table["filter"]]
+    for j, name in enumerate(targets):
+        table[f"change_{name}"] = changes[:, j]
+    return table.sort_values("influence", ascending=False, kind="stable")
 
 
 def top_saliency(model, meta, codes, k, ids, features=None):

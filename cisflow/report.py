@@ -77,6 +77,7 @@ def experiment_summary(name, spec, files):
     metrics = read_json(files["metrics"])
     history = pd.read_csv(files["history"], sep="\t")
     matches = pd.read_csv(files["matches"], sep="\t")
+    influence = pd.read_csv(files["influence"], sep="\t", keep_default_na=False)
     summary = {
         "task": metrics["task"],
         "dataset": spec["dataset"],
@@ -88,6 +89,8 @@ def experiment_summary(name, spec, files):
         "training_seconds": float(history["seconds"].sum()),
         "motifs": significant_motifs(matches),
         "filters_matched": best_match_names(matches),
+        "influential_filters": [{"filter": int(row.filter), "influence": float(row.influence),
+                                 "best_match": row.best_match} for row in influence.head(10).itertuples()],
         "variants": {},
     }
     for variant_set, path in files["variants"].items():
@@ -163,7 +166,7 @@ def run_info(config):
 def build_report(config, outputs, html_out, summary_out, template_path):
     """Write ``summary.json`` and the self-contained ``index.html``.
 
-    ``outputs``: {experiment: {metrics, history, matches, performance, motif_plot, saliency,
+    ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
     variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots: {set: png}}} and
     the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template.
     """

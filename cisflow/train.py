@@ -122,7 +122,7 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     if os.path.exists(resume_path):
         state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator) or state
     stepper = world.wrap(model)
-    if training["compile"]:
+    if training.get("compile"):
         stepper = torch.compile(stepper)
     log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters", model_name, dataset_path,
              len(train_idx), len(valid_idx), "" if batches.resident else ", streamed from disk", dev,

@@ -222,6 +222,7 @@ def report_inputs(wildcards):
         "matches": [f"results/interpret/{e}/matches.tsv" for e in EXPERIMENTS],
         "motif_plots": [f"results/interpret/{e}/motifs.png" for e in EXPERIMENTS],
         "saliency": [f"results/interpret/{e}/saliency.png" for e in EXPERIMENTS],
+        "influence": [f"results/interpret/{e}/influence.tsv" for e in EXPERIMENTS],
         "variants": [f"results/variants/{e}/{vs}.summary.json" for e, vs in variant_outputs()],
         "variant_tables": [f"results/variants/{e}/{vs}.tsv.gz" for e, vs in variant_outputs()],
         "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],

@@ -1,5 +1,5 @@
 rule interpret:
-    """First-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom; saliency on top test sequences."""
+    """First-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence; saliency."""
     input:
         model="results/models/{experiment}/model.pt",
         dataset=dataset_of,
@@ -14,6 +14,12 @@ rule interpret:
         motifs=report(
             "results/interpret/{experiment}/motifs.png",
             caption="../report/motifs.rst",
+            category="Interpretation",
+            subcategory="{experiment}",
+        ),
+        influence=report(
+            "results/interpret/{experiment}/influence.tsv",
+            caption="../report/influence.rst",
             category="Interpretation",
             subcategory="{experiment}",
         ),

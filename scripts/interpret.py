@@ -9,4 +9,4 @@ log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
 explain(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.motifs,
-        out.saliency)
+        out.saliency, out.influence)

@@ -11,6 +11,7 @@ inputs, experiments = snakemake.input, snakemake.params.experiments
 per_experiment = {
     name: {"metrics": inputs.metrics[i], "history": inputs.histories[i], "matches": inputs.matches[i],
            "performance": inputs.performance[i], "motif_plot": inputs.motif_plots[i], "saliency": inputs.saliency[i],
+           "influence": inputs.influence[i],
            "variants": {}, "variant_tables": {}, "variant_plots": {}}
     for i, name in enumerate(experiments)
 }

@@ -351,3 +351,31 @@ def test_strongest_window():
     assert logos._strongest_window(np.zeros(30), 10) in range(21)
     contributions[95:] = 9
     assert logos._strongest_window(contributions, 10) == 90  # kept inside the sequence
+
+
+def test_filter_influence_singles_out_the_filter_that_drives_the_output():
+    """A hand-built model: filter 0 detects GATTAC and drives the output, filter 1 is wired to
+    nothing. Silencing filter 0 lowers the output of motif carriers; silencing filter 1 changes nothing."""
+    import torch
+
+    from cisflow.interpret import filter_influence
+    from cisflow.models import build
+
+    model = build("cnn", seq_len=30, n_targets=1, conv=[{"filters": 2, "width": 6}], dense=[], batchnorm=False,
+                  global_pool="max").eval()
+    with torch.no_grad():
+        weight = torch.zeros(2, 4, 6)
+        weight[0, torch.from_numpy(encode("GATTAC").astype(np.int64)), torch.arange(6)] = 1.0
+        weight[1] = torch.randn(4, 6)
+        model.first_conv.weight.copy_(weight)
+        model.first_conv.bias.copy_(torch.tensor([-5.0, 0.0]))
+        model.output_layer.weight.copy_(torch.tensor([[3.0, 0.0]]))
+        model.output_layer.bias.zero_()
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 4, (40, 30)).astype(np.uint8)
+    codes[:20, 12:18] = encode("GATTAC")
+    changes, overall = filter_influence(model, codes, "regression")
+    assert changes.shape == (2, 1) and overall.shape == (2,)
+    assert changes[0, 0] < -1.0  # the motif carriers lose 3 x 1 on average, half the set
+    assert changes[1, 0] == pytest.approx(0.0, abs=1e-6)
+    assert overall.argmax() == 0

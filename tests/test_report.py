@@ -47,7 +47,9 @@ def test_summary_and_self_contained_page(tmp_path):
     files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
              "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
              "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
-             "variants": {}, "variant_tables": {}, "variant_plots": {}}
+             "influence": tmp_path / "influence.tsv", "variants": {}, "variant_tables": {}, "variant_plots": {}}
+    pd.DataFrame({"filter": [0, 1], "influence": [0.2, 0.01], "best_match": ["CTCF", ""],
+                  "change_y": [-0.4, 0.1]}).to_csv(tmp_path / "influence.tsv", sep="\t", index=False)
     datasets = {"d": {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10,
                                                                                  "test": 10},
                       "targets": ["y"], "counts": {"too_many_n": 2}}}
@@ -58,6 +60,8 @@ def test_summary_and_self_contained_page(tmp_path):
     assert written["experiments"]["e"]["motifs"] == [{"filter": 0, "jaspar_id": "MA0139.2", "name": "CTCF",
                                                       "q_value": 1e-6}]
     assert summary["experiments"]["e"]["training_seconds"] == 3.0
+    assert written["experiments"]["e"]["influential_filters"][0] == {"filter": 0, "influence": 0.2,
+                                                                     "best_match": "CTCF"}
     assert best_match_names(matches) == {"CTCF": 1}
     html = (tmp_path / "index.html").read_text()
     assert "Lab meeting" in html and "CTCF" in html and "a cnn network was trained" in html
