@@ -12,6 +12,7 @@ from cisflow.genome import contig_sizes, open_genome
 from cisflow.torch_utils import device
 from cisflow.variants import (
     SCORED_STATUSES,
+    check_build,
     check_variants,
     plot_top_variants,
     rank_variants,
@@ -24,17 +25,25 @@ from cisflow.vcf import read_vcf
 log = logging.getLogger(__name__)
 
 
-def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None):
+def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None,
+              max_ref_mismatch=0.05):
     """Check, score and rank every record of ``vcf_path``; nothing is dropped, each row has a status.
 
-    VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win).
+    VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win). Variants
+    that look like another genome build (``variants.check_build``) stop it with an error.
     """
     model, meta = load_model(model_path, device())
+    if meta["dataset"].get("features"):
+        raise ValueError(f"{model_path}: a {meta['model_name']} model takes per-sequence features beside the "
+                         f"sequence ({', '.join(meta['dataset']['features'])}); variants need a sequence-only model")
     genome = open_genome(genome_path)
-    variants = rename_contigs(read_vcf(vcf_path), contig_sizes(genome_path), aliases, vcf_path)
-    checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
-    ranked = rank_variants(score_variants(model, meta, genome, checked))
-    genome.close()
+    try:
+        variants = rename_contigs(read_vcf(vcf_path), contig_sizes(genome_path), aliases, vcf_path)
+        checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
+        check_build(checked, vcf_path, genome_path, max_ref_mismatch)
+        ranked = rank_variants(score_variants(model, meta, genome, checked))
+    finally:
+        genome.close()
     counts = status_counts(ranked)
     for status, count in counts.items():
         log.info("%s: %d", status, count)

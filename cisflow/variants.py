@@ -59,6 +59,25 @@ def check_variants(vcf_df, genome, seq_len):
     return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
 
 
+def check_build(checked, source, genome_name, max_mismatch=0.05):
+    """Stop when the variants look like another genome build than the genome's.
+
+    At a SNV of the right build one of its alleles is the genome's base (REF, or ALT for a table
+    that writes the effect allele first); at a position of another build the genome's base is
+    unrelated, so neither allele matches about half the time. More than ``max_mismatch`` of
+    such SNVs (and at least 5) is an error that says so instead of a table of noise.
+    """
+    snvs = checked["status"].isin([*SCORED_STATUSES, "ref_mismatch"])
+    mismatched = int((checked["status"] == "ref_mismatch").sum())
+    if snvs.any() and mismatched >= 5 and mismatched / snvs.sum() > max_mismatch:
+        raise ValueError(
+            f"{source}: neither allele matches the genome at {mismatched} of {int(snvs.sum())} SNVs "
+            f"({mismatched / snvs.sum():.0%}): the variants are probably on another genome build than "
+            f"{genome_name} (the GWAS Catalog gives GRCh38 positions; Basset-style models are on hg19). "
+            f"Lift the positions over to the genome's build, or score them with a model on theirs; "
+            f"max_ref_mismatch (now {max_mismatch}) under the variant set raises this limit.")
+
+
 def _split_alleles(vcf_df):
     alts = vcf_df["alt"].str.split(",")
     table = vcf_df.assign(alt=alts, multiallelic=alts.str.len() > 1).explode("alt", ignore_index=True)

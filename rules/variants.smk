@@ -17,6 +17,7 @@ rule variants:
         summary="results/variants/{experiment}/{variant_set}.summary.json",
     params:
         aliases=config["contig_aliases"],
+        max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

@@ -297,3 +297,30 @@ def test_plot_top_variants_writes_png(genome, checked, tmp_path):
     for name, table in (("top.png", scored), ("none.png", scored[~scored["status"].isin(["scored", "swapped"])])):
         plot_top_variants(table, tmp_path / name, n=3)
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_variants_of_another_build_stop_with_an_error_that_says_so(genome, tmp_path):
+    """Positions shifted as if lifted from another build: neither allele matches the genome at
+    about half of them, which must stop the run rather than give a table of noise."""
+    from cisflow.variants import check_build
+
+    rng = np.random.default_rng(3)
+    lines = []
+    for i, pos in enumerate(range(20, 100, 4)):
+        ref = rng.choice(list("ACGT"))
+        alt = rng.choice([b for b in "ACGT" if b != ref])
+        lines.append(f"chr1\t{pos}\trs{i}\t{ref}\t{alt}\t.\tPASS\t.")
+    path = tmp_path / "grch38.vcf"
+    path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    assert (checked["status"] == "ref_mismatch").sum() >= 5
+    with pytest.raises(ValueError, match=r"grch38.vcf: neither allele matches the genome at \d+ of 20 SNVs .*"
+                                         r"probably on another genome build than hg19"):
+        check_build(checked, path, "hg19")
+    check_build(checked, path, "hg19", max_mismatch=1.0)  # the limit raised: scored with flags
+
+
+def test_a_few_mismatches_are_flagged_not_fatal(checked):
+    from cisflow.variants import check_build
+
+    check_build(checked, "variants.vcf", "hg19")  # 1 ref_mismatch of 7 SNVs: below 5 mismatches
