@@ -2,6 +2,7 @@
 
     cisflow predict --model model.pt --fasta seqs.fa --out predictions.tsv
     cisflow score-variants --model model.pt --vcf variants.vcf --genome hg19.fa --out scores.tsv.gz
+    cisflow score-variants --model model.pt --table gwas_hits.tsv --genome hg19.fa
 
 A model file holds everything needed (architecture, sizes, the dataset's sequence length, targets
 and padding), so a new sequence or variant list is scored without running Snakemake again.
@@ -63,7 +64,10 @@ def _parser():
     pred.add_argument("--batch-size", type=int, default=512)
     score = commands.add_parser("score-variants", help="score every record of a VCF: alt - ref per output")
     score.add_argument("--model", required=True, type=Path, help="a model.pt written by the train rule")
-    score.add_argument("--vcf", required=True, type=Path, help="variants, plain or gzipped VCF")
+    variants = score.add_mutually_exclusive_group(required=True)
+    variants.add_argument("--vcf", type=Path, help="variants, plain or gzipped VCF")
+    variants.add_argument("--table", type=Path,
+                          help="variants as a GWAS-catalog-style table (rsid, chrom, pos, ref, alt[, trait, p_value])")
     score.add_argument("--genome", required=True, type=Path,
                        help="the genome FASTA the model was trained on (uncompressed; a .fai is made if missing)")
     score.add_argument("--out", type=Path, default=Path("variant_scores.tsv.gz"),
@@ -86,9 +90,9 @@ def main(argv=None):
             from cisflow.score_vcf import score_vcf
 
             stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
-            summary = score_vcf(args.model, args.vcf, args.genome, args.out, args.plot or Path(f"{stem}.png"),
-                                args.summary or Path(f"{stem}.summary.json"),
-                                max_ref_mismatch=args.max_ref_mismatch)
+            summary = score_vcf(args.model, args.vcf or args.table, args.genome, args.out,
+                                args.plot or Path(f"{stem}.png"), args.summary or Path(f"{stem}.summary.json"),
+                                max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table")
             print(f"{summary['records']} records, {summary['scored']} alleles scored: {args.out}")
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"cisflow {args.command}: {error}", file=sys.stderr)

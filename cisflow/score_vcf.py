@@ -9,6 +9,7 @@ from cisflow.atomic import atomic_open, atomic_path
 from cisflow.checkpoint import load_model
 from cisflow.contigs import rename_contigs
 from cisflow.genome import contig_sizes, open_genome
+from cisflow.gwas import read_gwas_table
 from cisflow.torch_utils import device
 from cisflow.variants import (
     SCORED_STATUSES,
@@ -25,9 +26,15 @@ from cisflow.vcf import read_vcf
 log = logging.getLogger(__name__)
 
 
+def read_variants(path, kind="vcf"):
+    """Variants of a VCF (``kind`` 'vcf') or of a GWAS-style table ('table')."""
+    return read_vcf(path) if kind == "vcf" else read_gwas_table(path)
+
+
 def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None,
-              max_ref_mismatch=0.05):
-    """Check, score and rank every record of ``vcf_path``; nothing is dropped, each row has a status.
+              max_ref_mismatch=0.05, kind="vcf"):
+    """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
+    ``kind`` 'table'); nothing is dropped, each row has a status.
 
     VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win). Variants
     that look like another genome build (``variants.check_build``) stop it with an error.
@@ -38,7 +45,7 @@ def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_ou
                          f"sequence ({', '.join(meta['dataset']['features'])}); variants need a sequence-only model")
     genome = open_genome(genome_path)
     try:
-        variants = rename_contigs(read_vcf(vcf_path), contig_sizes(genome_path), aliases, vcf_path)
+        variants = rename_contigs(read_variants(vcf_path, kind), contig_sizes(genome_path), aliases, vcf_path)
         checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
         ranked = rank_variants(score_variants(model, meta, genome, checked))

@@ -81,7 +81,8 @@ def check_build(checked, source, genome_name, max_mismatch=0.05):
 def _split_alleles(vcf_df):
     alts = vcf_df["alt"].str.split(",")
     table = vcf_df.assign(alt=alts, multiallelic=alts.str.len() > 1).explode("alt", ignore_index=True)
-    return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic"]]
+    carried = [column for column in ("trait", "p_value") if column in table]  # from a GWAS table
+    return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", *carried]]
 
 
 def _check_allele(genome, chrom, pos, ref, alt, seq_len):

@@ -101,7 +101,7 @@ def _sources():
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
     for name, entry in config["variants"].items():
-        sources[f"variants/{name}"] = entry["vcf"]
+        sources[f"variants/{name}"] = entry.get("vcf") or entry["table"]
         if "truth" in entry:
             sources[f"truth/{name}"] = entry["truth"]
     return sources

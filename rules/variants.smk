@@ -18,6 +18,7 @@ rule variants:
     params:
         aliases=config["contig_aliases"],
         max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],
+        kind=lambda wildcards: "vcf" if "vcf" in config["variants"][wildcards.variant_set] else "table",
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

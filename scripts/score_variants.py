@@ -9,4 +9,5 @@ log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta, snakemake.output.table,
           snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0],
-          aliases=snakemake.params.aliases, max_ref_mismatch=snakemake.params.max_ref_mismatch)
+          aliases=snakemake.params.aliases, max_ref_mismatch=snakemake.params.max_ref_mismatch,
+          kind=snakemake.params.kind)
