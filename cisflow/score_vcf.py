@@ -20,6 +20,7 @@ from cisflow.variants import (
     score_variants,
     status_counts,
     truth_auroc,
+    write_scored_vcf,
 )
 from cisflow.vcf import read_vcf
 
@@ -32,9 +33,10 @@ def read_variants(path, kind="vcf"):
 
 
 def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None,
-              max_ref_mismatch=0.05, kind="vcf"):
+              max_ref_mismatch=0.05, kind="vcf", vcf_out=None):
     """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
-    ``kind`` 'table'); nothing is dropped, each row has a status.
+    ``kind`` 'table'); nothing is dropped, each row has a status. ``vcf_out``: the same as a VCF
+    with the scores in INFO.
 
     VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win). Variants
     that look like another genome build (``variants.check_build``) stop it with an error.
@@ -68,6 +70,8 @@ def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_ou
     with atomic_path(table_out) as tmp:
         ranked.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
     plot_top_variants(ranked, plot_out)
+    if vcf_out:
+        write_scored_vcf(ranked, vcf_out, meta["dataset"]["targets"])
     with atomic_open(summary_out) as out:
         json.dump(summary, out, indent=2)
     return summary

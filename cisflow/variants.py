@@ -29,6 +29,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
+from cisflow.atomic import atomic_open
 from cisflow.encode import encode
 from cisflow.plots import save_figure
 from cisflow.torch_utils import predict
@@ -128,10 +129,12 @@ def score_variants(model, meta, genome, checked, batch_size=256):
     """``checked`` with predictions for both alleles of every scored/swapped row.
 
     Adds, per target t of ``meta["dataset"]["targets"]``: ``ref_<t>``, ``alt_<t>`` (each the mean
-    of the forward and reverse-complement predictions; probabilities for classification) and
-    ``sad_<t>`` = alt - ref; then ``max_abs_sad`` and ``top_target`` (the target with that
-    largest |SAD|). Unscored rows get NaN / None there. ``batch_size`` counts sequences (a ref
-    and an alt window make two).
+    of the forward and reverse-complement predictions; probabilities for classification),
+    ``sad_<t>`` = alt - ref and, for outputs that cannot be negative (probabilities, counts),
+    ``log2fc_<t>`` = log2((alt + c) / (ref + c)) with c = 1e-3 for probabilities and 1 for
+    counts; then ``max_abs_sad`` and ``top_target`` (the target with that largest |SAD|).
+    Unscored rows get NaN / None there. ``batch_size`` counts sequences (a ref and an alt window
+    make two).
     """
     dataset = meta["dataset"]
     targets = [str(target) for target in dataset["targets"]]
@@ -144,7 +147,7 @@ def score_variants(model, meta, genome, checked, batch_size=256):
             chunk = rows.iloc[start : start + CHUNK]
             ref[chunk.index], alt[chunk.index] = _predict_alleles(model, dataset, genome, chrom, chunk,
                                                                   batch_size)
-    return _add_effects(checked, targets, ref, alt)
+    return _add_effects(checked, targets, ref, alt, dataset["task"])
 
 
 def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
@@ -161,10 +164,14 @@ def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
     return out[0::2], out[1::2]
 
 
-def _add_effects(checked, targets, ref, alt):
+def _add_effects(checked, targets, ref, alt, task):
     sad = alt - ref
     columns = {}
-    for prefix, values in (("ref", ref), ("alt", alt), ("sad", sad)):
+    effects = [("ref", ref), ("alt", alt), ("sad", sad)]
+    if not (np.nanmin(ref, initial=0.0) < 0 or np.nanmin(alt, initial=0.0) < 0):  # probabilities or counts
+        pseudocount = 1e-3 if task == "classification" else 1.0
+        effects.append(("log2fc", np.log2((alt + pseudocount) / (ref + pseudocount))))
+    for prefix, values in effects:
         columns.update({f"{prefix}_{target}": values[:, i] for i, target in enumerate(targets)})
     scored = ~np.isnan(sad).all(axis=1)
     max_abs_sad = np.full(len(sad), np.nan)
@@ -203,6 +210,38 @@ def truth_auroc(scored, truth_df):
     if positive.all() or not positive.any():
         return float("nan")
     return float(roc_auc_score(positive, joined["max_abs_sad"]))
+
+
+def write_scored_vcf(ranked, path, targets):
+    """The variants as a VCF (sorted by contig, in order of first appearance, and position), each
+    allele's status, rank and effects in INFO: the largest |SAD|, its target, that target's ref
+    and alt predictions; unscored alleles carry their status only."""
+    rows = ranked.assign(_order=ranked["chrom"].map({c: i for i, c in enumerate(dict.fromkeys(ranked["chrom"]))}))
+    rows = rows.sort_values(["_order", "pos"], kind="mergesort")
+    lines = ["##fileformat=VCFv4.2", "##source=cisflow",
+             '##INFO=<ID=STATUS,Number=1,Type=String,Description="cisflow check: scored, swapped (alleles '
+             'flipped to the genome), ref_mismatch, indel, contig_missing, near_contig_end">',
+             '##INFO=<ID=RANK,Number=1,Type=Integer,Description="Rank by largest |SAD| (1 = strongest)">',
+             '##INFO=<ID=SAD,Number=1,Type=Float,Description="Largest |alt - ref| over the model outputs">',
+             '##INFO=<ID=TARGET,Number=1,Type=String,Description="Output with the largest |SAD|">',
+             '##INFO=<ID=REFPRED,Number=1,Type=Float,Description="Prediction for the ref allele at TARGET">',
+             '##INFO=<ID=ALTPRED,Number=1,Type=Float,Description="Prediction for the alt allele at TARGET">',
+             f"##cisflow_targets={','.join(map(str, targets))}",
+             "#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO"]
+    for row in rows.to_dict("records"):  # target names need not be identifiers (HeLa-S3)
+        info = f"STATUS={row['status']}"
+        if pd.notna(row["max_abs_sad"]):
+            target = row["top_target"]
+            info += (f";RANK={row['rank']};SAD={row['max_abs_sad']:.5g};TARGET={_info_text(target)}"
+                     f";REFPRED={row[f'ref_{target}']:.5g};ALTPRED={row[f'alt_{target}']:.5g}")
+        lines.append(f"{row['chrom']}\t{row['pos']}\t{row['id']}\t{row['ref']}\t{row['alt']}\t.\t.\t{info}")
+    with atomic_open(path) as out:
+        out.write("\n".join(lines) + "\n")
+
+
+def _info_text(value):
+    """A value safe inside a VCF INFO field (no spaces, semicolons, equals signs or commas)."""
+    return str(value).translate(str.maketrans({" ": "_", ";": "_", "=": "_", ",": "_"}))
 
 
 def status_counts(table):

@@ -15,6 +15,7 @@ rule variants:
             subcategory="{experiment}",
         ),
         summary="results/variants/{experiment}/{variant_set}.summary.json",
+        vcf="results/variants/{experiment}/{variant_set}.scored.vcf",
     params:
         aliases=config["contig_aliases"],
         max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],

@@ -10,4 +10,4 @@ torch.set_num_threads(snakemake.threads)
 score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta, snakemake.output.table,
           snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0],
           aliases=snakemake.params.aliases, max_ref_mismatch=snakemake.params.max_ref_mismatch,
-          kind=snakemake.params.kind)
+          kind=snakemake.params.kind, vcf_out=snakemake.output.vcf)

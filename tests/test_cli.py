@@ -70,6 +70,11 @@ def test_score_variants_outside_the_workflow(tmp_path, model, genome):
     assert table["rank"].iloc[0] == 1 and "sad_bound" in table
     summary = json.loads((tmp_path / "scores.summary.json").read_text())
     assert summary["records"] == 13 and (tmp_path / "scores.png").exists()
+    vcf_lines = (tmp_path / "scores.scored.vcf").read_text().splitlines()
+    records = [line.split("\t") for line in vcf_lines if not line.startswith("#")]
+    assert len(records) == 13 and [int(r[1]) for r in records[:12]] == sorted(int(r[1]) for r in records[:12])
+    assert records[-1][2] == "lost" and records[-1][7] == "STATUS=contig_missing"
+    assert all(";RANK=" in r[7] and ";TARGET=bound;" in r[7] for r in records[:12])
 
 
 def test_help_lists_both_commands():

@@ -324,3 +324,38 @@ def test_a_few_mismatches_are_flagged_not_fatal(checked):
     from cisflow.variants import check_build
 
     check_build(checked, "variants.vcf", "hg19")  # 1 ref_mismatch of 7 SNVs: below 5 mismatches
+
+
+def test_log2_fold_change_for_outputs_that_cannot_be_negative(genome, checked):
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)  # an indicator and a count
+    done = scored["status"].isin(["scored", "swapped"])
+    expected = np.log2((scored.loc[done, "alt_nG"] + 1) / (scored.loc[done, "ref_nG"] + 1))
+    np.testing.assert_allclose(scored.loc[done, "log2fc_nG"], expected)
+
+
+def test_no_log2_fold_change_for_signed_outputs(genome, checked):
+    class Signed(CentreModel):
+        def forward(self, x):
+            return super().forward(x) - 5.0
+
+    scored = score_variants(Signed(), CENTRE_META, genome, checked)
+    assert not any(column.startswith("log2fc_") for column in scored.columns)
+
+
+def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked, tmp_path):
+    from cisflow.variants import write_scored_vcf
+
+    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
+    write_scored_vcf(ranked, tmp_path / "out.vcf", ["centreA", "nG"])
+    records = [line.split("\t") for line in (tmp_path / "out.vcf").read_text().splitlines()
+               if not line.startswith("#")]
+    assert len(records) == len(ranked)
+    by_id = {r[2]: r for r in records if r[2] != "masked"}
+    assert by_id["nochr"][7] == "STATUS=contig_missing"
+    snv = ranked[ranked["id"] == "snv"].iloc[0]
+    info = dict(field.split("=") for field in by_id["snv"][7].split(";"))
+    assert info["STATUS"] == "scored" and int(info["RANK"]) == snv["rank"]
+    assert float(info["SAD"]) == pytest.approx(snv["max_abs_sad"], rel=1e-4)
+    assert float(info["ALTPRED"]) == pytest.approx(snv[f"alt_{info['TARGET']}"], rel=1e-4)
+    chr1 = [int(r[1]) for r in records if r[0] == "chr1"]
+    assert chr1 == sorted(chr1)
