@@ -72,7 +72,8 @@ def _parser():
                        help="the genome FASTA the model was trained on (uncompressed; a .fai is made if missing)")
     score.add_argument("--out", type=Path, default=Path("variant_scores.tsv.gz"),
                        help="ranked variant table, every record with a status (default: variant_scores.tsv.gz); "
-                            "the same as a VCF with the scores in INFO goes beside it (.scored.vcf)")
+                            "beside it go the same as a VCF with the scores in INFO (.scored.vcf), ISM maps "
+                            "around the top variants (.ism.png) and effects along the genome (.manhattan.png)")
     score.add_argument("--plot", type=Path, help="heatmap of the top variants (default: beside --out)")
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
     score.add_argument("--max-ref-mismatch", type=float, default=0.05,
@@ -91,10 +92,11 @@ def main(argv=None):
             from cisflow.score_vcf import score_vcf
 
             stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
-            summary = score_vcf(args.model, args.vcf or args.table, args.genome, args.out,
-                                args.plot or Path(f"{stem}.png"), args.summary or Path(f"{stem}.summary.json"),
-                                max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table",
-                                vcf_out=Path(f"{stem}.scored.vcf"))
+            outputs = dict(table=args.out, plot=args.plot or Path(f"{stem}.png"),
+                           summary=args.summary or Path(f"{stem}.summary.json"), vcf=Path(f"{stem}.scored.vcf"),
+                           ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"))
+            summary = score_vcf(args.model, args.vcf or args.table, args.genome, outputs,
+                                max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table")
             print(f"{summary['records']} records, {summary['scored']} alleles scored: {args.out}")
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"cisflow {args.command}: {error}", file=sys.stderr)

@@ -167,7 +167,8 @@ def build_report(config, outputs, html_out, summary_out, template_path):
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
-    variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots: {set: png}}} and
+    variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots, variant_ism,
+    variant_manhattan: {set: png}}} and
     the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template.
     """
     datasets = outputs["datasets"]
@@ -189,6 +190,9 @@ def build_report(config, outputs, html_out, summary_out, template_path):
             .drop_duplicates("filter").head(15).to_dict("records"),
             "variant_sets": [
                 {"name": vs, "plot": embed_png(files["variant_plots"][vs]),
+                 "ism": embed_png(files["variant_ism"][vs]) if vs in files.get("variant_ism", {}) else None,
+                 "manhattan": (embed_png(files["variant_manhattan"][vs])
+                               if vs in files.get("variant_manhattan", {}) else None),
                  "top": pd.read_csv(files["variant_tables"][vs], sep="\t", nrows=10).to_dict("records"),
                  "summary": read_json(files["variants"][vs])}
                 for vs in files["variants"]

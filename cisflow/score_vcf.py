@@ -3,6 +3,7 @@
 import json
 import logging
 
+import numpy as np
 import pandas as pd
 
 from cisflow.atomic import atomic_open, atomic_path
@@ -11,15 +12,16 @@ from cisflow.contigs import rename_contigs
 from cisflow.genome import contig_sizes, open_genome
 from cisflow.gwas import read_gwas_table
 from cisflow.torch_utils import device
+from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variants import (
     SCORED_STATUSES,
     check_build,
     check_variants,
-    plot_top_variants,
     rank_variants,
     score_variants,
     status_counts,
     truth_auroc,
+    variant_ism,
     write_scored_vcf,
 )
 from cisflow.vcf import read_vcf
@@ -32,14 +34,17 @@ def read_variants(path, kind="vcf"):
     return read_vcf(path) if kind == "vcf" else read_gwas_table(path)
 
 
-def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_out, truth_path=None, aliases=None,
-              max_ref_mismatch=0.05, kind="vcf", vcf_out=None):
+def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, aliases=None, max_ref_mismatch=0.05,
+              kind="vcf", ism_top=10, ism_flank=10):
     """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
-    ``kind`` 'table'); nothing is dropped, each row has a status. ``vcf_out``: the same as a VCF
-    with the scores in INFO.
+    ``kind`` 'table'); nothing is dropped, each row has a status.
 
-    VCF contig names are mapped to the genome's (``cisflow.contigs``; ``aliases`` win). Variants
-    that look like another genome build (``variants.check_build``) stop it with an error.
+    ``outputs`` names the files: ``table`` (ranked TSV), ``plot`` (SAD heatmap), ``summary``
+    (JSON), and optionally ``vcf`` (the variants with their scores in INFO), ``ism`` (ISM maps
+    around the ``ism_top`` strongest variants, ``ism_flank`` bases a side) and ``manhattan``
+    (effects along the genome). VCF contig names are mapped to the genome's (``cisflow.contigs``;
+    ``aliases`` win). Variants that look like another genome build (``variants.check_build``)
+    stop it with an error.
     """
     model, meta = load_model(model_path, device())
     if meta["dataset"].get("features"):
@@ -51,8 +56,12 @@ def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_ou
         checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
         ranked = rank_variants(score_variants(model, meta, genome, checked))
+        top = ranked[ranked["max_abs_sad"].notna()].head(ism_top)
+        maps, ism_max = variant_ism(model, meta, genome, top, ism_flank)
     finally:
         genome.close()
+    ranked.insert(ranked.columns.get_loc("max_abs_sad") + 1, "ism_max_abs", np.nan)
+    ranked.loc[top.index, "ism_max_abs"] = ism_max
     counts = status_counts(ranked)
     for status, count in counts.items():
         log.info("%s: %d", status, count)
@@ -67,11 +76,15 @@ def score_vcf(model_path, vcf_path, genome_path, table_out, plot_out, summary_ou
     if truth_path:
         summary["truth_auroc"] = truth_auroc(ranked, pd.read_csv(truth_path, sep="\t", dtype={"id": str}))
         log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
-    with atomic_path(table_out) as tmp:
+    with atomic_path(outputs["table"]) as tmp:
         ranked.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
-    plot_top_variants(ranked, plot_out)
-    if vcf_out:
-        write_scored_vcf(ranked, vcf_out, meta["dataset"]["targets"])
-    with atomic_open(summary_out) as out:
+    plot_top_variants(ranked, outputs["plot"])
+    if outputs.get("vcf"):
+        write_scored_vcf(ranked, outputs["vcf"], meta["dataset"]["targets"])
+    if outputs.get("ism"):
+        plot_variant_ism(top, maps, outputs["ism"])
+    if outputs.get("manhattan"):
+        plot_effects_along_genome(ranked, outputs["manhattan"])
+    with atomic_open(outputs["summary"]) as out:
         json.dump(summary, out, indent=2)
     return summary

@@ -26,18 +26,15 @@ Alleles are compared with the genome case-insensitively (soft-masked repeats are
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score
 
 from cisflow.atomic import atomic_open
 from cisflow.encode import encode
-from cisflow.plots import save_figure
 from cisflow.torch_utils import predict
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "contig_missing", "near_contig_end")
 SCORED_STATUSES = ("scored", "swapped")
 CHUNK = 65536  # variants whose windows are held in memory at once
-MAX_TARGET_LABELS = 40  # beyond this many targets the heatmap drops its target labels
 
 
 def window_start(pos, seq_len):
@@ -58,6 +55,33 @@ def check_variants(vcf_df, genome, seq_len):
         columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index,
     )
     return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
+
+
+def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
+    """In-silico mutagenesis around each variant of ``rows`` (scored rows from ``score_variants``):
+    every base within ``flank`` of the variant, on the genome (ref) window, changed to each other
+    base; the change of the row's ``top_target`` output, both strands averaged.
+
+    Returns (len(rows), 2 * flank + 1, 4) changes (0 at the genome's own base) and, per row,
+    ``ism_max_abs``: the largest |change| over those positions, which says whether the variant
+    sits in the strongest site of its neighbourhood or beside it.
+    """
+    dataset = meta["dataset"]
+    seq_len, targets = dataset["seq_len"], [str(t) for t in dataset["targets"]]
+    centre = seq_len // 2
+    positions = np.arange(centre - flank, centre + flank + 1)
+    maps = np.zeros((len(rows), len(positions), 4), np.float32)
+    for i, row in enumerate(rows.to_dict("records")):
+        window = variant_windows(genome, row["chrom"], [row["pos"]], seq_len)[0]
+        variants = np.repeat(window[None], len(positions) * 4 + 1, axis=0)
+        variants[1 + np.arange(len(positions) * 4), np.repeat(positions, 4)] = np.tile(np.arange(4), len(positions))
+        target = targets.index(row["top_target"])
+        out = predict(model, variants, dataset["task"], batch_size, both_strands=True)[:, target]
+        change = (out[1:] - out[0]).reshape(len(positions), 4)
+        known = window[positions] < 4  # an N has no own base: all four are changes
+        change[np.flatnonzero(known), window[positions][known]] = 0.0
+        maps[i] = change
+    return maps, np.abs(maps).reshape(len(rows), -1).max(axis=1)
 
 
 def check_build(checked, source, genome_name, max_mismatch=0.05):
@@ -248,36 +272,3 @@ def status_counts(table):
     """{status: number of rows}, every known status included (zero when absent)."""
     counts = table["status"].value_counts()
     return {status: int(counts.get(status, 0)) for status in dict.fromkeys([*STATUSES, *counts.index])}
-
-
-def plot_top_variants(scored, path, n=20):
-    """PNG heatmap of SAD (variants x targets) for the ``n`` variants with the largest max |SAD|."""
-    top = scored.dropna(subset=["max_abs_sad"]).nlargest(n, "max_abs_sad", keep="first")
-    sad_columns = [column for column in scored.columns if column.startswith("sad_")]
-    fig = Figure(figsize=(min(16, 6 + 0.4 * len(sad_columns)), max(4, 2.5 + 0.45 * len(top))),
-                 layout="constrained")
-    ax = fig.add_subplot()
-    if top.empty:
-        ax.text(0.5, 0.5, "no variant was scored", ha="center", va="center", fontsize=18)
-        ax.set_axis_off()
-    else:
-        _draw_sad_heatmap(fig, ax, top, sad_columns)
-    save_figure(fig, path, dpi=120, tight=False)
-
-
-def _draw_sad_heatmap(fig, ax, top, sad_columns):
-    values = top[sad_columns].to_numpy(dtype=float)
-    limit = float(np.abs(values).max()) or 1.0
-    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
-    labels = [f"{row.id} {row.score_ref}>{row.score_alt}" for row in top.itertuples()]
-    ax.set_yticks(range(len(top)), labels=labels, fontsize=13)
-    targets = [column[len("sad_"):] for column in sad_columns]
-    if len(targets) <= MAX_TARGET_LABELS:
-        ax.set_xticks(range(len(targets)), labels=targets, fontsize=13, rotation=45, ha="right")
-    else:
-        ax.set_xticks([])
-    ax.set_xlabel(f"target ({len(targets)})", fontsize=15)
-    ax.set_title(f"Top {len(top)} variants by max |SAD|", fontsize=17)
-    colorbar = fig.colorbar(image, ax=ax)
-    colorbar.set_label("SAD (alt - ref)", fontsize=15)
-    colorbar.ax.tick_params(labelsize=12)

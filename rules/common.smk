@@ -226,6 +226,8 @@ def report_inputs(wildcards):
         "variants": [f"results/variants/{e}/{vs}.summary.json" for e, vs in variant_outputs()],
         "variant_tables": [f"results/variants/{e}/{vs}.tsv.gz" for e, vs in variant_outputs()],
         "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
+        "variant_ism": [f"results/variants/{e}/{vs}.ism.png" for e, vs in variant_outputs()],
+        "variant_manhattan": [f"results/variants/{e}/{vs}.manhattan.png" for e, vs in variant_outputs()],
     }
     inputs["datasets"] = sorted({f"results/datasets/{spec['dataset']}" for spec in EXPERIMENTS.values()})
     return inputs

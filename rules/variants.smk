@@ -16,6 +16,18 @@ rule variants:
         ),
         summary="results/variants/{experiment}/{variant_set}.summary.json",
         vcf="results/variants/{experiment}/{variant_set}.scored.vcf",
+        ism=report(
+            "results/variants/{experiment}/{variant_set}.ism.png",
+            caption="../report/variant_ism.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
+        manhattan=report(
+            "results/variants/{experiment}/{variant_set}.manhattan.png",
+            caption="../report/manhattan.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
     params:
         aliases=config["contig_aliases"],
         max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],

@@ -12,13 +12,15 @@ per_experiment = {
     name: {"metrics": inputs.metrics[i], "history": inputs.histories[i], "matches": inputs.matches[i],
            "performance": inputs.performance[i], "motif_plot": inputs.motif_plots[i], "saliency": inputs.saliency[i],
            "influence": inputs.influence[i],
-           "variants": {}, "variant_tables": {}, "variant_plots": {}}
+           "variants": {}, "variant_tables": {}, "variant_plots": {}, "variant_ism": {}, "variant_manhattan": {}}
     for i, name in enumerate(experiments)
 }
 for i, (name, variant_set) in enumerate(snakemake.params.variant_pairs):
     per_experiment[name]["variants"][variant_set] = inputs.variants[i]
     per_experiment[name]["variant_tables"][variant_set] = inputs.variant_tables[i]
     per_experiment[name]["variant_plots"][variant_set] = inputs.variant_plots[i]
+    per_experiment[name]["variant_ism"][variant_set] = inputs.variant_ism[i]
+    per_experiment[name]["variant_manhattan"][variant_set] = inputs.variant_manhattan[i]
 datasets = {Path(path).name: read_attrs(path) for path in inputs.datasets}
 build_report(snakemake.params.config, {"experiments": per_experiment, "datasets": datasets},
              snakemake.output.html, snakemake.output.summary, snakemake.input.template)

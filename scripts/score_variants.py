@@ -7,7 +7,8 @@ from cisflow.score_vcf import score_vcf
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta, snakemake.output.table,
-          snakemake.output.plot, snakemake.output.summary, truth_path=(snakemake.input.truth or [None])[0],
-          aliases=snakemake.params.aliases, max_ref_mismatch=snakemake.params.max_ref_mismatch,
-          kind=snakemake.params.kind, vcf_out=snakemake.output.vcf)
+out = snakemake.output
+score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta,
+          dict(table=out.table, plot=out.plot, summary=out.summary, vcf=out.vcf, ism=out.ism, manhattan=out.manhattan),
+          truth_path=(snakemake.input.truth or [None])[0], aliases=snakemake.params.aliases,
+          max_ref_mismatch=snakemake.params.max_ref_mismatch, kind=snakemake.params.kind)

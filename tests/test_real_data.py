@@ -131,6 +131,45 @@ def test_primer_saliency_peaks_on_the_planted_motif(primer_run):
 
 
 @needs_data
+def test_primer_filter_that_fires_on_positives_matches_the_planted_motif(primer_run):
+    """The filter whose activation best separates positives from negatives, turned into a PFM
+    from the test positives (Basset's method) and compared by Tomtom with the planted 12-mer as a
+    PWM among 60 random 12-mer PWMs: its best match is the planted motif."""
+    import torch
+
+    from cisflow.checkpoint import load_model
+    from cisflow.encode import encode
+    from cisflow.interpret import filter_pfms, match_motifs
+    from cisflow.jaspar import JasparMotif
+    from cisflow.torch_utils import one_hot
+
+    tmp_path, _, _ = primer_run
+    model, _ = load_model(tmp_path / "m.pt", "cpu")
+    data = load_dataset(tmp_path / "ds")
+    test = data.indices("test")
+    labels = np.asarray(data.targets[test, 0])
+    codes = np.asarray(data.codes[test])
+    with torch.no_grad():
+        peaks = model.first_layer(one_hot(torch.from_numpy(codes))).amax(dim=-1).numpy()
+    separation = peaks[labels == 1].mean(axis=0) - peaks[labels == 0].mean(axis=0)
+    firing = int(separation.argmax())
+
+    def pwm(sequence):
+        probs = np.full((len(sequence), 4), 0.01)
+        probs[np.arange(len(sequence)), encode(sequence)] = 0.97
+        return probs
+
+    rng = np.random.default_rng(0)
+    decoys = [JasparMotif(f"decoy{i}", f"decoy{i}", pwm("".join(rng.choice(list("ACGT"), 12)))) for i in range(60)]
+    database = [JasparMotif("planted", PRIMER_MOTIF, pwm(PRIMER_MOTIF)), *decoys]
+    pfm = filter_pfms(model, codes[labels == 1], threshold=0.5)[firing]
+    best = match_motifs([pfm], database, top=1, n_shuffles=20).iloc[0]
+    print(f"primer filter {firing} (separation {separation[firing]:.2f}): best match {best['name']}, "
+          f"p {best['p_value']:.2g}, q {best['q_value']:.2g}, {pfm.n_sites} sites")
+    assert best["name"] == PRIMER_MOTIF and best["q_value"] < 0.05
+
+
+@needs_data
 def test_janggu_oct4_vs_mafk_fasta_files_beat_the_published_accuracy(tmp_path):
     """One FASTA file per class, the held-out files as the test split; DeepBind on both strands.
 

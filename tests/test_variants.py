@@ -12,9 +12,9 @@ from cisflow.encode import decode
 from cisflow.genome import open_genome, prepare_fasta
 from cisflow.models import build
 from cisflow.torch_utils import predict
+from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variants import (
     check_variants,
-    plot_top_variants,
     rank_variants,
     score_variants,
     status_counts,
@@ -359,3 +359,35 @@ def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked,
     assert float(info["ALTPRED"]) == pytest.approx(snv[f"alt_{info['TARGET']}"], rel=1e-4)
     chr1 = [int(r[1]) for r in records if r[0] == "chr1"]
     assert chr1 == sorted(chr1)
+
+
+def test_ism_around_a_variant_by_hand(genome):
+    """CentreModel's centreA output, both strands averaged: an A at the centre (index 10) gives
+    0.5 on the forward strand, a T at index 9 (the reverse strand's centre) the other 0.5."""
+    from cisflow.variants import variant_ism
+
+    pos = 50
+    row = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "top_target": ["centreA"]})
+    maps, ism_max = variant_ism(CentreModel(), CENTRE_META, genome, row, flank=3)
+    window = window_text(pos)
+    expected = np.zeros((7, 4))
+    for offset in range(-3, 4):
+        for b, letter in enumerate("ACGT"):
+            changed = window[: 10 + offset] + letter + window[11 + offset :]
+            expected[offset + 3, b] = expected_centre_model(changed)[0] - expected_centre_model(window)[0]
+    np.testing.assert_allclose(maps[0], expected, atol=1e-6)
+    assert ism_max[0] == pytest.approx(np.abs(expected).max())
+    assert np.abs(maps[0][[0, 1, 4, 5, 6]]).max() == 0  # only offsets -1 and 0 matter
+
+
+def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
+    from cisflow.variants import variant_ism
+
+    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
+    top = ranked[ranked["max_abs_sad"].notna()].head(3)
+    maps, _ = variant_ism(CentreModel(), CENTRE_META, genome, top, flank=4)
+    plot_variant_ism(top, maps, tmp_path / "ism.png")
+    plot_effects_along_genome(ranked, tmp_path / "genome.png")
+    plot_variant_ism(top.head(0), maps[:0], tmp_path / "none.png")
+    for name in ("ism.png", "genome.png", "none.png"):
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
