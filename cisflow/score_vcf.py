@@ -14,7 +14,6 @@ from cisflow.gwas import read_gwas_table
 from cisflow.torch_utils import device
 from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variants import (
-    SCORED_STATUSES,
     check_build,
     check_variants,
     rank_variants,
@@ -35,9 +34,10 @@ def read_variants(path, kind="vcf"):
 
 
 def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, aliases=None, max_ref_mismatch=0.05,
-              kind="vcf", ism_top=10, ism_flank=10):
+              kind="vcf", indels="score", ism_top=10, ism_flank=10):
     """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
-    ``kind`` 'table'); nothing is dropped, each row has a status.
+    ``kind`` 'table'); nothing is dropped, each row has a status. ``indels`` 'score' scores
+    indels of plain bases too (``variants.check_variants``).
 
     ``outputs`` names the files: ``table`` (ranked TSV), ``plot`` (SAD heatmap), ``summary``
     (JSON), and optionally ``vcf`` (the variants with their scores in INFO), ``ism`` (ISM maps
@@ -53,7 +53,7 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
     genome = open_genome(genome_path)
     try:
         variants = rename_contigs(read_variants(vcf_path, kind), contig_sizes(genome_path), aliases, vcf_path)
-        checked = check_variants(variants, genome, meta["dataset"]["seq_len"])
+        checked = check_variants(variants, genome, meta["dataset"]["seq_len"], indels)
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
         ranked = rank_variants(score_variants(model, meta, genome, checked))
         top = ranked[ranked["max_abs_sad"].notna()].head(ism_top)
@@ -68,7 +68,7 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
     summary = {
         "records": int(ranked["line"].nunique()),
         "rows": len(ranked),
-        "scored": int(ranked["status"].isin(SCORED_STATUSES).sum()),
+        "scored": int(ranked["score_ref"].notna().sum()),
         "flagged": int((~ranked["status"].eq("scored")).sum()),
         "status": counts,
         "multiallelic_rows": int(ranked["multiallelic"].sum()),

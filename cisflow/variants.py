@@ -6,7 +6,10 @@ A VCF position ``pos`` is 1-based, so the variant's base is ``pos - 1`` in 0-bas
 coordinates. The model sees the ``seq_len`` bases ``[pos - 1 - seq_len // 2,
 pos - 1 - seq_len // 2 + seq_len)`` (0-based, half-open), which puts the variant at index
 ``seq_len // 2`` of the window (for an even ``seq_len``, the right one of the two middle bases).
-The alt window is the ref window with that single base replaced.
+The alt window is the ref window with that single base replaced. An indel (REF and ALT of A/C/G/T
+of other lengths) is scored, when asked, from both alleles' own windows: each starts at the same
+base and holds its allele at index ``seq_len // 2``, followed by the genome after REF, up to
+``seq_len`` bases.
 
 Statuses
 --------
@@ -17,7 +20,8 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
                     flipped, so the genome base is the ref allele and the VCF REF the alt allele.
 ``ref_mismatch``    a SNV where neither allele matches the genome.
 ``indel``           anything but a single-base A/C/G/T substitution: length changes, multi-base
-                    substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles.
+                    substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles. Those
+                    of plain bases whose REF matches are scored with ``indels='score'``.
 ``contig_missing``  CHROM is not a contig of the genome.
 ``near_contig_end`` the window overruns the contig (or the position lies beyond it).
 
@@ -42,16 +46,18 @@ def window_start(pos, seq_len):
     return pos - 1 - seq_len // 2
 
 
-def check_variants(vcf_df, genome, seq_len):
+def check_variants(vcf_df, genome, seq_len, indels="skip"):
     """One row per (record, ALT allele) of ``vcf_df`` (from ``read_vcf``) with its status.
 
     Adds to the VCF columns: ``multiallelic`` (the record has several ALT alleles), ``ref_match``
     (REF equals the genome; False where the genome cannot be read there), ``status`` and the
     alleles that will be scored, ``score_ref`` and ``score_alt`` (upper case; None when unscored).
+    ``indels`` 'score' gives indels of plain bases whose REF matches alleles to score too.
     """
     table = _split_alleles(vcf_df)
     checks = pd.DataFrame(
-        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len) for row in table.itertuples()],
+        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len, indels == "score")
+         for row in table.itertuples()],
         columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index,
     )
     return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
@@ -110,7 +116,7 @@ def _split_alleles(vcf_df):
     return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", *carried]]
 
 
-def _check_allele(genome, chrom, pos, ref, alt, seq_len):
+def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
     """(ref_match, status, score_ref, score_alt) of one allele."""
     if chrom not in genome:
         return False, "contig_missing", None, None
@@ -120,6 +126,9 @@ def _check_allele(genome, chrom, pos, ref, alt, seq_len):
     start = window_start(pos, seq_len)
     ref_match = genome_ref == ref
     if not _is_snv(ref, alt):
+        scoreable = score_indels and ref_match and _is_bases(ref) and _is_bases(alt)
+        if scoreable and start >= 0 and start + seq_len + len(ref) <= len(record):
+            return True, "indel", ref, alt
         return ref_match, "indel", None, None
     if start < 0 or start + seq_len > len(record):
         return ref_match, "near_contig_end", None, None
@@ -132,6 +141,23 @@ def _check_allele(genome, chrom, pos, ref, alt, seq_len):
 
 def _is_snv(ref, alt):
     return len(ref) == len(alt) == 1 and ref in "ACGT" and alt in "ACGT"
+
+
+def _is_bases(allele):
+    return bool(allele) and set(allele) <= set("ACGT")
+
+
+def indel_windows(genome, rows, seq_len):
+    """(ref codes, alt codes) of indel ``rows``: each window starts ``seq_len // 2`` bases before
+    the variant, then the allele, then the genome after REF, cut to ``seq_len``."""
+    refs, alts = [], []
+    for row in rows.to_dict("records"):
+        record, at = genome[row["chrom"]], row["pos"] - 1
+        before = str(record[at - seq_len // 2 : at])
+        after = str(record[at + len(row["score_ref"]) : at + len(row["score_ref"]) + seq_len])
+        refs.append((before + row["score_ref"] + after)[:seq_len].upper())
+        alts.append((before + row["score_alt"] + after)[:seq_len].upper())
+    return encode("".join(refs)).reshape(-1, seq_len), encode("".join(alts)).reshape(-1, seq_len)
 
 
 def variant_windows(genome, chrom, positions, seq_len):
@@ -150,7 +176,7 @@ def variant_windows(genome, chrom, positions, seq_len):
 
 
 def score_variants(model, meta, genome, checked, batch_size=256):
-    """``checked`` with predictions for both alleles of every scored/swapped row.
+    """``checked`` with predictions for both alleles of every row with alleles to score.
 
     Adds, per target t of ``meta["dataset"]["targets"]``: ``ref_<t>``, ``alt_<t>`` (each the mean
     of the forward and reverse-complement predictions; probabilities for classification),
@@ -165,7 +191,13 @@ def score_variants(model, meta, genome, checked, batch_size=256):
     checked = checked.reset_index(drop=True)
     ref = np.full((len(checked), len(targets)), np.nan)
     alt = ref.copy()
-    todo = checked[checked["status"].isin(SCORED_STATUSES)]
+    todo = checked[checked["score_ref"].notna()]
+    indel = todo["status"] == "indel"
+    if indel.any():
+        ref_codes, alt_codes = indel_windows(genome, todo[indel], dataset["seq_len"])
+        ref[todo.index[indel]], alt[todo.index[indel]] = _predict_pairs(model, dataset, ref_codes, alt_codes,
+                                                                        batch_size)
+    todo = todo[~indel]
     for chrom, rows in todo.groupby("chrom", sort=False):
         for start in range(0, len(rows), CHUNK):
             chunk = rows.iloc[start : start + CHUNK]
@@ -183,7 +215,11 @@ def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
     alt_codes = ref_codes.copy()
     alt_codes[:, centre] = encode("".join(rows["score_alt"]))
-    pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, seq_len)
+    return _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size)
+
+
+def _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size):
+    pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
     out = predict(model, pairs, dataset["task"], batch_size, both_strands=True)
     return out[0::2], out[1::2]
 

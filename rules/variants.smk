@@ -32,6 +32,7 @@ rule variants:
         aliases=config["contig_aliases"],
         max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],
         kind=lambda wildcards: "vcf" if "vcf" in config["variants"][wildcards.variant_set] else "table",
+        indels=lambda wildcards: config["variants"][wildcards.variant_set]["indels"],
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

@@ -11,4 +11,5 @@ out = snakemake.output
 score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta,
           dict(table=out.table, plot=out.plot, summary=out.summary, vcf=out.vcf, ism=out.ism, manhattan=out.manhattan),
           truth_path=(snakemake.input.truth or [None])[0], aliases=snakemake.params.aliases,
-          max_ref_mismatch=snakemake.params.max_ref_mismatch, kind=snakemake.params.kind)
+          max_ref_mismatch=snakemake.params.max_ref_mismatch, kind=snakemake.params.kind,
+          indels=snakemake.params.indels)

@@ -391,3 +391,25 @@ def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
     plot_variant_ism(top.head(0), maps[:0], tmp_path / "none.png")
     for name in ("ism.png", "genome.png", "none.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
+    """chr1:40 deletes base 41: the alt window is the ref window's first 11 bases, base 40 at the
+    centre, then the genome from base 42 on. A symbolic <DEL> stays unscored."""
+    from cisflow.variants import indel_windows
+
+    checked = check_variants(vcf, genome, SEQ_LEN, indels="score")
+    deletion = checked[checked["id"] == "del"]
+    assert deletion["status"].item() == "indel" and deletion["score_ref"].item() == base(40) + base(41)
+    ref_codes, alt_codes = indel_windows(genome, deletion, SEQ_LEN)
+    upper = CHR1.upper()
+    assert decode(ref_codes[0]) == upper[29:49] == window_text(40)
+    assert decode(alt_codes[0]) == upper[29:40] + upper[41:50]
+    assert checked.loc[checked["id"] == "sym", "score_ref"].isna().all()
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    row = scored[scored["id"] == "del"].iloc[0]
+    np.testing.assert_allclose([row.ref_nG, row.alt_nG], [expected_centre_model(decode(ref_codes[0]))[1],
+                                                          expected_centre_model(decode(alt_codes[0]))[1]])
+    assert not np.isnan(row.max_abs_sad)
+    skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN))
+    assert np.isnan(skipped.loc[skipped["id"] == "del", "max_abs_sad"].item())
