@@ -295,3 +295,68 @@ def test_study_workflows_plan_every_stage(study):
         assert re.search(rf"^{rule}\s+\d+$", planned, re.M), planned
     if study == "basset.yaml":
         assert re.search(r"^download\s+167$", planned, re.M)  # 164 peak files, genome, blacklist, VCF
+
+
+def gata4_genome(tmp_path):
+    """hg19 chr8 up to the end of Basenji's GATA4 piece (chr8:11,496,144-11,627,216), N before it."""
+    piece = "".join((DATA / "hg19_genomic_examples" / "basenji" / "gata4.fa").read_text().splitlines()[1:])
+    offset = 11_496_144
+    with open(tmp_path / "chr8.fa", "w") as out:
+        out.write(">chr8\n")
+        sequence = "N" * offset + piece
+        out.writelines(sequence[i : i + 60] + "\n" for i in range(0, len(sequence), 60))
+    prepare_fasta(tmp_path / "chr8.fa", tmp_path / "hg19_piece.fa")
+    return tmp_path / "hg19_piece.fa", piece, offset
+
+
+@needs_data
+def test_variant_window_pinned_by_hand_on_the_real_gata4_locus(tmp_path):
+    """A SNV at hg19 chr8:11,546,1xx: the 600-bp window holds the piece's bases [i - 300, i + 300)
+    with the REF base at index 300; POS read as 0-based (one base off) gives another window and
+    the record no longer matches the genome."""
+    from cisflow.genome import open_genome
+    from cisflow.variants import check_variants, variant_windows
+    from cisflow.vcf import read_vcf
+
+    fasta, piece, offset = gata4_genome(tmp_path)
+    i = next(i for i in range(50_000, 50_100) if len({piece[i - 1], piece[i], piece[i + 1]}) == 3)
+    pos = offset + i + 1  # 1-based
+    ref, alt = piece[i], next(b for b in "ACGT" if b not in piece[i - 1 : i + 2])
+    vcf = tmp_path / "snv.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\n"
+                   f"8\t{pos}\trs_right\t{ref}\t{alt}\n8\t{pos + 1}\trs_off_by_one\t{ref}\t{alt}\n")
+    variants = rename_contigs(read_vcf(vcf), contig_sizes(fasta), source="snv.vcf")
+    genome = open_genome(fasta)
+    checked = check_variants(variants, genome, 600)
+    assert checked["status"].tolist() == ["scored", "ref_mismatch"]
+    window = variant_windows(genome, "chr8", [pos], 600)[0]
+    assert decode(window) == piece[i - 300 : i + 300] and decode(window)[300] == ref
+    shifted = variant_windows(genome, "chr8", [pos + 1], 600)[0]
+    assert decode(shifted) == piece[i - 299 : i + 301] and decode(shifted)[300] != ref
+
+
+@needs_data
+def test_real_vcfs_parse_and_every_record_gets_a_status(tmp_path):
+    """Basenji's 16 validated regulatory SNPs, dbSNP chr22 (contig '22') and ClinVar chr22 (integer
+    IDs) against the chr8 GATA4 piece: parsed, contigs mapped, nothing lost, statuses right."""
+    from cisflow.genome import open_genome
+    from cisflow.variants import check_variants, status_counts
+    from cisflow.vcf import read_vcf
+
+    fasta, _, _ = gata4_genome(tmp_path)
+    genome = open_genome(fasta)
+    folder = DATA / "hg19_genomic_examples"
+    validated = read_vcf(folder / "basenji" / "regulatory_validated.vcf")
+    assert len(validated) == 16 and "rs12740374" in set(validated["id"])
+    checked = check_variants(rename_contigs(validated, contig_sizes(fasta)), genome, 600)
+    counts = status_counts(checked)
+    # rs6983267 is on chr8 but far beyond the piece; every other record is on a contig it lacks
+    assert counts["near_contig_end"] == 1 and counts["contig_missing"] == 15 and len(checked) == 16
+    assert checked.loc[checked["id"] == "rs6983267", "status"].item() == "near_contig_end"
+    dbsnp = read_vcf(folder / "kipoi_veff" / "dbsnp_chr22_29108009.vcf")
+    assert len(dbsnp) == 85 and set(dbsnp["chrom"]) == {"22"}
+    clinvar = read_vcf(folder / "kipoi_veff" / "clinvar_donor_acceptor_chr22.vcf")
+    assert len(clinvar) == 419 and clinvar["id"].str.fullmatch(r"\d+").all()
+    renamed = rename_contigs(dbsnp, ["chr8", "chr22"], source="dbsnp")
+    assert set(renamed["chrom"]) == {"chr22"}
+    assert set(check_variants(renamed, genome, 600)["status"]) == {"contig_missing"}
