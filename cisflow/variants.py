@@ -22,11 +22,14 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
 ``indel``           anything but a single-base A/C/G/T substitution: length changes, multi-base
                     substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles. Those
                     of plain bases whose REF matches are scored with ``indels='score'``.
+``invalid_allele``  REF or ALT holds a character no VCF allele has (``X``, ``I``/``D`` codes...).
 ``contig_missing``  CHROM is not a contig of the genome.
 ``near_contig_end`` the window overruns the contig (or the position lies beyond it).
 
 Alleles are compared with the genome case-insensitively (soft-masked repeats are lower case).
 """
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -36,8 +39,9 @@ from cisflow.atomic import atomic_open
 from cisflow.encode import encode
 from cisflow.torch_utils import predict
 
-STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "contig_missing", "near_contig_end")
+STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "contig_missing", "near_contig_end")
 SCORED_STATUSES = ("scored", "swapped")
+_BREAKEND = re.compile(r"[ACGTN]*[\[\]][^\[\]]+[\[\]][ACGTN]*|\.[ACGTN]+|[ACGTN]+\.")
 CHUNK = 65536  # variants whose windows are held in memory at once
 
 
@@ -118,6 +122,8 @@ def _split_alleles(vcf_df):
 
 def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
     """(ref_match, status, score_ref, score_alt) of one allele."""
+    if not (_is_vcf_allele(ref) and _is_vcf_allele(alt)):
+        return False, "invalid_allele", None, None
     if chrom not in genome:
         return False, "contig_missing", None, None
     record = genome[chrom]
@@ -141,6 +147,13 @@ def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
 
 def _is_snv(ref, alt):
     return len(ref) == len(alt) == 1 and ref in "ACGT" and alt in "ACGT"
+
+
+def _is_vcf_allele(allele):
+    """Bases (N included), a symbolic allele (<DEL>), a breakend (G]chr2:100]), * or ."""
+    allele = allele.upper()
+    return (allele in ("*", ".") or set(allele) <= set("ACGTN") or (allele.startswith("<") and allele.endswith(">"))
+            or bool(_BREAKEND.fullmatch(allele)))
 
 
 def _is_bases(allele):

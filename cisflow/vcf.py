@@ -20,7 +20,8 @@ def read_vcf(path):
     """Records of ``path`` as a DataFrame with columns chrom, pos, id, ref, alt, line.
 
     Meta-information and header lines are skipped, as are blank lines; a record before the
-    ``#CHROM`` header line is an error. A missing ID (``.``) becomes ``chrom:pos:ref:alt``.
+    ``#CHROM`` header line is an error, and so is a file without one (empty, or not a VCF). A
+    missing ID (``.``) becomes ``chrom:pos:ref:alt``.
     """
     rows = []
     header_seen = False
@@ -33,6 +34,8 @@ def read_vcf(path):
                 if not header_seen:
                     raise InputError(path, "record before the #CHROM header line", lineno)
                 rows.append(_parse_record(path, line, lineno))
+    if not header_seen:
+        raise InputError(path, "no #CHROM header line: an empty file, or not a VCF")
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.astype({"chrom": str, "pos": "int64", "id": str, "ref": str, "alt": str, "line": "int64"})
 

@@ -154,7 +154,7 @@ def test_indel_ref_match_is_still_reported(checked):
 
 def test_status_counts(checked):
     assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "indel": 3,
-                                      "contig_missing": 1, "near_contig_end": 3}
+                                      "invalid_allele": 0, "contig_missing": 1, "near_contig_end": 3}
 
 
 # --- the window convention --------------------------------------------------------------------------
@@ -413,3 +413,13 @@ def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
     assert not np.isnan(row.max_abs_sad)
     skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN))
     assert np.isnan(skipped.loc[skipped["id"] == "del", "max_abs_sad"].item())
+
+
+@pytest.mark.parametrize("ref, alt, status", [
+    ("A", "X", "invalid_allele"), ("I", "A", "invalid_allele"), ("A", "<INS:ME>", "indel"),
+    ("A", "A]chr2:100]", "indel"), ("A", "*", "indel"), ("AN", "A", "indel"),
+])
+def test_alleles_vcf_does_not_allow_are_flagged_invalid(genome, tmp_path, ref, alt, status):
+    path = tmp_path / "odd.vcf"
+    path.write_text(VCF_HEADER + f"chr1\t50\todd\t{ref}\t{alt}\t.\tPASS\t.\n")
+    assert check_variants(read_vcf(path), genome, SEQ_LEN)["status"].item() == status

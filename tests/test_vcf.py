@@ -89,3 +89,17 @@ def test_error_line_counted_in_gzipped_file(tmp_path):
         handle.write(HEADER + "chr1\tx\trs1\tA\tG\n")
     with pytest.raises(InputError, match=re.escape(f"{path}:4: POS 'x'")):
         read_vcf(path)
+
+
+def test_empty_file_is_an_error_not_an_empty_table(tmp_path):
+    path = tmp_path / "empty.vcf"
+    path.write_text("")
+    with pytest.raises(InputError, match=r"empty.vcf: no #CHROM header line: an empty file, or not a VCF"):
+        read_vcf(path)
+
+
+def test_a_table_without_vcf_header_is_named(tmp_path):
+    path = tmp_path / "hits.tsv"
+    path.write_text("chr1\t100\trs1\tA\tG\n")
+    with pytest.raises(InputError, match=r"hits.tsv:1: record before the #CHROM header line"):
+        read_vcf(path)
