@@ -76,6 +76,8 @@ def _parser():
                             "around the top variants (.ism.png) and effects along the genome (.manhattan.png)")
     score.add_argument("--plot", type=Path, help="heatmap of the top variants (default: beside --out)")
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
+    score.add_argument("--chain", type=Path,
+                       help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
     score.add_argument("--indels", choices=["score", "skip"], default="score",
                        help="score indels of plain bases from both alleles' windows, or flag them unscored")
     score.add_argument("--max-ref-mismatch", type=float, default=0.05,
@@ -99,7 +101,7 @@ def main(argv=None):
                            ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"))
             summary = score_vcf(args.model, args.vcf or args.table, args.genome, outputs,
                                 max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table",
-                                indels=args.indels)
+                                indels=args.indels, chain_path=args.chain)
             print(f"{summary['records']} records, {summary['scored']} alleles scored: {args.out}")
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"cisflow {args.command}: {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ from cisflow.checkpoint import load_model
 from cisflow.contigs import rename_contigs
 from cisflow.genome import contig_sizes, open_genome
 from cisflow.gwas import read_gwas_table
+from cisflow.liftover import lift_counts, lift_variants
 from cisflow.torch_utils import device
 from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variants import (
@@ -34,10 +35,11 @@ def read_variants(path, kind="vcf"):
 
 
 def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, aliases=None, max_ref_mismatch=0.05,
-              kind="vcf", indels="score", ism_top=10, ism_flank=10):
+              kind="vcf", indels="score", chain_path=None, ism_top=10, ism_flank=10):
     """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
     ``kind`` 'table'); nothing is dropped, each row has a status. ``indels`` 'score' scores
-    indels of plain bases too (``variants.check_variants``).
+    indels of plain bases too (``variants.check_variants``). With ``chain_path`` (a UCSC chain
+    file) positions are first lifted to the genome's build; those that fail get status unlifted.
 
     ``outputs`` names the files: ``table`` (ranked TSV), ``plot`` (SAD heatmap), ``summary``
     (JSON), and optionally ``vcf`` (the variants with their scores in INFO), ``ism`` (ISM maps
@@ -52,7 +54,11 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
                          f"sequence ({', '.join(meta['dataset']['features'])}); variants need a sequence-only model")
     genome = open_genome(genome_path)
     try:
-        variants = rename_contigs(read_variants(vcf_path, kind), contig_sizes(genome_path), aliases, vcf_path)
+        variants = read_variants(vcf_path, kind)
+        if chain_path:
+            variants = lift_variants(variants, chain_path)
+            log.info("liftover with %s: %s", chain_path, lift_counts(variants))
+        variants = rename_contigs(variants, contig_sizes(genome_path), aliases, vcf_path)
         checked = check_variants(variants, genome, meta["dataset"]["seq_len"], indels)
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
         ranked = rank_variants(score_variants(model, meta, genome, checked))
@@ -73,6 +79,8 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
         "status": counts,
         "multiallelic_rows": int(ranked["multiallelic"].sum()),
     }
+    if chain_path:
+        summary["liftover"] = lift_counts(ranked.drop_duplicates("line"))
     if truth_path:
         summary["truth_auroc"] = truth_auroc(ranked, pd.read_csv(truth_path, sep="\t", dtype={"id": str}))
         log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])

@@ -23,6 +23,7 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
                     substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles. Those
                     of plain bases whose REF matches are scored with ``indels='score'``.
 ``invalid_allele``  REF or ALT holds a character no VCF allele has (``X``, ``I``/``D`` codes...).
+``unlifted``        the position could not be lifted to the genome's build (``cisflow.liftover``).
 ``contig_missing``  CHROM is not a contig of the genome.
 ``near_contig_end`` the window overruns the contig (or the position lies beyond it).
 
@@ -39,7 +40,8 @@ from cisflow.atomic import atomic_open
 from cisflow.encode import encode
 from cisflow.torch_utils import predict
 
-STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "contig_missing", "near_contig_end")
+STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "unlifted", "contig_missing",
+            "near_contig_end")
 SCORED_STATUSES = ("scored", "swapped")
 _BREAKEND = re.compile(r"[ACGTN]*[\[\]][^\[\]]+[\[\]][ACGTN]*|\.[ACGTN]+|[ACGTN]+\.")
 CHUNK = 65536  # variants whose windows are held in memory at once
@@ -59,9 +61,10 @@ def check_variants(vcf_df, genome, seq_len, indels="skip"):
     ``indels`` 'score' gives indels of plain bases whose REF matches alleles to score too.
     """
     table = _split_alleles(vcf_df)
+    lifted = table["lift"].eq("ok") if "lift" in table else pd.Series(True, index=table.index)
     checks = pd.DataFrame(
-        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len, indels == "score")
-         for row in table.itertuples()],
+        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len, indels == "score") if ok
+         else (False, "unlifted", None, None) for row, ok in zip(table.itertuples(), lifted)],
         columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index,
     )
     return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
@@ -116,7 +119,7 @@ def check_build(checked, source, genome_name, max_mismatch=0.05):
 def _split_alleles(vcf_df):
     alts = vcf_df["alt"].str.split(",")
     table = vcf_df.assign(alt=alts, multiallelic=alts.str.len() > 1).explode("alt", ignore_index=True)
-    carried = [column for column in ("trait", "p_value") if column in table]  # from a GWAS table
+    carried = [column for column in ("trait", "p_value", "source_chrom", "source_pos", "lift") if column in table]
     return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", *carried]]
 
 

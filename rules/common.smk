@@ -104,6 +104,8 @@ def _sources():
         sources[f"variants/{name}"] = entry.get("vcf") or entry["table"]
         if "truth" in entry:
             sources[f"truth/{name}"] = entry["truth"]
+        if "liftover" in entry:
+            sources[f"chains/{name}"] = entry["liftover"]
     return sources
 
 
@@ -206,6 +208,12 @@ def interpret_spec(wildcards):
 def variant_truth(wildcards):
     entry = config["variants"][wildcards.variant_set]
     return [f"resources/downloads/truth/{wildcards.variant_set}"] if "truth" in entry else []
+
+
+def variant_chain(wildcards):
+    """The chain file that lifts the variant set to the genome's build, if it has one."""
+    entry = config["variants"][wildcards.variant_set]
+    return [f"resources/downloads/chains/{wildcards.variant_set}"] if "liftover" in entry else []
 
 
 def variant_outputs():

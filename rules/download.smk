@@ -8,7 +8,7 @@ rule download:
     log:
         "logs/download/{source}.log",
     wildcard_constraints:
-        source="(genome|peaks|tables|variants|truth|blacklist|tss)/[^/]+",
+        source="(genome|peaks|tables|variants|truth|chains|blacklist|tss)/[^/]+",
     retries: 2
     conda:
         "../envs/data.yaml"

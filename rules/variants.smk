@@ -6,6 +6,7 @@ rule variants:
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,
         truth=variant_truth,
+        chain=variant_chain,
     output:
         table="results/variants/{experiment}/{variant_set}.tsv.gz",
         plot=report(

@@ -1,0 +1,62 @@
+"""Variant positions lifted from one genome build to another with a UCSC chain file.
+
+The GWAS Catalog publishes GRCh38 positions while Basset-style models are trained on hg19: a
+variant set with a chain file (UCSC's ``hg38ToHg19.over.chain.gz``) is lifted before it is
+checked. The ``liftover`` package (C++ chain-file index, maintained on PyPI) does the
+coordinate work. A variant that maps to the minus strand has its alleles reverse-complemented;
+one that maps nowhere or to several places keeps its source position, and its ``lift`` column
+says why, so that it is reported (status ``unlifted``) instead of silently dropped.
+"""
+
+import pandas as pd
+
+COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+
+
+def lift_variants(variants, chain_path):
+    """``variants`` (from ``read_vcf`` or ``read_gwas_table``) on the chain's target build.
+
+    Adds ``source_chrom`` and ``source_pos`` (the positions as given) and ``lift``: 'ok',
+    'no_match' (the position is not in the target build) or 'multiple' (several places).
+    """
+    from liftover import ChainFile
+
+    chain = ChainFile(str(chain_path), one_based=True)
+    lifted = variants.assign(source_chrom=variants["chrom"], source_pos=variants["pos"], lift="ok")
+    chroms, positions, refs, alts, outcomes = [], [], [], [], []
+    for row in variants.to_dict("records"):
+        hits = _hits(chain, row["chrom"], int(row["pos"]))
+        if len(hits) != 1:
+            outcomes.append("no_match" if not hits else "multiple")
+            chroms.append(row["chrom"])
+            positions.append(row["pos"])
+            refs.append(row["ref"])
+            alts.append(row["alt"])
+            continue
+        chrom, pos, strand = hits[0]
+        minus = strand == "-"
+        chroms.append(chrom)
+        # a minus-strand hit gives the position of the allele's first base on the other strand
+        positions.append(pos - len(row["ref"]) + 1 if minus else pos)
+        refs.append(_reverse_complement(row["ref"]) if minus else row["ref"])
+        alts.append(",".join(_reverse_complement(a) for a in row["alt"].split(",")) if minus else row["alt"])
+        outcomes.append("ok")
+    return lifted.assign(chrom=chroms, pos=pd.array(positions, dtype="int64"), ref=refs, alt=alts, lift=outcomes)
+
+
+def _hits(chain, chrom, pos):
+    """Hits of ``chrom:pos``, the contig named as given or with/without 'chr' (UCSC chains say
+    chr1, the GWAS Catalog 1)."""
+    names = [chrom, chrom[3:] if chrom.startswith("chr") else f"chr{chrom}"]
+    return next((hits for hits in (chain[name][pos] for name in names) if hits), [])
+
+
+def _reverse_complement(allele):
+    if allele.startswith("<") or allele in ("*", "."):
+        return allele
+    return allele.translate(COMPLEMENT)[::-1]
+
+
+def lift_counts(lifted):
+    """{outcome: number of records} of a lifted table, for the log and the summary."""
+    return {outcome: int(n) for outcome, n in lifted["lift"].value_counts().items()}
