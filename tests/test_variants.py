@@ -154,7 +154,7 @@ def test_indel_ref_match_is_still_reported(checked):
 
 def test_status_counts(checked):
     assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "indel": 3,
-                                      "invalid_allele": 0, "contig_missing": 1, "near_contig_end": 3}
+                                      "invalid_allele": 0, "unlifted": 0, "contig_missing": 1, "near_contig_end": 3}
 
 
 # --- the window convention --------------------------------------------------------------------------
