@@ -1,13 +1,16 @@
 """Variant-effect scoring with the exact Basset model (600 bp, 164 outputs), both strands.
 
-cisflow's ``score_variants`` reads each window once from the indexed genome, sends ref and alt
-windows through the model together in large batches, and averages both strands. The baseline
+cisflow's ``score_variants`` reads each window once from the indexed genome, runs the ref windows
+through the model in large batches and recomputes for the alt allele only what the substitution
+changes (``cisflow.snv_effects``), on both strands. The baseline
 scores one variant at a time (its ref and alt windows, each strand a forward pass), as a loop over
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
 Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured for the issue).
 
 The arithmetic rate is also given as a fraction of the CPU's fp32 peak, estimated from its clock,
-core count and vector width (AVX-512: two 16-lane FMA units a core); on CUDA, SNPs/s only.
+core count and vector width (AVX-512: two 16-lane FMA units a core); it counts four full forward
+passes a SNP (what the work would be without the shared computation), so it can exceed 1. On
+CUDA, SNPs/s only.
 
 Prints `bench <name>: <value> <unit>` lines.
 """
@@ -92,7 +95,7 @@ def main():
         model(one_hot(torch.zeros(1, SEQ_LEN, dtype=torch.uint8, device=dev)))
     peak = fp32_peak(dev)
     if peak:
-        achieved = 4 * counter.get_total_flops() * batched  # ref and alt, both strands
+        achieved = 4 * counter.get_total_flops() * batched  # as if ref and alt, both strands, ran in full
         print(f"bench variants_fp32_peak_fraction: {achieved / peak:.2f} of {peak / 1e9:.0f} GFLOP/s "
               f"({torch.get_num_threads()} threads, {os.cpu_count()} cores)")
 

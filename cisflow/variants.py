@@ -38,6 +38,7 @@ from sklearn.metrics import roc_auc_score
 
 from cisflow.atomic import atomic_open
 from cisflow.encode import encode
+from cisflow.snv_effects import snv_pair_predictions
 from cisflow.torch_utils import predict
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "unlifted", "contig_missing",
@@ -223,15 +224,14 @@ def score_variants(model, meta, genome, checked, batch_size=256):
 
 
 def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
-    """(ref, alt) predictions of ``rows`` on one contig; ref and alt windows go through the model together."""
+    """(ref, alt) predictions of SNV ``rows`` on one contig; the alt pass reuses what it shares
+    with the ref pass (``cisflow.snv_effects``)."""
     seq_len = dataset["seq_len"]
     centre = seq_len // 2
     ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
     if not np.array_equal(ref_codes[:, centre], encode("".join(rows["score_ref"]))):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
-    alt_codes = ref_codes.copy()
-    alt_codes[:, centre] = encode("".join(rows["score_alt"]))
-    return _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size)
+    return snv_pair_predictions(model, ref_codes, encode("".join(rows["score_alt"])), dataset["task"], batch_size)
 
 
 def _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size):
