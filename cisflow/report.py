@@ -138,8 +138,14 @@ def _data_sentence(data, attrs):
     elif data["kind"] == "promoters":
         what = (f"{attrs['n']:,} promoters ({data['upstream']:,} bp upstream and {data['downstream']:,} bp "
                 f"downstream of the TSS) with their genes' expression")
+    elif data["kind"] == "fasta":
+        files = ", ".join(f"'{source['table']}'" for source in data["sources"])
+        what = f"{attrs['n']:,} sequences of the labelled FASTA files {files} padded to {data['length']} nt"
     else:
         what = f"{attrs['n']:,} sequences of table '{data['table']}' padded to {data['length']} nt"
+    if data.get("test_sources"):
+        tests = ", ".join(f"'{source['table']}'" for source in data["test_sources"])
+        return f"{what} (random split, {data['split']['valid']:.0%} validation; the files {tests} as test)"
     return f"{what} ({_split_sentence(data['split'])})"
 
 

@@ -66,3 +66,14 @@ def test_summary_and_self_contained_page(tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "Lab meeting" in html and "CTCF" in html and "a cnn network was trained" in html
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
+
+
+def test_methods_paragraph_describes_labelled_fasta_datasets():
+    from cisflow.report import _data_sentence
+
+    data = {"kind": "fasta", "length": 200, "split": {"valid": 0.1, "seed": 1},
+            "sources": [{"table": "oct4", "label": 1}, {"table": "mafk", "label": 0}],
+            "test_sources": [{"table": "oct4_test", "label": 1}, {"table": "mafk_test", "label": 0}]}
+    sentence = _data_sentence(data, {"n": 7_997})
+    assert sentence == ("7,997 sequences of the labelled FASTA files 'oct4', 'mafk' padded to 200 nt (random split, "
+                        "10% validation; the files 'oct4_test', 'mafk_test' as test)")
