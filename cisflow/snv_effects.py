@@ -17,8 +17,6 @@ from torch import nn
 from cisflow.models.convnet import ConvNet
 from cisflow.torch_utils import ACTIVATIONS, one_hot, predict, reverse_complement
 
-COMPLEMENT_CODE = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
-
 
 @torch.no_grad()
 def snv_pair_predictions(model, ref_codes, alt_bases, task, batch_size=256):
@@ -43,7 +41,7 @@ def snv_pair_predictions(model, ref_codes, alt_bases, task, batch_size=256):
         codes = torch.from_numpy(ref_codes[start : start + batch_size]).to(dev)
         bases = torch.from_numpy(alt_bases[start : start + batch_size]).to(dev)
         flipped = reverse_complement(codes)
-        strands = [(codes, bases, centre), (flipped, torch.from_numpy(COMPLEMENT_CODE).to(dev)[bases.long()],
+        strands = [(codes, bases, centre), (flipped, reverse_complement(bases[:, None])[:, 0],
                                             codes.shape[1] - 1 - centre)]
         ref_sum, alt_sum = 0, 0
         for strand_codes, strand_bases, position in strands:
@@ -62,10 +60,10 @@ def _ref_and_alt(model, codes, alt_bases, position):
     known = alt_bases < 4
     x_alt[known.nonzero().squeeze(1), alt_bases[known].long(), position] = 1
     lo = hi = position
-    for block in model.blocks:
+    for index, block in enumerate(model.blocks):
         x, x_alt, (lo, hi) = _block_pair(block, x, x_alt, lo, hi)
         if lo is None:  # the change no longer reaches anything: alt is ref from here on
-            for rest in model.blocks[model.blocks.index(block) + 1 :]:
+            for rest in model.blocks[index + 1 :]:
                 x = rest(x)
             out = _head(model, x)
             return out, out

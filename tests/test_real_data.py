@@ -244,18 +244,12 @@ def test_cuperus_native_utrs_held_out_r2(tmp_path):
 @needs_data
 def test_gata4_locus_extraction_with_ensembl_contig_names(tmp_path):
     """hg19 chr8:11,496,144-11,627,216 (Basenji's GATA4 piece) placed at its real coordinates."""
-    piece = "".join((DATA / "hg19_genomic_examples" / "basenji" / "gata4.fa").read_text().splitlines()[1:])
-    offset = 11_496_144
-    with open(tmp_path / "chr8.fa", "w") as out:
-        out.write(">chr8\n")
-        sequence = "N" * offset + piece
-        out.writelines(sequence[i : i + 60] + "\n" for i in range(0, len(sequence), 60))
-    prepare_fasta(tmp_path / "chr8.fa", tmp_path / "hg19_piece.fa")
-    assert contig_sizes(tmp_path / "hg19_piece.fa") == {"chr8": offset + 131_072}
+    fasta, piece, offset = gata4_genome(tmp_path)
+    assert contig_sizes(fasta) == {"chr8": offset + 131_072}
     bed = pd.DataFrame({"chrom": ["8", "8"], "start": [offset + 1000, offset + 65_000],
                         "end": [offset + 1600, offset + 65_600]})
     regions = rename_contigs(bed, ["chr8"], source="gata4 windows")
-    codes = extract_regions(regions, tmp_path / "hg19_piece.fa")
+    codes = extract_regions(regions, fasta)
     assert [decode(c) for c in codes] == [piece[1000:1600], piece[65_000:65_600]]
     counts = {base: piece.count(base) for base in "ACGT"}
     assert counts == {"A": 34_957, "C": 30_460, "G": 31_491, "T": 34_164}  # as SOURCE.md records
