@@ -2,12 +2,13 @@
 
 cisflow's ``score_variants`` reads each window once from the indexed genome, runs the ref windows
 through the model in large batches and recomputes for the alt allele only what the substitution
-changes (``cisflow.snv_effects``), on both strands. The baseline
+changes (``cisflow.snv_effects``), on both strands: in fp32, and with the shared ref pass in
+bf16 where the hardware has it (``precision='auto'``, the default). The baseline
 scores one variant at a time (its ref and alt windows, each strand a forward pass), as a loop over
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
 Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured for the issue).
 
-The arithmetic rate is also given as a fraction of the CPU's fp32 peak, estimated from its clock,
+The arithmetic rate is also given as a fraction of the CPU's fp32 (and bf16) peak, estimated from its clock,
 core count and vector width (AVX-512: two 16-lane FMA units a core); it counts four full forward
 passes a SNP (what the work would be without the shared computation), so it can exceed 1. On
 CUDA, SNPs/s only.
@@ -27,6 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cisflow.genome import open_genome, prepare_fasta
 from cisflow.models import build
+from cisflow.snv_effects import bf16_is_fast
 from cisflow.torch_utils import device, one_hot, predict
 from cisflow.variants import check_variants, score_variants, variant_windows
 
@@ -58,16 +60,17 @@ def one_at_a_time(model, meta, genome, checked):
         predict(model, alt, "classification", 1, both_strands=True)
 
 
-def fp32_peak(dev):
-    """Estimated fp32 peak FLOP/s of the CPU cores torch uses (None where it cannot be estimated)."""
-    if dev.type != "cpu":
-        return None
-    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+def cpu_peaks(dev):
+    """Estimated fp32 and bf16 peak FLOP/s of the CPU cores torch uses ({} where unknown): two
+    FMA units a core; bf16 on AMX 1,024 FLOPs a cycle a core, on AVX512-BF16 twice fp32."""
+    info = Path("/proc/cpuinfo").read_text() if dev.type == "cpu" and Path("/proc/cpuinfo").exists() else ""
     mhz = [float(line.split(":")[1]) for line in info.splitlines() if line.startswith("cpu MHz")]
     if not mhz:
-        return None
-    lanes = 16 if "avx512f" in info else 8
-    return torch.get_num_threads() * mhz[0] * 1e6 * 2 * lanes * 2  # 2 FMA units, 2 FLOPs an FMA
+        return {}
+    cycles = torch.get_num_threads() * mhz[0] * 1e6
+    fp32 = cycles * 2 * (16 if "avx512f" in info else 8) * 2
+    bf16 = cycles * 1024 if "amx_bf16" in info else 2 * fp32 if "avx512_bf16" in info else None
+    return {"fp32": fp32, "bf16": bf16}
 
 
 def main():
@@ -78,26 +81,31 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         genome, vcf = simulated(Path(tmp), N_SNPS[dev.type])
         checked = check_variants(vcf, genome, SEQ_LEN)
-        score_variants(model, meta, genome, checked.head(64))  # warm-up
-        start = time.perf_counter()
-        score_variants(model, meta, genome, checked, batch_size=512)
-        batched = len(checked) / (time.perf_counter() - start)
+        rates = {}
+        for precision in ["fp32", "bf16"] if bf16_is_fast(dev) else ["fp32"]:
+            score_variants(model, meta, genome, checked.head(64), precision=precision)  # warm-up
+            start = time.perf_counter()
+            score_variants(model, meta, genome, checked, batch_size=512, precision=precision)
+            rates[precision] = len(checked) / (time.perf_counter() - start)
         few = checked.head(max(len(checked) // 10, 20))
         start = time.perf_counter()
         one_at_a_time(model, meta, genome, few)
         single = len(few) / (time.perf_counter() - start)
         genome.close()
     print(f"bench variants_one_at_a_time: {single:.1f} SNPs/s")
-    print(f"bench variants_cisflow_batched: {batched:.1f} SNPs/s")
-    print(f"bench variants_speedup: {batched / single:.1f} x")
-    print(f"bench variants_vs_selene_94: {batched / 94:.2f} x")
+    for precision, rate in rates.items():
+        print(f"bench variants_cisflow_{precision}: {rate:.1f} SNPs/s")
+        print(f"bench variants_{precision}_speedup: {rate / single:.1f} x")
+        print(f"bench variants_{precision}_vs_selene_94: {rate / 94:.2f} x")
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(one_hot(torch.zeros(1, SEQ_LEN, dtype=torch.uint8, device=dev)))
-    peak = fp32_peak(dev)
-    if peak:
-        achieved = 4 * counter.get_total_flops() * batched  # as if ref and alt, both strands, ran in full
-        print(f"bench variants_fp32_peak_fraction: {achieved / peak:.2f} of {peak / 1e9:.0f} GFLOP/s "
-              f"({torch.get_num_threads()} threads, {os.cpu_count()} cores)")
+    peaks = cpu_peaks(dev)
+    for precision, rate in rates.items():
+        achieved = 4 * counter.get_total_flops() * rate  # as if ref and alt, both strands, ran in full
+        for kind in dict.fromkeys(["fp32", precision]) if peaks else ():
+            if peaks[kind]:
+                print(f"bench variants_{precision}_of_{kind}_peak: {achieved / peaks[kind]:.2f} of "
+                      f"{peaks[kind] / 1e9:.0f} GFLOP/s ({torch.get_num_threads()} threads, {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

@@ -82,6 +82,10 @@ def _parser():
                        help="score indels of plain bases from both alleles' windows, or flag them unscored")
     score.add_argument("--max-ref-mismatch", type=float, default=0.05,
                        help="largest fraction of SNVs matching neither allele before stopping (default 0.05)")
+    score.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                       help="auto (default): the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU "
+                            "has it, each allele's changed span in fp32, so effects keep fp32 accuracy; "
+                            "fp32: everything in fp32")
     return parser
 
 
@@ -101,7 +105,7 @@ def main(argv=None):
                            ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"))
             summary = score_vcf(args.model, args.vcf or args.table, args.genome, outputs,
                                 max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table",
-                                indels=args.indels, chain_path=args.chain)
+                                indels=args.indels, chain_path=args.chain, precision=args.precision)
             print(f"{summary['records']} records, {summary['scored']} alleles scored: {args.out}")
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"cisflow {args.command}: {error}", file=sys.stderr)

@@ -35,7 +35,7 @@ def read_variants(path, kind="vcf"):
 
 
 def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, aliases=None, max_ref_mismatch=0.05,
-              kind="vcf", indels="score", chain_path=None, ism_top=10, ism_flank=10):
+              kind="vcf", indels="score", chain_path=None, ism_top=10, ism_flank=10, precision="auto"):
     """Check, score and rank every record of ``vcf_path`` (a VCF, or a GWAS-style table with
     ``kind`` 'table'); nothing is dropped, each row has a status. ``indels`` 'score' scores
     indels of plain bases too (``variants.check_variants``). With ``chain_path`` (a UCSC chain
@@ -46,7 +46,7 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
     around the ``ism_top`` strongest variants, ``ism_flank`` bases a side) and ``manhattan``
     (effects along the genome). VCF contig names are mapped to the genome's (``cisflow.contigs``;
     ``aliases`` win). Variants that look like another genome build (``variants.check_build``)
-    stop it with an error.
+    stop it with an error. ``precision`` goes to ``variants.score_variants``.
     """
     model, meta = load_model(model_path, device())
     if meta["dataset"].get("features"):
@@ -61,7 +61,7 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, truth_path=None, alias
         variants = rename_contigs(variants, contig_sizes(genome_path), aliases, vcf_path)
         checked = check_variants(variants, genome, meta["dataset"]["seq_len"], indels)
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
-        ranked = rank_variants(score_variants(model, meta, genome, checked))
+        ranked = rank_variants(score_variants(model, meta, genome, checked, precision=precision))
         top = ranked[ranked["max_abs_sad"].notna()].head(ism_top)
         maps, ism_max = variant_ism(model, meta, genome, top, ism_flank)
     finally:

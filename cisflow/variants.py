@@ -38,7 +38,7 @@ from sklearn.metrics import roc_auc_score
 
 from cisflow.atomic import atomic_open
 from cisflow.encode import encode
-from cisflow.snv_effects import snv_pair_predictions
+from cisflow.snv_effects import snv_pair_predictions, use_bf16
 from cisflow.torch_utils import predict
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "unlifted", "contig_missing",
@@ -192,7 +192,7 @@ def variant_windows(genome, chrom, positions, seq_len):
     return encode(text).reshape(len(starts), seq_len)
 
 
-def score_variants(model, meta, genome, checked, batch_size=256):
+def score_variants(model, meta, genome, checked, batch_size=256, precision="auto"):
     """``checked`` with predictions for both alleles of every row with alleles to score.
 
     Adds, per target t of ``meta["dataset"]["targets"]``: ``ref_<t>``, ``alt_<t>`` (each the mean
@@ -201,13 +201,15 @@ def score_variants(model, meta, genome, checked, batch_size=256):
     ``log2fc_<t>`` = log2((alt + c) / (ref + c)) with c = 1e-3 for probabilities and 1 for
     counts; then ``max_abs_sad`` and ``top_target`` (the target with that largest |SAD|).
     Unscored rows get NaN / None there. ``batch_size`` counts sequences (a ref and an alt window
-    make two).
+    make two). ``precision`` 'auto' runs the SNVs' shared ref pass in bf16 where the hardware has
+    it, with both alleles' changed spans in fp32 (``cisflow.snv_effects``); 'fp32' never uses bf16.
     """
     dataset = meta["dataset"]
     targets = [str(target) for target in dataset["targets"]]
     checked = checked.reset_index(drop=True)
     ref = np.full((len(checked), len(targets)), np.nan)
     alt = ref.copy()
+    bf16 = use_bf16(precision, next(model.parameters()).device)
     todo = checked[checked["score_ref"].notna()]
     indel = todo["status"] == "indel"
     if indel.any():
@@ -219,11 +221,11 @@ def score_variants(model, meta, genome, checked, batch_size=256):
         for start in range(0, len(rows), CHUNK):
             chunk = rows.iloc[start : start + CHUNK]
             ref[chunk.index], alt[chunk.index] = _predict_alleles(model, dataset, genome, chrom, chunk,
-                                                                  batch_size)
+                                                                  batch_size, bf16)
     return _add_effects(checked, targets, ref, alt, dataset["task"])
 
 
-def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
+def _predict_alleles(model, dataset, genome, chrom, rows, batch_size, bf16):
     """(ref, alt) predictions of SNV ``rows`` on one contig; the alt pass reuses what it shares
     with the ref pass (``cisflow.snv_effects``)."""
     seq_len = dataset["seq_len"]
@@ -231,7 +233,8 @@ def _predict_alleles(model, dataset, genome, chrom, rows, batch_size):
     ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
     if not np.array_equal(ref_codes[:, centre], encode("".join(rows["score_ref"]))):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
-    return snv_pair_predictions(model, ref_codes, encode("".join(rows["score_alt"])), dataset["task"], batch_size)
+    return snv_pair_predictions(model, ref_codes, encode("".join(rows["score_alt"])), dataset["task"], batch_size,
+                                bf16)
 
 
 def _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size):

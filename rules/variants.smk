@@ -34,6 +34,7 @@ rule variants:
         max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],
         kind=lambda wildcards: "vcf" if "vcf" in config["variants"][wildcards.variant_set] else "table",
         indels=lambda wildcards: config["variants"][wildcards.variant_set]["indels"],
+        precision=lambda wildcards: config["variants"][wildcards.variant_set]["precision"],
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

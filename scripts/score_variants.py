@@ -12,4 +12,5 @@ score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta,
           dict(table=out.table, plot=out.plot, summary=out.summary, vcf=out.vcf, ism=out.ism, manhattan=out.manhattan),
           truth_path=(snakemake.input.truth or [None])[0], aliases=snakemake.params.aliases,
           max_ref_mismatch=snakemake.params.max_ref_mismatch, kind=snakemake.params.kind,
-          indels=snakemake.params.indels, chain_path=(snakemake.input.chain or [None])[0])
+          indels=snakemake.params.indels, chain_path=(snakemake.input.chain or [None])[0],
+          precision=snakemake.params.precision)

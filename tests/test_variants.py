@@ -227,7 +227,7 @@ def test_classification_model_from_registry(genome, vcf):
     model = build("basset", seq_len=50, n_targets=2, conv=[dict(filters=4, width=5, pool=2)], dense=[8])
     meta = {"dataset": {"task": "classification", "seq_len": 50, "targets": ["t0", "t1"]}}
     checked = check_variants(vcf, genome, 50)
-    scored = score_variants(model, meta, genome, checked, batch_size=3)
+    scored = score_variants(model, meta, genome, checked, batch_size=3, precision="fp32")
     done = scored["status"].isin(["scored", "swapped"])
     assert done.sum() == 5
     probs = scored.loc[done, ["ref_t0", "ref_t1", "alt_t0", "alt_t1"]].to_numpy()
@@ -236,7 +236,7 @@ def test_classification_model_from_registry(genome, vcf):
     windows = variant_windows(genome, "chr1", scored.loc[done, "pos"], 50)
     np.testing.assert_allclose(scored.loc[done, ["ref_t0", "ref_t1"]], predict(model, windows, "classification",
                                                                                  both_strands=True), rtol=1e-5)
-    single = score_variants(model, meta, genome, checked, batch_size=1)
+    single = score_variants(model, meta, genome, checked, batch_size=1, precision="fp32")
     np.testing.assert_allclose(single["max_abs_sad"], scored["max_abs_sad"], rtol=1e-5)
 
 
