@@ -1,5 +1,5 @@
 """What a trained model learned: filter motifs matched to JASPAR, each filter's influence on the
-predictions, and saliency on top test sequences.
+predictions, and saliency and ISM maps of top test sequences.
 
 This is the interpret rule's work, put together from ``cisflow.interpret`` (the methods),
 ``cisflow.jaspar`` (the database) and ``cisflow.logos`` (the figures).
@@ -16,9 +16,11 @@ from cisflow.dataset import load_dataset
 from cisflow.interpret import (
     filter_influence,
     filter_pfms,
+    ism,
     match_motifs,
     saliency,
     significant_matches,
+    strongest_window,
     top_examples,
     write_meme,
 )
@@ -29,11 +31,12 @@ from cisflow.torch_utils import device, predict
 log = logging.getLogger(__name__)
 
 MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
+ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
 def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png, influence_out):
     """Filter PFMs from the test split (Basset's method), their JASPAR matches and influence,
-    logos and saliency."""
+    logos, and saliency and ISM of top test sequences."""
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
     test = data.indices("test")
@@ -59,8 +62,8 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
                                 None if features is None else features[: spec["influence_examples"]])
     with atomic_path(influence_out) as tmp:
         influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
-    plot_attributions(saliency_png, top_saliency(model, meta, codes, spec["saliency_examples"],
-                                                 [data.ids[i] for i in test], features))
+    plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
+                                                     [data.ids[i] for i in test], features))
     return matches
 
 
@@ -78,8 +81,10 @@ def influence_table(model, meta, codes, matches, features=None):
     return table.sort_values("influence", ascending=False, kind="stable")
 
 
-def top_saliency(model, meta, codes, k, ids, features=None):
-    """Saliency panels of ``k`` test sequences: the top-predicted one of each target in turn."""
+def top_attributions(model, meta, codes, k, ids, features=None, window=ATTRIBUTION_WINDOW):
+    """Attribution panels of ``k`` test sequences, the top-predicted one of each target in turn:
+    saliency along the sequence, and ISM over the ``window`` bases where saliency is strongest
+    (every substitution there: 3 x ``window`` predictions, affordable for 10-kb promoters)."""
     targets = meta["dataset"]["targets"]
     predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)
     chosen = {}  # sequence index -> the target it is shown for
@@ -91,6 +96,10 @@ def top_saliency(model, meta, codes, k, ids, features=None):
     for index, target in chosen.items():
         extra = None if features is None else features[index : index + 1]
         contributions = saliency(model, codes[index : index + 1], target, features=extra)[0]
+        width = min(window, codes.shape[1])
+        start = strongest_window(contributions, width)
+        effects = ism(model, codes[index : index + 1], target, meta["dataset"]["task"], features=extra,
+                      span=(start, start + width))[0]
         panels.append(dict(title=f"{ids[index]}: {targets[target]} prediction {predictions[index, target]:.2f}",
-                           contributions=contributions, codes=codes[index]))
+                           contributions=contributions, codes=codes[index], ism=effects, ism_start=start))
     return panels

@@ -339,29 +339,53 @@ def saliency(model, codes, target, batch_size=256, features=None):
     return np.concatenate(parts)
 
 
-def ism(model, codes, target, task, batch_size=512, features=None):
+def ism(model, codes, target, task, batch_size=512, features=None, span=None):
     """In-silico saturation mutagenesis: (N, L, 4) change of output ``target`` per substitution.
 
     The change is in probability for classification and in value for regression; the reference
     base's entry is 0 (a position holding N has no reference, so all four entries are changes).
-    ``features`` (N, F) go beside each sequence's variants to a model that takes them.
+    ``features`` (N, F) go beside each sequence's variants to a model that takes them. ``span``
+    (start, stop) mutates only those positions: (N, stop - start, 4).
     """
     codes = np.asarray(codes, dtype=np.uint8)
-    effects = np.zeros(codes.shape + (4,), dtype=np.float32)
+    start, stop = span or (0, codes.shape[1])
+    effects = np.zeros((len(codes), stop - start, 4), dtype=np.float32)
     for i, seq in enumerate(codes):
-        variants = np.vstack([seq[None], _substitutions(seq)])
+        variants = np.vstack([seq[None], _substitutions(seq, start, stop)])
         extra = None if features is None else np.repeat(np.asarray(features[i : i + 1]), len(variants), axis=0)
         preds = predict(model, variants, task=task, batch_size=batch_size, features=extra)[:, target]
-        effects[i] = (preds[1:] - preds[0]).reshape(len(seq), 4)
-        effects[i][is_reference(seq)] = 0
+        effects[i] = (preds[1:] - preds[0]).reshape(stop - start, 4)
+        effects[i][is_reference(seq[start:stop])] = 0
     return effects
 
 
-def _substitutions(seq):
-    """(L*4, L) copies of ``seq``; row 4*l + b has base b at position l."""
-    length = len(seq)
-    variants = np.repeat(seq[None], 4 * length, axis=0)
-    variants[np.arange(4 * length), np.repeat(np.arange(length), 4)] = np.tile(np.arange(4), length)
+def ism_importance(effects, codes):
+    """(..., L, 4) letter heights from ISM ``effects``: at each observed base, how much the
+    output drops when it is mutated (minus the mean change of its three substitutions); 0 at N."""
+    reference = is_reference(codes)
+    return reference * (-np.asarray(effects).sum(axis=-1, keepdims=True) / 3)
+
+
+def strongest_window(contributions, window):
+    """Start of a ``window`` around the stretch with the largest total |contribution|.
+
+    The window is centred on the contributions' centre of mass within the best window, so a
+    narrow peak ends up in the middle rather than at the edge of the first window holding it.
+    """
+    weights = np.abs(contributions)
+    if len(weights) <= window:
+        return 0
+    best = int(np.argmax(np.convolve(weights, np.ones(window), mode="valid")))
+    inside = weights[best : best + window]
+    centre = best + (np.average(np.arange(window), weights=inside) if inside.any() else window / 2)
+    return int(np.clip(round(centre - window / 2), 0, len(weights) - window))
+
+
+def _substitutions(seq, start, stop):
+    """((stop - start) * 4, L) copies of ``seq``; row 4*i + b has base b at position start + i."""
+    width = stop - start
+    variants = np.repeat(seq[None], 4 * width, axis=0)
+    variants[np.arange(4 * width), start + np.repeat(np.arange(width), 4)] = np.tile(np.arange(4), width)
     return variants
 
 

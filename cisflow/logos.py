@@ -15,7 +15,7 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
 
 from cisflow.encode import ALPHABET
-from cisflow.interpret import BASES, column_information, is_reference
+from cisflow.interpret import BASES, column_information, is_reference, ism_importance, strongest_window
 from cisflow.plots import save_figure
 
 COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F28F16", "T": "#D62839"}
@@ -103,49 +103,61 @@ def plot_filter_matches(path, panels, labels=("filter", "JASPAR")):
 
 
 def plot_attributions(path, panels, window=60):
-    """PNG of sequences' per-base contributions, each as a logo of its observed bases.
+    """PNG of sequences' attribution maps: saliency and, where given, ISM, as logos of the observed bases.
 
-    ``panels``: dicts with title, contributions (L,) and codes (L,). Sequences longer than
-    ``window`` get two rows: the contributions along the whole sequence (bars coloured by base),
-    and the logo of the ``window`` bases with the largest total |contribution|, shaded above.
+    ``panels``: dicts with title, contributions (L,) (saliency) and codes (L,), optionally ism
+    (W, 4) (``interpret.ism`` over positions ism_start .. ism_start + W). Rows of a panel: for a
+    sequence longer than ``window``, the contributions along it (bars coloured by base, the
+    zoomed window shaded); the saliency logo of the window (the ISM span, or the ``window``
+    bases with the largest total |contribution|); the ISM importance logo (``interpret.ism_importance``)
+    and the ISM map of every substitution, the observed bases dotted.
     """
-    fig = Figure(figsize=(16, 7.5 * max(len(panels), 1)), layout="constrained")
+    rows = [(2 if len(p["codes"]) > window else 1) + (2 if p.get("ism") is not None else 0) for p in panels]
+    fig = Figure(figsize=(16, sum(3.4 * n + 1 for n in rows) or 4), layout="constrained")
     if not panels:
         _say(fig, "no sequence to attribute")
-    for sub, panel in zip(np.atleast_1d(fig.subfigures(max(len(panels), 1), 1)), panels):
+    subfigures = np.atleast_1d(fig.subfigures(max(len(panels), 1), 1, height_ratios=rows or None))
+    for sub, panel, n_rows in zip(subfigures, panels, rows):
         contributions = np.asarray(panel["contributions"], dtype=np.float64)
         codes = np.asarray(panel["codes"])
-        heights = contributions[:, None] * is_reference(codes)
-        if len(codes) <= window:
-            plot_logo(sub.subplots(), heights, kind="heights")
-        else:
-            start = _strongest_window(contributions, window)
-            overview, zoom = sub.subplots(2, 1)
+        effects = panel.get("ism")
+        width = len(effects) if effects is not None else min(window, len(codes))
+        start = panel.get("ism_start", strongest_window(contributions, width))
+        axes = list(np.atleast_1d(sub.subplots(n_rows, 1)))
+        if len(codes) > window:
+            overview = axes.pop(0)
             _plot_bars(overview, contributions, codes)
-            overview.axvspan(start - 0.5, start + window - 0.5, color="grey", alpha=0.2)
-            plot_logo(zoom, heights[start : start + window], kind="heights", x0=start)
-            zoom.set_xlabel("position", fontsize=FONT_SIZE)
+            overview.axvspan(start - 0.5, start + width - 0.5, color="grey", alpha=0.2)
+            overview.set_title("saliency (gradient x input) along the sequence", fontsize=FONT_SIZE - 2, loc="left")
+        shown = codes[start : start + width]
+        plot_logo(axes[0], contributions[start : start + width, None] * is_reference(shown), kind="heights", x0=start)
+        axes[0].set_title("saliency", fontsize=FONT_SIZE - 2, loc="left")
+        if effects is not None:
+            plot_logo(axes[1], ism_importance(effects, shown), kind="heights", x0=start)
+            axes[1].set_title("ISM: drop when the base is mutated", fontsize=FONT_SIZE - 2, loc="left")
+            _plot_ism_map(sub, axes[2], np.asarray(effects), shown, start)
+        axes[-1].set_xlabel("position", fontsize=FONT_SIZE)
         sub.suptitle(panel["title"], fontsize=FONT_SIZE + 2)
     save_figure(fig, path, dpi=100, tight=False)
+
+
+def _plot_ism_map(sub, ax, effects, codes, start):
+    """Heatmap of every substitution's change (bases x positions), observed bases dotted."""
+    limit = float(np.abs(effects).max()) or 1.0
+    image = ax.imshow(effects.T, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest",
+                      extent=(start - 0.5, start + len(effects) - 0.5, 3.5, -0.5))
+    called = np.flatnonzero(codes < 4)
+    ax.scatter(start + called, codes[called], s=12, color="black")
+    ax.set_yticks(range(4), labels=list(BASES), fontsize=FONT_SIZE - 4)
+    ax.tick_params(labelsize=FONT_SIZE - 4)
+    ax.set_title("ISM: change of the prediction per substitution", fontsize=FONT_SIZE - 2, loc="left")
+    sub.colorbar(image, ax=ax, pad=0.01, fraction=0.03)
 
 
 def _say(fig, text):
     ax = fig.subplots()
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=FONT_SIZE + 2)
     ax.set_axis_off()
-
-
-def _strongest_window(contributions, window):
-    """Start of a ``window`` around the stretch with the largest total |contribution|.
-
-    The window is centred on the contributions' centre of mass within the best window, so a
-    narrow peak ends up in the middle rather than at the edge of the first window holding it.
-    """
-    weights = np.abs(contributions)
-    best = int(np.argmax(np.convolve(weights, np.ones(window), mode="valid")))
-    inside = weights[best : best + window]
-    centre = best + (np.average(np.arange(window), weights=inside) if inside.any() else window / 2)
-    return int(np.clip(round(centre - window / 2), 0, len(weights) - window))
 
 
 def _plot_bars(ax, contributions, codes):

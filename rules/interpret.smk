@@ -1,5 +1,5 @@
 rule interpret:
-    """First-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence; saliency."""
+    """First-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence; saliency and ISM maps."""
     input:
         model="results/models/{experiment}/model.pt",
         dataset=dataset_of,

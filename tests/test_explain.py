@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 
 from cisflow.checkpoint import load_model
-from cisflow.explain import explain, top_saliency
+from cisflow.explain import explain, top_attributions
+from cisflow.interpret import ism
 from cisflow.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
@@ -30,12 +31,17 @@ def test_explain_finds_the_planted_ap1_site(tmp_path, planted):
     assert best["name"].iloc[0].upper().startswith(("FOS", "JUN", "BATF", "ATF"))  # ... and it is the AP-1 filter
 
 
-def test_top_saliency_takes_targets_in_turn_and_never_repeats(tmp_path, planted):
+def test_top_attributions_takes_targets_in_turn_and_never_repeats(tmp_path, planted):
     train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, tmp_path / "m.pt", tmp_path / "h.tsv",
           tmp_path / "r.pt")
     model, meta = load_model(tmp_path / "m.pt")
     codes = np.random.default_rng(0).integers(0, 4, (5, 40)).astype(np.uint8)
-    panels = top_saliency(model, meta, codes, 3, [f"s{i}" for i in range(5)])
+    panels = top_attributions(model, meta, codes, 3, [f"s{i}" for i in range(5)])
     titles = [p["title"].split(":")[0] for p in panels]
     assert len(panels) == 3 and len(set(titles)) == 3
     assert all(p["contributions"].shape == (40,) for p in panels)
+    assert all(p["ism"].shape == (40, 4) and p["ism_start"] == 0 for p in panels)  # 40 < the 60-base window
+    index = int(panels[0]["title"].split(":")[0][1:])
+    target = meta["dataset"]["targets"].index(panels[0]["title"].split(": ")[1].split(" prediction")[0])
+    np.testing.assert_allclose(panels[0]["ism"], ism(model, codes[index : index + 1], target,
+                                                     meta["dataset"]["task"])[0], atol=1e-6)

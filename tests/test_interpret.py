@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from cisflow import interpret, logos
+from cisflow import interpret
 from cisflow.encode import N_CODE, decode, encode
 from cisflow.interpret import (
     MATCH_COLUMNS,
@@ -14,8 +14,10 @@ from cisflow.interpret import (
     benjamini_hochberg,
     filter_pfms,
     ism,
+    ism_importance,
     match_motifs,
     saliency,
+    strongest_window,
     top_examples,
     write_meme,
 )
@@ -293,6 +295,27 @@ def test_ism_classification_changes_probability():
     assert np.abs(effects).max() <= 1
 
 
+def test_ism_over_a_span_is_that_slice_of_the_full_scan():
+    codes = some_codes(n=2)
+    model = Linear(codes.shape[1])
+    full = ism(model, codes, target=0, task="regression")
+    np.testing.assert_allclose(ism(model, codes, target=0, task="regression", span=(3, 7)), full[:, 3:7], atol=1e-6)
+
+
+def test_ism_importance_is_the_drop_when_the_observed_base_is_mutated():
+    codes = some_codes(n=2)
+    model = Linear(codes.shape[1])
+    weight = model.weight.detach().numpy()[0].T  # (L, 4): a linear model's output is the sum of these
+    heights = ism_importance(ism(model, codes, target=0, task="regression"), codes)
+    seq = codes[0]
+    for position, base in enumerate(seq):
+        others = [b for b in range(4) if b != base]
+        expected = weight[position, base] - weight[position, others].mean() if base < 4 else 0
+        assert heights[0, position].sum() == pytest.approx(expected, abs=1e-5)
+        assert np.count_nonzero(heights[0, position]) <= 1  # only the observed base has a height
+    assert (heights[1, 4] == 0).all()  # N: no observed base
+
+
 def test_top_examples():
     np.testing.assert_array_equal(top_examples([0.1, 0.9, 0.5, 0.9], 3), [1, 3, 2])
     with pytest.raises(ValueError):
@@ -335,8 +358,11 @@ def test_plots_write_png(tmp_path):
                                                       jaspar_probs=probs[::-1, ::-1], offset=-2, orientation="-")] * 2)
     codes = some_codes(n=2, length=200)[1]
     contributions = np.sin(np.arange(200) / 7)
+    effects = np.random.default_rng(0).normal(size=(50, 4))
     plot_attributions(tmp_path / "long.png", [dict(title="long", contributions=contributions, codes=codes),
-                                              dict(title="short", contributions=contributions[:30], codes=codes[:30])],
+                                              dict(title="short", contributions=contributions[:30], codes=codes[:30]),
+                                              dict(title="with ism", contributions=contributions, codes=codes,
+                                                   ism=effects, ism_start=120)],
                       window=50)
     plot_filter_matches(tmp_path / "none.png", [])
     for name in ("match.png", "long.png", "none.png"):
@@ -347,10 +373,11 @@ def test_plots_write_png(tmp_path):
 def test_strongest_window():
     contributions = np.zeros(100)
     contributions[70:75] = -3
-    assert logos._strongest_window(contributions, 10) == 67  # positions 70-74 in the middle
-    assert logos._strongest_window(np.zeros(30), 10) in range(21)
+    assert strongest_window(contributions, 10) == 67  # positions 70-74 in the middle
+    assert strongest_window(np.zeros(30), 10) in range(21)
+    assert strongest_window(np.ones(8), 10) == 0  # shorter than the window
     contributions[95:] = 9
-    assert logos._strongest_window(contributions, 10) == 90  # kept inside the sequence
+    assert strongest_window(contributions, 10) == 90  # kept inside the sequence
 
 
 def test_filter_influence_singles_out_the_filter_that_drives_the_output():

@@ -131,6 +131,31 @@ def test_primer_saliency_peaks_on_the_planted_motif(primer_run):
 
 
 @needs_data
+def test_primer_ism_importance_peaks_on_the_planted_motif(primer_run):
+    """ISM on the test positives: the 12-base window where mutating the observed bases lowers the
+    positive probability most (``interpret.ism_importance``) is the motif's occurrence.
+
+    Measured after the 20 epochs of primer_run, over 249 positives: the motif exactly in 0.819,
+    within 2 bases in 0.968."""
+    from cisflow.checkpoint import load_model
+    from cisflow.interpret import ism, ism_importance
+
+    tmp_path, _, _ = primer_run
+    model, meta = load_model(tmp_path / "m.pt", "cpu")
+    data = load_dataset(tmp_path / "ds")
+    test = data.indices("test")
+    codes = np.asarray(data.codes[test[np.asarray(data.targets[test, 0]) == 1]])
+    starts = np.array([decode(c).find(PRIMER_MOTIF) for c in codes])
+    importance = ism_importance(ism(model, codes, 0, meta["dataset"]["task"]), codes).sum(axis=2)
+    width = len(PRIMER_MOTIF)
+    peak = np.lib.stride_tricks.sliding_window_view(importance, width, axis=1).sum(axis=2).argmax(axis=1)
+    exact, near = float((peak == starts).mean()), float((np.abs(peak - starts) <= 2).mean())
+    print(f"primer ISM, {len(codes)} test positives: peak {width}-base window on the motif in {exact:.3f} "
+          f"(within 2 bases {near:.3f})")
+    assert exact >= 0.75 and near >= 0.95
+
+
+@needs_data
 def test_primer_filter_that_fires_on_positives_matches_the_planted_motif(primer_run):
     """The filter whose activation best separates positives from negatives, turned into a PFM
     from the test positives (Basset's method) and compared by Tomtom with the planted 12-mer as a
