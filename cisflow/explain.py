@@ -1,5 +1,5 @@
 """What a trained model learned: filter motifs matched to JASPAR, each filter's influence on the
-predictions, and saliency and ISM maps of top test sequences.
+predictions, and saliency and ISM maps of top test sequences; optionally TF-MoDISco patterns.
 
 This is the interpret rule's work, put together from ``cisflow.interpret`` (the methods),
 ``cisflow.jaspar`` (the database) and ``cisflow.logos`` (the figures).
@@ -26,6 +26,7 @@ from cisflow.interpret import (
 )
 from cisflow.jaspar import load_jaspar
 from cisflow.logos import plot_attributions, plot_filter_matches
+from cisflow.motif_discovery import discover_patterns, modisco_inputs
 from cisflow.torch_utils import device, predict
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,44 @@ def explain(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, s
     plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
                                                      [data.ids[i] for i in test], features))
     return matches
+
+
+def explain_patterns(model_path, dataset_path, spec, meme_out, matches_out, png_out):
+    """TF-MoDISco patterns of the test sequences predicted highest for ``spec['modisco_target']``
+    (the first target when None), matched to JASPAR like the filters, with logos."""
+    model, meta = load_model(model_path, device())
+    data = load_dataset(dataset_path)
+    test = data.indices("test")
+    targets = [str(t) for t in meta["dataset"]["targets"]]
+    name = spec["modisco_target"] or targets[0]
+    if name not in targets:
+        raise ValueError(f"interpret.modisco_target {name!r} is not a target of the model ({', '.join(targets)})")
+    codes, hypothetical = modisco_inputs(model, meta, np.asarray(data.codes[test]), targets.index(name),
+                                         spec["modisco_sequences"], data.features_of(test))
+    patterns = discover_patterns(codes, hypothetical)
+    pfms = [pattern.as_pfm(i) for i, pattern in enumerate(patterns)]
+    write_meme(meme_out, pfms, names=[pattern.name for pattern in patterns])
+    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
+    matches = match_motifs(pfms, jaspar).rename(columns={"filter": "pattern", "n_sites": "n_seqlets"})
+    matches = matches.drop(columns="n_seqs")
+    matches.insert(1, "pattern_name", [patterns[i].name for i in matches["pattern"]])
+    matches.insert(2, "sign", [patterns[i].sign for i in matches["pattern"]])
+    with atomic_path(matches_out) as tmp:
+        matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    best = matches[matches["rank"] == 1].set_index("pattern")
+    by_id = {motif.matrix_id: motif for motif in jaspar}
+    panels = []
+    for i, pattern in enumerate(patterns):
+        row = best.loc[i] if i in best.index else None
+        credible = row is not None and row["q_value"] < 0.05 and row["shuffle_p_value"] < 0.05
+        title = f"{pattern.name} ({pattern.n_seqlets} seqlets)" + (
+            f" ~ {row['name']} {row['jaspar_id']}, q = {row['q_value']:.2g}" if credible else "")
+        panels.append(dict(title=title, filter_probs=pattern.probs,
+                           jaspar_probs=by_id[row["jaspar_id"]].probabilities if credible else None,
+                           offset=int(row["offset"]) if credible else 0,
+                           orientation=row["orientation"] if credible else "+"))
+    plot_filter_matches(png_out, panels, labels=("TF-MoDISco pattern", "JASPAR"), empty="TF-MoDISco found no pattern")
+    return patterns, matches
 
 
 def influence_table(model, meta, codes, matches, features=None):

@@ -144,17 +144,19 @@ def _device(model):
     return next(model.parameters()).device
 
 
-def write_meme(path, pfms):
-    """Write filter motifs in MEME minimal motif format (v4), one ``MOTIF filter<i>`` each.
+def write_meme(path, pfms, names=None):
+    """Write filter motifs in MEME minimal motif format (v4), one ``MOTIF filter<i>`` each (or
+    the matching one of ``names``).
 
     Filters without a site are left out: their matrix would be the uniform pseudocount only.
     """
     with atomic_open(path) as out:
         out.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
                   "Background letter frequencies\nA 0.25 C 0.25 G 0.25 T 0.25\n\n")
-        for pfm in pfms:
+        for index, pfm in enumerate(pfms):
             if pfm.n_sites:
-                out.write(_meme_motif(f"filter{pfm.filter}", pfm.probabilities, pfm.n_sites))
+                out.write(_meme_motif(names[index] if names else f"filter{pfm.filter}", pfm.probabilities,
+                                      pfm.n_sites))
 
 
 def _meme_motif(name, probs, n_sites):

@@ -77,18 +77,27 @@ def _aligned_match(jaspar_probs, offset, orientation):
     return np.asarray(jaspar_probs)[::-1, ::-1] if orientation == "-" else np.asarray(jaspar_probs)
 
 
-def plot_filter_matches(path, panels, labels=("filter", "JASPAR")):
+def plot_filter_matches(path, panels, labels=("filter", "JASPAR"), empty="no filter matched a JASPAR motif"):
     """PNG of filters' logos (two columns), each above its JASPAR match's logo, aligned as Tomtom aligned them.
 
     ``panels``: dicts with title, filter_probs, jaspar_probs, offset and orientation (the last
     two are ``match_motifs``' columns: the match is reverse complemented when orientation is
-    '-', and its column ``offset`` sits under the filter's first column).
+    '-', and its column ``offset`` sits under the filter's first column). A panel whose
+    jaspar_probs is None says it has no credible match. ``empty`` is drawn when there is no panel.
     """
     rows = max(-(-len(panels) // 2), 1)
     fig = Figure(figsize=(20, 5 * rows), layout="constrained")
     if not panels:
-        _say(fig, "no filter matched a JASPAR motif")
+        _say(fig, empty)
     for sub, panel in zip(np.ravel(fig.subfigures(rows, 2)), panels):
+        if panel["jaspar_probs"] is None:
+            logo, note = sub.subplots(2, 1)
+            plot_logo(logo, panel["filter_probs"], kind="probs")
+            logo.set_title(labels[0], fontsize=FONT_SIZE - 2, loc="left")
+            note.text(0.5, 0.5, f"no credible {labels[1]} match", ha="center", va="center", fontsize=FONT_SIZE)
+            note.set_axis_off()
+            sub.suptitle(panel["title"], fontsize=FONT_SIZE + 2)
+            continue
         match = _aligned_match(panel["jaspar_probs"], panel["offset"], panel["orientation"])
         offset = panel["offset"]
         left, right = min(0, -offset), max(len(panel["filter_probs"]), len(match) - offset)

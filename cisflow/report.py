@@ -93,6 +93,8 @@ def experiment_summary(name, spec, files):
                                  "best_match": row.best_match} for row in influence.head(10).itertuples()],
         "variants": {},
     }
+    if "modisco_matches" in files:
+        summary["modisco_patterns"] = modisco_patterns(files["modisco_matches"])
     for variant_set, path in files["variants"].items():
         variants = read_json(path)
         summary["variants"][variant_set] = {k: variants[k] for k in ("scored", "flagged", "status", "truth_auroc")
@@ -169,12 +171,22 @@ def run_info(config):
     }
 
 
+def modisco_patterns(path):
+    """Each TF-MoDISco pattern of a modisco_matches.tsv with its seqlets and its best credible
+    JASPAR match (q < 0.05 and shuffle p < 0.05; None without one)."""
+    matches = pd.read_csv(path, sep="\t")
+    credible = significant_matches(matches).sort_values("q_value").drop_duplicates("pattern").set_index("pattern")
+    return [{"pattern": row.pattern_name, "sign": int(row.sign), "n_seqlets": int(row.n_seqlets),
+             "match": credible["name"].get(row.pattern)}
+            for row in matches.drop_duplicates("pattern").itertuples()]
+
+
 def build_report(config, outputs, html_out, summary_out, template_path):
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
     variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots, variant_ism,
-    variant_manhattan: {set: png}}} and
+    variant_manhattan: {set: png}, and with TF-MoDISco modisco_matches (tsv), modisco_plot}} and
     the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template.
     """
     datasets = outputs["datasets"]
@@ -192,6 +204,7 @@ def build_report(config, outputs, html_out, summary_out, template_path):
             "performance": embed_png(files["performance"]),
             "motif_plot": embed_png(files["motif_plot"]),
             "saliency": embed_png(files["saliency"]),
+            "modisco": embed_png(files["modisco_plot"]) if "modisco_plot" in files else None,
             "matches": significant_matches(matches).sort_values("q_value")
             .drop_duplicates("filter").head(15).to_dict("records"),
             "variant_sets": [

@@ -216,6 +216,11 @@ def variant_chain(wildcards):
     return [f"resources/downloads/chains/{wildcards.variant_set}"] if "liftover" in entry else []
 
 
+def modisco_experiments():
+    """Experiments whose interpretation includes TF-MoDISco (interpret.modisco)."""
+    return [name for name, spec in EXPERIMENTS.items() if spec["interpret"]["modisco"]]
+
+
 def variant_outputs():
     """(experiment, variant set) pairs that are scored."""
     return [(name, vs) for name, spec in EXPERIMENTS.items() for vs in spec["variants"]]
@@ -236,6 +241,8 @@ def report_inputs(wildcards):
         "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
         "variant_ism": [f"results/variants/{e}/{vs}.ism.png" for e, vs in variant_outputs()],
         "variant_manhattan": [f"results/variants/{e}/{vs}.manhattan.png" for e, vs in variant_outputs()],
+        "modisco_matches": [f"results/interpret/{e}/modisco_matches.tsv" for e in modisco_experiments()],
+        "modisco_plots": [f"results/interpret/{e}/modisco.png" for e in modisco_experiments()],
     }
     inputs["datasets"] = sorted({f"results/datasets/{spec['dataset']}" for spec in EXPERIMENTS.values()})
     return inputs

@@ -38,3 +38,33 @@ rule interpret:
         "../envs/interpret.yaml"
     script:
         "../scripts/interpret.py"
+
+
+rule modisco:
+    """TF-MoDISco patterns from input-gradient attributions of the top test sequences, matched to JASPAR (interpret.modisco)."""
+    input:
+        model="results/models/{experiment}/model.pt",
+        dataset=dataset_of,
+    output:
+        meme="results/interpret/{experiment}/modisco.meme",
+        matches=report(
+            "results/interpret/{experiment}/modisco_matches.tsv",
+            caption="../report/modisco_matches.rst",
+            category="Interpretation",
+            subcategory="{experiment}",
+        ),
+        plot=report(
+            "results/interpret/{experiment}/modisco.png",
+            caption="../report/modisco.rst",
+            category="Interpretation",
+            subcategory="{experiment}",
+        ),
+    params:
+        spec=interpret_spec,
+    log:
+        "logs/interpret/{experiment}.modisco.log",
+    threads: 2
+    conda:
+        "../envs/interpret.yaml"
+    script:
+        "../scripts/modisco.py"

@@ -13,6 +13,7 @@ rule report:
         config=config,
         experiments=list(EXPERIMENTS),
         variant_pairs=variant_outputs(),
+        modisco_experiments=modisco_experiments(),
     log:
         "logs/report.log",
     conda:

@@ -15,6 +15,9 @@ per_experiment = {
            "variants": {}, "variant_tables": {}, "variant_plots": {}, "variant_ism": {}, "variant_manhattan": {}}
     for i, name in enumerate(experiments)
 }
+for i, name in enumerate(snakemake.params.modisco_experiments):
+    per_experiment[name]["modisco_matches"] = inputs.modisco_matches[i]
+    per_experiment[name]["modisco_plot"] = inputs.modisco_plots[i]
 for i, (name, variant_set) in enumerate(snakemake.params.variant_pairs):
     per_experiment[name]["variants"][variant_set] = inputs.variants[i]
     per_experiment[name]["variant_tables"][variant_set] = inputs.variant_tables[i]

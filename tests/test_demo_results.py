@@ -29,6 +29,12 @@ def test_every_planted_motif_is_matched_by_name(summary):
     assert expected <= matched, f"not matched: {expected - matched}"
 
 
+def test_modisco_recovers_the_first_samples_planted_motif(summary):
+    """TF-MoDISco on the attributions for the first sample (K562), whose peaks carry GATA1::TAL1."""
+    patterns = summary["experiments"]["peaks_basset"]["modisco_patterns"]
+    assert "GATA1::TAL1" in {pattern["match"] for pattern in patterns}, patterns
+
+
 def test_motif_destroying_snps_rank_above_neutral_ones(summary):
     assert summary["experiments"]["peaks_basset"]["variants"]["truth_auroc"] >= 0.90
 

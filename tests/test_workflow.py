@@ -56,6 +56,8 @@ def test_every_stage_produces_its_outputs(finished_run):
                                                    "near_contig_end"}
     assert 0 <= peaks["variants"]["truth_auroc"] <= 1
     assert (workdir / "results/interpret/peaks_basset/filters.meme").read_text().startswith("MEME version 4")
+    assert (workdir / "results/interpret/peaks_basset/modisco.meme").read_text().startswith("MEME version 4")
+    assert isinstance(peaks["modisco_patterns"], list) and "modisco_patterns" not in table  # modisco: true in one
     counts = json.loads((workdir / "results/datasets/peaks/attrs.json").read_text())["counts"]
     assert counts["regions_in_blacklist"] > 0 and counts["regions_overrunning_contig_end"] == 3
 

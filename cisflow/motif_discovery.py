@@ -1,0 +1,99 @@
+"""Motif discovery from attributions with TF-MoDISco (modisco-lite), interpret's optional step.
+
+First-layer filters show what single units detect; TF-MoDISco instead clusters the stretches
+of high attribution (seqlets) across many sequences into patterns, which may span several
+filters or layers. Its input is each sequence's one-hot bases and *hypothetical*
+contributions: for every position and every base, what that base would contribute there. They
+are the input gradient with its mean over the four bases removed at each position (the
+gradient correction of Majdandzic et al. 2023: the one-hot simplex has no direction along that
+mean). modisco-lite is optional (``interpret.modisco`` in the config); it brings numba,
+leidenalg and igraph.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cisflow.interpret import FilterPFM, top_examples
+from cisflow.torch_utils import forward, one_hot, predict
+
+log = logging.getLogger(__name__)
+
+TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
+
+
+@dataclass
+class Pattern:
+    """A TF-MoDISco pattern trimmed to its core: ``probs`` the seqlets' base frequencies and
+    ``cwm`` their mean contributions, both (width, 4) in ACGT order; ``sign`` +1 for patterns
+    that raise the output, -1 for those that lower it."""
+
+    name: str
+    sign: int
+    probs: np.ndarray
+    cwm: np.ndarray
+    n_seqlets: int
+
+    def as_pfm(self, index):
+        """The pattern as a ``FilterPFM`` (its seqlets as sites), for ``match_motifs`` and ``write_meme``."""
+        return FilterPFM(filter=index, counts=self.probs * self.n_seqlets, n_sites=self.n_seqlets,
+                         n_seqs=self.n_seqlets, max_activation=float("nan"))
+
+
+def hypothetical_contributions(model, codes, target, batch_size=256, features=None):
+    """(N, L, 4) float32: the gradient of raw output ``target`` with respect to the one-hot
+    input, minus its mean over the four bases at each position."""
+    model.eval()
+    dev = next(model.parameters()).device
+    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
+    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    parts = []
+    for start in range(0, len(codes), batch_size):
+        x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
+        extra = None if features is None else features[start : start + batch_size].to(dev)
+        (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
+        parts.append((grad - grad.mean(dim=1, keepdim=True)).transpose(1, 2).cpu().numpy())
+    return np.concatenate(parts).astype(np.float32)
+
+
+def discover_patterns(codes, hypothetical, max_seqlets=20000, leiden_runs=10):
+    """TF-MoDISco patterns of sequences ``codes`` (N, L) given their hypothetical contributions
+    (N, L, 4): positive ones first, each trimmed to its core (``trim``)."""
+    try:
+        from modiscolite.tfmodisco import TFMoDISco
+    except ImportError as error:
+        raise ImportError("interpret.modisco needs modisco-lite: pip install modisco-lite==3.0.0 "
+                          "(or set modisco: false)") from error
+    codes = np.asarray(codes)
+    bases = (codes[..., None] == np.arange(4)).astype(np.float32)
+    positive, negative = TFMoDISco(bases, np.asarray(hypothetical, dtype=np.float32),
+                                   max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=leiden_runs)
+    patterns = []
+    for sign, found in ((1, positive), (-1, negative)):
+        for index, pattern in enumerate(found or []):
+            probs, cwm = trim(pattern.sequence, pattern.contrib_scores)
+            patterns.append(Pattern(f"{'pos' if sign > 0 else 'neg'}_pattern_{index}", sign, probs, cwm,
+                                    len(pattern.seqlets)))
+    log.info("TF-MoDISco: %d patterns from %d sequences", len(patterns), len(codes))
+    return patterns
+
+
+def trim(probs, cwm, fraction=TRIM_FRACTION):
+    """``probs`` and ``cwm`` (width, 4) cut to the columns from the first to the last whose
+    summed |CWM| is at least ``fraction`` of the largest (TF-MoDISco's patterns carry flanks)."""
+    weight = np.abs(np.asarray(cwm)).sum(axis=1)
+    kept = np.flatnonzero(weight >= fraction * weight.max())
+    first, last = kept[0], kept[-1] + 1
+    probs = np.asarray(probs, dtype=np.float64)[first:last]
+    return probs / probs.sum(axis=1, keepdims=True), np.asarray(cwm, dtype=np.float64)[first:last]
+
+
+def modisco_inputs(model, meta, codes, target, n, features=None):
+    """The ``n`` test sequences predicted highest for ``target`` (where its motifs are) and their
+    hypothetical contributions."""
+    predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)[:, target]
+    chosen = np.sort(top_examples(predictions, n))
+    extra = None if features is None else features[chosen]
+    return codes[chosen], hypothetical_contributions(model, codes[chosen], target, features=extra)
