@@ -12,6 +12,7 @@ import pandas as pd
 
 from cisflow.atomic import atomic_path
 from cisflow.checkpoint import load_model
+from cisflow.credible_matches import significant_matches
 from cisflow.dataset import load_dataset
 from cisflow.interpret import (
     filter_influence,
@@ -19,7 +20,6 @@ from cisflow.interpret import (
     ism,
     match_motifs,
     saliency,
-    significant_matches,
     strongest_window,
     top_examples,
     write_meme,

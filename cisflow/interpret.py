@@ -402,9 +402,3 @@ def top_examples(predictions, k):
     if predictions.ndim != 1:
         raise ValueError(f"top_examples takes one target's predictions (1-D), got shape {predictions.shape}")
     return np.argsort(-predictions, kind="stable")[:k]
-
-
-def significant_matches(matches, q=0.05, shuffle_p=0.05):
-    """Rows of a ``match_motifs`` table that count as matches: Tomtom q and shuffle p both small."""
-    keep = (matches["q_value"] < q) & ~(matches["shuffle_p_value"] >= shuffle_p)
-    return matches[keep.fillna(False)]

@@ -8,6 +8,7 @@ plots inlined as base64 PNGs, so the page can be mailed or opened from a USB sti
 import base64
 import datetime
 import hashlib
+import importlib.metadata
 import io
 import json
 import platform
@@ -20,7 +21,7 @@ import pandas as pd
 
 import cisflow
 from cisflow.atomic import atomic_open
-from cisflow.interpret import significant_matches
+from cisflow.credible_matches import significant_matches
 
 
 def read_json(path):
@@ -55,7 +56,7 @@ def learning_curve(history):
 
 
 def significant_motifs(matches):
-    """Filter -> JASPAR matches that count (see ``interpret.significant_matches``), best first."""
+    """Filter -> JASPAR matches that count (see ``credible_matches.significant_matches``), best first."""
     table = significant_matches(matches).sort_values(["q_value", "p_value"])
     return [{"filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name, "q_value": float(row.q_value)}
             for row in table.itertuples()]
@@ -151,10 +152,16 @@ def _data_sentence(data, attrs):
     return f"{what} ({_split_sentence(data['split'])})"
 
 
-def run_info(config):
-    """Who, when, what: date, git commit, config digest and software versions."""
-    import torch
+def _version(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not in the report's env"
 
+
+def run_info(config):
+    """Who, when, what: date, git commit, config digest and software versions (of the packages
+    that trained and scored, read from their metadata: the report's own env need not hold them)."""
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
@@ -166,7 +173,7 @@ def run_info(config):
         "commit": commit,
         "config_digest": digest,
         "versions": {"cisflow": cisflow.__version__, "python": platform.python_version(),
-                     "torch": torch.__version__, "pandas": pd.__version__},
+                     **{package: _version(package) for package in ("torch", "snakemake", "pandas")}},
         "host": platform.node(),
     }
 
