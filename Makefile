@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 CORES ?= all
 
-.PHONY: setup demo test bench lint demo-data clean
+PROFILE_HOME ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
+
+.PHONY: setup demo test bench lint demo-data clean install-profile
 
 setup: $(VENV)/.installed
 	@tools/ensure-bedtools.sh
@@ -30,6 +32,11 @@ lint: setup
 
 demo-data: setup
 	$(BIN)/python -m cisflow.demo resources/demo --seed 7
+
+install-profile:  ## make `snakemake --profile slurm` work from any directory
+	mkdir -p $(PROFILE_HOME)/slurm
+	cp profiles/slurm/config.yaml $(PROFILE_HOME)/slurm/config.yaml
+	@echo "installed $(PROFILE_HOME)/slurm: snakemake --profile slurm (edit its partitions and account there)"
 
 clean:
 	rm -rf results logs .snakemake resources/downloads resources/genome
