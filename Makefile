@@ -22,6 +22,7 @@ demo: setup
 	$(BIN)/snakemake --cores $(CORES)
 
 test: setup
+	@tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: setup

@@ -28,7 +28,8 @@ def evaluate(model_path, dataset_path, metrics_out, predictions_out, plot_out):
     outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=strand_symmetric(meta),
                       features=data.features_of(test))
     result = metrics.compute(task, targets, outputs, names)
-    result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta))
+    result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta),
+                  n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad))
     with atomic_open(metrics_out) as out:
         json.dump(result, out, indent=2)
     table = pd.DataFrame({"id": [data.ids[i] for i in test]})

@@ -22,6 +22,7 @@ import pandas as pd
 import cisflow
 from cisflow.atomic import atomic_open
 from cisflow.credible_matches import significant_matches
+from cisflow.logs import job_record
 
 
 def read_json(path):
@@ -83,6 +84,7 @@ def experiment_summary(name, spec, files):
         "task": metrics["task"],
         "dataset": spec["dataset"],
         "model": spec["model"]["name"],
+        "n_parameters": metrics.get("n_parameters"),
         "metrics": headline(metrics["task"], metrics),
         "per_target": metrics["per_target"],
         "n_test": metrics["n_test"],
@@ -188,16 +190,28 @@ def modisco_patterns(path):
             for row in matches.drop_duplicates("pattern").itertuples()]
 
 
-def build_report(config, outputs, html_out, summary_out, template_path):
+def job_table(logs_dir):
+    """One row per finished job whose rule log under ``logs_dir`` says where it ran
+    (``logs.job_record``): job (the log's path without .log), host, SLURM job, partition, seconds."""
+    rows = []
+    for path in sorted(Path(logs_dir).rglob("*.log")) if logs_dir else []:
+        record = job_record(path)
+        if record and record["seconds"] is not None:
+            rows.append({"job": str(path.relative_to(logs_dir).with_suffix("")), **record})
+    return rows
+
+
+def build_report(config, outputs, html_out, summary_out, template_path, logs_dir=None):
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
     variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots, variant_ism,
     variant_manhattan: {set: png}, and with TF-MoDISco modisco_matches (tsv), modisco_plot}} and
-    the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template.
+    the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template;
+    ``logs_dir`` the rules' logs, read for where each job ran and how long it took.
     """
     datasets = outputs["datasets"]
-    summary = {"run": run_info(config), "experiments": {}}
+    summary = {"run": run_info(config), "experiments": {}, "jobs": job_table(logs_dir)}
     sections = []
     for name, spec in config["experiments"].items():
         files = outputs["experiments"][name]
@@ -228,7 +242,8 @@ def build_report(config, outputs, html_out, summary_out, template_path):
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
                                      autoescape=jinja2.select_autoescape())
     html = environment.get_template(template_path.name).render(
-        title=config["report"]["title"], run=summary["run"], sections=sections, datasets=datasets,
+        title=config["report"]["title"], run=summary["run"], jobs=summary["jobs"], sections=sections,
+        datasets=datasets,
         genome=config.get("genome", {}).get("name", "none"), methods=methods_paragraph(config, datasets),
     )
     with atomic_open(summary_out) as out:

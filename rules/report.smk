@@ -14,6 +14,7 @@ rule report:
         experiments=list(EXPERIMENTS),
         variant_pairs=variant_outputs(),
         modisco_experiments=modisco_experiments(),
+        logs="logs",  # the rules' logs: where each job ran and how long (cisflow.logs)
     log:
         "logs/report.log",
     conda:

@@ -26,4 +26,4 @@ for i, (name, variant_set) in enumerate(snakemake.params.variant_pairs):
     per_experiment[name]["variant_manhattan"][variant_set] = inputs.variant_manhattan[i]
 datasets = {Path(path).name: read_attrs(path) for path in inputs.datasets}
 build_report(snakemake.params.config, {"experiments": per_experiment, "datasets": datasets},
-             snakemake.output.html, snakemake.output.summary, snakemake.input.template)
+             snakemake.output.html, snakemake.output.summary, snakemake.input.template, snakemake.params.logs)

@@ -20,6 +20,10 @@ def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse
                       tmp_path / "plot.png")
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["n_test"] == 60 and written["task"] == "classification"
+    from cisflow.checkpoint import load_model
+
+    model, _ = load_model(tmp_path / "m.pt")
+    assert written["n_parameters"] == sum(p.numel() for p in model.parameters()) > 0
     assert written["both_strands"] is reverse_complement  # strands averaged only for models trained on both
     assert 0 <= result["auroc"] <= 1 and set(written["per_target"]) == {"bound"}
     with gzip.open(tmp_path / "pred.tsv.gz", "rt") as handle:

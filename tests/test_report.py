@@ -53,8 +53,15 @@ def test_summary_and_self_contained_page(tmp_path):
     datasets = {"d": {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10,
                                                                                  "test": 10},
                       "targets": ["y"], "counts": {"too_many_n": 2}}}
+    logs = tmp_path / "logs"
+    (logs / "train").mkdir(parents=True)
+    (logs / "train/e.log").write_text("2026-11-21 10:00:00 INFO cisflow.job: cisflow job on host node7, SLURM job 81, "
+                                      "partition gpu\n... \n2026-11-21 10:05:00 INFO cisflow.job: cisflow job "
+                                      "finished in 300.0 s\n")
+    (logs / "report.log").write_text("2026-11-21 10:06:00 INFO cisflow.job: cisflow job on host login1, SLURM job -, "
+                                     "partition -\n")  # still running: not listed
     summary = build_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
-                           tmp_path / "summary.json", TEMPLATE)
+                           tmp_path / "summary.json", TEMPLATE, logs)
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["experiments"]["e"]["metrics"] == {"pearson": 0.9, "spearman": 0.8, "r2": 0.7}
     assert written["experiments"]["e"]["motifs"] == [{"filter": 0, "jaspar_id": "MA0139.2", "name": "CTCF",
@@ -63,8 +70,11 @@ def test_summary_and_self_contained_page(tmp_path):
     assert written["experiments"]["e"]["influential_filters"][0] == {"filter": 0, "influence": 0.2,
                                                                      "best_match": "CTCF"}
     assert best_match_names(matches) == {"CTCF": 1}
+    assert written["jobs"] == [{"job": "train/e", "host": "node7", "slurm_job": "81", "partition": "gpu",
+                                "seconds": 300.0}]
     html = (tmp_path / "index.html").read_text()
     assert "Lab meeting" in html and "CTCF" in html and "a cnn network was trained" in html
+    assert "1 job, 5.0 minutes in all; 1 on the gpu partition" in html and "<td>node7</td>" in html
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
 
 

@@ -88,16 +88,61 @@ def test_second_run_has_nothing_to_do(finished_run):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-def test_changed_training_parameter_reruns_only_that_experiment(finished_run):
+def planned_jobs(workdir, config_path, *args):
+    """{rule: number of jobs} that ``snakemake -n`` plans, and the plan's text."""
+    result = snakemake(workdir, config_path, "-n", "--quiet", "rules", *args)
+    planned = result.stdout + result.stderr
+    assert result.returncode == 0, planned
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M) if rule != "total"}, planned
+
+
+def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tmp_path):
+    """The peak model's learning rate: its train, evaluate, interpret, modisco, variants and the
+    report; nothing of the table experiment, nothing of the data stages."""
     workdir, _ = finished_run
     config = reduced_config()
-    config["experiments"]["activity_cnn"]["training"]["lr"] = 0.01
-    result = snakemake(workdir, write_config(workdir, config), "-n", "--quiet", "rules")
-    planned = result.stdout + result.stderr
-    assert result.returncode == 0
-    for rule in ("train", "evaluate", "interpret", "report"):
-        assert re.search(rf"^{rule}\s+1$", planned, re.M), planned
-    assert not re.search(r"^(dataset|intervals|download|variants)\s", planned, re.M), planned
+    config["experiments"]["peaks_basset"]["training"]["lr"] = 0.01
+    jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
+    assert jobs == {"train": 1, "evaluate": 1, "interpret": 1, "modisco": 1, "variants": 1, "report": 1}, planned
+    assert "activity_cnn" not in planned and "promoters_cnn" not in planned, planned
+
+
+def test_changed_vcf_reruns_only_variant_scoring_and_the_report(finished_run, tmp_path):
+    import hashlib
+
+    workdir, _ = finished_run
+    vcf = (ROOT / "resources/demo/variants.vcf").read_text().splitlines()
+    changed = tmp_path / "variants.vcf"
+    changed.write_text("\n".join(line for i, line in enumerate(vcf) if i != len(vcf) - 1) + "\n")  # one record less
+    config = reduced_config()
+    config["variants"]["demo_gwas"]["vcf"] = {"url": str(changed),
+                                               "sha256": hashlib.sha256(changed.read_bytes()).hexdigest()}
+    jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
+    assert jobs == {"download": 1, "variants": 1, "report": 1}, planned  # the download is the VCF's
+    assert "resources/downloads/variants/demo_gwas" in planned, planned
+
+
+def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
+    """A copy of the workflow whose evaluate script gained a line: every evaluate job is planned
+    again (Snakemake's code trigger), and the report after them; training is not."""
+    import shutil
+
+    workdir, _ = finished_run
+    (tmp_path / "config").mkdir()
+    config_path = write_config(tmp_path / "config", reduced_config())
+    copy = tmp_path / "workflow"
+    for name in ("Snakefile", "rules", "schemas", "report", "envs", "scripts"):
+        source = ROOT / name
+        (shutil.copytree(source, copy / name, symlinks=True) if source.is_dir() else shutil.copy(source, copy / name))
+    (copy / "scripts/cisflow").unlink()
+    (copy / "scripts/cisflow").symlink_to(ROOT / "cisflow")
+    (copy / "cisflow").symlink_to(ROOT / "cisflow")
+    unchanged, planned = planned_jobs(workdir, config_path, "--snakefile", str(copy / "Snakefile"))
+    assert unchanged == {}, planned  # the copy is the same code: nothing to do
+    script = copy / "scripts/evaluate.py"
+    script.write_text(script.read_text() + "# a change\n")
+    jobs, planned = planned_jobs(workdir, config_path, "--snakefile", str(copy / "Snakefile"))
+    assert jobs == {"evaluate": 3, "report": 1}, planned
 
 
 def test_bad_config_names_the_key(tmp_path):
