@@ -81,6 +81,26 @@ def test_report_is_self_contained(finished_run):
     assert "http://" not in html and "https://" not in html
 
 
+def test_snakemakes_own_report_has_every_stage_and_renders_every_caption(finished_run, tmp_path):
+    """snakemake --report: a category per stage, each report() output with its caption rendered
+    without a reStructuredText error (a stray |SAD| once broke one)."""
+    import zipfile
+
+    workdir, config_path = finished_run
+    result = snakemake(workdir, config_path, "--report", str(tmp_path / "report.zip"))
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "Report created" in output, output[-3000:]
+    assert "ERROR" not in output and "WARNING/2" not in output, output[-3000:]
+    with zipfile.ZipFile(tmp_path / "report.zip") as archive:
+        html = archive.read("report/report.html").decode()
+        files = [name for name in archive.namelist() if "/data/raw/" in name and not name.endswith("/")]
+    for category in ("Training", "Evaluation", "Interpretation", "Variant effects", "Report"):
+        assert category in html, category
+    rules = (ROOT / "rules").glob("*.smk")
+    outputs = sum(text.count("report(") for text in (path.read_text() for path in rules))
+    assert len(files) >= outputs, (files, outputs)
+
+
 def test_second_run_has_nothing_to_do(finished_run):
     workdir, config_path = finished_run
     result = snakemake(workdir, config_path, "-n")
