@@ -15,9 +15,9 @@
 # cluster's configuration is never touched). No systemd is needed: each daemon is started directly.
 #
 # The node is described from `slurmd -C`, but never smaller than CISFLOW_SLURM_MIN_CPUS (8) CPUs and
-# CISFLOW_SLURM_MIN_MEM_MB (65536) MB: profiles/slurm asks, as a real cluster's profile does, for
-# 4 CPUs and 32 GB per GPU job, which sbatch would reject on a small CI machine. Nothing is enforced
-# (TaskPlugin=task/none), so jobs simply share the real cores and memory.
+# CISFLOW_SLURM_MIN_MEM_MB (131072) MB: profiles/slurm asks, as a real cluster's profile does, for up
+# to 4 CPUs and 32 GB per GPU job (96 GB at the third attempt), which sbatch would reject on a small
+# CI machine. Nothing is enforced (TaskPlugin=task/none): jobs simply share the real cores and memory.
 #
 # Needs root (or password-less sudo) and apt-get, for the packages slurm-wlm, slurmdbd, munge and
 # mariadb-server (Debian 12 / Ubuntu).
@@ -25,7 +25,7 @@ set -euo pipefail
 
 STATE=${CISFLOW_SLURM_DIR:-/var/tmp/cisflow-slurm}
 MIN_CPUS=${CISFLOW_SLURM_MIN_CPUS:-8}
-MIN_MEM_MB=${CISFLOW_SLURM_MIN_MEM_MB:-65536}
+MIN_MEM_MB=${CISFLOW_SLURM_MIN_MEM_MB:-131072}
 DB_PORT=${CISFLOW_SLURM_DB_PORT:-3307}          # MariaDB on 127.0.0.1, away from a system one on 3306
 START_TIMEOUT=${CISFLOW_SLURM_START_TIMEOUT:-60}  # seconds for each daemon, and for the health job
 CONF_DIR=/etc/slurm
@@ -36,15 +36,22 @@ LOG=$STATE/log
 SELF=$(basename "$0")
 
 say() { echo "$SELF: $*"; }
+STARTING=""
 die() {
+    local f
     echo "$SELF: ERROR: $*" >&2
     if [ -d "$LOG" ]; then
-        echo "$SELF: logs are in $LOG:" >&2
+        echo "$SELF: logs are in $LOG; those written by this start:" >&2
         for f in "$LOG"/*.log; do
             [ -s "$f" ] || continue
+            [ -z "$STARTING" ] || [ "$f" -nt "$STATE/run/start-marker" ] || continue
             echo "---- last lines of $f" >&2
             tail -n 15 "$f" >&2
         done
+    fi
+    if [ -n "$STARTING" ]; then  # a failed start leaves no daemon behind
+        STARTING=""
+        cmd_stop quiet >&2
     fi
     exit 1
 }
@@ -69,12 +76,12 @@ need_root() {
 # --- PID files --------------------------------------------------------------------------------
 pidfile() { echo "$STATE/run/$1.pid"; }
 
-running() {  # running NAME: the daemon NAME that we started is alive
-    local file pid
+running() {  # running NAME: the daemon NAME that we started is alive (and its PID not reused since)
+    local file pid comm=$1
     file=$(pidfile "$1")
-    [ -s "$file" ] || return 1
-    pid=$(cat "$file")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ "$1" = mariadb ] && comm=mariadbd
+    pid=$(cat "$file" 2>/dev/null) || return 1
+    [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$comm" ]
 }
 
 stop_daemon() {
@@ -268,6 +275,7 @@ start_mariadb() {
         wait_for mariadb mariadb-admin --no-defaults --socket="$sock" -uroot ping ||
             die "MariaDB did not come up on 127.0.0.1:$DB_PORT within ${START_TIMEOUT}s"
         wait_for mariadb test -s "$(pidfile mariadb)" || die "MariaDB wrote no PID file"
+        chmod 644 "$(pidfile mariadb)"  # for status, as any user
     fi
     mariadb --no-defaults --socket="$sock" -uroot >>"$LOG/mariadb-setup.log" 2>&1 <<EOF ||
 CREATE DATABASE IF NOT EXISTS slurm_acct_db;
@@ -327,6 +335,8 @@ cmd_start() {
     cmd_stop quiet  # whatever is left of an earlier, partial start
     mkdir -p "$STATE/run" "$STATE/spool/slurmctld" "$STATE/spool/slurmd" "$LOG"
     chmod 755 "$STATE"
+    touch "$STATE/run/start-marker"
+    STARTING=1
     install_packages
     [ -s "$STATE/db-password" ] || (umask 077 && head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$STATE/db-password")
     write_config
@@ -336,15 +346,31 @@ cmd_start() {
     start_slurmctld
     start_slurmd
     health_check
+    STARTING=""
     say "started in $((SECONDS - t0)) s (state and logs in $STATE)"
     sinfo
 }
 
 node_idle_or_busy() { sinfo -h -n localhost -o %t 2>/dev/null | grep -qE '^(idle|mix|alloc)$'; }
 
+cancel_jobs() {  # no job outlives the cluster: cancel them all while slurmctld still answers
+    local jobs i
+    running slurmctld && scontrol ping >/dev/null 2>&1 || return 0
+    jobs=$(squeue -h -t PD,R,CG,S -o %A 2>/dev/null | tr '\n' ' ')
+    [ -n "${jobs// /}" ] || return 0
+    say "cancelling jobs $jobs"
+    # shellcheck disable=SC2086
+    scancel $jobs 2>/dev/null || true
+    for i in $(seq 1 50); do  # up to 10 s for their processes to end
+        [ -z "$(squeue -h -o %A 2>/dev/null | tr -d '[:space:]')" ] && break
+        sleep 0.2
+    done
+}
+
 cmd_stop() {
     need_root stop
     local d
+    cancel_jobs
     for d in "${DAEMONS[@]}"; do
         stop_daemon "$d"
     done
@@ -359,9 +385,10 @@ cmd_status() {
     done
     if ! command -v sinfo >/dev/null 2>&1; then
         echo "sinfo: not installed"
-        return 1
+        return 3
     fi
-    sinfo
+    sinfo || return 3
+    all_running || return 3  # exit 0: the whole cluster is up
 }
 
 [ $# -eq 1 ] || usage
