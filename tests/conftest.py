@@ -49,3 +49,10 @@ def planted(tmp_path):
     write_dataset(tmp_path / "ds", np.array(codes), np.array(labels), split, [f"s{i}" for i in range(400)],
                   {"task": "classification", "targets": ["bound"]})
     return tmp_path / "ds"
+
+
+def pytest_collection_modifyitems(items):
+    """The SLURM tests last: once the loopback cluster is stopped, its client tools stay
+    installed, and snakemake's SLURM plugin then probes the absent controller (sacct, squeue) at
+    every start, about 9 s each, which would slow every workflow test after them."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)
