@@ -321,6 +321,21 @@ def filter_influence(model, codes, task, batch_size=512, features=None):
 # Attribution
 
 
+def input_gradients(model, codes, target, batch_size=256, features=None):
+    """Per batch of ``codes``, its one-hot input x (n, 4, L) and the gradient of raw output
+    ``target`` (the logit for classification models) with respect to it; ``features`` (N, F) go
+    beside the sequences to a model that takes them."""
+    model.eval()
+    dev = _device(model)
+    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
+    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    for start in range(0, len(codes), batch_size):
+        x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
+        extra = None if features is None else features[start : start + batch_size].to(dev)
+        (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
+        yield x.detach(), grad
+
+
 def saliency(model, codes, target, batch_size=256, features=None):
     """Gradient x input: (N, L) contribution of the observed base at each position (0 at N).
 
@@ -328,17 +343,8 @@ def saliency(model, codes, target, batch_size=256, features=None):
     does not saturate the way the probability does for confidently predicted sequences.
     ``features`` (N, F) go beside the sequences to a model that takes them.
     """
-    model.eval()
-    dev = _device(model)
-    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
-    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
-    parts = []
-    for start in range(0, len(codes), batch_size):
-        x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
-        extra = None if features is None else features[start : start + batch_size].to(dev)
-        (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
-        parts.append((grad * x).sum(dim=1).detach().cpu().numpy())
-    return np.concatenate(parts)
+    return np.concatenate([(grad * x).sum(dim=1).cpu().numpy()
+                           for x, grad in input_gradients(model, codes, target, batch_size, features)])
 
 
 def ism(model, codes, target, task, batch_size=512, features=None, span=None):

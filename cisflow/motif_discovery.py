@@ -14,10 +14,9 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from cisflow.interpret import FilterPFM, top_examples
-from cisflow.torch_utils import forward, one_hot, predict
+from cisflow.interpret import FilterPFM, input_gradients, top_examples
+from cisflow.torch_utils import predict
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +44,8 @@ class Pattern:
 def hypothetical_contributions(model, codes, target, batch_size=256, features=None):
     """(N, L, 4) float32: the gradient of raw output ``target`` with respect to the one-hot
     input, minus its mean over the four bases at each position."""
-    model.eval()
-    dev = next(model.parameters()).device
-    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
-    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
-    parts = []
-    for start in range(0, len(codes), batch_size):
-        x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
-        extra = None if features is None else features[start : start + batch_size].to(dev)
-        (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
-        parts.append((grad - grad.mean(dim=1, keepdim=True)).transpose(1, 2).cpu().numpy())
+    parts = [(grad - grad.mean(dim=1, keepdim=True)).transpose(1, 2).cpu().numpy()
+             for _, grad in input_gradients(model, codes, target, batch_size, features)]
     return np.concatenate(parts).astype(np.float32)
 
 

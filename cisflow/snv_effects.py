@@ -43,26 +43,44 @@ def bf16_is_fast(dev):
     return dev.type == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-@torch.no_grad()
 def snv_pair_predictions(model, ref_codes, alt_bases, task, batch_size=256, bf16=False):
     """(ref, alt) predictions, both strands averaged, of SNVs at the centre of ``ref_codes``.
 
     ``ref_codes`` (n, L) uint8 windows, ``alt_bases`` (n,) the alt base codes at index L // 2;
     ``bf16`` runs the shared ref pass in bfloat16 (module docstring).
     """
-    ref_codes = np.asarray(ref_codes, dtype=np.uint8)
-    alt_bases = np.asarray(alt_bases, dtype=np.uint8)
-    centre = ref_codes.shape[1] // 2
-    if not isinstance(model, ConvNet):
-        alt_codes = ref_codes.copy()
-        alt_codes[:, centre] = alt_bases
-        pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
-        out = predict(model, pairs, task, batch_size, both_strands=True)
-        return out[0::2], out[1::2]
+    return SnvScorer(model, task, bf16)(ref_codes, alt_bases, batch_size)
+
+
+class SnvScorer:
+    """``snv_pair_predictions`` for one model, prepared once (batch norm folded, the bf16 probe
+    run) for every chunk of windows it is called on."""
+
+    def __init__(self, model, task, bf16=False):
+        self.task = task
+        self.convnet = isinstance(model, ConvNet)
+        self.model = model
+        if self.convnet:
+            self.model = _batch_norm_folded(model.eval())
+            self.in_bf16 = bf16_blocks(self.model) if bf16 else [False] * len(self.model.blocks)
+
+    def __call__(self, ref_codes, alt_bases, batch_size=256):
+        ref_codes = np.asarray(ref_codes, dtype=np.uint8)
+        alt_bases = np.asarray(alt_bases, dtype=np.uint8)
+        if not self.convnet:
+            alt_codes = ref_codes.copy()
+            alt_codes[:, ref_codes.shape[1] // 2] = alt_bases
+            pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
+            out = predict(self.model, pairs, self.task, batch_size, both_strands=True)
+            return out[0::2], out[1::2]
+        return _convnet_pairs(self.model, self.in_bf16, ref_codes, alt_bases, self.task, batch_size)
+
+
+@torch.no_grad()
+def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, task, batch_size):
     activation = ACTIVATIONS[task]
     dev = next(model.parameters()).device
-    model = _batch_norm_folded(model.eval())
-    in_bf16 = bf16_blocks(model) if bf16 else [False] * len(model.blocks)
+    centre = ref_codes.shape[1] // 2
     refs, alts = [], []
     for start in range(0, len(ref_codes), batch_size):
         codes = torch.from_numpy(ref_codes[start : start + batch_size]).to(dev)
@@ -92,6 +110,7 @@ def _batch_norm_folded(model):
     return folded
 
 
+@torch.no_grad()
 def bf16_blocks(model):
     """Per conv block of ``model``, whether its convolution in bf16 agrees with fp32 here (to 2 %
     of the output's scale, on random input); bf16 rounding alone is about 0.4 %."""

@@ -38,7 +38,7 @@ from sklearn.metrics import roc_auc_score
 
 from cisflow.atomic import atomic_open
 from cisflow.encode import encode
-from cisflow.snv_effects import snv_pair_predictions, use_bf16
+from cisflow.snv_effects import SnvScorer, use_bf16
 from cisflow.torch_utils import predict
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "unlifted", "contig_missing",
@@ -209,7 +209,7 @@ def score_variants(model, meta, genome, checked, batch_size=256, precision="auto
     checked = checked.reset_index(drop=True)
     ref = np.full((len(checked), len(targets)), np.nan)
     alt = ref.copy()
-    bf16 = use_bf16(precision, next(model.parameters()).device)
+    scorer = SnvScorer(model, dataset["task"], use_bf16(precision, next(model.parameters()).device))
     todo = checked[checked["score_ref"].notna()]
     indel = todo["status"] == "indel"
     if indel.any():
@@ -220,12 +220,12 @@ def score_variants(model, meta, genome, checked, batch_size=256, precision="auto
     for chrom, rows in todo.groupby("chrom", sort=False):
         for start in range(0, len(rows), CHUNK):
             chunk = rows.iloc[start : start + CHUNK]
-            ref[chunk.index], alt[chunk.index] = _predict_alleles(model, dataset, genome, chrom, chunk,
-                                                                  batch_size, bf16)
+            ref[chunk.index], alt[chunk.index] = _predict_alleles(scorer, dataset, genome, chrom, chunk,
+                                                                  batch_size)
     return _add_effects(checked, targets, ref, alt, dataset["task"])
 
 
-def _predict_alleles(model, dataset, genome, chrom, rows, batch_size, bf16):
+def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
     """(ref, alt) predictions of SNV ``rows`` on one contig; the alt pass reuses what it shares
     with the ref pass (``cisflow.snv_effects``)."""
     seq_len = dataset["seq_len"]
@@ -233,8 +233,7 @@ def _predict_alleles(model, dataset, genome, chrom, rows, batch_size, bf16):
     ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
     if not np.array_equal(ref_codes[:, centre], encode("".join(rows["score_ref"]))):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
-    return snv_pair_predictions(model, ref_codes, encode("".join(rows["score_alt"])), dataset["task"], batch_size,
-                                bf16)
+    return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size)
 
 
 def _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size):
