@@ -3,13 +3,7 @@
 # allows it (root, or password-less sudo, with apt-get), else say how and fail.
 set -euo pipefail
 command -v bedtools >/dev/null 2>&1 && exit 0
-if command -v apt-get >/dev/null 2>&1; then
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq --no-install-recommends bedtools >/dev/null && exit 0
-    elif sudo -n true 2>/dev/null; then
-        sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends bedtools >/dev/null && exit 0
-    fi
-fi
+"$(dirname "$0")/apt-install.sh" bedtools && exit 0
 cat >&2 <<'MSG'
 bedtools is not installed and this script cannot install it here. Install it, then run make again:
     Debian/Ubuntu:  sudo apt-get install bedtools
