@@ -13,35 +13,40 @@ import pandas as pd
 COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
+ALLELE_COLUMNS = ("ref", "alt", "risk_allele", "known_alleles")  # comma-joined alleles, complemented on minus
+
+
 def lift_variants(variants, chain_path):
     """``variants`` (from ``read_vcf`` or ``read_gwas_table``) on the chain's target build.
 
     Adds ``source_chrom`` and ``source_pos`` (the positions as given) and ``lift``: 'ok',
-    'no_match' (the position is not in the target build) or 'multiple' (several places).
+    'no_match' (the position is not in the target build) or 'multiple' (several places). The
+    allele columns (``ALLELE_COLUMNS`` present) of a minus-strand hit are reverse-complemented.
     """
     from liftover import ChainFile
 
     chain = ChainFile(str(chain_path), one_based=True)
     lifted = variants.assign(source_chrom=variants["chrom"], source_pos=variants["pos"], lift="ok")
-    chroms, positions, refs, alts, outcomes = [], [], [], [], []
-    for row in variants.to_dict("records"):
-        hits = _hits(chain, row["chrom"], int(row["pos"]))
+    alleles = [column for column in ALLELE_COLUMNS if column in variants]
+    chroms, positions, outcomes = [], [], []
+    values = {column: variants[column].tolist() for column in alleles}
+    for i, row in enumerate(variants[["chrom", "pos", "ref"]].itertuples(index=False)):
+        hits = _hits(chain, row.chrom, int(row.pos))
         if len(hits) != 1:
             outcomes.append("no_match" if not hits else "multiple")
-            chroms.append(row["chrom"])
-            positions.append(row["pos"])
-            refs.append(row["ref"])
-            alts.append(row["alt"])
+            chroms.append(row.chrom)
+            positions.append(row.pos)
             continue
         chrom, pos, strand = hits[0]
-        minus = strand == "-"
         chroms.append(chrom)
-        # a minus-strand hit gives the position of the allele's first base on the other strand
-        positions.append(pos - len(row["ref"]) + 1 if minus else pos)
-        refs.append(_reverse_complement(row["ref"]) if minus else row["ref"])
-        alts.append(",".join(_reverse_complement(a) for a in row["alt"].split(",")) if minus else row["alt"])
         outcomes.append("ok")
-    return lifted.assign(chrom=chroms, pos=pd.array(positions, dtype="int64"), ref=refs, alt=alts, lift=outcomes)
+        if strand == "-":  # the position of the allele's first base on the other strand
+            positions.append(pos - len(row.ref) + 1)
+            for column in alleles:
+                values[column][i] = ",".join(_reverse_complement(a) for a in values[column][i].split(","))
+        else:
+            positions.append(pos)
+    return lifted.assign(chrom=chroms, pos=pd.array(positions, dtype="int64"), lift=outcomes, **values)
 
 
 def _hits(chain, chrom, pos):
