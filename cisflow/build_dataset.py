@@ -10,9 +10,9 @@ from cisflow.dataset import split_by_chromosome, split_random, write_dataset
 from cisflow.encode import encode_padded, reverse_complement
 from cisflow.fasta import read_labelled
 from cisflow.genome import contig_sizes
-from cisflow.intervals import sample_columns
 from cisflow.negatives import shuffled_negatives
 from cisflow.promoters import promoter_windows, read_tss
+from cisflow.regions import sample_columns
 from cisflow.sequences import extract_regions, filter_n
 from cisflow.tables import Table, encode_table, read_values, select_sequences
 

@@ -60,3 +60,10 @@ def decode(codes):
 def reverse_complement(codes):
     """Reverse complement of codes along the last axis (N stays N)."""
     return _COMPLEMENT[np.asarray(codes)][..., ::-1]
+
+
+def gc_fraction(codes):
+    """Fraction of G or C among the non-N bases of each row of (n, L) codes."""
+    codes = np.atleast_2d(codes)
+    called = (codes < N_CODE).sum(axis=1)
+    return ((codes == 1) | (codes == 2)).sum(axis=1) / np.maximum(called, 1)

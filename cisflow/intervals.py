@@ -136,12 +136,3 @@ def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
     for sample in regions.columns[4:]:
         background[sample] = np.uint8(0)
     return background
-
-
-def read_regions(path):
-    """The regions table written by the intervals rule (TSV: chrom, start, end, id, samples...)."""
-    return pd.read_csv(path, sep="\t", dtype={"chrom": str, "id": str})
-
-
-def sample_columns(regions):
-    return list(regions.columns[4:])

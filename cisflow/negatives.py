@@ -7,16 +7,9 @@ composition and dinucleotide counts, motifs destroyed), make it learn sequence i
 
 import numpy as np
 
-from cisflow.encode import N_CODE
+from cisflow.encode import gc_fraction
 
 GC_BINS = np.linspace(0, 1, 51)
-
-
-def gc_fraction(codes):
-    """Fraction of G or C among the non-N bases of each row of (n, L) codes."""
-    codes = np.atleast_2d(codes)
-    called = (codes < N_CODE).sum(axis=1)
-    return ((codes == 1) | (codes == 2)).sum(axis=1) / np.maximum(called, 1)
 
 
 def gc_matched_choice(candidate_gc, target_gc, n, seed):

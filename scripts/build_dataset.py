@@ -4,8 +4,8 @@ dataset directory."""
 import json
 
 from cisflow import build_dataset
-from cisflow.intervals import read_regions
 from cisflow.logs import log_to
+from cisflow.regions import read_regions
 
 log_to(snakemake.log[0])
 spec = snakemake.params.spec

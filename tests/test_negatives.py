@@ -2,8 +2,8 @@ from collections import Counter
 
 import numpy as np
 
-from cisflow.encode import encode
-from cisflow.negatives import dinucleotide_shuffle, gc_fraction, gc_matched_choice
+from cisflow.encode import encode, gc_fraction
+from cisflow.negatives import dinucleotide_shuffle, gc_matched_choice
 
 
 def dinucleotides(codes):
