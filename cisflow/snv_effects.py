@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from cisflow.models.convnet import ConvNet
-from cisflow.torch_utils import ACTIVATIONS, one_hot, predict, reverse_complement
+from cisflow.torch_utils import one_hot, predict_strands, reverse_complement, strand_mean
 
 
 def use_bf16(precision, dev):
@@ -47,17 +47,22 @@ def snv_pair_predictions(model, ref_codes, alt_bases, task, batch_size=256, bf16
     """(ref, alt) predictions, both strands averaged, of SNVs at the centre of ``ref_codes``.
 
     ``ref_codes`` (n, L) uint8 windows, ``alt_bases`` (n,) the alt base codes at index L // 2;
-    ``bf16`` runs the shared ref pass in bfloat16 (module docstring).
+    ``bf16`` runs the shared ref pass in bfloat16 (module docstring). Returns two (n, T) arrays.
     """
-    return SnvScorer(model, task, bf16)(ref_codes, alt_bases, batch_size)
+    ref, alt = SnvScorer(model, bf16)(ref_codes, alt_bases, batch_size)
+    return strand_mean(ref, task), strand_mean(alt, task)
 
 
 class SnvScorer:
-    """``snv_pair_predictions`` for one model, prepared once (batch norm folded, the bf16 probe
-    run) for every chunk of windows it is called on."""
+    """Raw outputs of both alleles of SNVs for one model, prepared once (batch norm folded, the
+    bf16 probe run) for every chunk of windows it is called on.
 
-    def __init__(self, model, task, bf16=False):
-        self.task = task
+    Called with (n, L) uint8 ref windows and (n,) alt base codes at index L // 2, it returns the
+    (n, 2, T) raw outputs (logits for classification) of ref and of alt, forward strand then
+    reverse complement.
+    """
+
+    def __init__(self, model, bf16=False):
         self.convnet = isinstance(model, ConvNet)
         self.model = model
         if self.convnet:
@@ -71,14 +76,13 @@ class SnvScorer:
             alt_codes = ref_codes.copy()
             alt_codes[:, ref_codes.shape[1] // 2] = alt_bases
             pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
-            out = predict(self.model, pairs, self.task, batch_size, both_strands=True)
+            out = predict_strands(self.model, pairs, batch_size, both_strands=True)
             return out[0::2], out[1::2]
-        return _convnet_pairs(self.model, self.in_bf16, ref_codes, alt_bases, self.task, batch_size)
+        return _convnet_pairs(self.model, self.in_bf16, ref_codes, alt_bases, batch_size)
 
 
 @torch.no_grad()
-def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, task, batch_size):
-    activation = ACTIVATIONS[task]
+def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, batch_size):
     dev = next(model.parameters()).device
     centre = ref_codes.shape[1] // 2
     refs, alts = [], []
@@ -88,13 +92,10 @@ def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, task, batch_size):
         flipped = reverse_complement(codes)
         strands = [(codes, bases, centre), (flipped, reverse_complement(bases[:, None])[:, 0],
                                             codes.shape[1] - 1 - centre)]
-        ref_sum, alt_sum = 0, 0
-        for strand_codes, strand_bases, position in strands:
-            ref_out, alt_out = _ref_and_alt(model, strand_codes, strand_bases, position, in_bf16)
-            ref_sum = ref_sum + activation(ref_out)
-            alt_sum = alt_sum + activation(alt_out)
-        refs.append((ref_sum / 2).float().cpu())
-        alts.append((alt_sum / 2).float().cpu())
+        outs = [_ref_and_alt(model, strand_codes, strand_bases, position, in_bf16)
+                for strand_codes, strand_bases, position in strands]
+        refs.append(torch.stack([ref for ref, _ in outs], dim=1).float().cpu())
+        alts.append(torch.stack([alt for _, alt in outs], dim=1).float().cpu())
     return torch.cat(refs).numpy(), torch.cat(alts).numpy()
 
 

@@ -30,14 +30,12 @@ def forward(model, x, features=None):
 
 
 @torch.no_grad()
-def predict(model, codes, task="regression", batch_size=512, both_strands=False, features=None):
-    """Predictions for (N, L) codes (numpy or torch), in batches, as float32 numpy.
+def predict_strands(model, codes, batch_size=512, both_strands=False, features=None):
+    """The model's raw outputs (logits for classification) for (N, L) codes, per strand.
 
-    Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
-    With ``both_strands`` each is the mean of the forward and reverse-complement predictions.
-    ``features`` (N, F) go beside the sequences to a model that takes them.
+    Returns (N, S, T) float32 numpy: S is 2 with ``both_strands`` (forward, then reverse
+    complement), else 1. ``features`` (N, F) go beside the sequences to a model that takes them.
     """
-    activation = ACTIVATIONS[task]
     dev = next(model.parameters()).device
     model.eval()
     codes = torch.as_tensor(codes)
@@ -46,8 +44,24 @@ def predict(model, codes, task="regression", batch_size=512, both_strands=False,
     for start in range(0, len(codes), batch_size):
         batch = codes[start : start + batch_size].to(dev)
         extra = None if features is None else features[start : start + batch_size].to(dev)
-        out = activation(forward(model, one_hot(batch), extra))
+        strands = [forward(model, one_hot(batch), extra)]
         if both_strands:
-            out = (out + activation(forward(model, one_hot(reverse_complement(batch)), extra))) / 2
-        outs.append(out.float().cpu())
+            strands.append(forward(model, one_hot(reverse_complement(batch)), extra))
+        outs.append(torch.stack(strands, dim=1).float().cpu())
     return torch.cat(outs).numpy()
+
+
+def strand_mean(raw, task):
+    """(N, T) predictions from (N, S, T) raw outputs: the mean over strands of the activated
+    outputs (probabilities for classification, values for regression)."""
+    return ACTIVATIONS[task](torch.from_numpy(raw)).mean(dim=1).numpy()
+
+
+def predict(model, codes, task="regression", batch_size=512, both_strands=False, features=None):
+    """Predictions for (N, L) codes (numpy or torch), in batches, as float32 numpy.
+
+    Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
+    With ``both_strands`` each is the mean of the forward and reverse-complement predictions.
+    ``features`` (N, F) go beside the sequences to a model that takes them.
+    """
+    return strand_mean(predict_strands(model, codes, batch_size, both_strands, features), task)

@@ -19,13 +19,29 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
 ``swapped``         a SNV whose REF does not match but whose ALT does: scored with the alleles
                     flipped, so the genome base is the ref allele and the VCF REF the alt allele.
 ``ref_mismatch``    a SNV where neither allele matches the genome.
+``ref_equals_alt``  REF and ALT are the same allele: there is nothing to score.
+``duplicate``       the same substitution at the same place as an earlier row (``duplicate_of``
+                    gives its line): scored once, not twice.
 ``indel``           anything but a single-base A/C/G/T substitution: length changes, multi-base
                     substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles. Those
                     of plain bases whose REF matches are scored with ``indels='score'``.
 ``invalid_allele``  REF or ALT holds a character no VCF allele has (``X``, ``I``/``D`` codes...).
+``genome_n``        the genome has N at the position (a GWAS Catalog SNP lifted into a gap).
+``unmapped``        the input gives no position (GWAS Catalog associations the Catalog could not map).
 ``unlifted``        the position could not be lifted to the genome's build (``cisflow.liftover``).
 ``contig_missing``  CHROM is not a contig of the genome.
 ``near_contig_end`` the window overruns the contig (or the position lies beyond it).
+
+A status decided before the check (``pre_status``: unmapped, indel or genome_n from the GWAS
+Catalog's rows) is kept as it is.
+
+Effects
+-------
+Per output, both strands averaged: ``sad`` (alt - ref of the predictions); for classification
+outputs ``logodds``, the change in log-odds (alt - ref of the logits), which still moves where a
+probability is saturated near 0 or 1; for outputs that cannot be negative ``log2fc``. The
+*effect* of an output is its ``logodds`` for classification and its ``sad`` for regression;
+``cisflow.calibration`` turns effects into z-scores against background SNPs.
 
 Alleles are compared with the genome case-insensitively (soft-masked repeats are lower case).
 """
@@ -39,13 +55,15 @@ from sklearn.metrics import roc_auc_score
 from cisflow.atomic import atomic_open
 from cisflow.encode import encode
 from cisflow.snv_effects import SnvScorer, use_bf16
-from cisflow.torch_utils import predict
+from cisflow.torch_utils import predict, predict_strands, strand_mean
 
-STATUSES = ("scored", "swapped", "ref_mismatch", "indel", "invalid_allele", "unlifted", "contig_missing",
-            "near_contig_end")
+STATUSES = ("scored", "swapped", "ref_mismatch", "ref_equals_alt", "duplicate", "indel", "invalid_allele",
+            "genome_n", "unmapped", "unlifted", "contig_missing", "near_contig_end")
 SCORED_STATUSES = ("scored", "swapped")
 _BREAKEND = re.compile(r"[ACGTN]*[\[\]][^\[\]]+[\[\]][ACGTN]*|\.[ACGTN]+|[ACGTN]+\.")
 CHUNK = 65536  # variants whose windows are held in memory at once
+EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an output, by task
+VCF_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "line", "multiallelic"]
 
 
 def window_start(pos, seq_len):
@@ -57,18 +75,38 @@ def check_variants(vcf_df, genome, seq_len, indels="skip"):
     """One row per (record, ALT allele) of ``vcf_df`` (from ``read_vcf``) with its status.
 
     Adds to the VCF columns: ``multiallelic`` (the record has several ALT alleles), ``ref_match``
-    (REF equals the genome; False where the genome cannot be read there), ``status`` and the
-    alleles that will be scored, ``score_ref`` and ``score_alt`` (upper case; None when unscored).
-    ``indels`` 'score' gives indels of plain bases whose REF matches alleles to score too.
+    (REF equals the genome; False where the genome cannot be read there), ``status``, the
+    alleles that will be scored, ``score_ref`` and ``score_alt`` (upper case; None when unscored),
+    and ``duplicate_of`` (the line of the row a duplicate repeats). Other columns of ``vcf_df``
+    are carried. ``indels`` 'score' gives indels of plain bases whose REF matches alleles to score too.
     """
     table = _split_alleles(vcf_df)
     lifted = table["lift"].eq("ok") if "lift" in table else pd.Series(True, index=table.index)
-    checks = pd.DataFrame(
-        [_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len, indels == "score") if ok
-         else (False, "unlifted", None, None) for row, ok in zip(table.itertuples(), lifted)],
-        columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index,
-    )
-    return pd.concat([table, checks.astype({"ref_match": bool})], axis=1)
+    pre_status = table.pop("pre_status") if "pre_status" in table else pd.Series("", index=table.index)
+    rows = []
+    for row, ok, status in zip(table.itertuples(), lifted, pre_status):
+        if status:
+            rows.append((False, status, None, None))
+        elif not ok:
+            rows.append((False, "unlifted", None, None))
+        else:
+            rows.append(_check_allele(genome, row.chrom, row.pos, row.ref, row.alt, seq_len, indels == "score"))
+    checks = pd.DataFrame(rows, columns=["ref_match", "status", "score_ref", "score_alt"], index=table.index)
+    return _flag_duplicates(pd.concat([table, checks.astype({"ref_match": bool})], axis=1))
+
+
+def _flag_duplicates(checked):
+    """Rows that would score the same alleles at the same place as an earlier row get status
+    duplicate (and ``duplicate_of``, that row's line) instead of being scored twice."""
+    to_score = checked["score_ref"].notna()
+    key = (checked["chrom"].astype(str) + ":" + checked["pos"].astype(str) + ":" + checked["score_ref"].fillna("")
+           + ">" + checked["score_alt"].fillna("")).where(to_score)
+    repeated = key.notna() & key.duplicated(keep="first")
+    first = to_score & ~repeated
+    first_line = dict(zip(key[first], checked.loc[first, "line"]))
+    checked = checked.assign(duplicate_of=key.map(first_line).where(repeated).astype("Int64"))
+    checked.loc[repeated, ["status", "score_ref", "score_alt"]] = ["duplicate", None, None]
+    return checked
 
 
 def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
@@ -85,6 +123,8 @@ def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
     centre = seq_len // 2
     positions = np.arange(centre - flank, centre + flank + 1)
     maps = np.zeros((len(rows), len(positions), 4), np.float32)
+    if not len(rows):
+        return maps, np.zeros(0, np.float32)
     for i, row in enumerate(rows.to_dict("records")):
         window = variant_windows(genome, row["chrom"], [row["pos"]], seq_len)[0]
         variants = np.repeat(window[None], len(positions) * 4 + 1, axis=0)
@@ -120,8 +160,8 @@ def check_build(checked, source, genome_name, max_mismatch=0.05):
 def _split_alleles(vcf_df):
     alts = vcf_df["alt"].str.split(",")
     table = vcf_df.assign(alt=alts, multiallelic=alts.str.len() > 1).explode("alt", ignore_index=True)
-    carried = [column for column in ("trait", "p_value", "source_chrom", "source_pos", "lift") if column in table]
-    return table[["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", *carried]]
+    table = table.drop(columns=[column for column in ("known_alleles",) if column in table])
+    return table[VCF_COLUMNS + [column for column in table.columns if column not in VCF_COLUMNS]]
 
 
 def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
@@ -131,10 +171,14 @@ def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
     if chrom not in genome:
         return False, "contig_missing", None, None
     record = genome[chrom]
+    if pos - 1 + max(len(ref), 1) > len(record):
+        return False, "near_contig_end", None, None
     genome_ref = record[pos - 1 : pos - 1 + len(ref)].upper()
     ref, alt = ref.upper(), alt.upper()
     start = window_start(pos, seq_len)
     ref_match = genome_ref == ref
+    if ref == alt:
+        return ref_match, "ref_equals_alt", None, None
     if not _is_snv(ref, alt):
         scoreable = score_indels and ref_match and _is_bases(ref) and _is_bases(alt)
         if scoreable and start >= 0 and start + seq_len + len(ref) <= len(record):
@@ -195,39 +239,67 @@ def variant_windows(genome, chrom, positions, seq_len):
 def score_variants(model, meta, genome, checked, batch_size=256, precision="auto"):
     """``checked`` with predictions for both alleles of every row with alleles to score.
 
-    Adds, per target t of ``meta["dataset"]["targets"]``: ``ref_<t>``, ``alt_<t>`` (each the mean
-    of the forward and reverse-complement predictions; probabilities for classification),
-    ``sad_<t>`` = alt - ref and, for outputs that cannot be negative (probabilities, counts),
-    ``log2fc_<t>`` = log2((alt + c) / (ref + c)) with c = 1e-3 for probabilities and 1 for
-    counts; then ``max_abs_sad`` and ``top_target`` (the target with that largest |SAD|).
-    Unscored rows get NaN / None there. ``batch_size`` counts sequences (a ref and an alt window
-    make two). ``precision`` 'auto' runs the SNVs' shared ref pass in bf16 where the hardware has
-    it, with both alleles' changed spans in fp32 (``cisflow.snv_effects``); 'fp32' never uses bf16.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model trained on genomic windows of ``meta["dataset"]["seq_len"]`` bases.
+    meta : dict
+        The model file's metadata (``checkpoint.load_model``): the dataset's task and targets.
+    genome : pyfaidx.Fasta
+        The genome the variants were checked against.
+    checked : DataFrame
+        From ``check_variants``: rows with ``score_ref`` are scored, the rest get NaN.
+    batch_size : int
+        Sequences a batch (a ref and an alt window make two).
+    precision : {'auto', 'fp32', 'bf16'}
+        'auto' runs the SNVs' shared ref pass in bf16 where the hardware has it, with both
+        alleles' changed spans in fp32 (``cisflow.snv_effects``); 'fp32' never uses bf16.
+
+    Returns
+    -------
+    DataFrame
+        ``checked`` plus, per target t: ``ref_<t>``, ``alt_<t>`` (predictions, both strands
+        averaged: probabilities for classification), ``sad_<t>`` = alt - ref; for classification
+        ``logodds_<t>`` (alt - ref of the logits, both strands averaged); for outputs that cannot
+        be negative ``log2fc_<t>`` = log2((alt + c) / (ref + c)), c = 1e-3 for probabilities and 1
+        for counts. Then ``max_abs_sad``, ``max_abs_effect`` and ``top_target`` (the output with
+        the largest |effect|, see the module docstring) and ``score`` (= max_abs_effect, until
+        ``cisflow.calibration`` replaces it by the largest |z|).
     """
     dataset = meta["dataset"]
     targets = [str(target) for target in dataset["targets"]]
     checked = checked.reset_index(drop=True)
-    ref = np.full((len(checked), len(targets)), np.nan)
-    alt = ref.copy()
-    scorer = SnvScorer(model, dataset["task"], use_bf16(precision, next(model.parameters()).device))
+    shape = (len(checked), len(targets))
+    predictions = {name: np.full(shape, np.nan, np.float32) for name in ("ref", "alt", "ref_logit", "alt_logit")}
     todo = checked[checked["score_ref"].notna()]
     indel = todo["status"] == "indel"
     if indel.any():
         ref_codes, alt_codes = indel_windows(genome, todo[indel], dataset["seq_len"])
-        ref[todo.index[indel]], alt[todo.index[indel]] = _predict_pairs(model, dataset, ref_codes, alt_codes,
-                                                                        batch_size)
+        pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
+        raw = predict_strands(model, pairs, batch_size, both_strands=True)
+        _store(predictions, todo.index[indel], raw[0::2], raw[1::2], dataset["task"])
     todo = todo[~indel]
+    if len(todo):
+        scorer = SnvScorer(model, use_bf16(precision, next(model.parameters()).device))
     for chrom, rows in todo.groupby("chrom", sort=False):
         for start in range(0, len(rows), CHUNK):
             chunk = rows.iloc[start : start + CHUNK]
-            ref[chunk.index], alt[chunk.index] = _predict_alleles(scorer, dataset, genome, chrom, chunk,
-                                                                  batch_size)
-    return _add_effects(checked, targets, ref, alt, dataset["task"])
+            ref_raw, alt_raw = _predict_alleles(scorer, dataset, genome, chrom, chunk, batch_size)
+            _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
+    return add_effects(checked, targets, predictions, dataset["task"])
+
+
+def _store(predictions, rows, ref_raw, alt_raw, task):
+    """Strand means of (n, 2, T) raw outputs into ``predictions`` at ``rows``."""
+    predictions["ref"][rows] = strand_mean(ref_raw, task)
+    predictions["alt"][rows] = strand_mean(alt_raw, task)
+    predictions["ref_logit"][rows] = ref_raw.mean(axis=1)
+    predictions["alt_logit"][rows] = alt_raw.mean(axis=1)
 
 
 def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
-    """(ref, alt) predictions of SNV ``rows`` on one contig; the alt pass reuses what it shares
-    with the ref pass (``cisflow.snv_effects``)."""
+    """(ref, alt) raw outputs, (n, 2, T) each, of SNV ``rows`` on one contig; the alt pass reuses
+    what it shares with the ref pass (``cisflow.snv_effects``)."""
     seq_len = dataset["seq_len"]
     centre = seq_len // 2
     ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
@@ -236,82 +308,113 @@ def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
     return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size)
 
 
-def _predict_pairs(model, dataset, ref_codes, alt_codes, batch_size):
-    pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
-    out = predict(model, pairs, dataset["task"], batch_size, both_strands=True)
-    return out[0::2], out[1::2]
-
-
-def _add_effects(checked, targets, ref, alt, task):
+def add_effects(checked, targets, predictions, task):
+    """``checked`` with the per-output effect columns and the summary columns of
+    ``score_variants`` from ``predictions``: (n, T) arrays ``ref``, ``alt`` (predictions) and
+    ``ref_logit``, ``alt_logit`` (raw outputs), NaN where a row is unscored."""
+    ref, alt = predictions["ref"].astype(np.float64), predictions["alt"].astype(np.float64)
     sad = alt - ref
-    columns = {}
     effects = [("ref", ref), ("alt", alt), ("sad", sad)]
+    if task == "classification":
+        effects.append(("logodds", predictions["alt_logit"].astype(np.float64) - predictions["ref_logit"]))
     if not (np.nanmin(ref, initial=0.0) < 0 or np.nanmin(alt, initial=0.0) < 0):  # probabilities or counts
         pseudocount = 1e-3 if task == "classification" else 1.0
         effects.append(("log2fc", np.log2((alt + pseudocount) / (ref + pseudocount))))
+    columns = {}
     for prefix, values in effects:
         columns.update({f"{prefix}_{target}": values[:, i] for i, target in enumerate(targets)})
-    scored = ~np.isnan(sad).all(axis=1)
-    max_abs_sad = np.full(len(sad), np.nan)
-    top_target = np.full(len(sad), None, dtype=object)
-    if len(targets):
-        abs_sad = np.abs(sad[scored])
-        max_abs_sad[scored] = abs_sad.max(axis=1)
-        top_target[scored] = np.asarray(targets, dtype=object)[abs_sad.argmax(axis=1)]
-    effects = pd.DataFrame(columns, index=checked.index).assign(max_abs_sad=max_abs_sad, top_target=top_target)
-    return pd.concat([checked, effects], axis=1)
+    effect = dict(effects)[EFFECT[task]]
+    summary = pd.DataFrame({"max_abs_sad": _max_abs(sad)[0], "max_abs_effect": _max_abs(effect)[0]},
+                           index=checked.index)
+    summary["top_target"] = _top(effect, targets)
+    summary["score"] = summary["max_abs_effect"]
+    return pd.concat([checked, pd.DataFrame(columns, index=checked.index), summary], axis=1)
+
+
+def effect_columns(table, task):
+    """The per-output effect columns of a scored table (``logodds_<t>`` or ``sad_<t>``)."""
+    prefix = f"{EFFECT[task]}_"
+    return [column for column in table.columns if column.startswith(prefix)]
+
+
+def _max_abs(values):
+    """(largest |value| of each row, its index); NaN and -1 for a row of NaN."""
+    values = np.abs(np.asarray(values, dtype=np.float64))
+    scored = ~np.isnan(values).all(axis=1) if values.shape[1] else np.zeros(len(values), bool)
+    largest, index = np.full(len(values), np.nan), np.full(len(values), -1)
+    if scored.any():
+        largest[scored] = np.nanmax(values[scored], axis=1)
+        index[scored] = np.nanargmax(values[scored], axis=1)
+    return largest, index
+
+
+def _top(values, targets):
+    """The target of each row's largest |value| (None for an unscored row)."""
+    index = _max_abs(values)[1]
+    names = np.asarray(targets + [None], dtype=object)
+    return names[index]
 
 
 def rank_variants(scored):
-    """``scored`` sorted by max_abs_sad, largest first, with a 1-based ``rank`` column first.
+    """``scored`` sorted by ``score``, largest first, with a 1-based ``rank`` column first.
 
     Unscored rows stay, at the end, with rank NA; ties keep their input order.
     """
-    ranked = scored.sort_values("max_abs_sad", ascending=False, na_position="last", kind="mergesort")
+    ranked = scored.sort_values("score", ascending=False, na_position="last", kind="mergesort")
     ranked = ranked.reset_index(drop=True)
-    n_scored = int(ranked["max_abs_sad"].notna().sum())
+    n_scored = int(ranked["score"].notna().sum())
     ranks = pd.array(list(range(1, n_scored + 1)) + [pd.NA] * (len(ranked) - n_scored), dtype="Int64")
     ranked.insert(0, "rank", ranks)
     return ranked
 
 
-def truth_auroc(scored, truth_df):
-    """AUROC of max_abs_sad for truth effect 'destroys' (positive) against 'neutral' (negative).
+def truth_auroc(scored, truth, column="score"):
+    """AUROC of ``column`` for the truth's positives (effect 'destroys') against its negatives
+    ('neutral'); ``truth`` from ``cisflow.truth.read_truth``.
 
     Joined on ``id`` over scored variants only; a multi-allelic record counts with its largest
     allele effect. NaN when either class is empty.
     """
-    effects = scored.dropna(subset=["max_abs_sad"]).groupby("id")["max_abs_sad"].max()
-    truth = truth_df[truth_df["effect"].isin(["destroys", "neutral"])]
-    joined = truth.join(effects, on="id", how="inner")
-    positive = joined["effect"] == "destroys"
+    effects = scored.dropna(subset=[column]).groupby("id")[column].max()
+    joined = truth.dropna(subset=["positive"]).join(effects, on="id", how="inner")
+    positive = joined["positive"].astype(bool)
     if positive.all() or not positive.any():
         return float("nan")
-    return float(roc_auc_score(positive, joined["max_abs_sad"]))
+    return float(roc_auc_score(positive, joined[column]))
 
 
-def write_scored_vcf(ranked, path, targets):
+def write_scored_vcf(ranked, path, targets, task):
     """The variants as a VCF (sorted by contig, in order of first appearance, and position), each
-    allele's status, rank and effects in INFO: the largest |SAD|, its target, that target's ref
-    and alt predictions; unscored alleles carry their status only."""
+    allele's status, rank and effects in INFO: the ranking score, the output it comes from, that
+    output's effect, SAD and ref and alt predictions, and the empirical p-value where calibrated;
+    unscored alleles carry their status only."""
     rows = ranked.assign(_order=ranked["chrom"].map({c: i for i, c in enumerate(dict.fromkeys(ranked["chrom"]))}))
     rows = rows.sort_values(["_order", "pos"], kind="mergesort")
+    effect = EFFECT[task]
+    calibrated = "empirical_p" in ranked
+    score = "largest |z| of the effect against background SNPs" if calibrated else f"largest |{effect}|"
     lines = ["##fileformat=VCFv4.2", "##source=cisflow",
-             '##INFO=<ID=STATUS,Number=1,Type=String,Description="cisflow check: scored, swapped (alleles '
-             'flipped to the genome), ref_mismatch, indel, contig_missing, near_contig_end">',
-             '##INFO=<ID=RANK,Number=1,Type=Integer,Description="Rank by largest |SAD| (1 = strongest)">',
-             '##INFO=<ID=SAD,Number=1,Type=Float,Description="Largest |alt - ref| over the model outputs">',
-             '##INFO=<ID=TARGET,Number=1,Type=String,Description="Output with the largest |SAD|">',
+             f'##INFO=<ID=STATUS,Number=1,Type=String,Description="cisflow check: {", ".join(STATUSES)}">',
+             '##INFO=<ID=RANK,Number=1,Type=Integer,Description="Rank by SCORE (1 = strongest)">',
+             f'##INFO=<ID=SCORE,Number=1,Type=Float,Description="The ranking score: {score} over the outputs">',
+             '##INFO=<ID=TARGET,Number=1,Type=String,Description="Output the SCORE comes from">',
+             f'##INFO=<ID=EFFECT,Number=1,Type=Float,Description="{effect} (alt - ref) at TARGET, both strands '
+             f'averaged">',
+             '##INFO=<ID=SAD,Number=1,Type=Float,Description="alt - ref of the predictions at TARGET">',
              '##INFO=<ID=REFPRED,Number=1,Type=Float,Description="Prediction for the ref allele at TARGET">',
              '##INFO=<ID=ALTPRED,Number=1,Type=Float,Description="Prediction for the alt allele at TARGET">',
+             '##INFO=<ID=P,Number=1,Type=Float,Description="Empirical p of SCORE among the background SNPs">',
              f"##cisflow_targets={','.join(map(str, targets))}",
-             "#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO"]
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
     for row in rows.to_dict("records"):  # target names need not be identifiers (HeLa-S3)
         info = f"STATUS={row['status']}"
-        if pd.notna(row["max_abs_sad"]):
+        if pd.notna(row["score"]):
             target = row["top_target"]
-            info += (f";RANK={row['rank']};SAD={row['max_abs_sad']:.5g};TARGET={_info_text(target)}"
+            info += (f";RANK={row['rank']};SCORE={row['score']:.5g};TARGET={_info_text(target)}"
+                     f";EFFECT={row[f'{effect}_{target}']:.5g};SAD={row[f'sad_{target}']:.5g}"
                      f";REFPRED={row[f'ref_{target}']:.5g};ALTPRED={row[f'alt_{target}']:.5g}")
+            if calibrated:
+                info += f";P={row['empirical_p']:.5g}"
         lines.append(f"{row['chrom']}\t{row['pos']}\t{row['id']}\t{row['ref']}\t{row['alt']}\t.\t.\t{info}")
     with atomic_open(path) as out:
         out.write("\n".join(lines) + "\n")

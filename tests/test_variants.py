@@ -118,7 +118,7 @@ def test_every_record_yields_its_alleles_with_expected_status(vcf, checked):
 
 def test_output_columns(checked):
     assert list(checked.columns) == ["id", "chrom", "pos", "ref", "alt", "line", "multiallelic", "ref_match",
-                                     "status", "score_ref", "score_alt"]
+                                     "status", "score_ref", "score_alt", "duplicate_of"]
     assert checked["ref_match"].dtype == bool
 
 
@@ -153,8 +153,34 @@ def test_indel_ref_match_is_still_reported(checked):
 
 
 def test_status_counts(checked):
-    assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "indel": 3,
-                                      "invalid_allele": 0, "unlifted": 0, "contig_missing": 1, "near_contig_end": 3}
+    assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "ref_equals_alt": 0,
+                                      "duplicate": 0, "indel": 3, "invalid_allele": 0, "genome_n": 0, "unmapped": 0,
+                                      "unlifted": 0, "contig_missing": 1, "near_contig_end": 3}
+
+
+def test_ref_equal_to_alt_is_flagged_not_scored(genome, tmp_path):
+    path = tmp_path / "same.vcf"
+    path.write_text(VCF_HEADER + f"chr1\t50\tsame\t{base(50)}\t{base(50)}\t.\tPASS\t.\n"
+                    f"chr1\t55\tsame_wrong\t{others(55)[0]}\t{others(55)[0]}\t.\tPASS\t.\n")
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    assert checked["status"].tolist() == ["ref_equals_alt", "ref_equals_alt"]
+    assert checked["ref_match"].tolist() == [True, False] and checked["score_ref"].isna().all()
+
+
+def test_duplicates_are_scored_once_and_point_at_the_first(genome, tmp_path):
+    """A repeated record, and a record that states the same SNV with REF and ALT swapped, score
+    the same alleles as the first: flagged duplicate, with that record's line."""
+    snv = f"{base(50)}\t{others(50)[0]}"
+    lines = [f"chr1\t50\tfirst\t{snv}", f"chr1\t60\tother\t{base(60)}\t{others(60)[0]}",
+             f"chr1\t50\tagain\t{snv}", f"chr1\t50\tflipped\t{others(50)[0]}\t{base(50)}",
+             f"chr1\t50\tanother_alt\t{base(50)}\t{others(50)[1]}"]
+    path = tmp_path / "dup.vcf"
+    path.write_text(VCF_HEADER + "".join(f"{line}\t.\tPASS\t.\n" for line in lines))
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    assert checked["status"].tolist() == ["scored", "scored", "duplicate", "duplicate", "scored"]
+    assert checked["duplicate_of"].tolist()[2:4] == [3, 3] and checked["duplicate_of"].isna().sum() == 3
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    assert scored["score"].notna().sum() == 3
 
 
 # --- the window convention --------------------------------------------------------------------------
@@ -267,7 +293,7 @@ def test_model_window_larger_than_checked_is_refused(genome, vcf):
 # --- ranking, truth, plot ---------------------------------------------------------------------------
 
 def effects_table(ids, values):
-    return pd.DataFrame({"id": ids, "ref": "A", "alt": "G", "max_abs_sad": values, "sad_t": values})
+    return pd.DataFrame({"id": ids, "ref": "A", "alt": "G", "score": values, "sad_t": values})
 
 
 def test_rank_variants_keeps_unscored_at_end():
@@ -280,7 +306,7 @@ def test_rank_variants_keeps_unscored_at_end():
 def test_truth_auroc_by_hand():
     scored = effects_table(["a", "b", "c", "d", "e", "f", "b"], [0.9, 0.2, 0.5, 0.1, 0.7, np.nan, 0.4])
     truth = pd.DataFrame({"id": list("abcdefg"),
-                          "effect": ["destroys", "destroys", "neutral", "neutral", "creates", "neutral", "destroys"]})
+                          "positive": pd.array([True, True, False, False, pd.NA, False, True], dtype="boolean")})
     # positives a=0.9, b=max(0.2, 0.4)=0.4; negatives c=0.5, d=0.1 (f unscored, g absent, e not in either class)
     # pairs ranked right: a>c, a>d, b>d; wrong: b<c -> 3/4
     assert truth_auroc(scored, truth) == 0.75
@@ -288,7 +314,7 @@ def test_truth_auroc_by_hand():
 
 def test_truth_auroc_nan_without_both_classes():
     scored = effects_table(["a", "b"], [0.9, 0.2])
-    truth = pd.DataFrame({"id": ["a", "b"], "effect": ["destroys", "destroys"]})
+    truth = pd.DataFrame({"id": ["a", "b"], "positive": pd.array([True, True], dtype="boolean")})
     assert math.isnan(truth_auroc(scored, truth))
 
 
@@ -346,7 +372,7 @@ def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked,
     from cisflow.variants import write_scored_vcf
 
     ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
-    write_scored_vcf(ranked, tmp_path / "out.vcf", ["centreA", "nG"])
+    write_scored_vcf(ranked, tmp_path / "out.vcf", ["centreA", "nG"], "regression")
     records = [line.split("\t") for line in (tmp_path / "out.vcf").read_text().splitlines()
                if not line.startswith("#")]
     assert len(records) == len(ranked)
@@ -355,7 +381,9 @@ def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked,
     snv = ranked[ranked["id"] == "snv"].iloc[0]
     info = dict(field.split("=") for field in by_id["snv"][7].split(";"))
     assert info["STATUS"] == "scored" and int(info["RANK"]) == snv["rank"]
-    assert float(info["SAD"]) == pytest.approx(snv["max_abs_sad"], rel=1e-4)
+    assert float(info["SCORE"]) == pytest.approx(snv["score"], rel=1e-4)
+    assert float(info["SAD"]) == pytest.approx(snv[f"sad_{info['TARGET']}"], rel=1e-4)
+    assert abs(float(info["EFFECT"])) == pytest.approx(snv["max_abs_effect"], rel=1e-4)
     assert float(info["ALTPRED"]) == pytest.approx(snv[f"alt_{info['TARGET']}"], rel=1e-4)
     chr1 = [int(r[1]) for r in records if r[0] == "chr1"]
     assert chr1 == sorted(chr1)
@@ -384,7 +412,7 @@ def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
     from cisflow.variants import variant_ism
 
     ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
-    top = ranked[ranked["max_abs_sad"].notna()].head(3)
+    top = ranked[ranked["score"].notna()].head(3)
     maps, _ = variant_ism(CentreModel(), CENTRE_META, genome, top, flank=4)
     plot_variant_ism(top, maps, tmp_path / "ism.png")
     plot_effects_along_genome(ranked, tmp_path / "genome.png")
