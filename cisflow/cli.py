@@ -3,6 +3,8 @@
     cisflow predict --model model.pt --fasta seqs.fa --out predictions.tsv
     cisflow score-variants --model model.pt --vcf variants.vcf --genome hg19.fa --out scores.tsv.gz
     cisflow score-variants --model model.pt --table gwas_hits.tsv --genome hg19.fa
+    cisflow score-variants --model model.pt --gwas-catalog gwas-catalog-associations_ontology-annotated.tsv \
+        --trait "type 2 diabetes mellitus" --chain hg38ToHg19.over.chain.gz --genome hg19.fa --peaks peaks.bed
 
 A model file holds everything needed (architecture, sizes, the dataset's sequence length, targets
 and padding), so a new sequence or variant list is scored without running Snakemake again.
@@ -62,22 +64,51 @@ def _parser():
     pred.add_argument("--out", type=Path, default=Path("predictions.tsv"),
                       help="TSV of predictions, a row a record (default: predictions.tsv)")
     pred.add_argument("--batch-size", type=int, default=512)
-    score = commands.add_parser("score-variants", help="score every record of a VCF: alt - ref per output")
-    score.add_argument("--model", required=True, type=Path, help="a model.pt written by the train rule")
+    score = commands.add_parser("score-variants", help="score every variant of a VCF, a GWAS table, the GWAS Catalog "
+                                                       "or summary statistics: effects per output, calibrated, ranked")
+    score.add_argument("--model", required=True, type=Path,
+                       help="a model.pt written by the train rule (of a peaks dataset: genomic windows)")
     variants = score.add_mutually_exclusive_group(required=True)
     variants.add_argument("--vcf", type=Path, help="variants, plain or gzipped VCF")
     variants.add_argument("--table", type=Path,
-                          help="variants as a GWAS-catalog-style table (rsid, chrom, pos, ref, alt[, trait, p_value])")
+                          help="variants as a GWAS-style table (rsid, chrom, pos, ref, alt[, trait, p_value])")
+    variants.add_argument("--gwas-catalog", type=Path,
+                          help="the GWAS Catalog's associations TSV as downloaded (GRCh38 positions: give --chain "
+                               "for a model on another build); REF from the genome, ALT from the risk allele")
+    variants.add_argument("--sumstats", type=Path,
+                          help="GWAS-SSF summary statistics (chromosome, base_pair_location, effect_allele, "
+                               "other_allele, p_value); lines at or below --p-threshold")
     score.add_argument("--genome", required=True, type=Path,
                        help="the genome FASTA the model was trained on (uncompressed; a .fai is made if missing)")
     score.add_argument("--out", type=Path, default=Path("variant_scores.tsv.gz"),
-                       help="ranked variant table, every record with a status (default: variant_scores.tsv.gz); "
-                            "beside it go the same as a VCF with the scores in INFO (.scored.vcf), ISM maps "
-                            "around the top variants (.ism.png) and effects along the genome (.manhattan.png)")
+                       help="ranked variant table, every variant with a status (default: variant_scores.tsv.gz); "
+                            "beside it go the same as a VCF with the scores in INFO (.scored.vcf), every input row "
+                            "with its variant's scores (.associations.tsv.gz), the background SNPs "
+                            "(.background.tsv.gz), the trait enrichment (.enrichment.tsv, .enrichment.png), ISM "
+                            "maps (.ism.png, .trait_ism.png) and effects along the genome (.manhattan.png)")
     score.add_argument("--plot", type=Path, help="heatmap of the top variants (default: beside --out)")
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
+    score.add_argument("--trait", action="append", dest="traits", metavar="TRAIT",
+                       help="with --gwas-catalog: keep this trait (DISEASE/TRAIT or MAPPED_TRAIT name, or an "
+                            "ontology id such as EFO_0001360); repeat for several. With --sumstats: the trait the "
+                            "file is of")
+    score.add_argument("--p-threshold", type=float, default=5e-8,
+                       help="with --sumstats: keep variants with p at or below this (default 5e-8)")
+    score.add_argument("--dbsnp", type=Path,
+                       help="a dbSNP VCF: alleles for Catalog SNPs whose risk allele is the reference or unknown "
+                            "(otherwise all three substitutions are scored, flagged alt_unknown)")
     score.add_argument("--chain", type=Path,
                        help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
+    score.add_argument("--peaks", type=Path,
+                       help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
+                            "background SNPs are matched on distance to them and on GC content (GC only without)")
+    score.add_argument("--background", type=int, default=5, metavar="N",
+                       help="background SNPs drawn per scored site to calibrate effects as z-scores and p-values "
+                            "and to test traits for enrichment; 0 ranks by the raw effect (default 5)")
+    score.add_argument("--seed", type=int, default=1, help="seed of the background draw (default 1)")
+    score.add_argument("--truth", type=Path,
+                       help="a truth table (tab-separated: id, effect = destroys/neutral or 1/0): the AUROC of the "
+                            "ranking in the summary")
     score.add_argument("--indels", choices=["score", "skip"], default="score",
                        help="score indels of plain bases from both alleles' windows, or flag them unscored")
     score.add_argument("--max-ref-mismatch", type=float, default=0.05,
@@ -99,14 +130,23 @@ def main(argv=None):
         else:
             from cisflow.score_vcf import score_vcf
 
+            kind, source = next((kind, getattr(args, kind)) for kind in ("vcf", "table", "gwas_catalog", "sumstats")
+                                if getattr(args, kind))
             stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
             outputs = dict(table=args.out, plot=args.plot or Path(f"{stem}.png"),
                            summary=args.summary or Path(f"{stem}.summary.json"), vcf=Path(f"{stem}.scored.vcf"),
-                           ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"))
-            summary = score_vcf(args.model, args.vcf or args.table, args.genome, outputs,
-                                max_ref_mismatch=args.max_ref_mismatch, kind="vcf" if args.vcf else "table",
-                                indels=args.indels, chain_path=args.chain, precision=args.precision)
-            print(f"{summary['records']} records, {summary['scored']} alleles scored: {args.out}")
+                           ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"),
+                           associations=Path(f"{stem}.associations.tsv.gz"),
+                           background=Path(f"{stem}.background.tsv.gz"), enrichment=Path(f"{stem}.enrichment.tsv"),
+                           enrichment_plot=Path(f"{stem}.enrichment.png"), trait_ism=Path(f"{stem}.trait_ism.png"))
+            summary = score_vcf(args.model, source, args.genome, outputs, kind=kind, peaks_path=args.peaks,
+                                truth_path=args.truth, traits=args.traits if kind == "gwas_catalog" else None,
+                                p_threshold=args.p_threshold,
+                                trait=args.traits[0] if kind == "sumstats" and args.traits else None,
+                                dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
+                                max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
+                                background={"per_variant": args.background, "seed": args.seed}, name=source.name)
+            print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")
     except (InputError, ValueError, FileNotFoundError) as error:
         print(f"cisflow {args.command}: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,141 @@
+"""Calibration against background SNPs, and the trait enrichment test."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import mannwhitneyu
+
+from cisflow.calibration import calibrate, site_statistics
+from cisflow.enrichment import auc_test, benjamini_hochberg, plot_enrichment, trait_enrichment, trait_groups
+
+
+def effects(values, **extra):
+    """A scored-table stand-in: logodds_<t> columns from a dict {t: values}."""
+    table = pd.DataFrame({f"logodds_{t}": v for t, v in values.items()})
+    n = len(table)
+    return table.assign(top_target="x", score=np.abs(table.to_numpy()).max(axis=1), **extra) if n else table
+
+
+def test_z_scores_and_empirical_p_by_hand():
+    background = effects({"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [0.0, 0.1, 0.2, 0.3, 0.4]}, id=list("vwxyz"),
+                         site=range(5), matched_site=[0] * 5)
+    scored = effects({"a": [2.0, 9.0, np.nan], "b": [0.2, 0.0, np.nan]}, site=[0, 1, 2])
+    scored.loc[2, "score"] = np.nan
+    calibrated, reference = calibrate(scored, background, "classification")
+    # robust z: median 2 and 0.2, median absolute deviation 1 and 0.1, scaled by 1.4826
+    sd_a, sd_b = 1.4826, 0.14826
+    assert calibrated["z_a"].tolist()[:2] == pytest.approx([0.0, 7.0 / sd_a])
+    assert calibrated["z_b"].tolist()[:2] == pytest.approx([0.0, -0.2 / sd_b])
+    # |z| of the background on a: 2, 1, 0, 1, 2 (/ 1.4826): p of z 0 is (1 + 5) / 6, of 7 / 1.4826 (1 + 0) / 6
+    assert calibrated["p_a"].tolist()[:2] == pytest.approx([1.0, 1 / 6])
+    assert calibrated["top_target"].tolist()[:2] == ["a", "a"] and calibrated["score"].tolist()[1] == pytest.approx(
+        7 / sd_a)
+    assert calibrated["empirical_p"].tolist()[1] == pytest.approx(1 / 6)
+    assert np.isnan(calibrated["score"].iloc[2]) and pd.isna(calibrated["top_target"].iloc[2])
+    assert "z_a" in reference and "p_a" not in reference and reference["score"].notna().all()
+
+
+def test_a_noisy_output_no_longer_dominates_the_ranking():
+    """Output 'noisy' moves a lot at every SNP; 'quiet' moves only at the real hit. By raw effect
+    the noisy output ranks a neutral SNP first; on the z scale the hit comes first."""
+    rng = np.random.default_rng(0)
+    background = effects({"noisy": rng.normal(0, 3, 500), "quiet": rng.normal(0, 0.05, 500)},
+                         id=[f"b{i}" for i in range(500)], site=range(500), matched_site=0)
+    scored = effects({"noisy": [4.0, 0.5], "quiet": [0.0, 1.0]}, id=["neutral", "hit"], site=[0, 1])
+    assert scored.sort_values("score", ascending=False)["id"].iloc[0] == "neutral"
+    calibrated, _ = calibrate(scored, background, "classification")
+    assert calibrated.sort_values("score", ascending=False)["id"].iloc[0] == "hit"
+    assert calibrated.set_index("id").loc["hit", "top_target"] == "quiet"
+
+
+def test_too_little_background_is_an_error():
+    with pytest.raises(ValueError, match="1 background SNP"):
+        calibrate(effects({"a": [1.0]}, site=[0]), effects({"a": [0.5]}, id=["b"], matched_site=[0]),
+                  "classification")
+
+
+def test_a_few_background_snps_that_hit_a_site_do_not_shrink_every_z():
+    """The scale is the typical SNV's: 5 % of background SNPs with huge effects (they hit a motif)
+    leave it nearly unchanged, where they would triple a standard deviation."""
+    rng = np.random.default_rng(4)
+    plain = rng.normal(0, 0.1, 380)
+    hits = np.r_[plain, rng.normal(-3, 0.5, 20)]
+    scored = effects({"a": [-1.0]}, site=[0])
+    z_plain = calibrate(scored, effects({"a": plain}, id=range(380), matched_site=0), "classification")[0]["z_a"][0]
+    z_hits = calibrate(scored, effects({"a": hits}, id=range(400), matched_site=0), "classification")[0]["z_a"][0]
+    assert z_hits == pytest.approx(z_plain, rel=0.15) and abs(z_plain) > 8
+    assert np.std(hits, ddof=1) > 3 * np.std(plain, ddof=1)
+
+
+def test_mostly_exact_zero_effects_fall_back_to_the_mean_deviation():
+    background = effects({"a": [0.0] * 90 + [0.5] * 10}, id=range(100), matched_site=0)
+    calibrated, _ = calibrate(effects({"a": [0.5]}, site=[0]), background, "classification")
+    assert calibrated["z_a"][0] == pytest.approx(0.5 / (1.2533 * 0.05))
+
+
+def test_site_statistics_average_a_sites_alleles():
+    scored = pd.DataFrame({"site": [0, 0, 0, 1], "z_a": [1.0, -2.0, 3.0, 0.5], "z_b": [0.0, 0.0, 3.0, -4.0],
+                           "score": [1, 2, 3, 4]})
+    stats = site_statistics(scored, "classification")
+    assert stats.loc[0, ["a", "b", "any"]].tolist() == [2.0, 1.0, 2.0]
+    assert stats.loc[1, ["a", "b", "any"]].tolist() == [0.5, 4.0, 4.0]
+
+
+def test_auc_and_its_interval_against_scipy():
+    rng = np.random.default_rng(1)
+    trait, background = rng.normal(0.5, 1, 60), rng.normal(0, 1, 300)
+    auc, low, high, p = auc_test(trait, background)
+    expected = mannwhitneyu(trait, background, alternative="greater")
+    assert auc == pytest.approx(np.mean(trait[:, None] > background[None, :]))
+    assert p == pytest.approx(expected.pvalue) and low < auc < high and 0.1 < high - low < 0.3
+
+
+def test_benjamini_hochberg_by_hand():
+    # 4 p-values; sorted 0.01, 0.03, 0.04, 0.5 -> p m / rank 0.04, 0.06, 0.0533, 0.5 -> running minimum from the top
+    q = benjamini_hochberg([0.01, 0.04, 0.03, np.nan, 0.5])
+    assert q[[0, 1, 2, 4]].tolist() == pytest.approx([0.04, 0.16 / 3, 0.16 / 3, 0.5])
+    assert np.isnan(q[3])
+
+
+def test_a_trait_whose_snps_hit_one_output_is_enriched_there_and_a_neutral_one_is_not(tmp_path):
+    rng = np.random.default_rng(2)
+    sites = pd.DataFrame({"site": range(60), "traits": ["blood"] * 30 + ["height"] * 30})
+    site_stats = pd.DataFrame({"K562": np.r_[rng.gamma(4, 1, 30), rng.gamma(1, 1, 30)],
+                               "HepG2": rng.gamma(1, 1, 60)}, index=pd.Index(range(60), name="site"))
+    site_stats["any"] = site_stats.max(axis=1)
+    background = pd.DataFrame({"K562": rng.gamma(1, 1, 300), "HepG2": rng.gamma(1, 1, 300),
+                               "matched_site": np.repeat(np.arange(60), 5)})
+    background["any"] = background[["K562", "HepG2"]].max(axis=1)
+    table = trait_enrichment(site_stats, background, trait_groups(sites, "set"))
+    rows = table.set_index(["trait", "output"])
+    assert rows.loc[("blood", "K562"), "q_value"] < 1e-4 and rows.loc[("blood", "K562"), "auc"] > 0.8
+    assert rows.loc[("blood", "HepG2"), "q_value"] > 0.05 and rows.loc[("height", "any"), "q_value"] > 0.05
+    assert rows.loc[("blood", "K562"), "n_background"] == 150
+    plot_enrichment(table, tmp_path / "e.png")
+    plot_enrichment(table.iloc[:0], tmp_path / "none.png")
+    assert (tmp_path / "e.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "none.png").exists()
+
+
+def test_a_plain_vcf_is_one_group_and_small_traits_are_left_out():
+    sites = pd.DataFrame({"site": range(4), "traits": ["", "", "", ""]})
+    assert trait_groups(sites, "demo_gwas") == {"demo_gwas": [0, 1, 2, 3]}
+    stats = pd.DataFrame({"a": [1.0, 2.0], "any": [1.0, 2.0]}, index=[0, 1])
+    background = pd.DataFrame({"a": [0.5] * 10, "any": [0.5] * 10, "matched_site": [0, 1] * 5})
+    assert trait_enrichment(stats, background, {"t": [0, 1]}).empty
+
+
+def test_each_row_meets_the_background_of_its_own_distance_stratum():
+    """In peaks, background effects are small; in flanks (probabilities near 0) log-odds move
+    more for any SNV. A flank SNV's effect of 1.0 is then ordinary, an in-peak one's exceptional."""
+    rng = np.random.default_rng(3)
+    background = effects({"a": np.r_[rng.normal(0, 0.2, 200), rng.normal(0, 1.0, 200)]},
+                         id=[f"b{i}" for i in range(400)], matched_site=0, stratum=[0] * 200 + [1] * 200)
+    scored = effects({"a": [1.0, 1.0, 1.0]}, site=[0, 1, 2], stratum=[0, 1, np.nan])
+    calibrated, reference = calibrate(scored, background, "classification")
+    in_peak, flank, indel = calibrated["z_a"]
+    assert in_peak > 3.5 and 0.5 < flank < 1.5 and 1.0 < indel < in_peak  # the indel: the whole background
+    assert calibrated["empirical_p"].iloc[0] < 0.02 < 0.1 < calibrated["empirical_p"].iloc[1]
+    assert abs(reference.loc[reference["stratum"] == 1, "z_a"].mean()) < 0.2
+    few = background[(background["stratum"] == 0) | (background.index >= 360)]  # 40 flank rows: too few alone
+    calibrated, _ = calibrate(scored, few, "classification")
+    assert calibrated["z_a"].iloc[1] == pytest.approx(calibrated["z_a"].iloc[2])

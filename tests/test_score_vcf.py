@@ -1,0 +1,147 @@
+"""The variants stage end to end on a model file: every input kind, nothing to score, wrong models, truth."""
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from cisflow.checkpoint import save_model
+from cisflow.models import build_for_dataset
+from cisflow.score_vcf import score_vcf
+from tests.conftest import write_fasta
+
+CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
+VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+PARAMS = {"conv": [{"filters": 8, "width": 7, "pool": 2}], "dense": [8]}
+
+
+def model_file(path, source="peaks", seq_len=40, targets=("K562", "HepG2")):
+    attrs = {"task": "classification", "targets": list(targets), "seq_len": seq_len, "source": source}
+    torch.manual_seed(0)
+    model = build_for_dataset("basset", attrs, PARAMS)
+    save_model(path, model, "basset", PARAMS, attrs, training={"reverse_complement": True})
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path):
+    rng = np.random.default_rng(4)
+    records = {"chr1": "".join(rng.choice(list("ACGT"), 3200)), "chrX": "".join(rng.choice(list("ACGT"), 800))}
+    fasta = write_fasta(tmp_path / "genome.fa", records)
+    from cisflow.genome import prepare_fasta
+
+    prepare_fasta(fasta, tmp_path / "indexed.fa")
+    (tmp_path / "peaks.bed").write_text("chr1\t400\t700\nchr1\t1100\t1300\nchrX\t200\t400\n")
+    return {"model": model_file(tmp_path / "model.pt"), "genome": tmp_path / "indexed.fa", "records": records,
+            "peaks": tmp_path / "peaks.bed", "dir": tmp_path}
+
+
+def outputs(directory, stem="out"):
+    roles = {"table": ".tsv.gz", "plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf",
+             "associations": ".associations.tsv.gz", "background": ".background.tsv.gz",
+             "enrichment": ".enrichment.tsv", "enrichment_plot": ".enrichment.png", "ism": ".ism.png",
+             "trait_ism": ".trait_ism.png", "manhattan": ".manhattan.png"}
+    return {role: directory / f"{stem}{suffix}" for role, suffix in roles.items()}
+
+
+def test_the_gwas_catalog_scored_calibrated_and_tested_for_enrichment(setup):
+    out = outputs(setup["dir"])
+    summary = score_vcf(setup["model"], CATALOG, setup["genome"], out, kind="gwas_catalog", peaks_path=setup["peaks"],
+                        background={"per_variant": 4}, name="catalog")
+    assert summary["input_rows"] == 14 and summary["sites"] == 12 and summary["input_status"]["unmapped"] == 1
+    assert summary["alt_from"]["alt_unknown"] > 0 and summary["alt_from"]["risk_allele"] > 0
+    assert summary["background"]["snps"] >= 4 * summary["status"]["scored"] // 3
+    ranked = pd.read_csv(out["table"], sep="\t")
+    scored = ranked[ranked["score"].notna()]
+    assert (scored["score"].diff().dropna() <= 0).all() and scored["rank"].tolist() == list(range(1, len(scored) + 1))
+    for column in ("z_K562", "p_HepG2", "logodds_K562", "sad_K562", "empirical_p", "traits", "alt_from"):
+        assert column in ranked
+    assert ((scored["empirical_p"] > 0) & (scored["empirical_p"] <= 1)).all()
+    associations = pd.read_csv(out["associations"], sep="\t")
+    assert len(associations) == 14
+    assert associations.loc[associations["snp"] == "kgp8152035", "status"].item() == "unmapped"
+    tcf7l2 = associations[associations["snp"] == "rs7903146"]
+    assert len(tcf7l2) == 2 and tcf7l2["score"].nunique() == 1 and tcf7l2["genome_chrom"].eq("chr1").all()
+    assert pd.read_csv(out["background"], sep="\t")["matched_site"].notna().all()
+    assert set(pd.read_csv(out["enrichment"], sep="\t").columns) >= {"trait", "output", "auc", "p_value", "q_value"}
+    for role in ("plot", "enrichment_plot", "trait_ism", "ism", "manhattan"):
+        assert out[role].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_summary_statistics_above_the_threshold_are_left_out(setup):
+    seq = setup["records"]["chr1"]
+    sumstats = setup["dir"] / "ss.tsv"
+    sumstats.write_text("chromosome\tbase_pair_location\teffect_allele\tother_allele\tp_value\trsid\n" + "".join(
+        f"1\t{pos}\t{'A' if seq[pos - 1] != 'A' else 'C'}\t{seq[pos - 1]}\t{p}\trs{pos}\n"
+        for pos, p in [(500, "1e-9"), (900, "0.3"), (1500, "2e-12"), (2500, "4e-8"), (600, "1e-20"), (700, "3e-9"),
+                       (800, "1 x 10-10"), (1000, "0.001")]))
+    summary = score_vcf(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"), kind="sumstats",
+                        trait="LDL cholesterol", background={"per_variant": 3})
+    assert summary["sites"] == 6 and summary["status"]["scored"] == 6
+    assert summary["enrichment"][0]["trait"] == "LDL cholesterol"
+
+
+@pytest.mark.parametrize("records", [
+    ["chr1\t100\tsym\tA\t<DEL>", "chr1\t200\tbnd\tA\tA]chr1:900]"],  # only symbolic alleles
+    ["chrQ\t100\tq1\tA\tG", "chrZ\t5\tq2\tC\tT"],  # every contig missing
+    [],  # a header and no records
+])
+def test_a_vcf_with_nothing_to_score_keeps_every_record_and_says_so(setup, records):
+    vcf = setup["dir"] / "none.vcf"
+    vcf.write_text(VCF_HEADER + "".join(f"{r}\t.\tPASS\t.\n" for r in records))
+    out = outputs(setup["dir"], "none")
+    summary = score_vcf(setup["model"], vcf, setup["genome"], out, peaks_path=setup["peaks"])
+    assert summary["scored"] == 0 and summary["rows"] == len(records)
+    assert summary["note"] == "no variant could be scored: see the status counts"
+    table = pd.read_csv(out["table"], sep="\t")
+    assert len(table) == len(records) and table["rank"].isna().all()
+    assert all(path.exists() for path in out.values())
+
+
+def test_indels_only_with_indels_skipped(setup):
+    seq = setup["records"]["chr1"]
+    vcf = setup["dir"] / "indels.vcf"
+    vcf.write_text(VCF_HEADER + f"chr1\t500\td1\t{seq[499:501]}\t{seq[499]}\t.\tPASS\t.\n")
+    summary = score_vcf(setup["model"], vcf, setup["genome"], outputs(setup["dir"], "indels"), indels="skip")
+    assert summary["status"]["indel"] == 1 and summary["scored"] == 0
+
+
+def test_a_model_trained_on_a_table_is_refused(setup):
+    model = model_file(setup["dir"] / "table_model.pt", source="table")
+    with pytest.raises(ValueError, match="trained on a table dataset, not on genomic peaks"):
+        score_vcf(model, CATALOG, setup["genome"], outputs(setup["dir"]), kind="gwas_catalog")
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "cisflow", *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_scores_the_catalog_with_traits_and_truth(setup):
+    truth = setup["dir"] / "truth.tsv"
+    truth.write_text("id\teffect\nrs7903146\t1\nrs1000\t0\nrs4001\tDestroys\nrs7001\tNEUTRAL\n")
+    result = cli("score-variants", "--model", setup["model"], "--gwas-catalog", CATALOG, "--genome", setup["genome"],
+                 "--peaks", setup["peaks"], "--trait", "type 2 diabetes mellitus", "--trait", "EFO_0004305",
+                 "--truth", truth, "--background", "3", "--out", setup["dir"] / "cli.tsv.gz")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((setup["dir"] / "cli.summary.json").read_text())
+    assert 0 <= summary["truth_auroc"] <= 1 and summary["input_rows"] == 6
+    with gzip.open(setup["dir"] / "cli.associations.tsv.gz", "rt") as handle:
+        assert set(pd.read_csv(handle, sep="\t")["groups"]) == {"type 2 diabetes mellitus", "EFO_0004305"}
+
+
+def test_cli_refuses_a_table_model_and_a_bad_truth_before_scoring(setup):
+    table_model = model_file(setup["dir"] / "table_model.pt", source="table")
+    result = cli("score-variants", "--model", table_model, "--gwas-catalog", CATALOG, "--genome", setup["genome"])
+    assert result.returncode == 1 and "not on genomic peaks" in result.stderr
+    truth = setup["dir"] / "truth.tsv"
+    truth.write_text("variant\tclass\nrs1\tdestroys\n")
+    result = cli("score-variants", "--model", setup["model"], "--gwas-catalog", CATALOG, "--genome", setup["genome"],
+                 "--truth", truth, "--out", setup["dir"] / "t.tsv.gz")
+    assert result.returncode == 1 and "truth.tsv:1: a truth table needs the columns id and effect" in result.stderr
+    assert not (setup["dir"] / "t.tsv.gz").exists()
