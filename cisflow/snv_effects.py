@@ -57,9 +57,11 @@ class SnvScorer:
     """Raw outputs of both alleles of SNVs for one model, prepared once (batch norm folded, the
     bf16 probe run) for every chunk of windows it is called on.
 
-    Called with (n, L) uint8 ref windows and (n,) alt base codes at index L // 2, it returns the
+    Called with (m, L) uint8 ref windows, (n,) alt base codes at index L // 2 and, optionally,
+    ``window_of`` (n,), the window of each alt (default: one alt a window), it returns the
     (n, 2, T) raw outputs (logits for classification) of ref and of alt, forward strand then
-    reverse complement.
+    reverse complement. Several alts of one window (a site whose other allele is unknown, scored
+    as all three substitutions) share its ref pass: each adds only the span it changes.
     """
 
     def __init__(self, model, bf16=False):
@@ -69,30 +71,41 @@ class SnvScorer:
             self.model = _batch_norm_folded(model.eval())
             self.in_bf16 = bf16_blocks(self.model) if bf16 else [False] * len(self.model.blocks)
 
-    def __call__(self, ref_codes, alt_bases, batch_size=256):
+    def __call__(self, ref_codes, alt_bases, batch_size=256, window_of=None):
         ref_codes = np.asarray(ref_codes, dtype=np.uint8)
         alt_bases = np.asarray(alt_bases, dtype=np.uint8)
+        window_of = np.arange(len(alt_bases)) if window_of is None else np.asarray(window_of, dtype=np.int64)
         if not self.convnet:
-            alt_codes = ref_codes.copy()
+            alt_codes = ref_codes[window_of]
             alt_codes[:, ref_codes.shape[1] // 2] = alt_bases
-            pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
+            pairs = np.stack([ref_codes[window_of], alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
             out = predict_strands(self.model, pairs, batch_size, both_strands=True)
             return out[0::2], out[1::2]
-        return _convnet_pairs(self.model, self.in_bf16, ref_codes, alt_bases, batch_size)
+        order = np.argsort(window_of, kind="stable")
+        ref, alt = _convnet_pairs(self.model, self.in_bf16, ref_codes, alt_bases[order], window_of[order],
+                                  batch_size)
+        ref[order], alt[order] = ref.copy(), alt.copy()
+        return ref, alt
 
 
 @torch.no_grad()
-def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, batch_size):
+def _convnet_pairs(model, in_bf16, ref_codes, alt_bases, window_of, batch_size):
+    """``SnvScorer`` for a ConvNet, the alts sorted by window; ``batch_size`` windows a batch."""
     dev = next(model.parameters()).device
     centre = ref_codes.shape[1] // 2
     refs, alts = [], []
     for start in range(0, len(ref_codes), batch_size):
-        codes = torch.from_numpy(ref_codes[start : start + batch_size]).to(dev)
-        bases = torch.from_numpy(alt_bases[start : start + batch_size]).to(dev)
+        stop = min(start + batch_size, len(ref_codes))
+        first, last = np.searchsorted(window_of, [start, stop])
+        if first == last:
+            continue
+        codes = torch.from_numpy(ref_codes[start:stop]).to(dev)
+        bases = torch.from_numpy(alt_bases[first:last]).to(dev)
+        index = torch.from_numpy(window_of[first:last] - start).to(dev)
         flipped = reverse_complement(codes)
         strands = [(codes, bases, centre), (flipped, reverse_complement(bases[:, None])[:, 0],
                                             codes.shape[1] - 1 - centre)]
-        outs = [_ref_and_alt(model, strand_codes, strand_bases, position, in_bf16)
+        outs = [_ref_and_alt(model, strand_codes, strand_bases, position, in_bf16, index)
                 for strand_codes, strand_bases, position in strands]
         refs.append(torch.stack([ref for ref, _ in outs], dim=1).float().cpu())
         alts.append(torch.stack([alt for _, alt in outs], dim=1).float().cpu())
@@ -128,26 +141,27 @@ def bf16_blocks(model):
     return agrees
 
 
-def _ref_and_alt(model, codes, alt_bases, position, in_bf16):
-    """Both alleles' model outputs. The ref goes through each block in full (block i in bf16
-    where ``in_bf16[i]``); each allele's changed span is carried as a patch over it:
-    ``(lo, ref_patch, alt_patch)``."""
+def _ref_and_alt(model, codes, alt_bases, position, in_bf16, index):
+    """Both alleles' model outputs, one row per alt. The ref windows ``codes`` go through each
+    block in full (block i in bf16 where ``in_bf16[i]``); each alt, on window ``index[i]``, is
+    carried with its window's ref as patches over the changed span: ``(lo, ref_patch, alt_patch)``."""
     x = one_hot(codes)
-    ref_patch = x[:, :, position : position + 1]
+    ref_patch = x[index, :, position : position + 1]
     alt_patch = torch.zeros_like(ref_patch)
     known = alt_bases < 4
     alt_patch[known.nonzero().squeeze(1), alt_bases[known].long(), 0] = 1
     lo = position
-    for index, block in enumerate(model.blocks):
-        x, lo, ref_patch, alt_patch = _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16[index],
-                                                  any(in_bf16[: index + 1]))
+    for number, block in enumerate(model.blocks):
+        x, lo, ref_patch, alt_patch = _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16[number],
+                                                  any(in_bf16[: number + 1]), index)
         if lo is None:  # the change no longer reaches anything: alt is ref from here on
-            for later, rest in enumerate(model.blocks[index + 1 :], index + 1):
+            for later, rest in enumerate(model.blocks[number + 1 :], number + 1):
                 with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=in_bf16[later]):
                     x = rest(x if in_bf16[later] else x.float())
-            out = _head(model, x.float())
+            out = _head(model, x.float())[index]
             return out, out
-    return _head(model, _overlay(x, lo, ref_patch)), _head(model, _overlay(x, lo, alt_patch))
+    context = x[index]
+    return _head(model, _overlay(context, lo, ref_patch)), _head(model, _overlay(context, lo, alt_patch))
 
 
 def _overlay(values, offset, patch):
@@ -163,12 +177,12 @@ def _head(model, x):
     return model.head(x)
 
 
-def _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16, recompute_ref):
-    """The block's ref output in full and both alleles' outputs over the changed span, as
-    ``(full, lo, ref_patch, alt_patch)``; ``lo`` is None when the change no longer reaches the
-    output. With ``in_bf16`` the full output is bfloat16; both patches are computed in fp32 from
-    the same context, the ref's too where ``recompute_ref`` (a bf16 block so far), so alt - ref
-    keeps fp32 accuracy."""
+def _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16, recompute_ref, index):
+    """The block's ref output in full (one row a window) and both alleles' outputs over the
+    changed span (one row an alt, of window ``index``), as ``(full, lo, ref_patch, alt_patch)``;
+    ``lo`` is None when the change no longer reaches the output. With ``in_bf16`` the full output
+    is bfloat16; both patches are computed in fp32 from the same context, the ref's too where
+    ``recompute_ref`` (a bf16 block so far), so alt - ref keeps fp32 accuracy."""
     layers = list(block)
     pad = layers.pop(0) if isinstance(layers[0], nn.ConstantPad1d) else None
     conv = layers.pop(0)
@@ -193,10 +207,10 @@ def _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16, recompute_ref):
     first, last = max(s0, 0), min(s1, length - 1)
 
     def span(patch):
-        piece = F.pad(_overlay(x[:, :, first : last + 1], lo - first, patch), (first - s0, s1 - last))
+        piece = F.pad(_overlay(x[index, :, first : last + 1], lo - first, patch), (first - s0, s1 - last))
         return finish(F.conv1d(piece, conv.weight, conv.bias))
 
-    ref_out = span(ref_patch) if recompute_ref else full[:, :, j0 : j1 + 1]
+    ref_out = span(ref_patch) if recompute_ref else full[index, :, j0 : j1 + 1]
     alt_out = span(alt_patch)
     if pool is None:
         return full, j0, ref_out, alt_out
@@ -205,5 +219,5 @@ def _block_pair(block, x, lo, ref_patch, alt_patch, in_bf16, recompute_ref):
     p0, p1 = j0 // k, min(j1 // k, pooled.shape[-1] - 1)
     if p0 > p1:  # the change fell in the tail that pooling drops
         return pooled, None, None, None
-    window = full[:, :, p0 * k : (p1 + 1) * k]  # the outputs that the touched pooled positions read
+    window = full[index, :, p0 * k : (p1 + 1) * k]  # the outputs that the touched pooled positions read
     return pooled, p0, pool(_overlay(window, j0 - p0 * k, ref_out)), pool(_overlay(window, j0 - p0 * k, alt_out))

@@ -298,14 +298,16 @@ def _store(predictions, rows, ref_raw, alt_raw, task):
 
 
 def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
-    """(ref, alt) raw outputs, (n, 2, T) each, of SNV ``rows`` on one contig; the alt pass reuses
-    what it shares with the ref pass (``cisflow.snv_effects``)."""
+    """(ref, alt) raw outputs, (n, 2, T) each, of SNV ``rows`` on one contig. Each position's
+    window is read and run once, however many alts it has; each alt pass reuses what it shares
+    with the ref pass (``cisflow.snv_effects``)."""
     seq_len = dataset["seq_len"]
     centre = seq_len // 2
-    ref_codes = variant_windows(genome, chrom, rows["pos"], seq_len)
-    if not np.array_equal(ref_codes[:, centre], encode("".join(rows["score_ref"]))):
+    positions, window_of = np.unique(rows["pos"].to_numpy(), return_inverse=True)
+    ref_codes = variant_windows(genome, chrom, positions, seq_len)
+    if not np.array_equal(ref_codes[window_of, centre], encode("".join(rows["score_ref"]))):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
-    return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size)
+    return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size, window_of)
 
 
 def add_effects(checked, targets, predictions, task):

@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from cisflow.models import build
-from cisflow.snv_effects import bf16_is_fast, snv_pair_predictions, use_bf16
-from cisflow.torch_utils import predict
+from cisflow.snv_effects import SnvScorer, bf16_is_fast, snv_pair_predictions, use_bf16
+from cisflow.torch_utils import predict, predict_strands
 
 LAYOUTS = [
     ("basset", 600, {}),  # valid convolutions, batch norm, three pools
@@ -54,6 +54,21 @@ def _model_and_snvs(name, length, params, n=37):
 
 def _relative_error(estimate, exact):
     return np.linalg.norm(estimate - exact) / np.linalg.norm(exact)
+
+
+@pytest.mark.parametrize("name, length, params", LAYOUTS)
+def test_alts_sharing_a_window_equal_full_passes(name, length, params):
+    """Three substitutions at each of some windows and one at others, in shuffled order: each
+    window's ref pass is shared, and every alt still equals a full forward pass."""
+    model, codes, _, _ = _model_and_snvs(name, length, params, n=9)
+    rng = np.random.default_rng(2)
+    window_of = rng.permutation(np.r_[np.repeat(np.arange(5), 3), np.arange(5, 9)])
+    alt = ((codes[window_of, length // 2] + 1 + rng.integers(0, 3, len(window_of))) % 4).astype(np.uint8)
+    alt_codes = codes[window_of].copy()
+    alt_codes[:, length // 2] = alt
+    ref_raw, alt_raw = SnvScorer(model)(codes, alt, batch_size=4, window_of=window_of)
+    np.testing.assert_allclose(ref_raw, predict_strands(model, codes[window_of], both_strands=True), atol=1e-4)
+    np.testing.assert_allclose(alt_raw, predict_strands(model, alt_codes, both_strands=True), atol=1e-4)
 
 
 @pytest.mark.parametrize("name, length, params", LAYOUTS)
