@@ -88,7 +88,7 @@ def site_bins(gc, distance):
     return gc_bin * (len(DISTANCE_EDGES) + 1) + distance_stratum(distance)
 
 
-def draw_background(sites, genome_path, peaks, seq_len, per_variant=5, max_count=100_000, seed=1):
+def draw_background(sites, genome_path, peaks, seq_len, per_variant=3, max_count=20_000, seed=1):
     """Background SNPs matched to ``sites`` (see the module docstring).
 
     Parameters
@@ -104,6 +104,9 @@ def draw_background(sites, genome_path, peaks, seq_len, per_variant=5, max_count
         The model's window: GC is measured over it, and background windows stay inside contigs.
     per_variant : int
         Background SNPs per site; fewer (at least one) where ``max_count`` would be passed.
+    max_count : int
+        At most this many background SNPs: beyond ``max_count`` sites, a seeded sample of
+        ``max_count`` sites gets one each (so that the cost stays a fraction of the scoring's).
     seed : int
         Seeds the draw.
 
@@ -121,14 +124,16 @@ def draw_background(sites, genome_path, peaks, seq_len, per_variant=5, max_count
     sites = sites.reset_index(drop=True)
     sites = sites.assign(**_features(genome_path, index, merged, sites["chrom"], sites["pos"] - 1, seq_len))
     per = max(1, min(per_variant, max_count // max(len(sites), 1)))
-    if per < per_variant:
-        log.info("background: %d per site (not %d) to stay within %d SNPs", per, per_variant, max_count)
-    pool = _candidates(rng, genome_path, index, merged, sites, seq_len, POOL_FACTOR * per * len(sites))
-    chosen, exact = _match(rng, sites, pool, per)
+    matched = sites if len(sites) <= max_count else sites.iloc[np.sort(rng.choice(len(sites), max_count, False))]
+    if per < per_variant or len(matched) < len(sites):
+        log.info("background: %d per site for %d of %d sites (not %d per site) to stay within %d SNPs", per,
+                 len(matched), len(sites), per_variant, max_count)
+    pool = _candidates(rng, genome_path, index, merged, sites, seq_len, POOL_FACTOR * per * len(matched))
+    chosen, exact = _match(rng, matched, pool, per)
     log.info("background: %d SNPs for %d sites, %d in the site's own GC and distance bin", len(chosen), len(sites),
              exact)
     background = pool.iloc[chosen[:, 1]].reset_index(drop=True)
-    matched = sites.iloc[chosen[:, 0]].reset_index(drop=True)
+    matched = matched.loc[chosen[:, 0]].reset_index(drop=True)
     alts = [_background_alts(rng, ref, n, transition)
             for ref, n, transition in zip(background["ref"], matched["n_alleles"], matched["transition"])]
     background = background.assign(alt=alts, matched_site=matched["site"].to_numpy(), line=0,

@@ -66,8 +66,9 @@ def calibrate(scored, background, task, stratum="stratum"):
         z = np.column_stack([added[f"z_{t}"] for t in targets])
         scored_rows = ~np.isnan(z).all(axis=1)
         top[scored_rows] = np.asarray(targets, dtype=object)[np.nanargmax(np.abs(z[scored_rows]), axis=1)]
-        table = table.drop(columns=["top_target", "score"]).assign(**added)
-        out.append(table.assign(top_target=top, score=max_abs_z))
+        added.update(top_target=top, score=max_abs_z)
+        out.append(pd.concat([table.drop(columns=["top_target", "score"]), pd.DataFrame(added, index=table.index)],
+                             axis=1))
     return out[0], out[1]
 
 

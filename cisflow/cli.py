@@ -102,9 +102,9 @@ def _parser():
     score.add_argument("--peaks", type=Path,
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
-    score.add_argument("--background", type=int, default=5, metavar="N",
+    score.add_argument("--background", type=int, default=3, metavar="N",
                        help="background SNPs drawn per scored site to calibrate effects as z-scores and p-values "
-                            "and to test traits for enrichment; 0 ranks by the raw effect (default 5)")
+                            "and to test traits for enrichment; 0 ranks by the raw effect (default 3)")
     score.add_argument("--seed", type=int, default=1, help="seed of the background draw (default 1)")
     score.add_argument("--truth", type=Path,
                        help="a truth table (tab-separated: id, effect = destroys/neutral or 1/0): the AUROC of the "

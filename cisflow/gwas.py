@@ -1,12 +1,14 @@
-"""GWAS-catalog-style variant tables: one SNP a row, with a header naming its columns.
+"""GWAS-style variant tables made by hand or by other tools: one SNP a row, REF and ALT given.
 
 Tab- or comma-separated, gzipped or not. The columns are found by name, case-insensitively,
 under the names such tables use: the variant id (``rsid``, ``snp``, ``snps``, ``id``,
 ``variant_id``), ``chrom`` (``chr``, ``chromosome``, ``chr_id``), ``pos`` (``position``, ``bp``,
 ``chr_pos``, 1-based), ``ref`` (``other_allele``) and ``alt`` (``effect_allele``); ``trait``
-(``disease/trait``) and ``p_value`` (``p``, ``pval``, ``p-value``) are carried into the scored
-table when present. The result has the columns of ``cisflow.vcf.read_vcf`` (and those two), so
-checking and scoring do not care where the variants came from.
+(``disease/trait``) and ``p_value`` (``p``, ``pval``, ``p-value``; written as ``3E-35`` or
+``1 x 10-8``, with its -log10 as ``mlog10_p``) are carried into the scored table when present.
+The result has the columns of ``cisflow.vcf.read_vcf`` (and those), so checking and scoring do
+not care where the variants came from. The GWAS Catalog's own file, which has no REF or ALT, is
+read by ``cisflow.gwas_catalog``; GWAS-SSF summary statistics by ``cisflow.sumstats``.
 """
 
 import re
@@ -14,6 +16,7 @@ import re
 import pandas as pd
 
 from cisflow.errors import InputError
+from cisflow.pvalues import parse_p_values
 from cisflow.textio import first_line, open_text
 from cisflow.vcf import COLUMNS
 
@@ -37,6 +40,8 @@ def read_gwas_table(path):
     positive integer or an empty allele is an error naming the line.
     """
     header = first_line(path)
+    if not header.strip():
+        raise InputError(path, "empty file: a GWAS-style table needs a header line (rsid, chrom, pos, ref, alt)")
     sep = "\t" if "\t" in header else ","
     with open_text(path) as handle:
         table = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False)
@@ -63,6 +68,6 @@ def read_gwas_table(path):
     missing_id = out["id"].isin(["", "."])
     out.loc[missing_id, "id"] = out["chrom"] + ":" + out["pos"].astype(str) + ":" + out["ref"] + ":" + out["alt"]
     if "p_value" in out:
-        out["p_value"] = pd.to_numeric(out["p_value"], errors="coerce")
-    extra = [role for role in ("trait", "p_value") if role in out]
+        out["p_value"], out["mlog10_p"] = parse_p_values(out["p_value"].tolist(), path, out["line"].tolist())
+    extra = [role for role in ("trait", "p_value", "mlog10_p") if role in out]
     return out[COLUMNS + extra]

@@ -106,7 +106,10 @@ def read_gwas_catalog(path, traits=None):
 
 def _header(path):
     with open_text(path) as handle:
-        return [name.strip() for name in handle.readline().rstrip("\r\n").split("\t")]
+        line = handle.readline()
+    if not line.strip():
+        raise InputError(path, "empty file: a GWAS Catalog associations file starts with its header line")
+    return [name.strip() for name in line.rstrip("\r\n").split("\t")]
 
 
 def _trait_ids(uris):

@@ -100,10 +100,9 @@ def experiment_summary(name, spec, files):
         summary["modisco_patterns"] = modisco_patterns(files["modisco_matches"])
     for variant_set, path in files["variants"].items():
         variants = read_json(path)
-        summary["variants"][variant_set] = {k: variants[k] for k in ("scored", "flagged", "status", "truth_auroc")
-                                            if k in variants}
-    if len(summary["variants"]) == 1:  # the common case reads as in the issue: variants.scored ...
-        summary["variants"] = next(iter(summary["variants"].values()))
+        keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
+                "ranked_by", "background", "significant", "enrichment", "note")
+        summary["variants"][variant_set] = {k: variants[k] for k in keys if k in variants}
     return summary, history, matches
 
 
@@ -123,8 +122,13 @@ def methods_paragraph(config, datasets):
         )
     parts.append(
         "First-layer filters were converted to position frequency matrices from their activating "
-        "subsequences and compared with JASPAR CORE by Tomtom; variant effects are alt − ref predictions "
-        "(SAD) averaged over both strands. Computed with cisflow " + cisflow.__version__ + "."
+        "subsequences and compared with JASPAR CORE by Tomtom. Variant effects are alt − ref predictions "
+        "(SAD) and, for classification outputs, changes in log-odds, averaged over both strands; each output's "
+        "effects were expressed as z-scores against background SNPs drawn from the genome and matched to the "
+        "scored variants on contig, GC content and distance to the nearest peak, and variants were ranked by their "
+        "largest |z|. Trait enrichment compares a trait's SNPs with their matched background SNPs (one-sided "
+        "Mann-Whitney test, AUC with a Hanley-McNeil 95% confidence interval, Benjamini-Hochberg q-values). "
+        "Computed with cisflow " + cisflow.__version__ + "."
     )
     return " ".join(parts)
 
@@ -190,6 +194,31 @@ def modisco_patterns(path):
             for row in matches.drop_duplicates("pattern").itertuples()]
 
 
+def _optional_png(files, role, variant_set):
+    return embed_png(files[role][variant_set]) if variant_set in files.get(role, {}) else None
+
+
+def variant_section(variant_set, files):
+    """What the page shows of one variant set: its summary, top variants, enrichment and figures."""
+    enrichment = pd.DataFrame()
+    if variant_set in files.get("variant_enrichment", {}):
+        table = pd.read_csv(files["variant_enrichment"][variant_set], sep="\t")
+        enrichment = table[table["output"] == "any"].head(12)
+        best = table[table["output"] != "any"].drop_duplicates("trait").set_index("trait")["output"]
+        enrichment = enrichment.assign(top_output=enrichment["trait"].map(best))
+    summary = read_json(files["variants"][variant_set])
+    status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
+    return {"name": variant_set, "plot": embed_png(files["variant_plots"][variant_set]),
+            "status_text": status_text or "none",
+            "ism": _optional_png(files, "variant_ism", variant_set),
+            "manhattan": _optional_png(files, "variant_manhattan", variant_set),
+            "enrichment_plot": _optional_png(files, "variant_enrichment_plots", variant_set),
+            "trait_ism": _optional_png(files, "variant_trait_ism", variant_set),
+            "enrichment": enrichment.to_dict("records"),
+            "top": pd.read_csv(files["variant_tables"][variant_set], sep="\t", nrows=10).to_dict("records"),
+            "summary": summary}
+
+
 def job_table(logs_dir):
     """One row per finished job whose rule log under ``logs_dir`` says where it ran
     (``logs.job_record``): job (the log's path without .log), host, SLURM job, partition, seconds."""
@@ -205,8 +234,9 @@ def build_report(config, outputs, html_out, summary_out, template_path, logs_dir
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
-    variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots, variant_ism,
-    variant_manhattan: {set: png}, and with TF-MoDISco modisco_matches (tsv), modisco_plot}} and
+    variants: {set: summary json}, variant_tables, variant_enrichment: {set: tsv}, variant_plots, variant_ism,
+    variant_manhattan, variant_enrichment_plots, variant_trait_ism: {set: png}, and with TF-MoDISco
+    modisco_matches (tsv), modisco_plot}} and
     the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template;
     ``logs_dir`` the rules' logs, read for where each job ran and how long it took.
     """
@@ -228,15 +258,7 @@ def build_report(config, outputs, html_out, summary_out, template_path, logs_dir
             "modisco": embed_png(files["modisco_plot"]) if "modisco_plot" in files else None,
             "matches": significant_matches(matches).sort_values("q_value")
             .drop_duplicates("filter").head(15).to_dict("records"),
-            "variant_sets": [
-                {"name": vs, "plot": embed_png(files["variant_plots"][vs]),
-                 "ism": embed_png(files["variant_ism"][vs]) if vs in files.get("variant_ism", {}) else None,
-                 "manhattan": (embed_png(files["variant_manhattan"][vs])
-                               if vs in files.get("variant_manhattan", {}) else None),
-                 "top": pd.read_csv(files["variant_tables"][vs], sep="\t", nrows=10).to_dict("records"),
-                 "summary": read_json(files["variants"][vs])}
-                for vs in files["variants"]
-            ],
+            "variant_sets": [variant_section(vs, files) for vs in files["variants"]],
         })
     template_path = Path(template_path)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cisflow.alleles import attach_dbsnp, check_risk_build, read_dbsnp_alleles, resolve_alleles
-from cisflow.atomic import atomic_open, atomic_path
+from cisflow.atomic import atomic_open
 from cisflow.background import draw_background, read_peak_regions, sites_of
 from cisflow.calibration import calibrate, site_statistics
 from cisflow.checkpoint import load_model
@@ -27,8 +27,9 @@ from cisflow.enrichment import plot_enrichment, trait_enrichment, trait_groups
 from cisflow.genome import contig_sizes, open_genome
 from cisflow.gwas_catalog import GROUP_SEPARATOR
 from cisflow.liftover import lift_counts, lift_variants
+from cisflow.textio import write_tsv
 from cisflow.torch_utils import device
-from cisflow.truth import read_truth
+from cisflow.truth import log_left_out, read_truth
 from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variant_sets import associations_with_scores, read_variant_set
 from cisflow.variants import (
@@ -45,8 +46,11 @@ from cisflow.variants import (
 
 log = logging.getLogger(__name__)
 
-BACKGROUND = {"per_variant": 5, "max": 100_000, "seed": 1}
+BACKGROUND = {"per_variant": 3, "max": 20_000, "seed": 1}
 EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
+BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "gc", "peak_distance", "stratum", "status",
+                      "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
+                      "empirical_p"]
 TRAIT_ISM_TRAITS, TRAIT_ISM_VARIANTS = 6, 2  # traits (by enrichment) and variants each in the trait ISM figure
 
 
@@ -105,6 +109,8 @@ def score_vcf(model_path, vcf_path, genome_path, outputs, kind="vcf", peaks_path
     check_model(model_path, meta)
     dataset = meta["dataset"]
     truth = read_truth(truth_path) if truth_path else None
+    if truth is not None:
+        log_left_out(truth, truth_path)
     genome = open_genome(genome_path)
     try:
         variants, associations = read_variant_set(vcf_path, kind, traits, p_threshold, trait)
@@ -233,8 +239,7 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
 
 
 def _write(outputs, ranked, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset):
-    with atomic_path(outputs["table"]) as tmp:
-        ranked.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
+    write_tsv(ranked, outputs["table"])
     plot_top_variants(ranked, outputs["plot"])
     if outputs.get("vcf"):
         write_scored_vcf(ranked, outputs["vcf"], dataset["targets"], dataset["task"])
@@ -243,17 +248,12 @@ def _write(outputs, ranked, associations, calibrated, enrichment, top, maps, tra
     if outputs.get("manhattan"):
         plot_effects_along_genome(ranked, outputs["manhattan"])
     if outputs.get("associations"):
-        with atomic_path(outputs["associations"]) as tmp:
-            associations_with_scores(associations, ranked).to_csv(tmp, sep="\t", index=False, compression="gzip",
-                                                                  float_format="%.5g")
-    if outputs.get("background"):
-        table = calibrated["background"] if calibrated is not None else pd.DataFrame(columns=["id", "score"])
-        with atomic_path(outputs["background"]) as tmp:
-            table.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
+        write_tsv(associations_with_scores(associations, ranked), outputs["associations"])
+    if outputs.get("background"):  # the per-output columns stay in memory: what each SNP scored, and where
+        table = calibrated["background"] if calibrated is not None else pd.DataFrame(columns=BACKGROUND_COLUMNS)
+        write_tsv(table[[column for column in BACKGROUND_COLUMNS if column in table]], outputs["background"])
     if outputs.get("enrichment"):
-        with atomic_path(outputs["enrichment"]) as tmp:
-            (enrichment if enrichment is not None else EMPTY_ENRICHMENT).to_csv(tmp, sep="\t", index=False,
-                                                                               float_format="%.5g")
+        write_tsv(enrichment if enrichment is not None else EMPTY_ENRICHMENT, outputs["enrichment"])
     if outputs.get("enrichment_plot"):
         plot_enrichment(enrichment if enrichment is not None else EMPTY_ENRICHMENT, outputs["enrichment_plot"],
                         dataset["targets"])

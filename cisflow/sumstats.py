@@ -47,7 +47,10 @@ def read_sumstats(path, p_threshold=5e-8, trait=None):
         and ``site`` (0, 1, ...), one row per kept line.
     """
     with open_text(path) as handle:
-        header = [name.strip().lower() for name in handle.readline().rstrip("\r\n").split("\t")]
+        line = handle.readline()
+    if not line.strip():
+        raise InputError(path, "empty file: GWAS-SSF summary statistics start with their header line")
+    header = [name.strip().lower() for name in line.rstrip("\r\n").split("\t")]
     missing = [name for name in REQUIRED if name not in header]
     if missing or not {"p_value", "neg_log_10_p_value"} & set(header):
         missing += [] if {"p_value", "neg_log_10_p_value"} & set(header) else ["p_value (or neg_log_10_p_value)"]

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def read_truth(path):
-    """``id`` and ``positive`` (True, False, or NA for ignored rows) of a truth table."""
+    """``id``, ``effect`` (lower case) and ``positive`` (True, False, or NA for rows left out)."""
     with open_text(path) as handle:
         table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
     columns = {column.strip().lower(): column for column in table.columns}
@@ -37,10 +37,14 @@ def read_truth(path):
         if not effect.isin(labels).any():
             raise InputError(path, f"no {name} row: the effect column needs {' / '.join(labels)} (any case); "
                                    f"it holds {', '.join(sorted(set(effect))[:8])}")
-    other = effect[~effect.isin(POSITIVE + NEGATIVE)]
+    positive = pd.array([True if e in POSITIVE else False if e in NEGATIVE else pd.NA for e in effect],
+                        dtype="boolean")
+    return pd.DataFrame({"id": table[columns["id"]].str.strip(), "effect": effect, "positive": positive})
+
+
+def log_left_out(truth, path):
+    """Name in the log the effects of the rows left out of the AUROC (a misspelt label shows)."""
+    other = truth.loc[truth["positive"].isna(), "effect"]
     if len(other):
         log.warning("%s: %d rows left out of the truth AUROC, with effect %s", path, len(other),
                     ", ".join(sorted(set(other))[:8]))
-    positive = pd.array([True if e in POSITIVE else False if e in NEGATIVE else pd.NA for e in effect],
-                        dtype="boolean")
-    return pd.DataFrame({"id": table[columns["id"]].str.strip(), "positive": positive})

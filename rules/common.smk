@@ -8,8 +8,10 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 
 from cisflow.config import validate
+from cisflow.errors import InputError
 from cisflow.samplesheet import read_samples
 from cisflow.search import space_problems
+from cisflow.truth import read_truth
 
 SCHEMAS = Path(workflow.basedir) / "schemas"
 
@@ -52,8 +54,27 @@ def _check_references():
                 problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
             elif DATASETS.get(spec["dataset"], {}).get("kind") != "peaks":
                 problems.append(f"experiments.{name}.variants: variant scoring needs a genomic (peaks) dataset")
+    for name, entry in config["variants"].items():
+        problems += _variant_set_problems(name, entry)
     if problems:
         raise WorkflowError("config: " + "\n  ".join(problems))
+
+
+def _variant_set_problems(name, entry):
+    """Keys that belong to another kind of variant input, and a local truth table that cannot be
+    read, caught before any job runs (a downloaded one is checked before scoring)."""
+    problems = []
+    for key, kind in (("traits", "gwas_catalog"), ("dbsnp", "gwas_catalog"), ("trait", "sumstats"),
+                      ("p_threshold", "sumstats")):
+        if key in entry and kind not in entry:
+            problems.append(f"variants.{name}.{key}: only for a {kind} input")
+    truth = entry.get("truth", {}).get("url", "")
+    if truth and "://" not in truth and Path(truth).is_file():
+        try:
+            read_truth(truth)
+        except InputError as error:
+            problems.append(f"variants.{name}.truth: {error}")
+    return problems
 
 
 def _fasta_problems(name, spec):
@@ -83,6 +104,14 @@ _search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in
 if _search_problems:
     raise WorkflowError("config: " + "\n  ".join(_search_problems))
 
+VARIANT_KINDS = ("vcf", "table", "gwas_catalog", "sumstats")
+
+
+def variant_kind(variant_set):
+    """The kind of a variant set's input (the schema allows exactly one)."""
+    return next(kind for kind in VARIANT_KINDS if kind in config["variants"][variant_set])
+
+
 REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "templates" / "report.html")
 GENOME = config.get("genome", {}).get("name", "none")
 GENOME_FASTA = f"resources/genome/{GENOME}.fa"
@@ -101,7 +130,9 @@ def _sources():
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
     for name, entry in config["variants"].items():
-        sources[f"variants/{name}"] = entry.get("vcf") or entry["table"]
+        sources[f"variants/{name}"] = entry[variant_kind(name)]
+        if "dbsnp" in entry:
+            sources[f"dbsnp/{name}"] = entry["dbsnp"]
         if "truth" in entry:
             sources[f"truth/{name}"] = entry["truth"]
         if "liftover" in entry:
@@ -216,14 +247,36 @@ def variant_chain(wildcards):
     return [f"resources/downloads/chains/{wildcards.variant_set}"] if "liftover" in entry else []
 
 
+def variant_dbsnp(wildcards):
+    """The dbSNP VCF giving a GWAS Catalog set its alleles, if it has one."""
+    entry = config["variants"][wildcards.variant_set]
+    return [f"resources/downloads/dbsnp/{wildcards.variant_set}"] if "dbsnp" in entry else []
+
+
+def variant_peaks(wildcards):
+    """The regions of the experiment's dataset: background SNPs are matched on distance to its peaks."""
+    return f"results/intervals/{EXPERIMENTS[wildcards.experiment]['dataset']}.tsv.gz"
+
+
+def variant_params(wildcards):
+    """What the variants script takes from the variant set's entry besides its files."""
+    entry = config["variants"][wildcards.variant_set]
+    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background")
+    return {"kind": variant_kind(wildcards.variant_set), **{key: entry[key] for key in keys if key in entry}}
+
+
 def modisco_experiments():
     """Experiments whose interpretation includes TF-MoDISco (interpret.modisco)."""
     return [name for name, spec in EXPERIMENTS.items() if spec["interpret"]["modisco"]]
 
 
 def variant_outputs():
-    """(experiment, variant set) pairs that are scored."""
-    return [(name, vs) for name, spec in EXPERIMENTS.items() for vs in spec["variants"]]
+    """(experiment, variant set) pairs that are scored: each experiment's own list, and sets marked
+    all_experiments with every experiment of a peaks dataset."""
+    pairs = [(name, vs) for name, spec in EXPERIMENTS.items() for vs in spec["variants"]]
+    genomic = [name for name, spec in EXPERIMENTS.items() if DATASETS[spec["dataset"]]["kind"] == "peaks"]
+    pairs += [(name, vs) for vs, entry in config["variants"].items() if entry["all_experiments"] for name in genomic]
+    return list(dict.fromkeys(pairs))
 
 
 def report_inputs(wildcards):
@@ -241,6 +294,9 @@ def report_inputs(wildcards):
         "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
         "variant_ism": [f"results/variants/{e}/{vs}.ism.png" for e, vs in variant_outputs()],
         "variant_manhattan": [f"results/variants/{e}/{vs}.manhattan.png" for e, vs in variant_outputs()],
+        "variant_enrichment": [f"results/variants/{e}/{vs}.enrichment.tsv" for e, vs in variant_outputs()],
+        "variant_enrichment_plots": [f"results/variants/{e}/{vs}.enrichment.png" for e, vs in variant_outputs()],
+        "variant_trait_ism": [f"results/variants/{e}/{vs}.trait_ism.png" for e, vs in variant_outputs()],
         "modisco_matches": [f"results/interpret/{e}/modisco_matches.tsv" for e in modisco_experiments()],
         "modisco_plots": [f"results/interpret/{e}/modisco.png" for e in modisco_experiments()],
     }

@@ -1,12 +1,15 @@
 rule variants:
-    """Score every VCF record with the experiment's model: alt - ref per output, both strands; each row has a status."""
+    """Score a variant set with the experiment's model: effects per output on both strands, calibrated against
+    matched background SNPs, ranked; every record has a status; traits tested for enrichment."""
     input:
         model="results/models/{experiment}/model.pt",
-        vcf="resources/downloads/variants/{variant_set}",
+        variants="resources/downloads/variants/{variant_set}",
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,
+        peaks=variant_peaks,
         truth=variant_truth,
         chain=variant_chain,
+        dbsnp=variant_dbsnp,
     output:
         table="results/variants/{experiment}/{variant_set}.tsv.gz",
         plot=report(
@@ -17,9 +20,24 @@ rule variants:
         ),
         summary="results/variants/{experiment}/{variant_set}.summary.json",
         vcf="results/variants/{experiment}/{variant_set}.scored.vcf",
+        associations="results/variants/{experiment}/{variant_set}.associations.tsv.gz",
+        background="results/variants/{experiment}/{variant_set}.background.tsv.gz",
+        enrichment="results/variants/{experiment}/{variant_set}.enrichment.tsv",
+        enrichment_plot=report(
+            "results/variants/{experiment}/{variant_set}.enrichment.png",
+            caption="../report/enrichment.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
         ism=report(
             "results/variants/{experiment}/{variant_set}.ism.png",
             caption="../report/variant_ism.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
+        trait_ism=report(
+            "results/variants/{experiment}/{variant_set}.trait_ism.png",
+            caption="../report/trait_ism.rst",
             category="Variant effects",
             subcategory="{experiment}",
         ),
@@ -31,10 +49,7 @@ rule variants:
         ),
     params:
         aliases=config["contig_aliases"],
-        max_ref_mismatch=lambda wildcards: config["variants"][wildcards.variant_set]["max_ref_mismatch"],
-        kind=lambda wildcards: "vcf" if "vcf" in config["variants"][wildcards.variant_set] else "table",
-        indels=lambda wildcards: config["variants"][wildcards.variant_set]["indels"],
-        precision=lambda wildcards: config["variants"][wildcards.variant_set]["precision"],
+        spec=variant_params,
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

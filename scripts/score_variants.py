@@ -1,4 +1,4 @@
-"""Rule variants: the ranked variant table with a status for every record, its plot and summary."""
+"""Rule variants: the ranked variant table with a status for every record, calibration, enrichment, plots, summary."""
 
 import torch
 
@@ -7,10 +7,10 @@ from cisflow.score_vcf import score_vcf
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-out = snakemake.output
-score_vcf(snakemake.input.model, snakemake.input.vcf, snakemake.input.fasta,
-          dict(table=out.table, plot=out.plot, summary=out.summary, vcf=out.vcf, ism=out.ism, manhattan=out.manhattan),
-          truth_path=(snakemake.input.truth or [None])[0], aliases=snakemake.params.aliases,
-          max_ref_mismatch=snakemake.params.max_ref_mismatch, kind=snakemake.params.kind,
-          indels=snakemake.params.indels, chain_path=(snakemake.input.chain or [None])[0],
-          precision=snakemake.params.precision)
+inputs, out, spec = snakemake.input, snakemake.output, dict(snakemake.params.spec)
+outputs = {role: out[role] for role in ("table", "plot", "summary", "vcf", "associations", "background", "enrichment",
+                                        "enrichment_plot", "ism", "trait_ism", "manhattan")}
+score_vcf(inputs.model, inputs.variants, inputs.fasta, outputs, kind=spec.pop("kind"), peaks_path=inputs.peaks,
+          truth_path=(inputs.truth or [None])[0], chain_path=(inputs.chain or [None])[0],
+          dbsnp_path=(inputs.dbsnp or [None])[0], aliases=snakemake.params.aliases,
+          name=snakemake.wildcards.variant_set, **spec)

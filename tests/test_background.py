@@ -103,3 +103,10 @@ def test_peaks_from_an_intervals_table_or_a_bed(tmp_path):
     table = read_peak_regions(tmp_path / "regions.tsv", sizes)
     assert table.values.tolist() == [["chr1", 10, 20], ["chr2", 50, 60]]  # the background row r2 left out
     assert read_peak_regions(tmp_path / "peaks.bed", sizes).values.tolist() == [["chr1", 10, 20]]
+
+
+def test_beyond_max_a_sample_of_sites_gets_one_each(patchy_genome):
+    sites = pd.DataFrame({"chrom": ["chr1"] * 6, "pos": [1_000 * (i + 1) for i in range(6)], "site": range(6),
+                          "n_alleles": 1, "transition": True})
+    background, features = draw_background(sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)
+    assert len(background) == 4 and background["matched_site"].is_unique and len(features) == 6

@@ -106,7 +106,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(out, tmp_path
     demo.generate(tmp_path / "again", SEED, SCALE)
     demo.generate(tmp_path / "other", SEED + 1, SCALE)
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
-    assert len(files) == 12
+    assert len(files) == 13
     for name in files:
         assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
     for name in ["genome.fa.gz", "variants.vcf", "activity.tsv.gz", "peaks/K562.narrowPeak.gz"]:
@@ -268,6 +268,30 @@ def test_vcf_is_sorted_and_matches_the_truth_table(out, genome, truth):
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     assert [r[2] for r in records] == [f"rs{9000001 + i}" for i in range(len(records))]
     assert [r[:5] for r in records] == [[v["chrom"], str(v["pos"]), v["id"], v["ref"], v["alt"]] for v in truth]
+
+
+def test_gwas_catalog_traits_are_built_from_the_destroying_snps(out, truth):
+    """Each trait's SNPs are those destroying its motif's sites plus neutral ones; the file reads
+    as the Catalog's, with one row of each kind real files hold that needs a status."""
+    from cisflow.gwas_catalog import catalog_sites, read_gwas_catalog
+
+    rows = read_gwas_catalog(out / "gwas_catalog.tsv")
+    effect = {row["id"]: (row["effect"], row["motif"]) for row in truth}
+    neutral_left = sum(e == "neutral" for e, _ in effect.values())
+    for trait, (_, _, tf, n_neutral) in demo.CATALOG_TRAITS.items():
+        n_neutral = min(n_neutral, neutral_left)
+        neutral_left -= n_neutral
+        mine = rows[(rows["groups"] == trait) & rows["association"].eq("single") & rows["pos"].notna()]
+        mine = mine.drop_duplicates("snp")
+        kinds = [effect[snp] for snp in mine["snp"]]
+        assert sum(e == "neutral" for e, _ in kinds) == n_neutral
+        assert {m for e, m in kinds if e == "destroys"} == ({tf} if tf else set())
+        assert sum(e == "destroys" for e, _ in kinds) == sum(v == ("destroys", tf) for v in effect.values())
+    assert set(rows["association"]) == {"single", "haplotype", "interaction"}
+    assert (rows["status"] == "unmapped").sum() == 1 and rows["chrom"].isin(["19", "20", "21", "22", "."]).all()
+    sites, _ = catalog_sites(rows)
+    assert sites["id"].is_unique and (sites["n_associations"] > 1).any()
+    assert {"A", "C", "G", "T", "."} >= set("".join(sites["alt"]).replace(",", ""))
 
 
 def test_activity_follows_the_weighted_motif_counts(out, motifs):

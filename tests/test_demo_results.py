@@ -41,7 +41,21 @@ def test_modisco_recovers_the_first_samples_planted_motif(summary):
 
 
 def test_motif_destroying_snps_rank_above_neutral_ones(summary):
-    assert summary["experiments"]["peaks_basset"]["variants"]["truth_auroc"] >= 0.90
+    variants = summary["experiments"]["peaks_basset"]["variants"]
+    assert variants["demo_gwas"]["truth_auroc"] >= 0.90  # the VCF
+    assert variants["demo_catalog"]["truth_auroc"] >= 0.90  # the same SNPs as GWAS Catalog rows
+
+
+def test_each_traits_snps_are_enriched_in_the_cell_type_of_the_motif_they_destroy(summary):
+    """Red blood cell count's SNPs destroy GATA1::TAL1 sites (K562), lymphocyte count's CTCF
+    sites (GM12878), body mass index's the SP1 sites all three share; height's are neutral."""
+    enrichment = {row["trait"]: row for row in
+                  summary["experiments"]["peaks_basset"]["variants"]["demo_catalog"]["enrichment"]}
+    assert enrichment["erythrocyte count"]["top_output"] == "K562"
+    assert enrichment["lymphocyte count"]["top_output"] == "GM12878"
+    for trait in ("erythrocyte count", "lymphocyte count", "body mass index"):
+        assert enrichment[trait]["q_value"] < 0.01 and enrichment[trait]["auc_low"] > 0.6, enrichment[trait]
+    assert enrichment["body height"]["q_value"] > 0.05 and enrichment["body height"]["auc_low"] < 0.5
 
 
 def test_regression_model_predicts_held_out_activity(summary):

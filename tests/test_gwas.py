@@ -16,9 +16,10 @@ def test_columns_are_found_by_their_usual_names_and_trait_and_p_value_carried(tm
                     f"rs1,chrA,500,{seq[499]},{'A' if seq[499] != 'A' else 'C'},height,3e-12\n"
                     f".,chrA,800,{seq[799]},{'G' if seq[799] != 'G' else 'T'},asthma,1e-8\n")
     table = read_gwas_table(path)
-    assert list(table.columns) == ["chrom", "pos", "id", "ref", "alt", "line", "trait", "p_value"]
+    assert list(table.columns) == ["chrom", "pos", "id", "ref", "alt", "line", "trait", "p_value", "mlog10_p"]
     assert table["id"].tolist() == ["rs1", f"chrA:800:{seq[799]}:{table['alt'][1]}"]
     assert table["line"].tolist() == [2, 3] and table["p_value"].tolist() == [3e-12, 1e-8]
+    assert table["mlog10_p"].tolist() == pytest.approx([11.5229, 8.0], abs=1e-4)
     checked = check_variants(table, open_genome(fasta), 40)
     assert checked["status"].tolist() == ["scored", "scored"] and checked["trait"].tolist() == ["height", "asthma"]
 
@@ -38,6 +39,8 @@ def test_a_tab_separated_table_with_the_plain_names(tmp_path):
     ("rsid\tchrom\tpos\tref\talt\nrs1\tchr1\t5\tA\tG\nrs2\tchr1\t2.5e6\tA\tG\n",
      r"hits.tsv:3: position '2.5e6' is not a positive integer"),
     ("rsid\tchrom\tpos\tref\talt\nrs1\tchr1\t5\t\tG\n", r"hits.tsv:2: empty ref"),
+    ("rsid\tchrom\tpos\tref\talt\tp\nrs1\tchr1\t5\tA\tG\tabc\n", r"hits.tsv:2: p_value 'abc' is not a p-value"),
+    ("", r"hits.tsv: empty file"),
 ])
 def test_malformed_tables_name_file_line_and_problem(tmp_path, text, message):
     path = tmp_path / "hits.tsv"

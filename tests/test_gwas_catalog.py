@@ -202,3 +202,12 @@ def test_catalog_positions_of_another_build_stop_with_an_error_that_says_so(tmp_
         else:
             check_risk_build(resolved, "catalog.tsv", "hg19")
             assert 0.4 < resolved["risk_is_ref"].mean() < 0.6
+
+
+@pytest.mark.parametrize("reader", ["catalog", "sumstats"])
+def test_an_empty_file_says_so(tmp_path, reader):
+    from cisflow.sumstats import read_sumstats
+
+    (tmp_path / "empty.tsv").write_text("")
+    with pytest.raises(InputError, match="empty.tsv: empty file"):
+        (read_gwas_catalog if reader == "catalog" else read_sumstats)(tmp_path / "empty.tsv")

@@ -51,10 +51,15 @@ def test_every_stage_produces_its_outputs(finished_run):
     assert peaks["task"] == "classification" and set(peaks["metrics"]) == {"auroc", "auprc"}
     assert table["task"] == "regression" and set(table["metrics"]) == {"pearson", "spearman", "r2"}
     assert set(peaks["per_target"]) == {"K562", "HeLa-S3", "GM12878"}
-    status = peaks["variants"]["status"]
+    status = peaks["variants"]["demo_gwas"]["status"]
     assert {k for k, n in status.items() if n} == {"scored", "swapped", "ref_mismatch", "indel", "contig_missing",
                                                    "near_contig_end"}
-    assert 0 <= peaks["variants"]["truth_auroc"] <= 1
+    assert 0 <= peaks["variants"]["demo_gwas"]["truth_auroc"] <= 1
+    catalog = peaks["variants"]["demo_catalog"]  # all_experiments: every peaks model scores it, listed or not
+    assert catalog["kind"] == "gwas_catalog" and catalog["alt_from"]["alt_unknown"] > 0
+    assert {row["trait"] for row in catalog["enrichment"]} == {"erythrocyte count", "lymphocyte count",
+                                                               "body mass index", "body height"}
+    assert "demo_catalog" not in table["variants"]  # a table model has no genome to score variants on
     assert (workdir / "results/interpret/peaks_basset/filters.meme").read_text().startswith("MEME version 4")
     assert (workdir / "results/interpret/peaks_basset/modisco.meme").read_text().startswith("MEME version 4")
     assert isinstance(peaks["modisco_patterns"], list) and "modisco_patterns" not in table  # modisco: true in one
@@ -124,7 +129,7 @@ def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tm
     config = reduced_config()
     config["experiments"]["peaks_basset"]["training"]["lr"] = 0.01
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
-    assert jobs == {"train": 1, "evaluate": 1, "interpret": 1, "modisco": 1, "variants": 1, "report": 1}, planned
+    assert jobs == {"train": 1, "evaluate": 1, "interpret": 1, "modisco": 1, "variants": 2, "report": 1}, planned
     assert "activity_cnn" not in planned and "promoters_cnn" not in planned, planned
 
 
@@ -173,6 +178,20 @@ def test_bad_config_names_the_key(tmp_path):
     result = snakemake(tmp_path, write_config(tmp_path, config), "-n")
     assert result.returncode != 0
     assert "experiments.peaks_basset.training.epochs: 'ten' is not of type 'integer'" in result.stdout + result.stderr
+
+
+def test_variant_set_keys_of_another_kind_and_a_bad_truth_stop_before_any_job(tmp_path):
+    config = reduced_config()
+    config["variants"]["demo_gwas"]["traits"] = ["erythrocyte count"]
+    truth = tmp_path / "truth.tsv"
+    truth.write_text("variant\tclass\nrs1\tdestroys\n")
+    config["variants"]["demo_catalog"]["truth"] = {"url": str(truth)}
+    result = snakemake(tmp_path, write_config(tmp_path, config), "-n")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "variants.demo_gwas.traits: only for a gwas_catalog input" in output, output[-2000:]
+    assert "variants.demo_catalog.truth: " in output and "truth.tsv:1: a truth table needs the columns id and effect" \
+        in output, output[-2000:]
 
 
 def test_malformed_peak_file_names_file_and_line(tmp_path):

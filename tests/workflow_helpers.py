@@ -22,7 +22,8 @@ def write_config(workdir, config, samples=None):
         source["url"] = str(ROOT / source["url"])
     for entry in config["variants"].values():
         for source in entry.values():
-            source["url"] = str(ROOT / source["url"])
+            if isinstance(source, dict) and "url" in source:
+                source["url"] = str(ROOT / source["url"])
     sheet = (ROOT / config["samples"]).read_text().splitlines()
     rows = [line.split("\t") for line in sheet[1:]]
     for row in rows:
