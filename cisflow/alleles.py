@@ -70,22 +70,22 @@ def resolve_alleles(variants, genome):
     sources = variants["alt_from"].to_numpy(dtype=object).copy()
     risk_is_ref = pd.array([pd.NA] * len(variants), dtype="boolean")
     pre_status = variants["pre_status"].to_numpy(dtype=object).copy()
-    known = variants["known_alleles"] if "known_alleles" in variants else pd.Series("", index=variants.index)
+    known = variants["known_alleles"].to_numpy() if "known_alleles" in variants else np.full(len(variants), "")
+    lifted = variants["lift"].eq("ok").to_numpy() if "lift" in variants else np.ones(len(variants), bool)
+    chroms, positions = variants["chrom"].to_numpy(), variants["pos"].to_numpy()
     for i in unknown:
-        row = variants.iloc[i]
-        if pre_status[i] or row.get("lift", "ok") != "ok" or row["chrom"] not in genome:
+        chrom, pos = chroms[i], int(positions[i])
+        if pre_status[i] or not lifted[i] or chrom not in genome or pos > len(genome[chrom]):
             continue
-        record = genome[row["chrom"]]
-        if row["pos"] > len(record):
-            continue
-        base = record[row["pos"] - 1 : row["pos"]].upper()
+        base = genome[chrom][pos - 1 : pos].upper()
         if base not in BASES:
             pre_status[i] = "genome_n"
             continue
+        risk = alts[i]
         refs[i] = base
-        alts[i], sources[i] = _alternatives(base, row["alt"], known.iat[i])
-        if row["alt"] in BASES:  # one known risk allele
-            risk_is_ref[i] = row["alt"] == base
+        alts[i], sources[i] = _alternatives(base, risk, known[i])
+        if risk in BASES:  # one known risk allele
+            risk_is_ref[i] = risk == base
     return variants.assign(ref=refs, alt=alts, alt_from=sources, pre_status=pre_status, risk_is_ref=risk_is_ref)
 
 

@@ -9,7 +9,10 @@ statistic of a site is the mean over its scored alleles of |z| of the output
 The test is one-sided Mann-Whitney (trait sites larger than their background). Its effect size is
 the AUC, the probability that a trait site outscores one of its background SNPs (0.5: no
 enrichment), with a 95 % confidence interval from the Hanley-McNeil standard error; q-values are
-Benjamini-Hochberg over every trait x output test of the table.
+Benjamini-Hochberg over every trait x output test of the table. ``fold``, the trait's median
+statistic over its background's, says how much larger its typical effect is: where a trait is
+enriched in several outputs (a multi-task model moves other outputs too when it loses a cell
+type's motif), the output of the largest fold is the trait's ``top_output``.
 """
 
 import numpy as np
@@ -22,7 +25,7 @@ from cisflow.plots import save_figure
 
 MIN_SITES = 5
 COLUMNS = ["trait", "output", "n_sites", "n_background", "auc", "auc_low", "auc_high", "p_value", "q_value",
-           "median_trait", "median_background"]
+           "median_trait", "median_background", "fold"]
 
 
 def trait_groups(sites, default):
@@ -62,13 +65,25 @@ def trait_enrichment(site_stats, background_stats, groups, min_sites=MIN_SITES):
             continue
         for output in outputs:
             auc, low, high, p = auc_test(site_stats.loc[members, output].to_numpy(), background[output].to_numpy())
+            median_trait = float(np.median(site_stats.loc[members, output]))
+            median_background = float(np.median(background[output]))
             rows.append({"trait": trait, "output": output, "n_sites": len(members), "n_background": len(background),
-                         "auc": auc, "auc_low": low, "auc_high": high, "p_value": p,
-                         "median_trait": float(np.median(site_stats.loc[members, output])),
-                         "median_background": float(np.median(background[output]))})
+                         "auc": auc, "auc_low": low, "auc_high": high, "p_value": p, "median_trait": median_trait,
+                         "median_background": median_background,
+                         "fold": median_trait / median_background if median_background > 0 else np.inf})
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "q_value"])
     table.insert(COLUMNS.index("q_value"), "q_value", benjamini_hochberg(table["p_value"].to_numpy()))
     return table.sort_values(["p_value", "trait", "output"], kind="mergesort").reset_index(drop=True)
+
+
+def top_outputs(table, q=0.05):
+    """{trait: the output (not ``any``) where it stands out most}: the largest fold among the
+    outputs where it is enriched (q below ``q``), else the largest AUC."""
+    outputs = table[table["output"] != "any"]
+    enriched = outputs[outputs["q_value"] < q].sort_values("fold", ascending=False, kind="mergesort")
+    rest = outputs.sort_values("auc", ascending=False, kind="mergesort")
+    best = pd.concat([enriched, rest]).drop_duplicates("trait")
+    return dict(zip(best["trait"], best["output"]))
 
 
 def auc_test(trait, background):

@@ -199,13 +199,8 @@ def _optional_png(files, role, variant_set):
 
 
 def variant_section(variant_set, files):
-    """What the page shows of one variant set: its summary, top variants, enrichment and figures."""
-    enrichment = pd.DataFrame()
-    if variant_set in files.get("variant_enrichment", {}):
-        table = pd.read_csv(files["variant_enrichment"][variant_set], sep="\t")
-        enrichment = table[table["output"] == "any"].head(12)
-        best = table[table["output"] != "any"].drop_duplicates("trait").set_index("trait")["output"]
-        enrichment = enrichment.assign(top_output=enrichment["trait"].map(best))
+    """What the page shows of one variant set: its summary (with the traits' enrichment), top
+    variants and figures."""
     summary = read_json(files["variants"][variant_set])
     status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
     return {"name": variant_set, "plot": embed_png(files["variant_plots"][variant_set]),
@@ -214,7 +209,7 @@ def variant_section(variant_set, files):
             "manhattan": _optional_png(files, "variant_manhattan", variant_set),
             "enrichment_plot": _optional_png(files, "variant_enrichment_plots", variant_set),
             "trait_ism": _optional_png(files, "variant_trait_ism", variant_set),
-            "enrichment": enrichment.to_dict("records"),
+            "enrichment": summary.get("enrichment", [])[:12],
             "top": pd.read_csv(files["variant_tables"][variant_set], sep="\t", nrows=10).to_dict("records"),
             "summary": summary}
 
@@ -234,7 +229,7 @@ def build_report(config, outputs, html_out, summary_out, template_path, logs_dir
     """Write ``summary.json`` and the self-contained ``index.html``.
 
     ``outputs``: {experiment: {metrics, history, matches, influence, performance, motif_plot, saliency,
-    variants: {set: summary json}, variant_tables, variant_enrichment: {set: tsv}, variant_plots, variant_ism,
+    variants: {set: summary json}, variant_tables: {set: tsv}, variant_plots, variant_ism,
     variant_manhattan, variant_enrichment_plots, variant_trait_ism: {set: png}, and with TF-MoDISco
     modisco_matches (tsv), modisco_plot}} and
     the key ``datasets``: {dataset: attrs}. ``template_path`` is the page's Jinja2 template;

@@ -23,7 +23,7 @@ from cisflow.calibration import calibrate, site_statistics
 from cisflow.checkpoint import load_model
 from cisflow.contigs import rename_contigs
 from cisflow.enrichment import COLUMNS as ENRICHMENT_COLUMNS
-from cisflow.enrichment import plot_enrichment, trait_enrichment, trait_groups
+from cisflow.enrichment import plot_enrichment, top_outputs, trait_enrichment, trait_groups
 from cisflow.genome import contig_sizes, open_genome
 from cisflow.gwas_catalog import GROUP_SEPARATOR
 from cisflow.liftover import lift_counts, lift_variants
@@ -168,7 +168,7 @@ def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, bac
     scored_background = score_variants(model, meta, genome, checked, precision=precision)
     scored = scored.assign(stratum=scored["site"].map(site_features.set_index("site")["stratum"]))
     scored, scored_background = calibrate(scored, scored_background, meta["dataset"]["task"])
-    return {"scored": scored, "background": scored_background, "sites": site_features}
+    return {"scored": scored, "background": scored_background}
 
 
 def _enrichment(ranked, calibrated, task, name):
@@ -231,10 +231,9 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
         summary["enrichment"] = [
             {key: row[key] for key in ("trait", "n_sites", "auc", "auc_low", "auc_high", "p_value", "q_value")}
             for row in any_output.head(20).to_dict("records")]
-        best = enrichment[enrichment["output"] != "any"].drop_duplicates("trait")
+        best = top_outputs(enrichment)
         for entry in summary["enrichment"]:
-            match = best[best["trait"] == entry["trait"]]
-            entry["top_output"] = match["output"].iloc[0] if len(match) else None
+            entry["top_output"] = best.get(entry["trait"])
     return summary
 
 

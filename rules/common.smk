@@ -294,7 +294,6 @@ def report_inputs(wildcards):
         "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
         "variant_ism": [f"results/variants/{e}/{vs}.ism.png" for e, vs in variant_outputs()],
         "variant_manhattan": [f"results/variants/{e}/{vs}.manhattan.png" for e, vs in variant_outputs()],
-        "variant_enrichment": [f"results/variants/{e}/{vs}.enrichment.tsv" for e, vs in variant_outputs()],
         "variant_enrichment_plots": [f"results/variants/{e}/{vs}.enrichment.png" for e, vs in variant_outputs()],
         "variant_trait_ism": [f"results/variants/{e}/{vs}.trait_ism.png" for e, vs in variant_outputs()],
         "modisco_matches": [f"results/interpret/{e}/modisco_matches.tsv" for e in modisco_experiments()],

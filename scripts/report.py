@@ -13,7 +13,7 @@ per_experiment = {
            "performance": inputs.performance[i], "motif_plot": inputs.motif_plots[i], "saliency": inputs.saliency[i],
            "influence": inputs.influence[i],
            "variants": {}, "variant_tables": {}, "variant_plots": {}, "variant_ism": {}, "variant_manhattan": {},
-           "variant_enrichment": {}, "variant_enrichment_plots": {}, "variant_trait_ism": {}}
+           "variant_enrichment_plots": {}, "variant_trait_ism": {}}
     for i, name in enumerate(experiments)
 }
 for i, name in enumerate(snakemake.params.modisco_experiments):
@@ -25,7 +25,6 @@ for i, (name, variant_set) in enumerate(snakemake.params.variant_pairs):
     per_experiment[name]["variant_plots"][variant_set] = inputs.variant_plots[i]
     per_experiment[name]["variant_ism"][variant_set] = inputs.variant_ism[i]
     per_experiment[name]["variant_manhattan"][variant_set] = inputs.variant_manhattan[i]
-    per_experiment[name]["variant_enrichment"][variant_set] = inputs.variant_enrichment[i]
     per_experiment[name]["variant_enrichment_plots"][variant_set] = inputs.variant_enrichment_plots[i]
     per_experiment[name]["variant_trait_ism"][variant_set] = inputs.variant_trait_ism[i]
 datasets = {Path(path).name: read_attrs(path) for path in inputs.datasets}

@@ -6,7 +6,14 @@ import pytest
 from scipy.stats import mannwhitneyu
 
 from cisflow.calibration import calibrate, site_statistics
-from cisflow.enrichment import auc_test, benjamini_hochberg, plot_enrichment, trait_enrichment, trait_groups
+from cisflow.enrichment import (
+    auc_test,
+    benjamini_hochberg,
+    plot_enrichment,
+    top_outputs,
+    trait_enrichment,
+    trait_groups,
+)
 
 
 def effects(values, **extra):
@@ -111,9 +118,22 @@ def test_a_trait_whose_snps_hit_one_output_is_enriched_there_and_a_neutral_one_i
     assert rows.loc[("blood", "K562"), "q_value"] < 1e-4 and rows.loc[("blood", "K562"), "auc"] > 0.8
     assert rows.loc[("blood", "HepG2"), "q_value"] > 0.05 and rows.loc[("height", "any"), "q_value"] > 0.05
     assert rows.loc[("blood", "K562"), "n_background"] == 150
+    assert rows.loc[("blood", "K562"), "fold"] == pytest.approx(
+        rows.loc[("blood", "K562"), "median_trait"] / rows.loc[("blood", "K562"), "median_background"])
     plot_enrichment(table, tmp_path / "e.png")
     plot_enrichment(table.iloc[:0], tmp_path / "none.png")
     assert (tmp_path / "e.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "none.png").exists()
+
+
+def test_the_top_output_is_the_largest_fold_among_the_enriched_ones():
+    """A multi-task model that loses K562's motif moves HeLa-S3's log-odds too: both enriched,
+    HeLa-S3 with the higher AUC (its background is quieter), K562 with the larger typical effect."""
+    table = pd.DataFrame({
+        "trait": ["blood"] * 4 + ["height"] * 3,
+        "output": ["K562", "HeLa-S3", "GM12878", "any", "K562", "HeLa-S3", "any"],
+        "auc": [0.78, 0.81, 0.68, 0.82, 0.52, 0.55, 0.5], "q_value": [1e-4, 5e-5, 0.2, 3e-5, 0.6, 0.5, 0.7],
+        "fold": [8.7, 6.4, 3.1, 6.0, 1.1, 1.0, 1.0]})
+    assert top_outputs(table) == {"blood": "K562", "height": "HeLa-S3"}  # height: none enriched, the largest AUC
 
 
 def test_a_plain_vcf_is_one_group_and_small_traits_are_left_out():

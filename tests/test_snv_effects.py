@@ -101,3 +101,16 @@ def test_precision_choice():
     assert use_bf16("auto", cpu) == bf16_is_fast(cpu)
     with pytest.raises(ValueError, match="precision must be auto, bf16 or fp32"):
         use_bf16("fp16", cpu)
+
+
+def test_a_model_that_is_not_a_convnet_scores_shared_windows_by_full_passes():
+    torch.manual_seed(0)
+    model = build("camformer", seq_len=40, n_targets=2, filters=4, width=6, dense=(4,)).eval()
+    codes = np.random.default_rng(3).integers(0, 4, (3, 40)).astype(np.uint8)
+    window_of = np.array([2, 0, 2, 2, 1])
+    alt = ((codes[window_of, 20] + np.array([1, 1, 2, 3, 2])) % 4).astype(np.uint8)
+    alt_codes = codes[window_of].copy()
+    alt_codes[:, 20] = alt
+    ref_raw, alt_raw = SnvScorer(model)(codes, alt, window_of=window_of)
+    np.testing.assert_allclose(ref_raw, predict_strands(model, codes[window_of], both_strands=True), atol=1e-5)
+    np.testing.assert_allclose(alt_raw, predict_strands(model, alt_codes, both_strands=True), atol=1e-5)

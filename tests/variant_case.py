@@ -26,6 +26,8 @@ import numpy as np
 import yaml
 from pyjaspar import jaspardb
 
+from cisflow.demo import CATALOG_HEADER as HEADER  # the GWAS Catalog's columns, in its order
+
 BASES = "ACGT"
 CONTIGS = {"chr1": 1_200_000, "chr2": 400_000, "chr3": 400_000}
 MOTIFS = {"HepG2": "MA0046.3", "A549": "MA0466.4", "shared": "MA0506.3"}  # HNF1A, CEBPB, NRF1
@@ -39,13 +41,7 @@ TRAITS = {  # trait: (EFO id, motif whose destroyed sites are its SNPs, neutral 
 DESTROYED = 28  # per motif
 NEUTRAL_IN_PEAKS, NEUTRAL_FLANKS = 50, 50
 HIGH_INFO = 0.6
-HEADER = ("DATE ADDED TO CATALOG", "PUBMEDID", "FIRST AUTHOR", "DATE", "JOURNAL", "LINK", "STUDY", "DISEASE/TRAIT",
-          "INITIAL SAMPLE SIZE", "REPLICATION SAMPLE SIZE", "REGION", "CHR_ID", "CHR_POS", "REPORTED GENE(S)",
-          "MAPPED_GENE", "UPSTREAM_GENE_ID", "DOWNSTREAM_GENE_ID", "SNP_GENE_IDS", "UPSTREAM_GENE_DISTANCE",
-          "DOWNSTREAM_GENE_DISTANCE", "STRONGEST SNP-RISK ALLELE", "SNPS", "MERGED", "SNP_ID_CURRENT", "CONTEXT",
-          "INTERGENIC", "RISK ALLELE FREQUENCY", "P-VALUE", "PVALUE_MLOG", "P-VALUE (TEXT)", "OR or BETA",
-          "95% CI (TEXT)", "PLATFORM [SNPS PASSING QC]", "CNV", "MAPPED_TRAIT", "MAPPED_TRAIT_URI", "STUDY ACCESSION",
-          "GENOTYPING TECHNOLOGY")
+
 
 
 def _probabilities(matrix_id):
