@@ -210,8 +210,14 @@ def variant_section(variant_set, files):
             "enrichment_plot": _optional_png(files, "variant_enrichment_plots", variant_set),
             "trait_ism": _optional_png(files, "variant_trait_ism", variant_set),
             "enrichment": summary.get("enrichment", [])[:12],
-            "top": pd.read_csv(files["variant_tables"][variant_set], sep="\t", nrows=10).to_dict("records"),
+            "top": _top_variants(files["variant_tables"][variant_set]),
             "summary": summary}
+
+
+def _top_variants(path, n=10):
+    """The ``n`` top-ranked scored variants of a ranked table (unscored rows come last)."""
+    top = pd.read_csv(path, sep="\t", nrows=n)
+    return top[top["score"].notna()].to_dict("records")
 
 
 def job_table(logs_dir):

@@ -313,7 +313,8 @@ def test_study_workflows_plan_every_stage(study):
     for rule in ("download", "dataset", "train", "evaluate", "interpret", "report"):
         assert re.search(rf"^{rule}\s+\d+$", planned, re.M), planned
     if study == "basset.yaml":
-        assert re.search(r"^download\s+167$", planned, re.M)  # 164 peak files, genome, blacklist, VCF
+        # 164 peak files, genome, blacklist, VCF, the GWAS Catalog release and its hg38ToHg19 chain
+        assert re.search(r"^download\s+169$", planned, re.M) and re.search(r"^variants\s+2$", planned, re.M)
 
 
 def gata4_genome(tmp_path):

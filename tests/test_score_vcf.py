@@ -145,3 +145,40 @@ def test_cli_refuses_a_table_model_and_a_bad_truth_before_scoring(setup):
                  "--truth", truth, "--out", setup["dir"] / "t.tsv.gz")
     assert result.returncode == 1 and "truth.tsv:1: a truth table needs the columns id and effect" in result.stderr
     assert not (setup["dir"] / "t.tsv.gz").exists()
+
+
+def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
+    """A variant set in which nothing could be scored still gets its section: the statuses, and
+    a table that says there is nothing to rank instead of an empty one."""
+    from cisflow.report import build_report
+    from tests.test_report import TEMPLATE, matches_table, png
+
+    vcf = setup["dir"] / "none.vcf"
+    vcf.write_text(VCF_HEADER + "chrQ\t100\tq1\tA\tG\t.\tPASS\t.\n")
+    out = outputs(setup["dir"], "none")
+    score_vcf(setup["model"], vcf, setup["genome"], out)
+    (tmp_path / "metrics.json").write_text(json.dumps(
+        {"task": "classification", "auroc": 0.9, "auprc": 0.8, "n_test": 10, "per_target": {}}))
+    pd.DataFrame({"epoch": [1], "train_loss": [1.0], "valid_loss": [1.1], "valid_score": [0.5],
+                  "seconds": [1.5]}).to_csv(tmp_path / "history.tsv", sep="\t", index=False)
+    matches_table(tmp_path / "matches.tsv")
+    pd.DataFrame({"filter": [0], "influence": [0.2], "best_match": ["CTCF"]}).to_csv(tmp_path / "influence.tsv",
+                                                                                    sep="\t", index=False)
+    files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
+             "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
+             "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
+             "influence": tmp_path / "influence.tsv", "variants": {"none": out["summary"]},
+             "variant_tables": {"none": out["table"]}, "variant_plots": {"none": out["plot"]}}
+    config = {"genome": {"name": "g"}, "report": {"title": "t"},
+              "datasets": {"d": {"kind": "peaks", "width": 40, "center": "summit", "split": {"valid": ["x"],
+                                                                                            "test": ["y"]}}},
+              "experiments": {"e": {"dataset": "d", "model": {"name": "basset", "params": {}},
+                                    "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 8, "epochs": 3,
+                                                 "patience": 2}}}}
+    datasets = {"d": {"source": "peaks", "n": 10, "seq_len": 40, "targets": ["K562", "HepG2"],
+                      "split_sizes": {"train": 8, "valid": 1, "test": 1}, "counts": {}}}
+    build_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
+                 tmp_path / "summary.json", TEMPLATE)
+    html = (tmp_path / "index.html").read_text()
+    assert "nothing to rank: no variant could be scored" in html and "contig missing 1" in html
+    assert "no variant could be scored: see the status counts" in html
