@@ -7,10 +7,8 @@ records of several files, each file giving its records its label (Janggu's Oct4 
 one file per class).
 """
 
-import gzip
-
 from cisflow.errors import InputError
-from cisflow.textio import is_gzip
+from cisflow.textio import decode_line, open_bytes
 
 _BASES = b"ACGTN"
 _IUPAC_TO_N = bytes.maketrans(b"RYKMSWBDHV", b"N" * 10)
@@ -22,20 +20,21 @@ def read_fasta(path):
     ``name`` is the header's first word, ``sequence`` the upper-cased sequence (str, lines joined;
     IUPAC ambiguity codes as N), ``line`` the header's line number. Errors (InputError naming the
     file and line): a sequence before the first header, a header without a name, a record
-    without sequence, a name repeated in the file, a character that is not a base.
+    without sequence, a name repeated in the file, a character that is not a base, a header that
+    is not UTF-8 text (it would make a mangled name).
     """
     seen = {}
     name, line_of_name, parts = None, 0, []
-    with (gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")) as handle:
+    with open_bytes(path) as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip()
             if line.startswith(b">"):
                 if name is not None:
                     yield _record(path, name, parts, line_of_name)
-                fields = line[1:].split(None, 1)
+                fields = decode_line(path, lineno, line)[1:].split(None, 1)
                 if not fields:
                     raise InputError(path, "FASTA header without a name", lineno)
-                name, line_of_name, parts = fields[0].decode("utf-8", "replace"), lineno, []
+                name, line_of_name, parts = fields[0], lineno, []
                 if name in seen:
                     raise InputError(path, f"record {name!r} appears twice (first on line {seen[name]})", lineno)
                 seen[name] = lineno

@@ -1,9 +1,11 @@
-"""The samples sheet: one peak file per sample (cell type), by URL or path, with an optional sha256."""
+"""The samples sheet: one peak file per sample (cell type), by URL or path, with an optional sha256 and
+an optional peak_format (how to read the file: cisflow.peaks.PEAK_FORMATS)."""
 
 import pandas as pd
 
 from cisflow.config import validate_rows
 from cisflow.errors import InputError
+from cisflow.textio import open_text
 
 REQUIRED_COLUMNS = ("sample", "url")
 
@@ -11,7 +13,8 @@ REQUIRED_COLUMNS = ("sample", "url")
 def read_samples(path, schema_path):
     """Rows of the sheet as dicts, validated; errors name the sheet, the line and the column."""
     try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        with open_text(path) as handle:
+            table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
     except pd.errors.EmptyDataError:
         raise InputError(path, "the samples sheet is empty") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]

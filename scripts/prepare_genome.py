@@ -1,4 +1,4 @@
-"""Rule genome: an uncompressed, pyfaidx-indexed copy of the downloaded genome."""
+"""Rule genome: an uncompressed copy of the downloaded genome, 60 bases a line, and its .fai index."""
 
 from cisflow.genome import prepare_fasta
 from cisflow.logs import log_to

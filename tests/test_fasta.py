@@ -131,3 +131,17 @@ def test_schema_fills_fasta_defaults_and_names_bad_keys():
     both = {**dataset, "test_sources": [{"table": "b", "label": 0}]}
     with pytest.raises(InputError, match=r"datasets\.d\.split: .* should not be valid"):
         validate(config_with(both), schema, "c.yaml")
+
+
+def test_latin1_header_and_truncated_gzip_are_errors_naming_the_line(tmp_path):
+    path = tmp_path / "a.fa"
+    path.write_bytes(b">s1\nACGT\n>caf\xe9 s2\nACGT\n")
+    with pytest.raises(InputError, match=r"a\.fa:3: byte 0xe9 at column 5 is not UTF-8 text \(a binary file, "
+                                         r"or another encoding such as Latin-1: convert it with iconv .*\)"):
+        list(read_fasta(path))
+    with gzip.open(path, "wt") as out:
+        out.writelines(f">s{i}\nACGTACGT\n" for i in range(5000))
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match=r"a\.fa:\d+: truncated gzip file .*: download it again"):
+        list(read_fasta(path))

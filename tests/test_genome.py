@@ -1,8 +1,9 @@
+import pyfaidx
 import pytest
 
 from cisflow.encode import decode
 from cisflow.errors import InputError
-from cisflow.genome import contig_codes, contig_sizes, prepare_fasta, window_codes
+from cisflow.genome import contig_codes, contig_sizes, open_genome, prepare_fasta, window_codes
 from tests.conftest import write_fasta
 
 
@@ -46,3 +47,76 @@ def test_iupac_codes_become_n_and_other_characters_are_errors(tmp_path):
     headless.write_text("ACGT\n>chr1\nACGT\n")
     with pytest.raises(InputError, match=r"headless.fa:1: sequence before the first '>' header"):
         prepare_fasta(headless, tmp_path / "h_out.fa")
+
+
+def left(folder):
+    return sorted(path.name for path in folder.iterdir())
+
+
+def test_damaged_or_malformed_genome_leaves_no_output(tmp_path):
+    source = write_fasta(tmp_path / "g.fa.gz", {"chr1": "ACGT" * 5000}, gzipped=True)
+    whole = source.read_bytes()
+    source.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match=r"g.fa.gz:\d+: truncated gzip file .*: download it again"):
+        prepare_fasta(source, tmp_path / "out" / "g.fa")
+    for text, message in [
+        (b">chr1\nACGT\n>chr2\n>chr3\nAC\n", r"g.fa:3: contig 'chr2' has no sequence"),
+        (b">chr1\nACGT\n>chr2\n", r"g.fa:3: contig 'chr2' has no sequence"),
+        (b">chr1\nACGT\n>chr\xe9 Latin-1\nAC\n", r"g.fa:3: contig name 'chr\\xe9' is not ASCII: genome FASTA ids are "
+                                                r"plain ASCII \(chr1, NC_000001.11\)"),
+    ]:
+        (tmp_path / "g.fa").write_bytes(text)
+        with pytest.raises(InputError, match=message):
+            prepare_fasta(tmp_path / "g.fa", tmp_path / "out" / "g.fa")
+    assert left(tmp_path / "out") == []
+
+
+def test_any_line_layout_is_rewrapped_and_indexed_as_pyfaidx_would(tmp_path):
+    """Ragged lines, a contig on one line, CRLF and blank lines: written 60 bases a line, with the
+    .fai that pyfaidx builds for the written file."""
+    records = {"a": "ACGTN" * 37, "b": "acgt" * 40, "c": "G" * 60, "d": "T"}
+    src = tmp_path / "src.fa"
+    src.write_text(f">a desc\n{records['a'][:7]}\n{records['a'][7:100]}\n\n{records['a'][100:]}\n"
+                   f">b\r\n{records['b']}\r\n>c\n{records['c']}\n>d\nT")
+    prepare_fasta(src, tmp_path / "g.fa")
+    lines = (tmp_path / "g.fa").read_text().splitlines()
+    assert lines[:6] == [">a desc", *(records["a"][i : i + 60] for i in range(0, 185, 60)), ">b"]
+    fai = (tmp_path / "g.fa.fai").read_text()
+    (tmp_path / "copy.fa").write_bytes((tmp_path / "g.fa").read_bytes())
+    pyfaidx.Faidx(str(tmp_path / "copy.fa")).close()
+    assert fai == (tmp_path / "copy.fa.fai").read_text()
+    genome = open_genome(tmp_path / "g.fa")
+    assert {name: genome[name][:] for name in records} == records
+    genome.close()
+
+
+def test_open_genome_refuses_what_it_cannot_read(tmp_path):
+    with pytest.raises(InputError, match=r"hg19.fa: genome FASTA not found"):
+        open_genome(tmp_path / "hg19.fa")
+    gzipped = write_fasta(tmp_path / "hg19.fa.gz", {"chr1": "ACGT"}, gzipped=True)
+    with pytest.raises(InputError, match=r"hg19.fa.gz: the genome FASTA is gzipped; .* must be uncompressed: "
+                                         r"gunzip it \(bgzip is not supported either\)"):
+        open_genome(gzipped)
+    ragged = tmp_path / "ragged.fa"
+    ragged.write_text(">chr1\nACG\nACGTACGT\nA\n")
+    with pytest.raises(InputError, match=r"ragged.fa: cannot be indexed: .* line 3.*; rewrap it to lines of one "
+                                         r"length \(seqtk seq -l 60 in.fa > out.fa\)"):
+        open_genome(ragged)
+    assert left(tmp_path) == ["hg19.fa.gz", "ragged.fa"]
+
+
+@pytest.mark.filterwarnings("ignore:Index file .* is older than FASTA file")  # pyfaidx's, by mtime
+def test_open_genome_indexes_a_plain_fasta_and_refuses_a_stale_index(tmp_path):
+    fasta = write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 40, "chr2": "ACGTAC"})
+    genome = open_genome(fasta)  # the CLI takes a FASTA without .fai
+    assert genome["chr2"][:] == "ACGTAC" and (tmp_path / "g.fa.fai").exists()
+    genome.close()
+    text = fasta.read_text()
+    stale = r"g.fa.fai: does not match .*g.fa \(the FASTA changed after it was indexed\): delete .*g.fa.fai and run"
+    for changed in [text + ">chr3\nAAAA\n", text.replace("ACGTAC", "ACGTA"), text.replace("\n", "\r\n"),
+                    text.replace("ACGT" * 15 + "\n", "ACGT" * 15, 1) + "\n"]:
+        fasta.write_text(changed)
+        with pytest.raises(InputError, match=stale):
+            open_genome(fasta)
+    fasta.write_text(text.rstrip("\n") + "\n\n")  # blank lines after the last base still fit
+    open_genome(fasta).close()
