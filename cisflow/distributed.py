@@ -87,20 +87,36 @@ class World:
 
 
 def launch(train_kwargs, processes):
-    """Run ``cisflow.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun."""
+    """Run ``cisflow.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun;
+    should the workflow that started this process die, torchrun is stopped and this process ends
+    (each training process in turn stops once torchrun is gone)."""
+    from cisflow.train import stop_with_workflow
+
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump({key: str(value) if isinstance(value, os.PathLike) else value
                    for key, value in train_kwargs.items()}, handle)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+               "-m", "cisflow.distributed", handle.name]
     try:
-        subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                        f"--nproc_per_node={processes}", "-m", "cisflow.distributed", handle.name], check=True)
+        with subprocess.Popen(command) as torchrun, stop_with_workflow(before_exit=lambda: _stop(torchrun)):
+            if torchrun.wait() != 0:
+                raise subprocess.CalledProcessError(torchrun.returncode, command)
     finally:
         os.unlink(handle.name)
 
 
+def _stop(process, grace_s=60):
+    """SIGTERM (torchrun passes it on to the training processes), then SIGKILL after ``grace_s``."""
+    process.terminate()
+    try:
+        process.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def main(kwargs_path):
     from cisflow.logs import log_to
-    from cisflow.train import train
+    from cisflow.train import stop_with_workflow, train
 
     with open(kwargs_path) as handle:
         kwargs = json.load(handle)
@@ -108,7 +124,8 @@ def main(kwargs_path):
     if log_path and int(os.environ.get("RANK", "0")) == 0:
         log_to(log_path, append=True)
     try:
-        train(**kwargs)
+        with stop_with_workflow():  # torchrun, this process's parent
+            train(**kwargs)
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()

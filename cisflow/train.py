@@ -5,17 +5,25 @@ per batch on the device, so no data loader stands between the GPU and its work (
 for memory streams from the memory-mapped dataset instead, see ``cisflow.batches``). Each epoch ends
 with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state, resolved
 config, dataset attributes, package version); a killed run started again with the same settings
-continues after the last finished epoch. On CUDA the forward pass runs under bf16 autocast; the
+continues after the last finished epoch (a checkpoint that cannot be read is set aside and training
+starts afresh). A lock beside it keeps two trainings of one experiment from writing the same files,
+and a job started by the workflow stops when the workflow's process is gone (``stop_with_workflow``)
+instead of training on as an orphan. On CUDA the forward pass runs under bf16 autocast; the
 model may be compiled (``training.compile``), and several GPUs train it as DDP processes
 (``cisflow.distributed``).
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
+import socket
 import sys
+import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,6 +38,7 @@ from cisflow.checkpoint import save_model
 from cisflow.dataset import load_dataset
 from cisflow.distributed import World
 from cisflow.encode import N_CODE
+from cisflow.errors import InputError
 from cisflow.models import build_for_dataset
 from cisflow.torch_utils import forward, one_hot, predict, reverse_complement
 
@@ -38,6 +47,9 @@ log = logging.getLogger(__name__)
 LOSSES = {"bce": nn.BCEWithLogitsLoss, "mse": nn.MSELoss, "l1": nn.L1Loss}
 DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh"}
+WORKFLOW_POLL_S = 2.0
+_writing = threading.Lock()  # held while files are written: a stopped orphan never leaves half of one
 
 
 class TargetScale:
@@ -85,9 +97,18 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
     fine-tuning. ``on_epoch(row)``, if given, is called after each epoch with its history row
     (a hyperparameter search reports to its pruner there). Returns the final training state
     (``best_score``, ``history``...). Started by torchrun (``cisflow.distributed``), each process
-    trains on its share of the split and rank 0 writes the files.
+    trains on its share of the split and rank 0 writes the files, holding ``.train.lock`` beside
+    ``resume_path`` throughout (``TrainingLocked`` if another process holds it).
     """
     world = World.from_env()
+    lock = exclusive_lock(Path(resume_path).with_name(".train.lock")) if world.main else contextlib.nullcontext()
+    with lock:
+        return _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path,
+                      init_path, on_epoch)
+
+
+def _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path,
+           on_epoch):
     torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
     np.random.seed(training["seed"])
     data = load_dataset(dataset_path)
@@ -103,6 +124,8 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
                               int(training["resident_limit_gb"] * 2**30))
     x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
     f_valid = data.features_of(valid_idx)
+    selection = metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"]
+    check_validation_score(dataset_path, task, y_valid, attrs["targets"], selection)
 
     model = build_for_dataset(model_name, attrs, model_params).to(dev)
     if init_path:
@@ -120,7 +143,7 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
            "dataset": attrs, "version": cisflow.__version__}
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
-        state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator) or state
+        state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator, world.main) or state
     stepper = world.wrap(model)
     if training.get("compile"):
         stepper = torch.compile(stepper)
@@ -135,7 +158,7 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
         outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512), features=f_valid)
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
         score = world.from_main(metrics.selection_score(
-            task, metrics.compute(task, y_valid, outputs, attrs["targets"]), training["selection"]))
+            task, metrics.compute(task, y_valid, outputs, attrs["targets"]), selection))
         scheduler.step(score)
         seconds = time.perf_counter() - started
         state["epoch"] += 1
@@ -150,28 +173,135 @@ def train(dataset_path, model_name, model_params, training, model_out, history_o
         if not world.main:
             continue
         log.info("epoch %3d  train loss %.4f  valid loss %.4f  valid %s %.4f  lr %.2e  %.1f s  %.0f seq/s",
-                 row["epoch"], train_loss, valid_loss,
-                 metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"],
-                 score, row["lr"], seconds, row["seqs_per_s"])
+                 row["epoch"], train_loss, valid_loss, selection, score, row["lr"], seconds, row["seqs_per_s"])
         _save_resume(resume_path, run, model, optimizer, scheduler, generator, state)
         if on_epoch is not None:
             on_epoch(row)
 
     if state["stale"] >= training["patience"]:
         log.info("early stop: no improvement in %d epochs", training["patience"])
+    if state["best_state"] is None:  # the valid targets have a score (checked above); the predictions had none
+        raise RuntimeError(f"{dataset_path}: none of the {state['epoch']} epochs gave a validation {selection} "
+                           "(the model's predictions on the valid split were constant or not finite each time), so "
+                           "there is no best model to save; try a lower training.lr")
     if not world.main:
         return state
     model.load_state_dict(state["best_state"])
     scale.fold_into(model.output_layer)
-    save_model(model_out, model, model_name, model_params, attrs,
-               training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
-    with atomic_open(history_out) as out:
-        out.write("\t".join(HISTORY_COLUMNS) + "\n")
-        for row in state["history"]:
-            out.write("\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c])
-                                for c in HISTORY_COLUMNS) + "\n")
-    os.unlink(resume_path)
+    with _writing:
+        save_model(model_out, model, model_name, model_params, attrs,
+                   training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
+        with atomic_open(history_out) as out:
+            out.write("\t".join(HISTORY_COLUMNS) + "\n")
+            for row in state["history"]:
+                out.write("\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c])
+                                    for c in HISTORY_COLUMNS) + "\n")
+        os.unlink(resume_path)
     return state
+
+
+def check_validation_score(dataset_path, task, targets, names, selection):
+    """Stop before the first epoch when the valid split's targets leave the selection metric
+    undefined for every target (one class only, or a constant value): no epoch could then be
+    chosen as the best, and training would run them all for nothing. The targets are scored as
+    their own predictions, so "undefined" is exactly what ``cisflow.metrics`` makes of them."""
+    per_target = metrics.compute(task, targets, targets, names)["per_target"]
+    undefined = [name for name in names if metrics.selection_score(task, per_target[name], selection) == -np.inf]
+    if not undefined:
+        return
+    if task == "classification":
+        why = "holds one class only"
+        shown = [f"{name}: {per_target[name]['positives']} of {len(targets)} positive" for name in undefined[:5]]
+        fix = "both classes"
+    else:
+        why = "is constant"
+        shown = [f"{name}: {len(targets)} equal values" for name in undefined[:5]]
+        fix = "varying targets"
+    shown += [f"{len(undefined) - 5} more"] if len(undefined) > 5 else []
+    where = f"datasets.{Path(dataset_path).name}.split.valid"
+    if len(undefined) < len(names):
+        log.warning("%s: %d of %d targets have no validation %s, as each %s in the valid split (%s); the score "
+                    "is the mean over the others", dataset_path, len(undefined), len(names), selection,
+                    why, ", ".join(shown))
+        return
+    raise InputError(dataset_path, f"no validation {selection} to choose the best epoch by: every target {why} in "
+                     f"the valid split ({', '.join(shown)}), so training would run every epoch and keep no model. "
+                     f"Give the valid split {fix}, e.g. another held-out chromosome or a larger fraction ({where}), "
+                     "and rebuild the dataset")
+
+
+class TrainingLocked(RuntimeError):
+    """Another process is training the same experiment."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(path):
+    """Hold the lock file ``path`` (flock) for the whole training, this process's PID and host
+    written in it: two trainings of one experiment would write, and delete, the same resume.pt."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:  # a+: the holder's PID stays readable until this process has the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "PID unknown"
+            raise TrainingLocked(f"{path}: another training of this experiment holds this lock ({holder}); two must "
+                                 "not write the same files at once. Wait for it to finish, or stop that process, "
+                                 "and run again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"PID {os.getpid()} on host {socket.gethostname()}\n")
+        handle.flush()
+        yield
+
+
+@contextlib.contextmanager
+def stop_with_workflow(before_exit=None):
+    """While in this block, end this process (exit status 1) soon after the workflow that started
+    it is gone: a training job whose Snakemake was killed (kill -9) would otherwise train on as an
+    orphan and delete resume.pt under a rerun. The workflow is the parent process or, where that
+    is a shell (a job's command may run under ``bash -c``), the first ancestor that is not one; it
+    is gone once this process has another parent or the workflow has ended. ``before_exit`` runs
+    first (the DDP launcher stops torchrun there); no file is left half written (``_writing``)."""
+    parent = workflow = os.getppid()
+    watched = []  # (pid, start time): a PID reused by a new process is not the workflow
+    while (info := _process(workflow)) is not None:
+        watched.append((workflow, info["start"]))
+        if info["name"] not in SHELLS or info["parent"] <= 1:
+            break
+        workflow = info["parent"]
+    done = threading.Event()
+
+    def gone():
+        return os.getppid() != parent or any(
+            (info := _process(pid)) is None or info["state"] == "Z" or info["start"] != start for pid, start in watched)
+
+    def watch():
+        while not done.wait(WORKFLOW_POLL_S):
+            if gone():
+                log.error("the workflow that started this training (PID %d) is gone: stopping; a rerun resumes "
+                          "after the last finished epoch", workflow)
+                if before_exit is not None:
+                    before_exit()
+                _writing.acquire()
+                logging.shutdown()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="workflow-watch", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _process(pid):
+    """Name, state, parent and start time of process ``pid`` (Linux /proc), or None where there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+    return {"name": name, "state": fields[0], "parent": int(fields[1]), "start": fields[19]}
 
 
 def fit_feature_scale(model, features):
@@ -244,12 +374,25 @@ def _save_resume(path, run, model, optimizer, scheduler, generator, state):
                "torch_rng": torch.get_rng_state(),
                "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
                "state": state}
-    with atomic_path(path) as tmp:
+    with _writing, atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
-def _resume(path, digest, model, optimizer, scheduler, generator):
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+def _resume(path, digest, model, optimizer, scheduler, generator, main=True):
+    """The training state saved in the resume checkpoint ``path``, its model, optimiser, scheduler
+    and RNG states restored; None to start afresh (other settings, or a file that cannot be read,
+    which the main process sets aside rather than failing every rerun on it)."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or "digest" not in payload:
+            raise ValueError("not a cisflow resume checkpoint")
+    except Exception as error:  # empty, truncated, not a torch file: torch raises several kinds
+        if main:
+            aside = f"{path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+            os.replace(path, aside)
+            log.warning("%s cannot be read (%s: %s); set aside as %s, training starts afresh", path,
+                        type(error).__name__, error, aside)
+        return None
     if payload["digest"] != digest:
         log.warning("%s was written with other settings; starting from scratch", path)
         return None

@@ -9,6 +9,7 @@ sys.path.insert(0, workflow.basedir)
 
 from cisflow.config import validate
 from cisflow.errors import InputError
+from cisflow.model_params import model_problems
 from cisflow.samplesheet import read_samples
 from cisflow.search import space_problems
 from cisflow.truth import read_truth
@@ -29,7 +30,8 @@ EXPERIMENTS = config["experiments"]
 
 
 def _check_references():
-    """Names that must point at config entries, checked before any job runs."""
+    """Names that must point at config entries or registered models (and the parameters those
+    take), checked before any job runs."""
     problems = []
     for name, spec in DATASETS.items():
         if spec["kind"] in ("peaks", "promoters") and "genome" not in config:
@@ -46,6 +48,7 @@ def _check_references():
     for name, spec in EXPERIMENTS.items():
         if spec["dataset"] not in DATASETS:
             problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
+        problems += model_problems(f"experiments.{name}.model", spec["model"])
         init = spec["training"].get("init_from")
         if init is not None and init not in EXPERIMENTS:
             problems.append(f"experiments.{name}.training.init_from: no experiment {init!r}")
@@ -153,6 +156,12 @@ def download_sha256(wildcards):
 
 def peak_files(wildcards):
     return [f"resources/downloads/peaks/{sample}" for sample in SAMPLES]
+
+
+def peak_formats():
+    """Each sample's peak_format from the samples sheet (None: narrowPeak or BED3-6, told apart by
+    their columns); a param, so that changing one re-runs the intervals."""
+    return [row.get("peak_format") for row in SAMPLES.values()]
 
 
 def blacklist_of(wildcards):

@@ -1,5 +1,6 @@
 """Rule train: the experiment's model trained on its dataset (resumable from resume.pt); a job given
-several GPUs (resources gpu=N) trains as N DDP processes started by torchrun."""
+several GPUs (resources gpu=N) trains as N DDP processes started by torchrun. The job stops when the
+workflow that started it is gone (killed Snakemake), rather than train on as an orphan."""
 
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import torch
 from cisflow.distributed import launch
 from cisflow.logs import log_to
 from cisflow.search import merge_best
-from cisflow.train import train
+from cisflow.train import stop_with_workflow, train
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -23,4 +24,5 @@ gpus = min(int(snakemake.resources.get("gpu", 0)), torch.cuda.device_count())
 if gpus > 1:  # one DDP process per GPU the job was given
     launch({**run, "log_path": snakemake.log[0]}, processes=gpus)
 else:
-    train(**run)
+    with stop_with_workflow():
+        train(**run)

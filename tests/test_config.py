@@ -64,3 +64,47 @@ def test_samples_sheet_duplicate_sample(tmp_path):
     sheet.write_text("sample\turl\nK562\ta.bed\nK562\tb.bed\n")
     with pytest.raises(InputError, match=r"samples.tsv:3: sample 'K562' appears twice"):
         read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_samples_sheet_peak_format(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\turl\tpeak_format\nK562\tk.bed\t\nHeLa\th.bed\tbed12\n")
+    assert [row["peak_format"] for row in read_samples(sheet, SAMPLES_SCHEMA)] == [None, "bed12"]
+    sheet.write_text("sample\turl\tpeak_format\nK562\tk.bed\tBED12\n")
+    with pytest.raises(InputError, match=r"samples.tsv:2: column peak_format: 'BED12' is not one of \['bed', "):
+        read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_every_study_config_names_registered_models_and_their_parameters():
+    from cisflow.model_params import model_problems
+
+    for path in sorted((ROOT / "config").glob("*.yaml")):
+        for name, spec in yaml.safe_load(path.read_text()).get("experiments", {}).items():
+            assert model_problems(f"experiments.{name}.model", spec["model"]) == [], path
+
+
+def test_unknown_model_names_and_parameters_are_named_with_the_valid_choices():
+    from cisflow.model_params import model_problems
+
+    key = "experiments.peaks_basset.model"
+    assert model_problems(key, {"name": "bassett"}) == [
+        f"{key}.name: no model 'bassett'; registered models: basset, camformer, cnn, cuperus, deepbind, primer, "
+        "xpresso"]
+    assert model_problems(key, {"name": "basset", "params": {"convs": [], "dense": [32], "seq_len": 100}}) == [
+        f"{key}.params.convs: model basset takes no parameter 'convs'; its parameters: batchnorm, conv, dense, "
+        "dense_dropout, global_pool, padding",
+        f"{key}.params.seq_len: model basset takes no parameter 'seq_len'; its parameters: batchnorm, conv, dense, "
+        "dense_dropout, global_pool, padding"]
+    assert model_problems(key, {"name": "camformer", "params": {"filters": 64}}) == []
+
+
+def test_conv_layer_keys_are_checked():
+    from cisflow.model_params import model_problems
+
+    layers = [{"filters": 8, "width": 5, "pool": 2, "dropout": 0.1, "activation": "linear"},
+              {"filters": 8, "size": 5}, "conv8"]
+    takes = "a layer takes filters, width and optionally activation, dropout, pool"
+    assert model_problems("m", {"name": "cnn", "params": {"conv": layers}}) == [
+        f"m.params.conv.1.size: unknown layer key 'size'; {takes}",
+        f"m.params.conv.1: missing key 'width'; {takes}",
+        f"m.params.conv.2: 'conv8' is not a mapping; {takes}"]

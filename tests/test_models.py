@@ -1,3 +1,5 @@
+import json
+
 import pytest
 import torch
 
@@ -114,3 +116,19 @@ def test_models_name_what_does_not_fit():
         build("cnn", seq_len=50, n_targets=1, dense=[8, 8], dense_dropout=[0.1])
     with pytest.raises(ValueError, match="shorter than the conv/pool stack"):
         build("xpresso", seq_len=200, n_targets=1)
+
+
+def test_the_config_checks_list_of_model_parameters_is_current():
+    from cisflow.model_params import PARAMETERS, current
+
+    assert json.loads(PARAMETERS.read_text()) == current(), \
+        f"{PARAMETERS} is out of date with the model builders: run python -m cisflow.model_params"
+
+
+def test_parameters_come_from_the_model_classes_and_layer_keys_from_what_the_model_reads():
+    from cisflow.models.registry import parameters
+
+    assert parameters("camformer") == dict.fromkeys(["filters", "width", "pool", "pool_stride", "dense", "dropout"])
+    basset = parameters("basset")
+    assert basset["conv"] == {"required": ["filters", "width"], "optional": ["activation", "dropout", "pool"]}
+    assert "n_features" not in basset and "seq_len" not in basset and basset["dense"] is None

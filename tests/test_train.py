@@ -1,3 +1,8 @@
+import contextlib
+import os
+import re
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -215,3 +220,172 @@ def test_compiled_training_gives_the_eager_runs_results(tmp_path, planted, monke
     model, meta = load_model(out / "model.pt")
     assert meta["training"]["compile"] is True
     assert not any(key.startswith("_orig_mod") for key in model.state_dict())
+
+
+def one_split_dataset(path, task, valid_targets, n_targets=1):
+    """The planted-size dataset with the valid split's targets given (one class, or a constant)."""
+    from cisflow.dataset import write_dataset
+
+    rng = np.random.default_rng(2)
+    targets = rng.integers(0, 2, (400, n_targets)).astype(np.float32)
+    targets[280:340] = valid_targets
+    write_dataset(path, rng.integers(0, 4, (400, 40)).astype(np.uint8), targets, np.repeat([0, 1, 2], [280, 60, 60]),
+                  [f"s{i}" for i in range(400)],
+                  {"task": task, "targets": [f"t{j}" for j in range(n_targets)]})
+    return path
+
+
+@pytest.mark.parametrize("task, valid, message", [
+    ("classification", 1, r"no validation auroc to choose the best epoch by: every target holds one class only in "
+                          r"the valid split \(t0: 60 of 60 positive\)"),
+    ("regression", 2.5, r"no validation pearson to choose the best epoch by: every target is constant in the valid "
+                        r"split \(t0: 60 equal values\)"),
+])
+def test_a_valid_split_without_a_score_stops_before_the_first_epoch(tmp_path, task, valid, message):
+    from cisflow.errors import InputError
+
+    dataset = one_split_dataset(tmp_path / "onesided", task, valid)
+    expected = (rf"^{re.escape(str(dataset))}: {message}, so training would run every epoch and keep no model\. "
+                r"Give the valid split .*another held-out chromosome or a larger fraction "
+                r"\(datasets\.onesided\.split\.valid\), and rebuild")
+    with pytest.raises(InputError, match=expected):
+        run(tmp_path, dataset, "out")
+    assert list((tmp_path / "out").iterdir()) == [tmp_path / "out" / ".train.lock"]  # no epoch, no resume.pt
+
+
+def test_targets_without_a_score_beside_others_are_named_and_training_goes_on(tmp_path, caplog):
+    valid = np.stack([np.zeros(60), np.arange(60) % 2], axis=1)  # t0 one class only, t1 both
+    dataset = one_split_dataset(tmp_path / "ds", "classification", valid, n_targets=2)
+    run(tmp_path, dataset, "out", epochs=1)
+    assert "1 of 2 targets have no validation auroc, as each holds one class only in the valid split " \
+           "(t0: 0 of 60 positive); the score is the mean over the others" in caplog.text
+
+
+def test_no_epoch_with_a_validation_score_is_reported_not_a_state_dict_error(tmp_path, planted, monkeypatch):
+    from cisflow.dataset import write_dataset
+
+    rng = np.random.default_rng(3)
+    write_dataset(tmp_path / "reg", rng.integers(0, 4, (400, 40)).astype(np.uint8), rng.normal(size=(400, 1)),
+                  np.repeat([0, 1, 2], [280, 60, 60]), [f"s{i}" for i in range(400)],
+                  {"task": "regression", "targets": ["y"]})
+    monkeypatch.setattr(train_module, "predict", lambda model, codes, **kwargs: np.zeros((len(codes), 1), np.float32))
+    with pytest.raises(RuntimeError, match=r"reg: none of the 2 epochs gave a validation pearson \(the model's "
+                                           r"predictions on the valid split were constant or not finite"):
+        run(tmp_path, tmp_path / "reg", "out", epochs=5, patience=2)
+
+
+@pytest.mark.parametrize("content", ["empty", "text", "truncated"])
+def test_an_unreadable_resume_file_is_set_aside_and_training_starts_afresh(tmp_path, planted, caplog, content):
+    out = tmp_path / "out"
+    out.mkdir()
+    resume = out / "resume.pt"
+    if content == "truncated":
+        torch.save({"digest": "x", "model": {"w": torch.zeros(1000)}}, resume)
+        resume.write_bytes(resume.read_bytes()[:-10])
+    else:
+        resume.write_bytes(b"" if content == "empty" else b"not a checkpoint\n")
+    before = resume.read_bytes()
+    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, out / "model.pt",
+                               out / "history.tsv", resume)
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+    [aside] = out.glob("resume.pt.corrupt-*")
+    assert aside.read_bytes() == before and not resume.exists()
+    assert f"{resume} cannot be read (" in caplog.text
+    assert f"); set aside as {aside}, training starts afresh" in caplog.text
+
+
+TRAINER = """
+import json, sys
+from cisflow.logs import log_to
+from cisflow.train import stop_with_workflow, train
+kwargs = json.loads(sys.argv[1])
+log_to(kwargs.pop("log_path"))
+with stop_with_workflow():
+    train(**kwargs)
+"""
+
+
+def trainer_command(tmp_path, planted, out, **training):
+    """A training process as the train rule starts it (scripts/train.py), that trains for long."""
+    import json
+
+    (tmp_path / "trainer.py").write_text(TRAINER)
+    kwargs = dict(dataset_path=str(planted), model_name="basset", model_params=MODEL,
+                  training={**TRAINING, "epochs": 100_000, "patience": 100_000, **training},
+                  model_out=str(out / "model.pt"), history_out=str(out / "history.tsv"),
+                  resume_path=str(out / "resume.pt"), log_path=str(out / "train.log"))
+    return [sys.executable, str(tmp_path / "trainer.py"), json.dumps(kwargs)]
+
+
+def wait_for(condition, seconds, what):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} after {seconds} s")
+        time.sleep(0.1)
+
+
+def test_a_second_training_of_an_experiment_stops_at_once_naming_the_lock_and_its_holder(tmp_path, planted):
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    first = subprocess.Popen(trainer_command(tmp_path, planted, out))
+    try:
+        wait_for(lambda: (out / "resume.pt").exists() or first.poll() is not None, 120, "first epoch")
+        assert first.poll() is None
+        expected = (rf"^{re.escape(str(out / '.train.lock'))}: another training of this experiment holds this "
+                    rf"lock \(PID {first.pid} on host .+\); two must not write the same files at once")
+        with pytest.raises(train_module.TrainingLocked, match=expected):
+            train_module.train(planted, "basset", MODEL, TRAINING, out / "model.pt", out / "history.tsv",
+                               out / "resume.pt")
+    finally:
+        first.kill()
+        first.wait(60)
+    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 1}, out / "model.pt",
+                               out / "history.tsv", out / "resume.pt")  # the lock went with its process
+    assert len(state["history"]) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and prctl")
+@pytest.mark.parametrize("through_shell", [False, True])
+def test_a_training_whose_workflow_was_killed_stops_and_keeps_its_last_epoch(tmp_path, planted, through_shell):
+    """The workflow (here a stand-in for Snakemake) is killed with SIGKILL: its training job, run
+    directly or under a shell that outlives the workflow, must stop. This test process takes the
+    orphans as a subreaper, to read their exit status."""
+    import ctypes
+    import shlex
+    import signal
+    import subprocess
+
+    out = tmp_path / "out"
+    out.mkdir()
+    command = trainer_command(tmp_path, planted, out)
+    if through_shell:  # a second command keeps bash from exec-ing python: it stays between them
+        command = ["bash", "-c", shlex.join(command) + "; exit $?"]
+    workflow_code = ("import subprocess, sys, time; print(subprocess.Popen(sys.argv[1:]).pid, flush=True); "
+                     "time.sleep(900)")
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    workflow = subprocess.Popen([sys.executable, "-c", workflow_code, *command], stdout=subprocess.PIPE, text=True,
+                                start_new_session=True)
+    try:
+        job = int(workflow.stdout.readline())
+        wait_for(lambda: (out / "resume.pt").exists(), 120, "first epoch")
+        workflow.kill()
+        workflow.wait(60)
+        status = []
+        wait_for(lambda: status.append(os.waitpid(job, os.WNOHANG)) or status[-1][0] == job, 60, "stop of the job")
+        assert os.waitstatus_to_exitcode(status[-1][1]) == 1
+    finally:
+        libc.prctl(36, 0, 0, 0, 0)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(workflow.pid, signal.SIGKILL)
+    log = (out / "train.log").read_text()
+    assert f"ERROR cisflow.train: the workflow that started this training (PID {workflow.pid}) is gone: stopping; " \
+           "a rerun resumes after the last finished epoch" in log
+    checkpoint = torch.load(out / "resume.pt", weights_only=True)
+    assert checkpoint["state"]["epoch"] >= 1 and not (out / "model.pt").exists()
+    assert sorted(path.name for path in out.iterdir()) == [".train.lock", "resume.pt", "train.log"]
