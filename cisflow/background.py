@@ -47,7 +47,7 @@ def read_peak_regions(path, contigs, aliases=None):
         active = regions[samples].to_numpy().any(axis=1) if len(samples) else np.ones(len(regions), bool)
         peaks = regions.loc[active, ["chrom", "start", "end"]].reset_index(drop=True)
     else:
-        peaks = read_peaks(path)[["chrom", "start", "end"]]
+        peaks = read_peaks(path, "bed")[["chrom", "start", "end"]]  # coordinates only: any BED-like layout
     return rename_contigs(peaks, contigs, aliases, path)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 from cisflow.contigs import rename_contigs
 from cisflow.dataset import split_by_chromosome, split_random, write_dataset
 from cisflow.encode import encode_padded, reverse_complement
+from cisflow.errors import InputError
 from cisflow.fasta import read_labelled
 from cisflow.genome import contig_sizes
 from cisflow.negatives import shuffled_negatives
@@ -19,15 +20,24 @@ from cisflow.tables import Table, encode_table, read_values, select_sequences
 log = logging.getLogger(__name__)
 
 
-def from_regions(regions, genome_path, spec, out, region_counts=None):
+def from_regions(regions, genome_path, spec, out, region_counts=None, source="regions"):
     """Dataset of the regions' sequences with their sample activity as binary targets.
 
     Regions with more N than ``spec['max_n_fraction']`` are dropped and counted; the split holds
-    out the chromosomes of ``spec['split']``.
+    out the chromosomes of ``spec['split']``. A sample with no positive or no negative region is
+    an error naming it (``source``: the regions file), or with ``spec['empty_targets']`` 'drop' is
+    dropped from the targets; attrs['dropped_targets'] says why, for these and for the samples the
+    intervals rule dropped (``region_counts['dropped_targets']``).
     """
+    region_counts = dict(region_counts or {})
+    dropped = region_counts.pop("dropped_targets", {})
+    if regions.empty:
+        raise _no_region(source, region_counts)
     codes = extract_regions(regions, genome_path)
     keep = filter_n(codes, spec["max_n_fraction"])
-    counts = {**(region_counts or {}), "regions_in": len(regions), "too_many_n": int((~keep).sum())}
+    counts = {**region_counts, "regions_in": len(regions), "too_many_n": int((~keep).sum())}
+    if not keep.any():
+        raise _no_region(source, counts)
     regions, codes = regions[keep].reset_index(drop=True), codes[keep]
     samples = sample_columns(regions)
     ids, targets, chroms = regions["id"].tolist(), regions[samples].to_numpy(np.float32), regions["chrom"].to_numpy()
@@ -39,14 +49,47 @@ def from_regions(regions, genome_path, spec, out, region_counts=None):
         targets = np.concatenate([targets, np.zeros((len(shuffled), len(samples)), np.float32)])
         ids, chroms = ids + shuffled_ids, np.concatenate([chroms, chroms[positive][sources]])
         counts["dinucleotide_shuffles"] = len(shuffled)
+    usable = _usable_targets(targets, samples, spec.get("empty_targets", "error"), source, dropped)
+    targets, samples = targets[:, usable], [samples[j] for j in usable]
     counts["kept"] = len(ids)
     split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
     attrs = {"task": "classification", "targets": samples, "source": "peaks", "counts": counts,
-             "split_rule": {"by": "chromosome", **spec["split"]},
+             "dropped_targets": dropped, "split_rule": {"by": "chromosome", **spec["split"]},
              "regions": {"width": int(codes.shape[1]), "center": spec.get("center", "summit")}}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def _no_region(source, counts):
+    return InputError(source, "no region is left to build the dataset from (" + ", ".join(
+        f"{name.replace('_', ' ')}: {value:,}" for name, value in counts.items()) + ")")
+
+
+def _usable_targets(targets, samples, empty_targets, source, dropped):
+    """Columns of ``targets`` with both a positive and a negative row. Another is an InputError
+    naming its sample, or with ``empty_targets`` 'drop' left out, logged and added to ``dropped``."""
+    positives = targets.sum(axis=0)
+    usable = []
+    for j, sample in enumerate(samples):
+        if positives[j] == 0:
+            reason = (f"none of the dataset's {len(targets):,} regions is positive for it (the regions of its peaks "
+                      "overran contig ends, overlapped the blacklist or had too many N)")
+        elif positives[j] == len(targets):
+            reason = (f"all {len(targets):,} regions of the dataset are positive for it, so it has no negative to "
+                      "learn from (add background regions: the dataset's background)")
+        else:
+            usable.append(j)
+            continue
+        if empty_targets == "error":
+            raise InputError(source, f"sample {sample}: {reason}; set the dataset's empty_targets: drop to train "
+                                     "without it")
+        log.warning("sample %s dropped from the targets: %s", sample, reason)
+        dropped[sample] = reason
+    if not usable:
+        raise InputError(source, "no sample is left to train on: " + "; ".join(
+            f"sample {sample}: {reason}" for sample, reason in dropped.items()))
+    return usable
 
 
 def from_table(table_paths, spec, out, chunk_rows=500_000):
@@ -73,6 +116,8 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
         targets.append(values[rows])
         ids += [chunk_ids[i] for i in rows]
         counts.update(chunk_counts)
+    if not ids:
+        raise InputError(table.path, _nothing_kept(counts, spec))
     codes, targets, counts = np.concatenate(codes), np.concatenate(targets), dict(counts)
     split_spec = spec["split"]
     split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
@@ -82,6 +127,18 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def _nothing_kept(counts, spec):
+    """Why no row of a table was kept: how many rows each filter took."""
+    rows = counts["rows"]
+    if not rows:
+        return "the table has a header but no rows"
+    taken = [f"{counts['outside_length_range']:,} outside the length range {spec['length']} ± "
+             f"{spec['length_tolerance']} (length_tolerance)"] if counts["outside_length_range"] else []
+    if counts["too_many_n"]:
+        taken.append(f"{counts['too_many_n']:,} with more than {spec['max_n']} N (max_n)")
+    return f"none of its {rows:,} rows is kept: {', '.join(taken)}"
 
 
 def from_fasta(source_paths, spec, out, test_paths=()):

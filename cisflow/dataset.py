@@ -93,13 +93,25 @@ def split_by_chromosome(chroms, valid, test):
     split = np.zeros(len(chroms), np.uint8)
     split[np.isin(chroms, list(valid))] = SPLITS["valid"]
     split[np.isin(chroms, list(test))] = SPLITS["test"]
+    if not (split == SPLITS["train"]).any():
+        raise ValueError(f"split: every region lies on the held-out chromosomes {', '.join([*valid, *test])}, "
+                         f"so none is left to train on; hold out fewer chromosomes")
     return split
 
 
 def split_random(n, valid, test, seed):
-    """Seeded random split with the given valid and test fractions."""
+    """Seeded random split with the given valid and test fractions.
+
+    A split left empty (too few sequences for its fraction, or none left to train on) is an error.
+    """
     order = np.random.default_rng(seed).permutation(n)
     n_valid, n_test = int(round(n * valid)), int(round(n * test))
+    for name, fraction, size in (("valid", valid, n_valid), ("test", test, n_test)):
+        if fraction and not size:
+            raise ValueError(f"split.{name}: {fraction} of {n:,} sequences rounds to none; more sequences or a "
+                             "larger fraction are needed")
+    if n_valid + n_test >= n:
+        raise ValueError(f"split: valid {valid} and test {test} of {n:,} sequences leave none to train on")
     split = np.zeros(n, np.uint8)
     split[order[:n_valid]] = SPLITS["valid"]
     split[order[n_valid : n_valid + n_test]] = SPLITS["test"]

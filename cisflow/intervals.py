@@ -4,7 +4,8 @@ Basset's preprocessing: each peak becomes a window of the chosen width around it
 midpoint); overlapping windows of any samples are merged (as bedtools merge does, in numpy so that
 164 samples' millions of peaks merge in seconds) into one region, centred on the mean of the
 merged summits; the region is active (1) in every sample that contributed a
-peak. Regions that overrun a contig end, or lie on contigs the genome lacks, are dropped and counted.
+peak. Regions that overrun a contig end, or lie on contigs the genome lacks, are dropped and counted;
+a sample left with no peak at all is an error (or, when the dataset says so, dropped and recorded).
 """
 
 import logging
@@ -25,30 +26,49 @@ def peak_centers(peaks, center):
     return ((peaks["start"] + peaks["end"]) // 2).to_numpy()
 
 
-def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_contig="drop", source=None):
+def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_contig="drop", paths=None,
+                empty_targets="error"):
     """Merge per-sample peaks into fixed-width regions.
 
-    ``peaks_by_sample``: {sample: DataFrame of chrom, start, end, summit} in sample order.
+    ``peaks_by_sample``: {sample: DataFrame of chrom, start, end, summit} in sample order;
+    ``paths``: {sample: its peak file}, for messages. A sample none of whose peaks lies on a
+    contig of the genome would be a target with no positive: an error, or with ``empty_targets``
+    'drop' left out of the regions (logged, and recorded in counts['dropped_targets']).
     Returns (regions, counts): regions has chrom, start, end, id and one 0/1 column per sample,
     in the genome's contig order; counts says how many peaks and regions each filter removed.
     """
-    samples = list(peaks_by_sample)
-    chroms, centres, members = [], [], []
-    counts = {"peaks": 0, "peaks_on_missing_contigs": 0}
-    for index, sample in enumerate(samples):
-        peaks = peaks_by_sample[sample]
+    paths = paths or {}
+    samples, chroms, centres, members = [], [], [], []
+    counts = {"peaks": 0, "peaks_on_missing_contigs": 0, "dropped_targets": {}}
+    for sample, peaks in peaks_by_sample.items():
         counts["peaks"] += len(peaks)
         known = peaks["chrom"].isin(contig_sizes.keys()).to_numpy()
         if not known.all():
             missing = sorted(set(peaks.loc[~known, "chrom"]))
             if missing_contig == "error":
-                raise InputError(source or sample, f"peaks on contigs absent from the genome: {', '.join(missing)}")
+                raise InputError(paths.get(sample, sample),
+                                 f"peaks on contigs absent from the genome: {', '.join(missing)}")
             log.warning("%s: %d peaks on contigs absent from the genome dropped (%s)", sample, (~known).sum(),
                         ", ".join(missing[:10]))
             counts["peaks_on_missing_contigs"] += int((~known).sum())
+            if not known.any():
+                shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+                reason = f"none of its {len(peaks):,} peaks lie on contigs of the genome ({shown})"
+                if empty_targets == "error":
+                    raise InputError(paths.get(sample, sample), f"sample {sample}: {reason}; check that the peaks "
+                                     "and the genome are of one build, map contig names with contig_aliases, or "
+                                     "set the dataset's empty_targets: drop to train without it")
+                log.warning("sample %s dropped from the targets: %s", sample, reason)
+                counts["dropped_targets"][sample] = reason
+                continue
         chroms.append(peaks["chrom"].to_numpy()[known])
         centres.append(peak_centers(peaks, center)[known])
-        members.append(np.full(int(known.sum()), index))
+        members.append(np.full(int(known.sum()), len(samples)))
+        samples.append(sample)
+    if not samples:
+        first = next(iter(counts["dropped_targets"]))
+        raise InputError(paths.get(first, first), "no sample is left to train on: " + "; ".join(
+            f"sample {sample}: {reason}" for sample, reason in counts["dropped_targets"].items()))
     chroms, centres, members = np.concatenate(chroms), np.concatenate(centres), np.concatenate(members)
     parts, counts["merged_regions"], counts["regions_overrunning_contig_end"] = [], 0, 0
     for chrom, size in contig_sizes.items():

@@ -8,12 +8,17 @@ whose length is within ``length ± tolerance``, drop those with more than ``max_
 with N (or trim) to ``length`` at the configured end.
 """
 
+import csv
+import re
+
 import numpy as np
 import pandas as pd
 
 from cisflow.encode import encode_padded
 from cisflow.errors import InputError
-from cisflow.textio import first_line, is_gzip
+from cisflow.textio import first_line, open_text
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class Table:
@@ -25,14 +30,32 @@ class Table:
 
     @classmethod
     def chunks(cls, path, headerless, rows=None):
-        """The table as Tables of at most ``rows`` rows each (the whole table when None)."""
+        """The table as Tables of at most ``rows`` rows each (the whole table when None).
+
+        An empty file, and a row with more fields than the header (or the first row), are errors:
+        pandas would read the first data row's extra field as an unnamed index column, shifting
+        every column by one.
+        """
         sep = "\t" if "\t" in first_line(path) else ","
-        reader = pd.read_csv(path, sep=sep, header=None if headerless else 0, dtype=str, keep_default_na=False,
-                             compression="gzip" if is_gzip(path) else None, chunksize=rows)
         line = 1 if headerless else 2
-        for frame in [reader] if rows is None else reader:
-            yield cls(path, frame, headerless, line)
-            line += len(frame)
+        try:
+            with open_text(path) as handle:  # truncated gzip and non-UTF-8 bytes: errors naming the line
+                reader = pd.read_csv(handle, sep=sep, header=None if headerless else 0, dtype=str,
+                                     keep_default_na=False, chunksize=rows)
+                for frame in [reader] if rows is None else reader:
+                    if not isinstance(frame.index, pd.RangeIndex):
+                        raise _extra_field(path, sep, len(frame.columns), headerless, hint=(
+                            " (a first column of row names, as R's write.table writes them, needs a name in the "
+                            "header)"))
+                    yield cls(path, frame, headerless, line)
+                    line += len(frame)
+        except pd.errors.EmptyDataError:
+            raise InputError(path, "the table is empty") from None
+        except pd.errors.ParserError as err:
+            expected = re.search(r"Expected (\d+) fields in line (\d+)", str(err))
+            if expected is None:
+                raise InputError(path, f"cannot be read as a table: {str(err).strip()}") from None
+            raise _extra_field(path, sep, int(expected[1]), headerless, int(expected[2])) from None
 
     @classmethod
     def pasted_chunks(cls, paths, rows=None):
@@ -87,18 +110,42 @@ class Table:
         return ids.tolist()
 
     def numbers(self, names, what="target"):
-        """(rows, len(names)) float32 of numeric columns; a missing or non-numeric value is an error."""
+        """(rows, len(names)) float32 of numeric columns; a missing, non-numeric or infinite value (or
+        one beyond float32, which would become infinite) is an error: training would fail on it later."""
         out = np.empty((len(self), len(names)), np.float32)
         for j, name in enumerate(names):
             values = self.column(name)
-            numbers = pd.to_numeric(values, errors="coerce")
-            bad = numbers.isna()
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(np.float64)
+            bad = ~(np.abs(numbers) <= FLOAT32_MAX)  # NaN compares False
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                problem = "missing" if not values.iloc[row].strip() else f"not a number: {values.iloc[row]!r}"
+                text, number = values.iloc[row], numbers[row]
+                if not text.strip():
+                    problem = "missing"
+                elif np.isnan(number):
+                    problem = f"not a number: {text!r}"
+                elif np.isinf(number):
+                    problem = f"infinite: {text!r}"
+                else:
+                    problem = f"beyond float32's range (±{FLOAT32_MAX:.1e}): {text!r}"
                 raise InputError(self.path, f"{what} {name!r} is {problem}", line=row + self.first_row_line)
-            out[:, j] = numbers.to_numpy(np.float32)
+            out[:, j] = numbers
         return out
+
+
+def _extra_field(path, sep, expected, headerless, record=None, hint=""):
+    """The InputError for the first row of ``path`` with more than ``expected`` fields.
+
+    pandas counts records, not lines (a quoted field may span lines), so the file is read again
+    to name the line; ``record`` is pandas' number, should the reading find none.
+    """
+    with open_text(path) as handle:
+        reader = csv.reader(handle, delimiter=sep)
+        for fields in reader:
+            if len(fields) > expected:
+                return InputError(path, f"{len(fields)} fields, but the {'first row' if headerless else 'header'} "
+                                        f"has {expected}{hint}", line=reader.line_num)
+    return InputError(path, f"more than {expected} fields{hint}", line=record)
 
 
 def read_values(path, id_column, columns, what="value"):

@@ -11,6 +11,7 @@ rule intervals:
     params:
         spec=dataset_spec,
         samples=list(SAMPLES),
+        formats=peak_formats(),
         aliases=config["contig_aliases"],
     log:
         "logs/intervals/{dataset}.log",

@@ -13,7 +13,7 @@ if spec["kind"] == "peaks":
     with open(snakemake.input.counts) as handle:
         region_counts = json.load(handle)
     build_dataset.from_regions(read_regions(snakemake.input.regions), snakemake.input.fasta, spec,
-                               snakemake.output[0], region_counts)
+                               snakemake.output[0], region_counts, source=snakemake.input.regions)
 elif spec["kind"] == "promoters":
     build_dataset.from_promoters(snakemake.input.tss, snakemake.input.fasta, snakemake.input.expression, spec,
                                  snakemake.output[0], features_path=snakemake.input.get("features"))

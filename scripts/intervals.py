@@ -16,9 +16,12 @@ from cisflow.peaks import read_peaks
 log_to(snakemake.log[0])
 spec = snakemake.params.spec
 sizes = contig_sizes(snakemake.input.fasta)
-peaks = {sample: rename_contigs(read_peaks(path), sizes, snakemake.params.aliases, path)
-         for sample, path in zip(snakemake.params.samples, snakemake.input.peaks)}
-regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"])
+paths = dict(zip(snakemake.params.samples, snakemake.input.peaks))
+formats = dict(zip(snakemake.params.samples, snakemake.params.formats))  # the samples sheet's peak_format
+peaks = {sample: rename_contigs(read_peaks(path, formats[sample]), sizes, snakemake.params.aliases, path)
+         for sample, path in paths.items()}
+regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"], paths,
+                              spec["empty_targets"])
 n_background = round(spec["background"] * len(regions))
 if spec["background_method"] == "random":
     background = background_regions(regions, n_background, spec["width"], sizes, spec["seed"])
@@ -28,7 +31,8 @@ elif spec["background_method"] == "gc_matched":
 else:  # dinucleotide shuffles of the positives are made with the dataset
     background = background_regions(regions, 0, spec["width"], sizes, spec["seed"])
 if snakemake.input.blacklist:
-    blacklist = rename_contigs(read_peaks(snakemake.input.blacklist[0]), sizes, snakemake.params.aliases, "blacklist")
+    blacklist = rename_contigs(read_peaks(snakemake.input.blacklist[0], "bed"), sizes, snakemake.params.aliases,
+                               "blacklist")
     regions, counts["regions_in_blacklist"] = drop_blacklisted(regions, blacklist)
     background, counts["background_in_blacklist"] = drop_blacklisted(background, blacklist)
     counts["regions"] = len(regions)

@@ -6,6 +6,8 @@ from cisflow.build_dataset import from_regions, from_table
 from cisflow.dataset import load_dataset, split_by_chromosome, split_random
 from cisflow.encode import decode
 from cisflow.errors import InputError
+from cisflow.genome import prepare_fasta
+from tests.conftest import write_fasta
 
 
 def test_split_by_chromosome_and_random():
@@ -19,19 +21,89 @@ def test_split_by_chromosome_and_random():
     assert (split == split_random(1000, 0.1, 0.2, seed=5)).all()
 
 
-def test_dataset_from_regions(genome, tmp_path):
-    fasta, records = genome
-    records_n = records["chrB"][:100]
-    regions = pd.DataFrame({"chrom": ["chrA", "chrA", "chrB"], "start": [0, 500, 0], "end": [50, 550, 50],
-                            "id": ["r1", "r2", "r3"], "s1": [1, 0, 1], "s2": [0, 1, 0]})
-    spec = {"max_n_fraction": 0.1, "split": {"valid": ["chrB"], "test": ["chrA"]}}
+def test_a_split_left_empty_is_an_error():
+    with pytest.raises(ValueError, match=r"^split.test: 0.1 of 4 sequences rounds to none; more sequences or a larger "
+                                         r"fraction are needed$"):
+        split_random(4, 0.5, 0.1, seed=1)
+    with pytest.raises(ValueError, match=r"^split: valid 0.5 and test 0.5 of 3 sequences leave none to train on$"):
+        split_random(3, 0.5, 0.5, seed=1)
+
+
+@pytest.fixture
+def genome3(tmp_path):
+    """A three-contig genome, indexed: chrA, chrB and chrC of 600 bp seeded random bases."""
+    rng = np.random.default_rng(0)
+    records = {name: "".join(rng.choice(list("ACGT"), 600)) for name in ("chrA", "chrB", "chrC")}
+    fasta = tmp_path / "genome3.fa"
+    prepare_fasta(write_fasta(tmp_path / "genome3.fa.gz", records, gzipped=True), fasta)
+    return fasta, records
+
+
+SPLIT3 = {"valid": ["chrB"], "test": ["chrC"]}
+
+
+def regions_table(**samples):
+    """Regions r1..r4 (chrA, chrA, chrB, chrC) with the given 0/1 sample columns."""
+    return pd.DataFrame({"chrom": ["chrA", "chrA", "chrB", "chrC"], "start": [0, 500, 0, 100],
+                         "end": [50, 550, 50, 150], "id": ["r1", "r2", "r3", "r4"], **samples})
+
+
+def test_dataset_from_regions(genome3, tmp_path):
+    fasta, records = genome3
+    regions = regions_table(s1=[1, 0, 1, 0], s2=[0, 1, 0, 1])
+    spec = {"max_n_fraction": 0.1, "split": SPLIT3}
     attrs = from_regions(regions, fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
-    assert attrs["targets"] == ["s1", "s2"] and attrs["seq_len"] == 50
-    assert decode(data.codes[2]) == records_n[:50]
-    assert data.targets.tolist() == [[1, 0], [0, 1], [1, 0]]
-    assert data.split.tolist() == [2, 2, 1] and data.ids == ["r1", "r2", "r3"]
+    assert attrs["targets"] == ["s1", "s2"] and attrs["seq_len"] == 50 and attrs["dropped_targets"] == {}
+    assert decode(data.codes[2]) == records["chrB"][:50]
+    assert data.targets.tolist() == [[1, 0], [0, 1], [1, 0], [0, 1]]
+    assert data.split.tolist() == [0, 0, 1, 2] and data.ids == ["r1", "r2", "r3", "r4"]
     assert isinstance(data.codes, np.memmap) and data.codes.dtype == np.uint8
+
+
+@pytest.mark.parametrize(
+    "samples, message",
+    [
+        ({"K562": [1, 0, 1, 0], "HeLa": [0, 0, 0, 0]},
+         r"regions.tsv.gz: sample HeLa: none of the dataset's 4 regions is positive for it \(the regions of its peaks "
+         r"overran contig ends, overlapped the blacklist or had too many N\); set the dataset's empty_targets: drop "
+         r"to train without it$"),
+        ({"K562": [1, 1, 1, 1], "HeLa": [0, 1, 0, 1]},
+         r"regions.tsv.gz: sample K562: all 4 regions of the dataset are positive for it, so it has no negative to "
+         r"learn from \(add background regions: the dataset's background\); set the dataset's empty_targets: drop "
+         r"to train without it$"),
+    ],
+)
+def test_target_with_no_positive_or_no_negative_is_an_error(genome3, tmp_path, samples, message):
+    spec = {"max_n_fraction": 0.1, "split": SPLIT3}
+    with pytest.raises(InputError, match=message):
+        from_regions(regions_table(**samples), genome3[0], spec, tmp_path / "ds", source="results/regions.tsv.gz")
+    assert not (tmp_path / "ds").exists()
+
+
+def test_no_region_left_is_an_error(genome3, tmp_path):
+    empty = regions_table(s1=[1, 0, 1, 0]).iloc[:0]
+    with pytest.raises(InputError, match=r"regions.tsv.gz: no region is left to build the dataset from \(peaks: 5, "
+                                         r"regions overrunning contig end: 5, regions: 0\)$"):
+        from_regions(empty, genome3[0], {"max_n_fraction": 0.1, "split": SPLIT3}, tmp_path / "ds",
+                     {"peaks": 5, "regions_overrunning_contig_end": 5, "regions": 0}, source="regions.tsv.gz")
+    assert not (tmp_path / "ds").exists()
+
+
+def test_empty_targets_drop_records_why_in_attrs(genome3, tmp_path):
+    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "empty_targets": "drop"}
+    regions = regions_table(K562=[1, 1, 1, 1], HeLa=[0, 1, 0, 1], GM=[0, 0, 0, 0])
+    intervals_counts = {"peaks": 9, "dropped_targets": {"A549": "none of its 3 peaks lie on contigs of the genome (Z)"}}
+    attrs = from_regions(regions, genome3[0], spec, tmp_path / "ds", intervals_counts)
+    data = load_dataset(tmp_path / "ds")
+    assert attrs["targets"] == ["HeLa"] and data.targets[:, 0].tolist() == [0, 1, 0, 1]
+    assert list(attrs["dropped_targets"]) == ["A549", "K562", "GM"]
+    assert attrs["dropped_targets"]["GM"].startswith("none of the dataset's 4 regions is positive for it")
+    assert "dropped_targets" not in attrs["counts"] and attrs["counts"]["peaks"] == 9
+    with pytest.raises(InputError, match=r"regions: no sample is left to train on: sample K562: all 4 regions .*; "
+                                         r"sample GM: none of the dataset's 4 regions"):
+        from_regions(regions[["chrom", "start", "end", "id", "K562", "GM"]], genome3[0], spec, tmp_path / "d2")
+    assert not (tmp_path / "d2").exists()
 
 
 TABLE_SPEC = {"sequence_column": "sequence", "target_columns": ["activity"], "id_column": "id", "length": 6,
@@ -62,11 +134,44 @@ def test_dataset_from_table_applies_dream_rules(tmp_path):
         ([("a", "ACGTAC", "high")], r"table.tsv:2: target 'activity' is not a number: 'high'"),
         ([("a", "ACGTAC", "1"), ("a", "ACGTAC", "2")], r"table.tsv:3: id 'a' appears more than once"),
         ([("a", "ACGTAC", "1"), ("b", "ACGXAC", "2")], r"table.tsv:3: character 'X' at position 4"),
+        ([("a", "ACGTAC", "1"), ("b", "ACGTAC", "inf")], r"table.tsv:3: target 'activity' is infinite: 'inf'$"),
+        ([("a", "ACGTAC", "-Infinity")], r"table.tsv:2: target 'activity' is infinite: '-Infinity'$"),
+        ([("a", "ACGTAC", "1e400")], r"table.tsv:2: target 'activity' is infinite: '1e400'$"),
+        ([("a", "ACGTAC", "1e39")], r"table.tsv:2: target 'activity' is beyond float32's range \(±3.4e\+38\): '1e39'$"),
+        ([("a", "ACGTAC", "1"), ("b", "ACGTAC", "2", "x")], r"table.tsv:3: 4 fields, but the header has 3$"),
+        ([("a", "ACGTAC", "1", "x"), ("b", "ACGTAC", "2", "y")],
+         r"table.tsv:2: 4 fields, but the header has 3 \(a first column of row names, as R's write.table writes them, "
+         r"needs a name in the header\)$"),
+        ([], r"table.tsv: the table has a header but no rows$"),
+        ([("a", "ACG", "1"), ("b", "ACGTACGTAC", "2"), ("c", "ACNNAC", "3")],
+         r"table.tsv: none of its 3 rows is kept: 2 outside the length range 6 ± 1 \(length_tolerance\), 1 with more "
+         r"than 1 N \(max_n\)$"),
     ],
 )
 def test_bad_tables(tmp_path, rows, message):
     with pytest.raises(InputError, match=message):
         from_table(write_table(tmp_path, rows), TABLE_SPEC, tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", r"table.tsv: the table is empty$"),
+        ('id\tsequence\tactivity\n"a\nb"\tACGTAC\t1\n\nc\tACGTAC\t2\t3\n',  # a quoted id spans lines 2-3
+         r"table.tsv:5: 4 fields, but the header has 3$"),
+        ("ACGTAC\t1\nACGTAC\t1\t3\n", r"table.tsv:2: 3 fields, but the first row has 2$"),
+        ("id,sequence,activity\na,ACGTAC,1,\n", r"table.tsv:2: 4 fields, but the header has 3 \(a first column "),
+    ],
+)
+def test_table_layout_errors(tmp_path, text, message):
+    path = tmp_path / "table.tsv"
+    path.write_text(text)
+    headerless = {"sequence_column": "0", "target_columns": ["1"], "id_column": None}
+    spec = {**TABLE_SPEC, **(headerless if text.startswith("ACG") else {})}
+    for chunk_rows in (500_000, 1):
+        with pytest.raises(InputError, match=message):
+            from_table(path, spec, tmp_path / "ds", chunk_rows=chunk_rows)
     assert not (tmp_path / "ds").exists()
 
 
@@ -78,18 +183,17 @@ def test_headerless_table_by_column_number(tmp_path):
     assert load_dataset(tmp_path / "ds").ids == ["row1", "row2", "row3", "row4"]
 
 
-def test_dinucleotide_shuffles_join_their_sources_split(genome, tmp_path):
-    fasta, _ = genome
-    regions = pd.DataFrame({"chrom": ["chrA", "chrA", "chrB"], "start": [0, 500, 0], "end": [50, 550, 50],
-                            "id": ["r1", "r2", "r3"], "s1": [1, 0, 1]})
-    spec = {"max_n_fraction": 0.1, "split": {"valid": ["chrB"], "test": ["chrA"]},
-            "background_method": "dinucleotide_shuffle", "background": 1.0, "seed": 4}
+def test_dinucleotide_shuffles_join_their_sources_split(genome3, tmp_path):
+    fasta, _ = genome3
+    regions = regions_table(s1=[1, 1, 1, 1])  # every region positive: the shuffles are the negatives
+    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "background_method": "dinucleotide_shuffle", "background": 0.5,
+            "seed": 4}
     attrs = from_regions(regions, fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
-    assert attrs["counts"]["dinucleotide_shuffles"] == 2  # one per positive region
-    assert data.ids[3:] == ["shuffle0:r1", "shuffle1:r3"]
-    assert data.targets[3:, 0].tolist() == [0, 0] and data.split[3:].tolist() == [2, 1]
-    assert sorted(decode(data.codes[3])) == sorted(decode(data.codes[0]))
+    assert attrs["counts"]["dinucleotide_shuffles"] == 2  # one per two positive regions
+    shuffled = [int(name.split(":r")[1]) - 1 for name in data.ids[4:]]
+    assert data.targets[4:, 0].tolist() == [0, 0] and data.split[4:].tolist() == data.split[shuffled].tolist()
+    assert sorted(decode(data.codes[4])) == sorted(decode(data.codes[shuffled[0]]))
 
 
 def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_path):
@@ -103,3 +207,11 @@ def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_p
         from_table(write_table(tmp_path, rows[:5] + [("s1", "ACGTAC", "9")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)
     with pytest.raises(InputError, match=r"table.tsv:6: target 'activity' is not a number: 'x'"):
         from_table(write_table(tmp_path, rows[:4] + [("s9", "ACGTAC", "x")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)
+
+
+def test_held_out_chromosomes_that_take_every_region_leave_nothing_to_train_on():
+    from cisflow.dataset import split_by_chromosome
+
+    with pytest.raises(ValueError, match=r"split: every region lies on the held-out chromosomes chr1, chr2, so none is "
+                                         r"left to train on"):
+        split_by_chromosome(["chr1", "chr2", "chr1"], ["chr1"], ["chr2"])

@@ -1,5 +1,7 @@
 import pandas as pd
+import pytest
 
+from cisflow.errors import InputError
 from cisflow.intervals import background_regions, drop_blacklisted, merge_peaks
 
 
@@ -35,12 +37,26 @@ def test_missing_contig_dropped_or_error():
     by_sample = {"a": peaks([("chrUn", 0, 60, 20), ("chr1", 500, 700, 600)])}
     regions, counts = merge_peaks(by_sample, 100, SIZES)
     assert len(regions) == 1 and counts["peaks_on_missing_contigs"] == 1
-    try:
-        merge_peaks(by_sample, 100, SIZES, missing_contig="error", source="peaks.bed")
-    except ValueError as err:
-        assert "chrUn" in str(err) and "peaks.bed" in str(err)
-    else:
-        raise AssertionError("expected an error")
+    with pytest.raises(InputError, match=r"peaks.bed: peaks on contigs absent from the genome: chrUn$"):
+        merge_peaks(by_sample, 100, SIZES, missing_contig="error", paths={"a": "peaks.bed"})
+
+
+def test_sample_with_every_peak_on_missing_contigs_is_an_error_or_dropped():
+    by_sample = {"K562": peaks([(f"chrZ{i}", 0, 60, 20) for i in range(7)] + [("chrZ0", 100, 160, 120)]),
+                 "HeLa": peaks([("chr1", 500, 700, 600), ("chr2", 500, 700, 600)])}
+    paths = {"K562": "peaks/K562", "HeLa": "peaks/HeLa"}
+    message = (r"^peaks/K562: sample K562: none of its 8 peaks lie on contigs of the genome \(chrZ0, chrZ1, chrZ2, "
+               r"chrZ3, chrZ4, \.\.\.\); check that the peaks and the genome are of one build, map contig names "
+               r"with contig_aliases, or set the dataset's empty_targets: drop to train without it$")
+    with pytest.raises(InputError, match=message):
+        merge_peaks(by_sample, 100, SIZES, paths=paths)
+    regions, counts = merge_peaks(by_sample, 100, SIZES, paths=paths, empty_targets="drop")
+    assert list(regions.columns[4:]) == ["HeLa"] and regions["HeLa"].tolist() == [1, 1]
+    assert counts["dropped_targets"] == {"K562": "none of its 8 peaks lie on contigs of the genome "
+                                                  "(chrZ0, chrZ1, chrZ2, chrZ3, chrZ4, ...)"}
+    assert counts["peaks"] == 10 and counts["peaks_on_missing_contigs"] == 8
+    with pytest.raises(InputError, match=r"^peaks/K562: no sample is left to train on: sample K562: none of its 8 "):
+        merge_peaks({"K562": by_sample["K562"]}, 100, SIZES, paths=paths, empty_targets="drop")
 
 
 def test_background_windows_avoid_regions_and_are_seeded():

@@ -30,8 +30,55 @@ def test_narrowpeak_summit_and_bed3_midpoint(tmp_path):
         ("chr1\t30\n", r"peaks.bed:1: expected at least 3 tab-separated columns, found 2"),
         ("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t15\n", r"peaks.bed:1: summit offset 15 lies beyond"),
         ("", r"peaks.bed: no peaks in the file"),
+        ("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t-5\n", r"peaks.bed:1: summit offset -5 is negative \(-1, for no summit, "
+                                                 r"is the only negative one\)$"),
+        ("chr1\t10\t20\nchr1\t1_000\t2000\n", r"peaks.bed:2: start '1_000' is not an integer$"),
+        ("chr1\t+5\t20\n", r"peaks.bed:1: start '\+5' is not an integer$"),
+        ("chr1\t 5\t20\n", r"peaks.bed:1: start ' 5' is not an integer$"),
+        ("chr1\t5\t2\u0663\n", r"peaks.bed:1: end '2\u0663' is not an integer$"),
+        ("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t1_0\n", r"peaks.bed:1: summit offset \(column 10\) '1_0' is not an integer"),
     ],
 )
 def test_bad_peak_files(tmp_path, text, message):
     with pytest.raises(InputError, match=message):
         read_peaks(write(tmp_path, text))
+
+
+BED12 = "chr1\t100\t300\tp1\t0\t+\t100\t300\t0\t2\t10,20,\t0,180,\n"
+GAPPED = "chr1\t100\t300\tp1\t0\t+\t100\t300\t0\t2\t10,20\t0,180\t5.1\t3.2\t2.0\n"
+BROAD = "chr1\t100\t300\tp1\t0\t.\t5.1\t3.2\t2.0\n"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("chr1\t10\t20\n" + BED12,
+         r"peaks.bed:2: 12 columns \(BED12: blockCount, blockSizes and blockStarts in columns 10-12\), not "
+         r"narrowPeak, whose column 10 is the summit; set peak_format to bed12 for this sample in the samples sheet "
+         r"\(its peaks are then read at their midpoints\)$"),
+        (GAPPED, r"peaks.bed:1: 15 columns \(gappedPeak: BED12's blocks, then signalValue, pValue and qValue\), not "
+                 r"narrowPeak, whose column 10 is the summit; set peak_format to gappedPeak "),
+        (BROAD, r"peaks.bed:1: 9 columns \(as broadPeak has\), not narrowPeak, .* set peak_format to broadPeak "),
+        ("chr1\t100\t300\tp1\t0\t+\t1\t2\n",
+         r"peaks.bed:1: 8 columns: neither BED3-6 nor narrowPeak \(10 columns, the 10th the summit\); set peak_format "
+         r"for this sample in the samples sheet \(bed, narrowPeak, broadPeak, bed12, gappedPeak; all but narrowPeak "
+         r"are read at their midpoints\)$"),
+    ],
+)
+def test_layouts_other_than_bed3_6_and_narrowpeak_need_a_peak_format(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        read_peaks(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("text, peak_format", [(BED12, "bed12"), (GAPPED, "gappedPeak"), (BROAD, "broadPeak"),
+                                               (BED12, "bed")])
+def test_peak_format_reads_other_layouts_at_their_midpoints(tmp_path, text, peak_format):
+    assert read_peaks(write(tmp_path, text), peak_format)["summit"].tolist() == [200]
+
+
+def test_peak_format_that_does_not_fit_the_file(tmp_path):
+    with pytest.raises(InputError, match=r"peaks.bed:1: 12 columns, but peak_format narrowPeak has 10$"):
+        read_peaks(write(tmp_path, BED12), "narrowPeak")
+    with pytest.raises(InputError, match=r"peaks.bed:1: 10 columns, but peak_format bed12 has 12$"):
+        read_peaks(write(tmp_path, "chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n"), "bed12")
+    assert read_peaks(write(tmp_path, "chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n"), "narrowPeak")["summit"].tolist() == [15]

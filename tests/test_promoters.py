@@ -6,8 +6,10 @@ from cisflow.build_dataset import from_promoters
 from cisflow.dataset import load_dataset
 from cisflow.encode import decode, encode, reverse_complement
 from cisflow.errors import InputError
+from cisflow.genome import prepare_fasta
 from cisflow.promoters import promoter_windows, read_tss
 from cisflow.tables import read_values
+from tests.conftest import write_fasta
 from tests.workflow_helpers import ROOT
 
 XPRESSO = ROOT.parent / "shared" / "data" / "xpresso_agarwal2020"
@@ -30,10 +32,14 @@ def test_bad_tss_lines_are_named(tmp_path):
 
 
 def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
-    fasta, records = genome
+    _, records = genome
+    records = {**records, "chrC": records["chrA"][::-1]}  # a third contig, for training
+    fasta = tmp_path / "three_indexed.fa"
+    prepare_fasta(write_fasta(tmp_path / "three.fa", records), fasta)
     (tmp_path / "tss.bed").write_text("chrA\t500\t501\tG1\t0\t+\nchrB\t600\t601\tG2\t0\t-\n"
-                                      "chrB\t10\t11\tG3\t0\t+\nchrA\t900\t901\tG4\t0\t+\n")
-    (tmp_path / "expr.tsv").write_text("gene\ttpm\nG1\t1.5\nG2\t-2\nG3\t0\nG9\t3\n")
+                                      "chrB\t10\t11\tG3\t0\t+\nchrA\t900\t901\tG4\t0\t+\n"
+                                      "chrC\t700\t701\tG5\t0\t+\n")
+    (tmp_path / "expr.tsv").write_text("gene\ttpm\nG1\t1.5\nG2\t-2\nG3\t0\nG9\t3\nG5\t0.5\n")
     (tmp_path / "half_lives.tsv").write_text("gene\thalf_life\nG1\t4\nG3\t2\n")
     spec = {"upstream": 30, "downstream": 20, "tss_at": "start", "max_n_fraction": 0.1,
             "expression": {"id_column": "gene", "target_columns": ["tpm"]},
@@ -42,13 +48,13 @@ def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
     attrs = from_promoters(tmp_path / "tss.bed", fasta, tmp_path / "expr.tsv", spec, tmp_path / "ds",
                            features_path=tmp_path / "half_lives.tsv")
     data = load_dataset(tmp_path / "ds")
-    assert data.ids == ["G1", "G2"]  # G3 overruns chrB's start, G4 has no expression
+    assert data.ids == ["G1", "G2", "G5"]  # G3 overruns chrB's start, G4 has no expression
     assert attrs["counts"]["windows_overrunning_contig_end"] == 1 and attrs["counts"]["tss_without_expression"] == 1
     assert decode(data.codes[0]) == records["chrA"][470:520]
     assert decode(data.codes[1]) == decode(reverse_complement(encode(records["chrB"][581:631])))
-    assert data.targets[:, 0].tolist() == [1.5, -2.0]
-    assert data.features[:, 0].tolist() == [4.0, 4.0]  # G2 has none: the mean over the kept genes that have one
-    assert attrs["counts"]["genes_without_features"] == 1 and attrs["features"] == ["half_life"]
+    assert data.targets[:, 0].tolist() == [1.5, -2.0, 0.5]
+    assert data.features[:, 0].tolist() == [4.0, 4.0, 4.0]  # G2, G5 have none: the mean of the kept genes' ones
+    assert attrs["counts"]["genes_without_features"] == 2 and attrs["features"] == ["half_life"]
 
 
 @pytest.mark.skipif(not XPRESSO.exists(), reason="../shared/data is not here")

@@ -52,7 +52,8 @@ def test_summary_and_self_contained_page(tmp_path):
                   "change_y": [-0.4, 0.1]}).to_csv(tmp_path / "influence.tsv", sep="\t", index=False)
     datasets = {"d": {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10,
                                                                                  "test": 10},
-                      "targets": ["y"], "counts": {"too_many_n": 2}}}
+                      "targets": ["y"], "counts": {"too_many_n": 2},
+                      "dropped_targets": {"K562": "none of its 8 peaks lie on contigs of the genome"}}}
     logs = tmp_path / "logs"
     (logs / "train").mkdir(parents=True)
     (logs / "train/e.log").write_text("2026-11-21 10:00:00 INFO cisflow.job: cisflow job on host node7, SLURM job 81, "
@@ -74,6 +75,7 @@ def test_summary_and_self_contained_page(tmp_path):
                                 "seconds": 300.0}]
     html = (tmp_path / "index.html").read_text()
     assert "Lab meeting" in html and "CTCF" in html and "a cnn network was trained" in html
+    assert "<b>target K562 dropped</b> (empty_targets: drop): none of its 8 peaks lie on contigs" in html
     assert "1 job, 5.0 minutes in all; 1 on the gpu partition" in html and "<td>node7</td>" in html
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
 
