@@ -11,8 +11,12 @@ and padding), so a new sequence or variant list is scored without running Snakem
 """
 
 import argparse
+import contextlib
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -85,7 +89,8 @@ def _parser():
                             "beside it go the same as a VCF with the scores in INFO (.scored.vcf), every input row "
                             "with its variant's scores (.associations.tsv.gz), the background SNPs "
                             "(.background.tsv.gz), the trait enrichment (.enrichment.tsv, .enrichment.png), ISM "
-                            "maps (.ism.png, .trait_ism.png) and effects along the genome (.manhattan.png)")
+                            "maps (.ism.png, .trait_ism.png) and effects along the genome (.manhattan.png); all "
+                            "moved into place together once written (a failure leaves the previous ones as they were)")
     score.add_argument("--plot", type=Path, help="heatmap of the top variants (default: beside --out)")
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
     score.add_argument("--trait", action="append", dest="traits", metavar="TRAIT",
@@ -120,34 +125,89 @@ def _parser():
     return parser
 
 
+VARIANT_INPUTS = ("vcf", "table", "gwas_catalog", "sumstats")
+# what score-variants writes beside --out: the stem of --out (less .tsv.gz) and these suffixes
+BESIDE_OUT = {"plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf", "ism": ".ism.png",
+              "manhattan": ".manhattan.png", "associations": ".associations.tsv.gz",
+              "background": ".background.tsv.gz", "enrichment": ".enrichment.tsv",
+              "enrichment_plot": ".enrichment.png", "trait_ism": ".trait_ism.png"}
+
+
+def check_outputs(inputs, outputs):
+    """Refuse, before anything is read, an output that would overwrite an input or another output, or
+    that is a directory. ``inputs`` and ``outputs`` map how the command line names a path to it (an
+    output's name ends with the option that sets it, the one to change)."""
+    read = {Path(path).resolve(): flag for flag, path in inputs.items() if path is not None}
+    written = {}
+    for label, path in outputs.items():
+        resolved = Path(path).resolve()
+        if resolved in read:
+            raise InputError(path, f"{label} is the {read[resolved]} input: writing it would overwrite that input; "
+                                   f"give {label.split()[-1]} another path")
+        if resolved in written:
+            raise InputError(path, f"{written[resolved]} and {label} are the same file; give them different paths")
+        if resolved.is_dir():
+            raise InputError(path, f"{label} is a directory; give a file path")
+        written[resolved] = label
+
+
+@contextlib.contextmanager
+def output_set(outputs):
+    """Temporary paths for ``outputs`` (role -> path), each in a hidden folder beside its output (the
+    same file system), moved into place together when the block succeeds: a failure half-way leaves
+    the previous outputs as they were instead of a new table beside stale plots."""
+    folders, staged = {}, {}
+    try:
+        for role, path in outputs.items():
+            path = Path(path)
+            if path.parent not in folders:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                folders[path.parent] = Path(tempfile.mkdtemp(prefix=".cisflow-", suffix=".part", dir=path.parent))
+            staged[role] = folders[path.parent] / path.name
+        yield staged
+        for role, path in outputs.items():
+            os.replace(staged[role], path)
+    finally:
+        for folder in folders.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def score_variant_set(args):
+    """``cisflow score-variants``: every output named from --out, written as one set."""
+    from cisflow.score_vcf import score_vcf
+
+    kind, source = next((kind, getattr(args, kind)) for kind in VARIANT_INPUTS if getattr(args, kind))
+    stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
+    outputs = {"table": args.out, **{role: Path(stem + suffix) for role, suffix in BESIDE_OUT.items()}}
+    labels = {"table": "--out", **{role: f"the {suffix} output of --out" for role, suffix in BESIDE_OUT.items()}}
+    for role in ("plot", "summary"):
+        if getattr(args, role):
+            outputs[role], labels[role] = getattr(args, role), f"--{role}"
+    inputs = {"--model": args.model, f"--{kind.replace('_', '-')}": source, "--genome": args.genome,
+              "--truth": args.truth, "--peaks": args.peaks, "--chain": args.chain, "--dbsnp": args.dbsnp}
+    check_outputs(inputs, {labels[role]: path for role, path in outputs.items()})
+    trait = args.traits[0] if kind == "sumstats" and args.traits else None
+    with output_set(outputs) as staged:
+        return score_vcf(args.model, source, args.genome, staged, kind=kind, peaks_path=args.peaks,
+                         truth_path=args.truth, traits=args.traits if kind == "gwas_catalog" else None,
+                         p_threshold=args.p_threshold, trait=trait,
+                         dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
+                         max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
+                         background={"per_variant": args.background, "seed": args.seed}, name=source.name)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "predict":
+            check_outputs({"--model": args.model, "--fasta": args.fasta}, {"--out": args.out})
             table = predict_fasta(args.model, args.fasta, args.out, args.batch_size)
             print(f"{len(table)} sequences scored: {args.out}")
         else:
-            from cisflow.score_vcf import score_vcf
-
-            kind, source = next((kind, getattr(args, kind)) for kind in ("vcf", "table", "gwas_catalog", "sumstats")
-                                if getattr(args, kind))
-            stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
-            outputs = dict(table=args.out, plot=args.plot or Path(f"{stem}.png"),
-                           summary=args.summary or Path(f"{stem}.summary.json"), vcf=Path(f"{stem}.scored.vcf"),
-                           ism=Path(f"{stem}.ism.png"), manhattan=Path(f"{stem}.manhattan.png"),
-                           associations=Path(f"{stem}.associations.tsv.gz"),
-                           background=Path(f"{stem}.background.tsv.gz"), enrichment=Path(f"{stem}.enrichment.tsv"),
-                           enrichment_plot=Path(f"{stem}.enrichment.png"), trait_ism=Path(f"{stem}.trait_ism.png"))
-            summary = score_vcf(args.model, source, args.genome, outputs, kind=kind, peaks_path=args.peaks,
-                                truth_path=args.truth, traits=args.traits if kind == "gwas_catalog" else None,
-                                p_threshold=args.p_threshold,
-                                trait=args.traits[0] if kind == "sumstats" and args.traits else None,
-                                dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
-                                max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
-                                background={"per_variant": args.background, "seed": args.seed}, name=source.name)
+            summary = score_variant_set(args)
             print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")
-    except (InputError, ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # InputError is a ValueError; OSError: an unwritable --out
         print(f"cisflow {args.command}: {error}", file=sys.stderr)
         return 1
     return 0

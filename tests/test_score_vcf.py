@@ -182,3 +182,35 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "nothing to rank: no variant could be scored" in html and "contig missing 1" in html
     assert "no variant could be scored: see the status counts" in html
+
+
+def test_cli_writes_its_outputs_as_a_set(setup, monkeypatch, capsys):
+    """A failure half-way (here the last plot but one) leaves the previous run's outputs as they were
+    and no new one beside them; a run that succeeds replaces them all. No temporary folder stays."""
+    from cisflow import score_vcf as module
+    from cisflow.cli import main
+
+    seq = setup["records"]["chr1"]
+    vcf = setup["dir"] / "set.vcf"
+    vcf.write_text(VCF_HEADER + "".join(f"chr1\t{pos}\tv{pos}\t{seq[pos - 1]}\t{'A' if seq[pos - 1] != 'A' else 'C'}"
+                                        f"\t.\tPASS\t.\n" for pos in (500, 1200)))
+    out = outputs(setup["dir"] / "results", "set")
+    out["table"].parent.mkdir()
+    for role in ("table", "plot", "summary"):
+        out[role].write_text(f"previous {role}")
+    argv = ["score-variants", "--model", setup["model"], "--vcf", vcf, "--genome", setup["genome"], "--background",
+            "0", "--out", out["table"]]
+
+    def fails(*args, **kwargs):
+        raise ValueError("the enrichment plot failed")
+
+    monkeypatch.setattr(module, "plot_enrichment", fails)
+    assert main([str(arg) for arg in argv]) == 1
+    assert capsys.readouterr().err == "cisflow score-variants: the enrichment plot failed\n"
+    assert sorted(out["table"].parent.iterdir()) == sorted(out[role] for role in ("table", "plot", "summary"))
+    assert all(out[role].read_text() == f"previous {role}" for role in ("table", "plot", "summary"))
+    monkeypatch.undo()
+    assert main([str(arg) for arg in argv]) == 0
+    assert sorted(out["table"].parent.iterdir()) == sorted(out.values())
+    assert json.loads(out["summary"].read_text())["scored"] == 2
+    assert out["plot"].read_bytes()[:4] == b"\x89PNG" and len(pd.read_csv(out["table"], sep="\t")) == 2
