@@ -44,7 +44,7 @@ def windows():
 
 
 def run_cisflow(fasta, table):
-    from cisflow.sequences import extract_regions
+    from cisflow.data.sequences import extract_regions
 
     return extract_regions(table, fasta)
 
@@ -52,7 +52,7 @@ def run_cisflow(fasta, table):
 def run_per_interval(fasta, table):
     import pyfaidx
 
-    from cisflow.encode import encode
+    from cisflow.data.encode import encode
 
     genome = pyfaidx.Fasta(str(fasta), as_raw=True)
     return np.stack([encode(genome[c][s:e]) for c, s, e in table[["chrom", "start", "end"]].itertuples(index=False)])
@@ -88,7 +88,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         source, fasta = Path(tmp) / "sim.fa", Path(tmp) / "genome.fa"
         write_genome(source)
-        from cisflow.genome import prepare_fasta
+        from cisflow.io.genome import prepare_fasta
 
         prepare_fasta(source, fasta)
         source.unlink()

@@ -1,6 +1,6 @@
 """GWAS Catalog variants end to end with the exact Basset model (600 bp, 164 outputs).
 
-The whole variants stage (``cisflow.score_vcf``) on a simulated GWAS Catalog associations file:
+The whole variants stage (``cisflow.variants.variants``) on a simulated GWAS Catalog associations file:
 parse it, lift its positions with a chain file, read REF from the genome, score both alleles on
 both strands (three substitutions where the risk allele is REF or unknown, as in the real Catalog
 for about half of its SNPs), draw and score matched background SNPs (3 a site), calibrate,
@@ -20,16 +20,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cisflow.alleles import resolve_alleles
-from cisflow.checkpoint import load_model, save_model
-from cisflow.contigs import rename_contigs
-from cisflow.genome import contig_sizes, open_genome, prepare_fasta
-from cisflow.liftover import lift_variants
-from cisflow.models import build_for_dataset
-from cisflow.score_vcf import score_vcf
-from cisflow.torch_utils import device
-from cisflow.variant_sets import read_variant_set
-from cisflow.variants import check_variants, score_variants
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.genome import contig_sizes, open_genome, prepare_fasta
+from cisflow.io.liftover import lift_variants
+from cisflow.models.checkpoint import load_model, save_model
+from cisflow.models.predict import device
+from cisflow.models.registry import build_for_dataset
+from cisflow.variants.alleles import resolve_alleles
+from cisflow.variants.checks import check_variants
+from cisflow.variants.scoring import score_variants
+from cisflow.variants.sets import read_variant_set
+from cisflow.variants.variants import run as score_vcf
 
 SEQ_LEN, TARGETS = 600, 164
 N_SITES = {"cpu": 2_000, "cuda": 100_000}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pybedtools
 
-from cisflow.intervals import merge_peaks
+from cisflow.data.intervals import merge_peaks
 
 SAMPLES, PEAKS, WIDTH = 164, 50_000, 600
 SIZES = {f"chr{i}": 250_000_000 - 10_000_000 * i for i in range(1, 11)}

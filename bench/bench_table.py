@@ -34,7 +34,7 @@ def write_table(path):
 
 
 def measure(path, out):
-    from cisflow.build_dataset import from_table
+    from cisflow.data.build import from_table
 
     started = time.perf_counter()
     attrs = from_table(path, SPEC, out)
@@ -44,7 +44,7 @@ def measure(path, out):
 
 
 def per_sequence_rate(path, n=200_000):
-    from cisflow.encode import encode
+    from cisflow.data.encode import encode
 
     with open(path) as handle:
         seqs = [next(handle).split("\t")[0] for _ in range(n)]

@@ -1,6 +1,6 @@
 """Training throughput of every published model: cisflow's loop against a plain fp32 DataLoader loop.
 
-cisflow's loop (``cisflow.train.run_epoch`` over ``TrainingBatches``) keeps the split on the device
+cisflow's loop (``cisflow.training.train.run_epoch`` over ``TrainingBatches``) keeps the split on the device
 as uint8 codes, expands one-hot there and, on CUDA, runs under bf16 autocast. The baseline is what
 a tutorial writes: float32 one-hot tensors on the host, a shuffling DataLoader, each batch copied to
 the device, fp32 throughout. Both train the same model from the same initial weights on the same
@@ -22,11 +22,11 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
-from cisflow.batches import TrainingBatches
-from cisflow.dataset import load_dataset, write_dataset
-from cisflow.models import build_for_dataset
-from cisflow.torch_utils import device, one_hot
-from cisflow.train import TargetScale, make_optimizer, run_epoch
+from cisflow.data.dataset import load_dataset, write_dataset
+from cisflow.models.predict import device, one_hot
+from cisflow.models.registry import build_for_dataset
+from cisflow.training.batches import TrainingBatches
+from cisflow.training.train import TargetScale, make_optimizer, run_epoch
 
 # name: (sequence length, targets, per-sequence features, CPU batches timed)
 MODELS = {

@@ -2,7 +2,7 @@
 
 cisflow's ``score_variants`` reads each window once from the indexed genome, runs the ref windows
 through the model in large batches and recomputes for the alt allele only what the substitution
-changes (``cisflow.snv_effects``), on both strands: in fp32, and with the shared ref pass in
+changes (``cisflow.variants.snv_effects``), on both strands: in fp32, and with the shared ref pass in
 bf16 where the hardware has it (``precision='auto'``, the default). The baseline
 scores one variant at a time (its ref and alt windows, each strand a forward pass), as a loop over
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
@@ -26,11 +26,13 @@ import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cisflow.genome import open_genome, prepare_fasta
-from cisflow.models import build
-from cisflow.snv_effects import bf16_is_fast
-from cisflow.torch_utils import device, one_hot, predict
-from cisflow.variants import check_variants, score_variants, variant_windows
+from cisflow.io.genome import open_genome, prepare_fasta
+from cisflow.models.predict import device, one_hot, predict
+from cisflow.models.registry import build
+from cisflow.variants.checks import check_variants
+from cisflow.variants.scoring import score_variants
+from cisflow.variants.snv_effects import bf16_is_fast
+from cisflow.variants.windows import variant_windows
 
 SEQ_LEN, TARGETS = 600, 164
 N_SNPS = {"cpu": 400, "cuda": 100_000}

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from cisflow.atomic import atomic_path
-from cisflow.checkpoint import load_model, strand_symmetric
-from cisflow.encode import encode_padded
-from cisflow.errors import InputError
-from cisflow.fasta import read_fasta
-from cisflow.torch_utils import device, predict
+from cisflow.data.encode import encode_padded
+from cisflow.io.atomic import atomic_path
+from cisflow.io.errors import InputError
+from cisflow.io.fasta import read_fasta
+from cisflow.models.checkpoint import load_model, strand_symmetric
+from cisflow.models.predict import device, predict
 
 
 def predict_fasta(model_path, fasta_path, out_path, batch_size=512):
@@ -174,7 +174,7 @@ def output_set(outputs):
 
 def score_variant_set(args):
     """``cisflow score-variants``: every output named from --out, written as one set."""
-    from cisflow.score_vcf import score_vcf
+    from cisflow.variants.variants import run as score_vcf
 
     kind, source = next((kind, getattr(args, kind)) for kind in VARIANT_INPUTS if getattr(args, kind))
     stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")

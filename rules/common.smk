@@ -7,16 +7,16 @@ from pathlib import Path
 # (Snakemake puts a script's folder on its sys.path), also inside conda envs and on cluster nodes.
 sys.path.insert(0, workflow.basedir)
 
-from cisflow.config import validate
-from cisflow.errors import InputError
-from cisflow.model_params import model_problems
-from cisflow.samplesheet import read_samples
-from cisflow.search import space_problems
-from cisflow.truth import read_truth
+from cisflow.io.config import validate
+from cisflow.io.errors import InputError
+from cisflow.models.params import model_problems
+from cisflow.io.samplesheet import read_samples
+from cisflow.training.search import space_problems
+from cisflow.io.truth import read_truth
 
 SCHEMAS = Path(workflow.basedir) / "schemas"
 
-# Validated with cisflow.config (jsonschema) rather than snakemake.utils.validate so that every
+# Validated with cisflow.io.config (jsonschema) rather than snakemake.utils.validate so that every
 # error names the config key; schema defaults are filled in.
 validate(config, SCHEMAS / "config.schema.yaml", "config")
 
@@ -115,7 +115,7 @@ def variant_kind(variant_set):
     return next(kind for kind in VARIANT_KINDS if kind in config["variants"][variant_set])
 
 
-REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "templates" / "report.html")
+REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "report" / "template.html")
 GENOME = config.get("genome", {}).get("name", "none")
 GENOME_FASTA = f"resources/genome/{GENOME}.fa"
 GENOME_FAI = f"resources/genome/{GENOME}.fa.fai"
@@ -288,25 +288,45 @@ def variant_outputs():
     return list(dict.fromkeys(pairs))
 
 
-def report_inputs(wildcards):
-    inputs = {
-        "template": REPORT_TEMPLATE,
-        "metrics": [f"results/evaluation/{e}/metrics.json" for e in EXPERIMENTS],
-        "histories": [f"results/models/{e}/history.tsv" for e in EXPERIMENTS],
-        "performance": [f"results/evaluation/{e}/performance.png" for e in EXPERIMENTS],
-        "matches": [f"results/interpret/{e}/matches.tsv" for e in EXPERIMENTS],
-        "motif_plots": [f"results/interpret/{e}/motifs.png" for e in EXPERIMENTS],
-        "saliency": [f"results/interpret/{e}/saliency.png" for e in EXPERIMENTS],
-        "influence": [f"results/interpret/{e}/influence.tsv" for e in EXPERIMENTS],
-        "variants": [f"results/variants/{e}/{vs}.summary.json" for e, vs in variant_outputs()],
-        "variant_tables": [f"results/variants/{e}/{vs}.tsv.gz" for e, vs in variant_outputs()],
-        "variant_plots": [f"results/variants/{e}/{vs}.png" for e, vs in variant_outputs()],
-        "variant_ism": [f"results/variants/{e}/{vs}.ism.png" for e, vs in variant_outputs()],
-        "variant_manhattan": [f"results/variants/{e}/{vs}.manhattan.png" for e, vs in variant_outputs()],
-        "variant_enrichment_plots": [f"results/variants/{e}/{vs}.enrichment.png" for e, vs in variant_outputs()],
-        "variant_trait_ism": [f"results/variants/{e}/{vs}.trait_ism.png" for e, vs in variant_outputs()],
-        "modisco_matches": [f"results/interpret/{e}/modisco_matches.tsv" for e in modisco_experiments()],
-        "modisco_plots": [f"results/interpret/{e}/modisco.png" for e in modisco_experiments()],
-    }
-    inputs["datasets"] = sorted({f"results/datasets/{spec['dataset']}" for spec in EXPERIMENTS.values()})
-    return inputs
+# Each report role -> (rule, output name): the report reads the paths those rules declare, so a
+# path is written once, in its rule.
+EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evaluate", "plot"),
+                     "history": ("train", "history"), "matches": ("interpret", "matches"),
+                     "motif_plot": ("interpret", "motifs"), "saliency": ("interpret", "saliency"),
+                     "influence": ("interpret", "influence")}
+MODISCO_REPORT = {"modisco_matches": ("modisco", "matches"), "modisco_plot": ("modisco", "plot")}
+VARIANT_REPORT = {"summary": ("variants", "summary"), "table": ("variants", "table"), "plot": ("variants", "plot"),
+                  "ism": ("variants", "ism"), "manhattan": ("variants", "manhattan"),
+                  "enrichment_plot": ("variants", "enrichment_plot"), "trait_ism": ("variants", "trait_ism")}
+
+
+def output_of(rule, name, **wildcards):
+    """The path the rule ``rule`` declares as output ``name`` (or number), for these wildcards."""
+    outputs = getattr(rules, rule).output
+    return expand(outputs[name] if isinstance(name, int) else getattr(outputs, name), **wildcards)[0]
+
+
+def report_manifest():
+    """{experiments: {experiment: {role: path, variants: {set: {role: path}}}}, datasets: {name:
+    path}}: every file the report reads, by what it is (cisflow.report.report.run)."""
+    experiments = {}
+    for name in EXPERIMENTS:
+        files = {role: output_of(*where, experiment=name) for role, where in EXPERIMENT_REPORT.items()}
+        if name in modisco_experiments():
+            files |= {role: output_of(*where, experiment=name) for role, where in MODISCO_REPORT.items()}
+        files["variants"] = {vs: {role: output_of(*where, experiment=name, variant_set=vs)
+                                  for role, where in VARIANT_REPORT.items()}
+                             for experiment, vs in variant_outputs() if experiment == name}
+        experiments[name] = files
+    datasets = {spec["dataset"]: output_of("dataset", 0, dataset=spec["dataset"]) for spec in EXPERIMENTS.values()}
+    return {"experiments": experiments, "datasets": datasets}
+
+
+def report_files(wildcards):
+    """Every file of the manifest, and the page's template: the report's inputs."""
+    manifest = report_manifest()
+    files = [REPORT_TEMPLATE, *manifest["datasets"].values()]
+    for experiment in manifest["experiments"].values():
+        files += [path for role, path in experiment.items() if role != "variants"]
+        files += [path for roles in experiment["variants"].values() for path in roles.values()]
+    return files

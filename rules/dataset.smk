@@ -11,4 +11,4 @@ rule dataset:
     conda:
         "../envs/data.yaml"
     script:
-        "../scripts/build_dataset.py"
+        "../scripts/dataset.py"

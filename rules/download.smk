@@ -31,4 +31,4 @@ rule genome:
     conda:
         "../envs/data.yaml"
     script:
-        "../scripts/prepare_genome.py"
+        "../scripts/genome.py"

@@ -1,7 +1,7 @@
 rule report:
     """The lab-meeting page results/report/index.html (self-contained) and its summary.json."""
     input:
-        unpack(report_inputs),
+        report_files,
     output:
         html=report(
             "results/report/index.html",
@@ -11,10 +11,9 @@ rule report:
         summary="results/report/summary.json",
     params:
         config=config,
-        experiments=list(EXPERIMENTS),
-        variant_pairs=variant_outputs(),
-        modisco_experiments=modisco_experiments(),
-        logs="logs",  # the rules' logs: where each job ran and how long (cisflow.logs)
+        manifest=report_manifest(),
+        template=REPORT_TEMPLATE,
+        logs="logs",  # the rules' logs: where each job ran and how long (cisflow.io.logs)
     log:
         "logs/report.log",
     conda:

@@ -58,4 +58,4 @@ rule variants:
     conda:
         "../envs/torch.yaml"
     script:
-        "../scripts/score_variants.py"
+        "../scripts/variants.py"

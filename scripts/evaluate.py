@@ -1,11 +1,11 @@
-"""Rule evaluate: test-split metrics, predictions and plots."""
+"""Rule evaluate: test-split metrics, predictions and plots (cisflow.training.evaluate.run)."""
 
 import torch
 
-from cisflow.evaluate import evaluate
-from cisflow.logs import log_to
+from cisflow.io.logs import log_to
+from cisflow.training.evaluate import run
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-evaluate(snakemake.input.model, snakemake.input.dataset, snakemake.output.metrics, snakemake.output.predictions,
-         snakemake.output.plot)
+run(snakemake.input.model, snakemake.input.dataset, snakemake.output.metrics, snakemake.output.predictions,
+    snakemake.output.plot)

@@ -1,12 +1,13 @@
-"""Rule interpret: filter motifs (MEME), their JASPAR matches, logos and saliency maps."""
+"""Rule interpret: filter motifs (MEME), their JASPAR matches, logos, influence and attribution maps
+(cisflow.interpret.interpret.run)."""
 
 import torch
 
-from cisflow.explain import explain
-from cisflow.logs import log_to
+from cisflow.interpret.interpret import run
+from cisflow.io.logs import log_to
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
-explain(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.motifs,
-        out.saliency, out.influence)
+run(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.motifs,
+    out.saliency, out.influence)

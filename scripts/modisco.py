@@ -1,12 +1,11 @@
-"""Rule modisco: TF-MoDISco patterns (MEME), their JASPAR matches and logos."""
+"""Rule modisco: TF-MoDISco patterns (MEME), their JASPAR matches and logos (cisflow.interpret.modisco.run)."""
 
 import torch
 
-from cisflow.explain import explain_patterns
-from cisflow.logs import log_to
+from cisflow.interpret.modisco import run
+from cisflow.io.logs import log_to
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
-explain_patterns(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches,
-                 out.plot)
+run(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.plot)

@@ -5,9 +5,9 @@ import gzip
 import numpy as np
 import pytest
 
-from cisflow.dataset import write_dataset
-from cisflow.encode import encode
-from cisflow.genome import prepare_fasta
+from cisflow.data.dataset import write_dataset
+from cisflow.data.encode import encode
+from cisflow.io.genome import prepare_fasta
 
 MOTIF = "TGACTCA"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from cisflow.atomic import atomic_dir, atomic_open
+from cisflow.io.atomic import atomic_dir, atomic_open
 
 
 def test_failed_write_leaves_nothing(tmp_path):

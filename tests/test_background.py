@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisflow.background import (
+from cisflow.io.genome import prepare_fasta
+from cisflow.variants.background import (
     DISTANCE_EDGES,
     draw_background,
     merged_peaks,
@@ -12,7 +13,6 @@ from cisflow.background import (
     read_peak_regions,
     site_bins,
 )
-from cisflow.genome import prepare_fasta
 from tests.conftest import write_fasta
 
 

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from cisflow.calibration import calibrate, site_statistics
-from cisflow.enrichment import (
+from cisflow.stats import benjamini_hochberg
+from cisflow.variants.calibration import calibrate, site_statistics
+from cisflow.variants.enrichment import (
     auc_test,
-    benjamini_hochberg,
     plot_enrichment,
     top_outputs,
     trait_enrichment,

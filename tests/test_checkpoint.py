@@ -9,9 +9,9 @@ import zipfile
 import pytest
 import torch
 
-from cisflow.checkpoint import load_model, save_model
-from cisflow.errors import InputError
-from cisflow.models import build_for_dataset
+from cisflow.io.errors import InputError
+from cisflow.models.checkpoint import load_model, save_model
+from cisflow.models.registry import build_for_dataset
 
 PARAMS = {"conv": [{"filters": 8, "width": 7, "pool": 2}], "dense": [8]}
 ATTRS = {"task": "classification", "targets": ["K562", "HepG2"], "seq_len": 40, "source": "peaks"}

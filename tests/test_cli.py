@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from cisflow.cli import main
-from cisflow.train import train
+from cisflow.training.train import train
 from tests.conftest import MOTIF
 from tests.test_checkpoint import RunsACommand, model_file
 

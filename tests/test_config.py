@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cisflow.config import validate
-from cisflow.errors import InputError
-from cisflow.samplesheet import read_samples
+from cisflow.io.config import validate
+from cisflow.io.errors import InputError
+from cisflow.io.samplesheet import read_samples
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
@@ -76,7 +76,7 @@ def test_samples_sheet_peak_format(tmp_path):
 
 
 def test_every_study_config_names_registered_models_and_their_parameters():
-    from cisflow.model_params import model_problems
+    from cisflow.models.params import model_problems
 
     for path in sorted((ROOT / "config").glob("*.yaml")):
         for name, spec in yaml.safe_load(path.read_text()).get("experiments", {}).items():
@@ -84,7 +84,7 @@ def test_every_study_config_names_registered_models_and_their_parameters():
 
 
 def test_unknown_model_names_and_parameters_are_named_with_the_valid_choices():
-    from cisflow.model_params import model_problems
+    from cisflow.models.params import model_problems
 
     key = "experiments.peaks_basset.model"
     assert model_problems(key, {"name": "bassett"}) == [
@@ -99,7 +99,7 @@ def test_unknown_model_names_and_parameters_are_named_with_the_valid_choices():
 
 
 def test_conv_layer_keys_are_checked():
-    from cisflow.model_params import model_problems
+    from cisflow.models.params import model_problems
 
     layers = [{"filters": 8, "width": 5, "pool": 2, "dropout": 0.1, "activation": "linear"},
               {"filters": 8, "size": 5}, "conv8"]

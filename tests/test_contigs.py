@@ -2,7 +2,7 @@ import logging
 
 import pandas as pd
 
-from cisflow.contigs import contig_mapping, rename_contigs
+from cisflow.io.contigs import contig_mapping, rename_contigs
 
 UCSC = ["chr1", "chr2", "chrX", "chrM"]
 

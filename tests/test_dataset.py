@@ -2,11 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisflow.build_dataset import from_regions, from_table
-from cisflow.dataset import load_dataset, split_by_chromosome, split_random
-from cisflow.encode import decode
-from cisflow.errors import InputError
-from cisflow.genome import prepare_fasta
+from cisflow.data.build import from_regions, from_table
+from cisflow.data.dataset import load_dataset, split_by_chromosome, split_random
+from cisflow.data.encode import decode
+from cisflow.io.errors import InputError
+from cisflow.io.genome import prepare_fasta
 from tests.conftest import write_fasta
 
 
@@ -210,7 +210,7 @@ def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_p
 
 
 def test_held_out_chromosomes_that_take_every_region_leave_nothing_to_train_on():
-    from cisflow.dataset import split_by_chromosome
+    from cisflow.data.dataset import split_by_chromosome
 
     with pytest.raises(ValueError, match=r"split: every region lies on the held-out chromosomes chr1, chr2, so none is "
                                          r"left to train on"):

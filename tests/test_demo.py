@@ -6,7 +6,7 @@ import gzip
 import numpy as np
 import pytest
 
-from cisflow import demo
+from cisflow.demo import generate as demo
 
 SEED, SCALE = 3, 0.2
 COMPLEMENT = str.maketrans("ACGT", "TGCA")
@@ -273,7 +273,7 @@ def test_vcf_is_sorted_and_matches_the_truth_table(out, genome, truth):
 def test_gwas_catalog_traits_are_built_from_the_destroying_snps(out, truth):
     """Each trait's SNPs are those destroying its motif's sites plus neutral ones; the file reads
     as the Catalog's, with one row of each kind real files hold that needs a status."""
-    from cisflow.gwas_catalog import catalog_sites, read_gwas_catalog
+    from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
 
     rows = read_gwas_catalog(out / "gwas_catalog.tsv")
     effect = {row["id"]: (row["effect"], row["motif"]) for row in truth}

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from cisflow.download import DownloadError, fetch
+from cisflow.io.download import DownloadError, fetch
 
 PAYLOAD = bytes(range(256)) * 4000  # about 1 MB
 SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from cisflow import encode, torch_utils
+from cisflow.data import encode
+from cisflow.models import predict as torch_utils
 
 
 def test_codes_and_soft_masking():

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from cisflow.evaluate import evaluate
-from cisflow.train import train
+from cisflow.training.evaluate import run as evaluate
+from cisflow.training.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 7}], "global_pool": "max", "dense": [8]}
 TRAINING = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
@@ -20,7 +20,7 @@ def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse
                       tmp_path / "plot.png")
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["n_test"] == 60 and written["task"] == "classification"
-    from cisflow.checkpoint import load_model
+    from cisflow.models.checkpoint import load_model
 
     model, _ = load_model(tmp_path / "m.pt")
     assert written["n_parameters"] == sum(p.numel() for p in model.parameters()) > 0

@@ -1,10 +1,11 @@
 import numpy as np
 import pandas as pd
 
-from cisflow.checkpoint import load_model
-from cisflow.explain import explain, top_attributions
-from cisflow.interpret import ism
-from cisflow.train import train
+from cisflow.interpret.attribution import ism
+from cisflow.interpret.interpret import run as explain
+from cisflow.interpret.interpret import top_attributions
+from cisflow.models.checkpoint import load_model
+from cisflow.training.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
 TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,

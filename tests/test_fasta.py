@@ -3,12 +3,12 @@ import gzip
 import numpy as np
 import pytest
 
-from cisflow.build_dataset import from_fasta
-from cisflow.config import validate
-from cisflow.dataset import load_dataset
-from cisflow.encode import decode
-from cisflow.errors import InputError
-from cisflow.fasta import read_fasta, read_labelled
+from cisflow.data.build import from_fasta
+from cisflow.data.dataset import load_dataset
+from cisflow.data.encode import decode
+from cisflow.io.config import validate
+from cisflow.io.errors import InputError
+from cisflow.io.fasta import read_fasta, read_labelled
 from tests.workflow_helpers import ROOT
 
 SPEC = {"kind": "fasta", "sources": [{"table": "pos", "label": 1}, {"table": "neg", "label": 0}],

@@ -1,9 +1,9 @@
 import pyfaidx
 import pytest
 
-from cisflow.encode import decode
-from cisflow.errors import InputError
-from cisflow.genome import contig_codes, contig_sizes, open_genome, prepare_fasta, window_codes
+from cisflow.data.encode import decode
+from cisflow.io.errors import InputError
+from cisflow.io.genome import contig_codes, contig_sizes, open_genome, prepare_fasta, window_codes
 from tests.conftest import write_fasta
 
 

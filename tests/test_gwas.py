@@ -2,10 +2,10 @@
 
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.genome import open_genome
-from cisflow.gwas import read_gwas_table
-from cisflow.variants import check_variants
+from cisflow.io.errors import InputError
+from cisflow.io.genome import open_genome
+from cisflow.io.gwas import read_gwas_table
+from cisflow.variants.checks import check_variants
 
 
 def test_columns_are_found_by_their_usual_names_and_trait_and_p_value_carried(tmp_path, genome):
@@ -50,7 +50,7 @@ def test_malformed_tables_name_file_line_and_problem(tmp_path, text, message):
 
 
 def test_config_takes_a_vcf_or_a_table_but_not_both(tmp_path):
-    from cisflow.config import validate
+    from cisflow.io.config import validate
     from tests.workflow_helpers import ROOT, demo_config
 
     schema = ROOT / "schemas" / "config.schema.yaml"

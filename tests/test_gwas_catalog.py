@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisflow.alleles import attach_dbsnp, read_dbsnp_alleles, resolve_alleles
-from cisflow.contigs import rename_contigs
-from cisflow.errors import InputError
-from cisflow.genome import contig_sizes, open_genome
-from cisflow.gwas_catalog import catalog_sites, is_gwas_catalog, read_gwas_catalog
-from cisflow.liftover import lift_variants
-from cisflow.variants import check_variants
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.errors import InputError
+from cisflow.io.genome import contig_sizes, open_genome
+from cisflow.io.gwas_catalog import catalog_sites, is_gwas_catalog, read_gwas_catalog
+from cisflow.io.liftover import lift_variants
+from cisflow.variants.alleles import attach_dbsnp, read_dbsnp_alleles, resolve_alleles
+from cisflow.variants.checks import check_variants
 from tests.conftest import write_fasta
 
 CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
@@ -33,7 +33,7 @@ def catalog_genome(tmp_path):
     records = {name: "".join(bases) for name, bases in contigs.items()}
     fasta = tmp_path / "genome.fa"
     write_fasta(tmp_path / "src.fa", records)
-    from cisflow.genome import prepare_fasta
+    from cisflow.io.genome import prepare_fasta
 
     prepare_fasta(tmp_path / "src.fa", fasta)
     return fasta, records
@@ -69,7 +69,7 @@ def test_p_values_as_written_and_below_the_smallest_double():
                                              ("1x10^-8", 1e-8, 8), ("2.5 × 10−12", 2.5e-12, 11.602),
                                              ("5E-400", 0.0, 399.301), ("0.5", 0.5, 0.30103)])
 def test_p_value_spellings(text, p, mlog10):
-    from cisflow.pvalues import parse_p_value
+    from cisflow.io.pvalues import parse_p_value
 
     parsed = parse_p_value(text)
     assert parsed[0] == pytest.approx(p, rel=1e-9) and parsed[1] == pytest.approx(mlog10, abs=1e-3)
@@ -182,8 +182,8 @@ def test_catalog_positions_lifted_with_their_risk_alleles(catalog_genome, tmp_pa
 def test_catalog_positions_of_another_build_stop_with_an_error_that_says_so(tmp_path):
     """300 SNPs whose risk allele is the reference base half the time at their own build; read at
     positions of another build (shifted by 7 bp) the genome's base matches a quarter of the time."""
-    from cisflow.alleles import check_risk_build
-    from cisflow.genome import prepare_fasta
+    from cisflow.io.genome import prepare_fasta
+    from cisflow.variants.alleles import check_risk_build
 
     rng = np.random.default_rng(5)
     sequence = "".join(rng.choice(list("ACGT"), 20_000))
@@ -206,7 +206,7 @@ def test_catalog_positions_of_another_build_stop_with_an_error_that_says_so(tmp_
 
 @pytest.mark.parametrize("reader", ["catalog", "sumstats"])
 def test_an_empty_file_says_so(tmp_path, reader):
-    from cisflow.sumstats import read_sumstats
+    from cisflow.io.sumstats import read_sumstats
 
     (tmp_path / "empty.tsv").write_text("")
     with pytest.raises(InputError, match="empty.tsv: empty file"):

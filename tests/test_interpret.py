@@ -6,24 +6,15 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from cisflow import interpret
-from cisflow.encode import N_CODE, decode, encode
-from cisflow.interpret import (
-    MATCH_COLUMNS,
-    FilterPFM,
-    benjamini_hochberg,
-    filter_pfms,
-    ism,
-    ism_importance,
-    match_motifs,
-    saliency,
-    strongest_window,
-    top_examples,
-    write_meme,
-)
-from cisflow.logos import plot_attributions, plot_filter_matches, plot_logo
+from cisflow.data.encode import N_CODE, decode, encode
+from cisflow.interpret import filters
+from cisflow.interpret.attribution import is_reference, ism, ism_importance, saliency, strongest_window, top_examples
+from cisflow.interpret.filters import FilterPFM, filter_pfms, frequencies, information_content, write_meme
+from cisflow.interpret.logos import plot_attributions, plot_filter_matches, plot_logo
+from cisflow.interpret.matching import MATCH_COLUMNS, match_motifs
 from cisflow.models.convnet import ConvNet
-from cisflow.torch_utils import one_hot
+from cisflow.models.predict import one_hot
+from cisflow.stats import benjamini_hochberg
 
 KMER = "GATTACA"
 SEQ_LEN = 60
@@ -97,7 +88,7 @@ def test_filter_pfms_same_in_one_batch_and_in_small_hit_chunks(monkeypatch):
     codes = planted_sequences(1)
     model = kmer_model(9, 1)
     whole = filter_pfms(model, codes, batch_size=len(codes))
-    monkeypatch.setattr(interpret, "_HITS_PER_CHUNK", 1)
+    monkeypatch.setattr(filters, "_HITS_PER_CHUNK", 1)
     chunked = filter_pfms(model, codes, batch_size=5)
     for a, b in zip(whole, chunked):
         np.testing.assert_array_equal(a.counts, b.counts)
@@ -118,9 +109,9 @@ def test_threshold_is_relative_to_the_maximum():
 
 def test_information_content_and_frequencies():
     counts = np.array([[10, 0, 0, 0], [5, 5, 5, 5]])
-    probs = interpret.frequencies(counts, pseudocount=0)
-    assert interpret.information_content(probs) == pytest.approx(2.0)
-    smoothed = interpret.frequencies(counts)
+    probs = frequencies(counts, pseudocount=0)
+    assert information_content(probs) == pytest.approx(2.0)
+    smoothed = frequencies(counts)
     np.testing.assert_allclose(smoothed.sum(axis=1), 1)
     assert 0 < smoothed[0, 1] < 0.05
 
@@ -173,7 +164,7 @@ def pfm(index, counts, n_sites):
 
 @pytest.fixture(scope="module")
 def matches():
-    from cisflow.jaspar import load_jaspar
+    from cisflow.interpret.jaspar import load_jaspar
 
     motifs = load_jaspar()
     by_id = {m.matrix_id: m for m in motifs}
@@ -280,7 +271,7 @@ def test_ism_is_exactly_zero_at_reference_bases():
     effects = ism(Noisy(codes.shape[1]), codes, target=0, task="regression")
     called = codes < 4
     assert (effects[called, codes[called]] == 0).all()
-    assert (effects[~interpret.is_reference(codes)] != 0).all()
+    assert (effects[~is_reference(codes)] != 0).all()
 
 
 def test_ism_classification_changes_probability():
@@ -353,7 +344,7 @@ def is_png(path):
 
 
 def test_plots_write_png(tmp_path):
-    probs = interpret.frequencies(np.eye(4)[encode(KMER)] * 20)
+    probs = frequencies(np.eye(4)[encode(KMER)] * 20)
     plot_filter_matches(tmp_path / "match.png", [dict(title="filter0 ~ test", filter_probs=probs,
                                                       jaspar_probs=probs[::-1, ::-1], offset=-2, orientation="-")] * 2)
     codes = some_codes(n=2, length=200)[1]
@@ -385,8 +376,8 @@ def test_filter_influence_singles_out_the_filter_that_drives_the_output():
     nothing. Silencing filter 0 lowers the output of motif carriers; silencing filter 1 changes nothing."""
     import torch
 
-    from cisflow.interpret import filter_influence
-    from cisflow.models import build
+    from cisflow.interpret.influence import filter_influence
+    from cisflow.models.registry import build
 
     model = build("cnn", seq_len=30, n_targets=1, conv=[{"filters": 2, "width": 6}], dense=[], batchnorm=False,
                   global_pool="max").eval()

@@ -1,8 +1,8 @@
 import pandas as pd
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.intervals import background_regions, drop_blacklisted, merge_peaks
+from cisflow.data.intervals import drop_blacklisted, merge_peaks, run
+from cisflow.io.errors import InputError
 
 
 def peaks(rows):
@@ -59,17 +59,6 @@ def test_sample_with_every_peak_on_missing_contigs_is_an_error_or_dropped():
         merge_peaks({"K562": by_sample["K562"]}, 100, SIZES, paths=paths, empty_targets="drop")
 
 
-def test_background_windows_avoid_regions_and_are_seeded():
-    regions, _ = merge_peaks({"a": peaks([("chr1", 4000, 4200, 4100)])}, 100, SIZES)
-    first = background_regions(regions, 20, 100, SIZES, seed=3)
-    again = background_regions(regions, 20, 100, SIZES, seed=3)
-    assert first.equals(again) and len(first) == 20
-    assert (first["a"] == 0).all()
-    near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
-    assert not near.any()
-    assert (first["end"] <= first["chrom"].map(SIZES)).all()
-
-
 def test_blacklisted_regions_are_dropped_and_counted():
     regions, _ = merge_peaks({"a": peaks([("chr1", 900, 1100, 1000), ("chr1", 5000, 5200, 5100),
                                           ("chr2", 2000, 2100, 2050)])}, 100, SIZES)
@@ -102,3 +91,29 @@ def test_merge_agrees_with_bedtools_merge_on_random_peaks():
     pybedtools.cleanup()
     got = [tuple(row) for row in regions[["chrom", "start", "a", "b", "c", "d"]].itertuples(index=False)]
     assert sorted(got) == sorted(expected) and counts["merged_regions"] == len(merged)
+
+
+@pytest.mark.parametrize("method", ["random", "gc_matched", "dinucleotide_shuffle"])
+def test_the_intervals_stage_writes_regions_background_and_counts(tmp_path, genome, method):
+    """Two samples' peaks (a narrowPeak and a BED), a blacklist over one region: the regions
+    table holds the merged regions, then the background ones the method asks for (none for
+    shuffles, which the dataset makes), and the counts say what each filter did."""
+    import json
+
+    fasta, _ = genome
+    a, b = tmp_path / "a.narrowPeak", tmp_path / "b.bed"
+    a.write_text("chrA\t400\t600\tp1\t0\t.\t1\t1\t1\t100\nchrA\t1400\t1600\tp2\t0\t.\t1\t1\t1\t90\n")
+    b.write_text("chrB\t300\t500\tq1\nchrA\t420\t620\tq2\n")
+    (tmp_path / "black.bed").write_text("chrA\t1450\t1460\n")
+    spec = {"width": 100, "center": "summit", "background": 1.0, "background_method": method, "seed": 1,
+            "missing_contig": "drop", "empty_targets": "error"}
+    counts = run({"a": str(a), "b": str(b)}, {"a": None, "b": None}, fasta, spec, tmp_path / "r.tsv.gz",
+                 tmp_path / "c.json", blacklist=tmp_path / "black.bed")
+    regions = pd.read_csv(tmp_path / "r.tsv.gz", sep="\t")
+    assert list(regions.columns) == ["chrom", "start", "end", "id", "a", "b"]
+    peaks_part = regions[(regions["a"] + regions["b"]) > 0]
+    assert peaks_part[["chrom", "a", "b"]].values.tolist() == [["chrA", 1, 1], ["chrB", 0, 1]]
+    assert counts["regions_in_blacklist"] == 1 and counts["regions"] == 2
+    assert counts["background_regions"] == len(regions) - 2 == (0 if method == "dinucleotide_shuffle" else 3) - \
+        counts.get("background_in_blacklist", 0)
+    assert json.loads((tmp_path / "c.json").read_text()) == counts

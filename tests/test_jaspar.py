@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from cisflow.jaspar import JasparMotif, load_jaspar
+from cisflow.interpret.jaspar import JasparMotif, load_jaspar
 
 
 @pytest.fixture(scope="module")

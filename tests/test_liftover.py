@@ -4,9 +4,9 @@ import gzip
 
 import pandas as pd
 
-from cisflow.genome import open_genome
-from cisflow.liftover import lift_counts, lift_variants
-from cisflow.variants import check_variants
+from cisflow.io.genome import open_genome
+from cisflow.io.liftover import lift_counts, lift_variants
+from cisflow.variants.checks import check_variants
 
 # "build B" chrA 1-400 is the genome's chrA 101-500 (+), 411-1000 is 501-1090; bases 401-410
 # were deleted; chrM 1-50 is the genome's chrA 1001-1050 on the minus strand.

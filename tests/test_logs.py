@@ -5,11 +5,11 @@ import subprocess
 import sys
 import textwrap
 
-from cisflow.logs import job_record
+from cisflow.io.logs import job_record
 
 JOB = textwrap.dedent("""
     import logging, sys
-    from cisflow.logs import log_to
+    from cisflow.io.logs import log_to
     log_to(sys.argv[1])
     logging.getLogger("cisflow.test").info("working")
     if len(sys.argv) > 2:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from cisflow.metrics import classification_metrics, regression_metrics, selection_score
+from cisflow.training.metrics import classification_metrics, regression_metrics, selection_score
 
 
 def test_classification_metrics_per_target_and_mean():

@@ -3,7 +3,7 @@ import json
 import pytest
 import torch
 
-from cisflow.models import REGISTRY, build
+from cisflow.models.registry import build, registered
 
 
 def trainable(model):
@@ -18,7 +18,7 @@ def test_camformer_has_the_published_parameter_count():
     assert model.first_layer(torch.zeros(2, 4, 110)).shape == (2, 512, 110)
 
 
-@pytest.mark.parametrize("name", sorted(REGISTRY))
+@pytest.mark.parametrize("name", sorted(registered()))
 def test_every_model_maps_one_hot_to_one_output_per_target(name):
     model = build(name, seq_len=600, n_targets=3).eval()
     out = model(torch.zeros(2, 4, 600))
@@ -34,8 +34,8 @@ def test_unknown_model_names_the_registered_ones():
 def test_filter_motifs_align_on_the_camformers_even_width_padding():
     import numpy as np
 
-    from cisflow.encode import decode, encode
-    from cisflow.interpret import filter_pfms
+    from cisflow.data.encode import decode, encode
+    from cisflow.interpret.filters import filter_pfms
 
     kmer = "GATTAC"
     model = build("camformer", seq_len=40, n_targets=1, filters=2, width=6, dense=(4,)).eval()
@@ -119,10 +119,10 @@ def test_models_name_what_does_not_fit():
 
 
 def test_the_config_checks_list_of_model_parameters_is_current():
-    from cisflow.model_params import PARAMETERS, current
+    from cisflow.models.params import PARAMETERS, current
 
     assert json.loads(PARAMETERS.read_text()) == current(), \
-        f"{PARAMETERS} is out of date with the model builders: run python -m cisflow.model_params"
+        f"{PARAMETERS} is out of date with the model builders: run python -m cisflow.models.params"
 
 
 def test_parameters_come_from_the_model_classes_and_layer_keys_from_what_the_model_reads():

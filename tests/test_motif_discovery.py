@@ -6,11 +6,11 @@ import pytest
 import torch
 from torch import nn
 
-from cisflow.dataset import write_dataset
-from cisflow.encode import decode, encode
-from cisflow.explain import explain_patterns
-from cisflow.motif_discovery import discover_patterns, hypothetical_contributions, trim
-from cisflow.train import train
+from cisflow.data.dataset import write_dataset
+from cisflow.data.encode import decode, encode
+from cisflow.interpret.modisco import discover_patterns, hypothetical_contributions, trim
+from cisflow.interpret.modisco import run as explain_patterns
+from cisflow.training.train import train
 
 SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
         "modisco_sequences": 300}

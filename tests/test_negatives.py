@@ -1,9 +1,10 @@
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
-from cisflow.encode import encode, gc_fraction
-from cisflow.negatives import dinucleotide_shuffle, gc_matched_choice
+from cisflow.data.encode import encode, gc_fraction
+from cisflow.data.negatives import background_regions, dinucleotide_shuffle, gc_matched_choice
 
 
 def dinucleotides(codes):
@@ -37,8 +38,8 @@ def test_gc_fraction_ignores_n():
 def test_gc_matched_background_avoids_regions(genome):
     import pandas as pd
 
-    from cisflow.genome import contig_sizes
-    from cisflow.negatives import gc_matched_background
+    from cisflow.data.negatives import gc_matched_background
+    from cisflow.io.genome import contig_sizes
 
     fasta, _ = genome
     regions = pd.DataFrame({"chrom": ["chrA"] * 3, "start": [100, 700, 1300], "end": [200, 800, 1400],
@@ -47,3 +48,14 @@ def test_gc_matched_background_avoids_regions(genome):
     assert len(background) == 4 and (background["s"] == 0).all()
     for start in background.loc[background["chrom"] == "chrA", "start"]:
         assert all(abs(start - r) >= 100 for r in regions["start"])
+
+
+def test_background_windows_avoid_regions_and_are_seeded():
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [4050], "end": [4150], "id": ["r1"], "a": [1]})
+    first = background_regions(regions, 20, 100, {"chr1": 10_000, "chr2": 5_000}, seed=3)
+    again = background_regions(regions, 20, 100, {"chr1": 10_000, "chr2": 5_000}, seed=3)
+    assert first.equals(again) and len(first) == 20
+    assert (first["a"] == 0).all()
+    near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
+    assert not near.any()
+    assert (first["end"] <= first["chrom"].map({"chr1": 10_000, "chr2": 5_000})).all()

@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.peaks import read_peaks
+from cisflow.io.errors import InputError
+from cisflow.io.peaks import read_peaks
 
 
 def write(tmp_path, text, name="peaks.bed"):

@@ -2,13 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisflow.build_dataset import from_promoters
-from cisflow.dataset import load_dataset
-from cisflow.encode import decode, encode, reverse_complement
-from cisflow.errors import InputError
-from cisflow.genome import prepare_fasta
-from cisflow.promoters import promoter_windows, read_tss
-from cisflow.tables import read_values
+from cisflow.data.build import from_promoters
+from cisflow.data.dataset import load_dataset
+from cisflow.data.encode import decode, encode, reverse_complement
+from cisflow.data.promoters import promoter_windows, read_tss
+from cisflow.io.errors import InputError
+from cisflow.io.genome import prepare_fasta
+from cisflow.io.tables import read_values
 from tests.conftest import write_fasta
 from tests.workflow_helpers import ROOT
 

@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from cisflow.build_dataset import from_fasta, from_table
-from cisflow.config import validate
-from cisflow.contigs import rename_contigs
-from cisflow.dataset import load_dataset
-from cisflow.encode import decode
-from cisflow.genome import contig_sizes, prepare_fasta
-from cisflow.peaks import read_peaks
-from cisflow.sequences import extract_regions
+from cisflow.data.build import from_fasta, from_table
+from cisflow.data.dataset import load_dataset
+from cisflow.data.encode import decode
+from cisflow.data.sequences import extract_regions
+from cisflow.io.config import validate
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.genome import contig_sizes, prepare_fasta
+from cisflow.io.peaks import read_peaks
 from tests.workflow_helpers import ROOT
 
 DATA = ROOT.parent / "shared" / "data"
@@ -60,8 +60,8 @@ def test_dream_training_rows_follow_the_camformers_rules(tmp_path):
 def train_and_evaluate(tmp_path, experiment, **overrides):
     """Train a study experiment (training settings overridden by ``overrides``) on the dataset
     at tmp_path/ds, as the train rule does, and score its test split as the evaluate rule does."""
-    from cisflow.evaluate import evaluate
-    from cisflow.train import train
+    from cisflow.training.evaluate import run as evaluate
+    from cisflow.training.train import train
 
     train(tmp_path / "ds", experiment["model"]["name"], experiment["model"]["params"],
           {**experiment["training"], **overrides}, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
@@ -106,8 +106,8 @@ def test_primer_saliency_peaks_on_the_planted_motif(primer_run):
     exactly in 0.855 and within 2 bases in 0.992; the top base lies in the motif in 0.956. (Summed
     |saliency| smears the peak: bases outside the motif that argue against binding count too.)
     """
-    from cisflow.checkpoint import load_model
-    from cisflow.interpret import saliency
+    from cisflow.interpret.attribution import saliency
+    from cisflow.models.checkpoint import load_model
 
     tmp_path, _, _ = primer_run
     model, _ = load_model(tmp_path / "m.pt", "cpu")
@@ -137,8 +137,8 @@ def test_primer_ism_importance_peaks_on_the_planted_motif(primer_run):
 
     Measured after the 20 epochs of primer_run, over 249 positives: the motif exactly in 0.819,
     within 2 bases in 0.968."""
-    from cisflow.checkpoint import load_model
-    from cisflow.interpret import ism, ism_importance
+    from cisflow.interpret.attribution import ism, ism_importance
+    from cisflow.models.checkpoint import load_model
 
     tmp_path, _, _ = primer_run
     model, meta = load_model(tmp_path / "m.pt", "cpu")
@@ -162,11 +162,12 @@ def test_primer_filter_that_fires_on_positives_matches_the_planted_motif(primer_
     PWM among 60 random 12-mer PWMs: its best match is the planted motif."""
     import torch
 
-    from cisflow.checkpoint import load_model
-    from cisflow.encode import encode
-    from cisflow.interpret import filter_pfms, match_motifs
-    from cisflow.jaspar import JasparMotif
-    from cisflow.torch_utils import one_hot
+    from cisflow.data.encode import encode
+    from cisflow.interpret.filters import filter_pfms
+    from cisflow.interpret.jaspar import JasparMotif
+    from cisflow.interpret.matching import match_motifs
+    from cisflow.models.checkpoint import load_model
+    from cisflow.models.predict import one_hot
 
     tmp_path, _, _ = primer_run
     model, _ = load_model(tmp_path / "m.pt", "cpu")
@@ -334,9 +335,10 @@ def test_variant_window_pinned_by_hand_on_the_real_gata4_locus(tmp_path):
     """A SNV at hg19 chr8:11,546,1xx: the 600-bp window holds the piece's bases [i - 300, i + 300)
     with the REF base at index 300; POS read as 0-based (one base off) gives another window and
     the record no longer matches the genome."""
-    from cisflow.genome import open_genome
-    from cisflow.variants import check_variants, variant_windows
-    from cisflow.vcf import read_vcf
+    from cisflow.io.genome import open_genome
+    from cisflow.io.vcf import read_vcf
+    from cisflow.variants.checks import check_variants
+    from cisflow.variants.windows import variant_windows
 
     fasta, piece, offset = gata4_genome(tmp_path)
     i = next(i for i in range(50_000, 50_100) if len({piece[i - 1], piece[i], piece[i + 1]}) == 3)
@@ -359,9 +361,9 @@ def test_variant_window_pinned_by_hand_on_the_real_gata4_locus(tmp_path):
 def test_real_vcfs_parse_and_every_record_gets_a_status(tmp_path):
     """Basenji's 16 validated regulatory SNPs, dbSNP chr22 (contig '22') and ClinVar chr22 (integer
     IDs) against the chr8 GATA4 piece: parsed, contigs mapped, nothing lost, statuses right."""
-    from cisflow.genome import open_genome
-    from cisflow.variants import check_variants, status_counts
-    from cisflow.vcf import read_vcf
+    from cisflow.io.genome import open_genome
+    from cisflow.io.vcf import read_vcf
+    from cisflow.variants.checks import check_variants, status_counts
 
     fasta, _, _ = gata4_genome(tmp_path)
     genome = open_genome(fasta)

@@ -5,11 +5,12 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from cisflow.interpret import MATCH_COLUMNS
-from cisflow.report import best_match_names, build_report
+from cisflow.interpret.matching import MATCH_COLUMNS
+from cisflow.report.report import best_match_names
+from cisflow.report.report import run as build_report
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "cisflow" / "templates" / "report.html"
+TEMPLATE = ROOT / "cisflow" / "report" / "template.html"
 
 
 def png(path):
@@ -47,13 +48,15 @@ def test_summary_and_self_contained_page(tmp_path):
     files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
              "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
              "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
-             "influence": tmp_path / "influence.tsv", "variants": {}, "variant_tables": {}, "variant_plots": {}}
+             "influence": tmp_path / "influence.tsv", "variants": {}}
     pd.DataFrame({"filter": [0, 1], "influence": [0.2, 0.01], "best_match": ["CTCF", ""],
                   "change_y": [-0.4, 0.1]}).to_csv(tmp_path / "influence.tsv", sep="\t", index=False)
-    datasets = {"d": {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10,
-                                                                                 "test": 10},
-                      "targets": ["y"], "counts": {"too_many_n": 2},
-                      "dropped_targets": {"K562": "none of its 8 peaks lie on contigs of the genome"}}}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "attrs.json").write_text(json.dumps(
+        {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10, "test": 10},
+         "targets": ["y"], "counts": {"too_many_n": 2},
+         "dropped_targets": {"K562": "none of its 8 peaks lie on contigs of the genome"}}))
+    datasets = {"d": tmp_path / "d"}
     logs = tmp_path / "logs"
     (logs / "train").mkdir(parents=True)
     (logs / "train/e.log").write_text("2026-11-21 10:00:00 INFO cisflow.job: cisflow job on host node7, SLURM job 81, "
@@ -81,7 +84,7 @@ def test_summary_and_self_contained_page(tmp_path):
 
 
 def test_methods_paragraph_describes_labelled_fasta_datasets():
-    from cisflow.report import _data_sentence
+    from cisflow.report.report import _data_sentence
 
     data = {"kind": "fasta", "length": 200, "split": {"valid": 0.1, "seed": 1},
             "sources": [{"table": "oct4", "label": 1}, {"table": "mafk", "label": 0}],

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from cisflow.checkpoint import save_model
-from cisflow.models import build_for_dataset
-from cisflow.score_vcf import score_vcf
+from cisflow.models.checkpoint import save_model
+from cisflow.models.registry import build_for_dataset
+from cisflow.variants.variants import run as score_vcf
 from tests.conftest import write_fasta
 
 CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
@@ -34,7 +34,7 @@ def setup(tmp_path):
     rng = np.random.default_rng(4)
     records = {"chr1": "".join(rng.choice(list("ACGT"), 3200)), "chrX": "".join(rng.choice(list("ACGT"), 800))}
     fasta = write_fasta(tmp_path / "genome.fa", records)
-    from cisflow.genome import prepare_fasta
+    from cisflow.io.genome import prepare_fasta
 
     prepare_fasta(fasta, tmp_path / "indexed.fa")
     (tmp_path / "peaks.bed").write_text("chr1\t400\t700\nchr1\t1100\t1300\nchrX\t200\t400\n")
@@ -150,7 +150,7 @@ def test_cli_refuses_a_table_model_and_a_bad_truth_before_scoring(setup):
 def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     """A variant set in which nothing could be scored still gets its section: the statuses, and
     a table that says there is nothing to rank instead of an empty one."""
-    from cisflow.report import build_report
+    from cisflow.report.report import run as build_report
     from tests.test_report import TEMPLATE, matches_table, png
 
     vcf = setup["dir"] / "none.vcf"
@@ -167,16 +167,19 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
              "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
              "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
-             "influence": tmp_path / "influence.tsv", "variants": {"none": out["summary"]},
-             "variant_tables": {"none": out["table"]}, "variant_plots": {"none": out["plot"]}}
+             "influence": tmp_path / "influence.tsv",
+             "variants": {"none": {"summary": out["summary"], "table": out["table"], "plot": out["plot"]}}}
     config = {"genome": {"name": "g"}, "report": {"title": "t"},
               "datasets": {"d": {"kind": "peaks", "width": 40, "center": "summit", "split": {"valid": ["x"],
                                                                                             "test": ["y"]}}},
               "experiments": {"e": {"dataset": "d", "model": {"name": "basset", "params": {}},
                                     "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 8, "epochs": 3,
                                                  "patience": 2}}}}
-    datasets = {"d": {"source": "peaks", "n": 10, "seq_len": 40, "targets": ["K562", "HepG2"],
-                      "split_sizes": {"train": 8, "valid": 1, "test": 1}, "counts": {}}}
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "attrs.json").write_text(json.dumps(
+        {"source": "peaks", "n": 10, "seq_len": 40, "targets": ["K562", "HepG2"],
+         "split_sizes": {"train": 8, "valid": 1, "test": 1}, "counts": {}}))
+    datasets = {"d": tmp_path / "d"}
     build_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
                  tmp_path / "summary.json", TEMPLATE)
     html = (tmp_path / "index.html").read_text()
@@ -187,8 +190,8 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
 def test_cli_writes_its_outputs_as_a_set(setup, monkeypatch, capsys):
     """A failure half-way (here the last plot but one) leaves the previous run's outputs as they were
     and no new one beside them; a run that succeeds replaces them all. No temporary folder stays."""
-    from cisflow import score_vcf as module
     from cisflow.cli import main
+    from cisflow.variants import variants as module
 
     seq = setup["records"]["chr1"]
     vcf = setup["dir"] / "set.vcf"

@@ -5,9 +5,9 @@ import os
 import optuna
 import pytest
 
-from cisflow import search
-from cisflow.checkpoint import load_model
-from cisflow.config import validate
+from cisflow.io.config import validate
+from cisflow.models.checkpoint import load_model
+from cisflow.training import search
 from tests.workflow_helpers import ROOT
 
 
@@ -207,7 +207,7 @@ def test_best_needs_a_complete_trial(tmp_path):
 
 def test_best_model_file_holds_the_merged_params(tmp_path, planted):
     """What the train rule's script does with best.json, end to end on the tiny dataset."""
-    from cisflow.train import train
+    from cisflow.training.train import train
 
     storage = tmp_path / "study.journal"
     search.run_worker(storage, "x", planted, MODEL, TRAINING, settings(trials=2), worker=0)

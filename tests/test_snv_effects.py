@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from cisflow.models import build
-from cisflow.snv_effects import SnvScorer, bf16_is_fast, snv_pair_predictions, use_bf16
-from cisflow.torch_utils import predict, predict_strands
+from cisflow.models.predict import predict, predict_strands
+from cisflow.models.registry import build
+from cisflow.variants.snv_effects import SnvScorer, bf16_is_fast, snv_pair_predictions, use_bf16
 
 LAYOUTS = [
     ("basset", 600, {}),  # valid convolutions, batch norm, three pools

@@ -4,8 +4,8 @@ import gzip
 
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.sumstats import read_sumstats
+from cisflow.io.errors import InputError
+from cisflow.io.sumstats import read_sumstats
 
 HEADER = "chromosome\tbase_pair_location\teffect_allele\tother_allele\tbeta\tstandard_error\teffect_allele_frequency" \
          "\tp_value\tvariant_id\trsid\n"

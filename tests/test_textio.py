@@ -7,12 +7,12 @@ import zlib
 import pandas as pd
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.gwas import read_gwas_table
-from cisflow.peaks import read_peaks
-from cisflow.textio import first_line, open_bytes, open_text
-from cisflow.truth import read_truth
-from cisflow.vcf import read_vcf
+from cisflow.io.errors import InputError
+from cisflow.io.gwas import read_gwas_table
+from cisflow.io.peaks import read_peaks
+from cisflow.io.textio import first_line, open_bytes, open_text
+from cisflow.io.truth import read_truth
+from cisflow.io.vcf import read_vcf
 
 ROWS = "".join(f"chr1\t{i * 10}\t{i * 10 + 5}\n" for i in range(20_000))  # 17 lines a KiB: past any read-ahead
 TRUNCATED = r"truncated gzip file \(the compressed data stops short of its end-of-stream marker at this line: " \

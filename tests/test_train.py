@@ -9,10 +9,10 @@ import pytest
 import torch
 
 import cisflow
-from cisflow import train as train_module
-from cisflow.checkpoint import load_model
-from cisflow.encode import encode
-from cisflow.torch_utils import predict
+from cisflow.data.encode import encode
+from cisflow.models.checkpoint import load_model
+from cisflow.models.predict import predict
+from cisflow.training import train as train_module
 from tests.conftest import MOTIF
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
@@ -104,9 +104,9 @@ def test_split_larger_than_the_memory_limit_streams_and_still_learns(tmp_path, p
 def test_streamed_batches_cover_the_split_once_per_epoch(planted):
     import torch
 
-    from cisflow.batches import TrainingBatches
-    from cisflow.dataset import load_dataset
-    from cisflow.train import TargetScale
+    from cisflow.data.dataset import load_dataset
+    from cisflow.training.batches import TrainingBatches
+    from cisflow.training.train import TargetScale
 
     data = load_dataset(planted)
     train_idx = data.indices("train")
@@ -123,7 +123,7 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
 def test_random_shift_moves_sequences_and_fills_with_n():
     import torch
 
-    from cisflow.train import random_shift
+    from cisflow.training.train import random_shift
 
     codes = torch.arange(4, dtype=torch.uint8).repeat(50, 3)  # rows of ACGTACGTACGT
     shifted = random_shift(codes, 2, torch.Generator().manual_seed(1))
@@ -154,8 +154,8 @@ def test_fine_tuning_starts_from_another_models_parameters(tmp_path, planted):
 
 def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
     """Target = motif presence + a feature in its own (large) units: the model needs both."""
-    from cisflow.dataset import write_dataset
-    from cisflow.evaluate import evaluate
+    from cisflow.data.dataset import write_dataset
+    from cisflow.training.evaluate import run as evaluate
 
     rng = np.random.default_rng(4)
     n = 600
@@ -187,7 +187,7 @@ def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
 
 def test_two_ddp_processes_train_one_model(tmp_path, planted):
     """torchrun with two gloo processes on CPU: the same code path as two GPUs of a node."""
-    from cisflow.distributed import launch
+    from cisflow.training.distributed import launch
 
     out = tmp_path / "ddp"
     out.mkdir()
@@ -224,7 +224,7 @@ def test_compiled_training_gives_the_eager_runs_results(tmp_path, planted, monke
 
 def one_split_dataset(path, task, valid_targets, n_targets=1):
     """The planted-size dataset with the valid split's targets given (one class, or a constant)."""
-    from cisflow.dataset import write_dataset
+    from cisflow.data.dataset import write_dataset
 
     rng = np.random.default_rng(2)
     targets = rng.integers(0, 2, (400, n_targets)).astype(np.float32)
@@ -242,7 +242,7 @@ def one_split_dataset(path, task, valid_targets, n_targets=1):
                         r"split \(t0: 60 equal values\)"),
 ])
 def test_a_valid_split_without_a_score_stops_before_the_first_epoch(tmp_path, task, valid, message):
-    from cisflow.errors import InputError
+    from cisflow.io.errors import InputError
 
     dataset = one_split_dataset(tmp_path / "onesided", task, valid)
     expected = (rf"^{re.escape(str(dataset))}: {message}, so training would run every epoch and keep no model\. "
@@ -262,7 +262,7 @@ def test_targets_without_a_score_beside_others_are_named_and_training_goes_on(tm
 
 
 def test_no_epoch_with_a_validation_score_is_reported_not_a_state_dict_error(tmp_path, planted, monkeypatch):
-    from cisflow.dataset import write_dataset
+    from cisflow.data.dataset import write_dataset
 
     rng = np.random.default_rng(3)
     write_dataset(tmp_path / "reg", rng.integers(0, 4, (400, 40)).astype(np.uint8), rng.normal(size=(400, 1)),
@@ -296,8 +296,8 @@ def test_an_unreadable_resume_file_is_set_aside_and_training_starts_afresh(tmp_p
 
 TRAINER = """
 import json, sys
-from cisflow.logs import log_to
-from cisflow.train import stop_with_workflow, train
+from cisflow.io.logs import log_to
+from cisflow.training.train import stop_with_workflow, train
 kwargs = json.loads(sys.argv[1])
 log_to(kwargs.pop("log_path"))
 with stop_with_workflow():
@@ -384,8 +384,8 @@ def test_a_training_whose_workflow_was_killed_stops_and_keeps_its_last_epoch(tmp
         with contextlib.suppress(ProcessLookupError):
             os.killpg(workflow.pid, signal.SIGKILL)
     log = (out / "train.log").read_text()
-    assert f"ERROR cisflow.train: the workflow that started this training (PID {workflow.pid}) is gone: stopping; " \
-           "a rerun resumes after the last finished epoch" in log
+    assert (f"ERROR cisflow.training.train: the workflow that started this training (PID {workflow.pid}) is gone: "
+            "stopping; a rerun resumes after the last finished epoch") in log
     checkpoint = torch.load(out / "resume.pt", weights_only=True)
     assert checkpoint["state"]["epoch"] >= 1 and not (out / "model.pt").exists()
     assert sorted(path.name for path in out.iterdir()) == [".train.lock", "resume.pt", "train.log"]

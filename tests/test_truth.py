@@ -2,8 +2,8 @@
 
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.truth import read_truth
+from cisflow.io.errors import InputError
+from cisflow.io.truth import read_truth
 
 
 @pytest.mark.parametrize("positive, negative", [("destroys", "neutral"), ("Destroys", "NEUTRAL"), ("1", "0"),

@@ -8,21 +8,15 @@ import pytest
 import torch
 from torch import nn
 
-from cisflow.encode import decode
-from cisflow.genome import open_genome, prepare_fasta
-from cisflow.models import build
-from cisflow.torch_utils import predict
-from cisflow.variant_plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
-from cisflow.variants import (
-    check_variants,
-    rank_variants,
-    score_variants,
-    status_counts,
-    truth_auroc,
-    variant_windows,
-    window_start,
-)
-from cisflow.vcf import read_vcf
+from cisflow.data.encode import decode
+from cisflow.io.genome import open_genome, prepare_fasta
+from cisflow.io.vcf import read_vcf
+from cisflow.models.predict import predict
+from cisflow.models.registry import build
+from cisflow.variants.checks import check_variants, status_counts
+from cisflow.variants.plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
+from cisflow.variants.scoring import rank_variants, score_variants, truth_auroc
+from cisflow.variants.windows import variant_windows, window_start
 
 UPPER = ("TAAAATTGAACCGCCAGGAACCTGCCGGAGTTTCCGGGTCTAATTCACATGGACATCACGGCCAGGGTTAGGACCGCGGACTTGAGATTC"
          "TTCTCAGTGCTCCAAGTCGTACGGCCAGTA")
@@ -329,7 +323,7 @@ def test_plot_top_variants_writes_png(genome, checked, tmp_path):
 def test_variants_of_another_build_stop_with_an_error_that_says_so(genome, tmp_path):
     """Positions shifted as if lifted from another build: neither allele matches the genome at
     about half of them, which must stop the run rather than give a table of noise."""
-    from cisflow.variants import check_build
+    from cisflow.variants.checks import check_build
 
     rng = np.random.default_rng(3)
     lines = []
@@ -348,7 +342,7 @@ def test_variants_of_another_build_stop_with_an_error_that_says_so(genome, tmp_p
 
 
 def test_a_few_mismatches_are_flagged_not_fatal(checked):
-    from cisflow.variants import check_build
+    from cisflow.variants.checks import check_build
 
     check_build(checked, "variants.vcf", "hg19")  # 1 ref_mismatch of 7 SNVs: below 5 mismatches
 
@@ -370,7 +364,7 @@ def test_no_log2_fold_change_for_signed_outputs(genome, checked):
 
 
 def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked, tmp_path):
-    from cisflow.variants import write_scored_vcf
+    from cisflow.variants.scored_vcf import write_scored_vcf
 
     ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
     write_scored_vcf(ranked, tmp_path / "out.vcf", ["centreA", "nG"], "regression")
@@ -393,7 +387,7 @@ def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked,
 def test_ism_around_a_variant_by_hand(genome):
     """CentreModel's centreA output, both strands averaged: an A at the centre (index 10) gives
     0.5 on the forward strand, a T at index 9 (the reverse strand's centre) the other 0.5."""
-    from cisflow.variants import variant_ism
+    from cisflow.variants.ism import variant_ism
 
     pos = 50
     row = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "top_target": ["centreA"]})
@@ -410,7 +404,7 @@ def test_ism_around_a_variant_by_hand(genome):
 
 
 def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
-    from cisflow.variants import variant_ism
+    from cisflow.variants.ism import variant_ism
 
     ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
     top = ranked[ranked["score"].notna()].head(3)
@@ -425,7 +419,7 @@ def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
 def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
     """chr1:40 deletes base 41: the alt window is the ref window's first 11 bases, base 40 at the
     centre, then the genome from base 42 on. A symbolic <DEL> stays unscored."""
-    from cisflow.variants import indel_windows
+    from cisflow.variants.windows import indel_windows
 
     checked = check_variants(vcf, genome, SEQ_LEN, indels="score")
     deletion = checked[checked["id"] == "del"]

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from cisflow.errors import InputError
-from cisflow.vcf import COLUMNS, read_vcf
+from cisflow.io.errors import InputError
+from cisflow.io.vcf import COLUMNS, read_vcf
 
 HEADER = "##fileformat=VCFv4.2\n##source=test\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 RECORDS = (

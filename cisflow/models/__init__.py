@@ -7,9 +7,9 @@ regression. Every model exposes ``first_conv`` (its first ``nn.Conv1d``) and ``f
 input positions it pads on the left), which interpretation reads, and ``output_layer`` (its
 final ``nn.Linear``). A model built with ``n_features`` (only those that support it) takes
 ``model(x, features)``.
+
+Modules: ``registry`` (``build``, ``build_for_dataset``), ``convnet`` and ``camformer`` (the
+architectures and their published presets), ``checkpoint`` (model files: ``save_model``,
+``load_model``), ``predict`` (one-hot on the device, predictions on both strands), ``params``
+(the config check of ``model.name`` and ``model.params``, without torch).
 """
-
-from cisflow.models import camformer, convnet  # noqa: F401  (register their architectures)
-from cisflow.models.registry import REGISTRY, build, build_for_dataset, register
-
-__all__ = ["REGISTRY", "build", "build_for_dataset", "register"]

@@ -1,26 +1,57 @@
-"""Name -> builder mapping, filled by the ``@register`` decorator in each model module."""
+"""Name -> builder mapping, filled by the ``@register`` decorator in each model module.
 
+The architectures' modules import torch; they are loaded when a model is first built or listed
+(``registered``), so that importing ``cisflow.models`` costs nothing where no model is needed
+(the report's env, the workflow's config check).
+"""
+
+import importlib
 import inspect
 
-REGISTRY = {}
+ARCHITECTURES = ("cisflow.models.convnet", "cisflow.models.camformer")  # the modules that register models
+_REGISTRY = {}
 SIZED_BY_DATASET = ("seq_len", "n_targets", "n_features")  # set by build_for_dataset, not by model.params
 
 
 def register(name):
     def decorate(builder):
-        if name in REGISTRY:
+        if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
-        REGISTRY[name] = builder
+        _REGISTRY[name] = builder
         return builder
 
     return decorate
 
 
-def build(name, **params):
-    """Build the model ``name`` with ``params`` (seq_len and n_targets among them)."""
-    if name not in REGISTRY:
-        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(REGISTRY))}")
-    return REGISTRY[name](**params)
+def registered():
+    """{name: builder} of every architecture."""
+    for module in ARCHITECTURES:
+        importlib.import_module(module)
+    return _REGISTRY
+
+
+def build(name: str, **params) -> "torch.nn.Module":  # noqa: F821  (torch is the architectures' import)
+    """Build the model ``name`` from plain parameters.
+
+    Parameters
+    ----------
+    name : str
+        A registered architecture (``registered()``): basset, deepbind, primer, cuperus,
+        camformer, xpresso, cnn.
+    **params
+        ``seq_len`` and ``n_targets`` (and ``n_features`` for a model that takes per-sequence
+        features), then overrides of the architecture's published sizes.
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps one-hot sequences (batch, 4, seq_len) to outputs (batch, n_targets): logits for
+        classification, values for regression.
+    """
+    models = registered()
+    if name not in models:
+        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(models))}")
+    return models[name](**params)
 
 
 def build_for_dataset(name, attrs, params):
@@ -33,10 +64,10 @@ def build_for_dataset(name, attrs, params):
 
 def parameters(name):
     """The ``model.params`` keys the model ``name`` takes, read from the code so that the config
-    check (``cisflow.model_params``) cannot drift from it: the builder's named parameters or, for a
+    check (``cisflow.models.params``) cannot drift from it: the builder's named parameters or, for a
     builder that passes ``**params`` on, those of the model class it builds. Each maps to None, or
     for a list of layer dicts (a ConvNet's ``conv``) to the keys a layer must and may hold."""
-    builder = REGISTRY[name]
+    builder = registered()[name]
     signature = inspect.signature(builder)
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
         refs = inspect.getclosurevars(builder)

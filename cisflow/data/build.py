@@ -1,0 +1,284 @@
+"""The dataset rule: a dataset (``cisflow.data.dataset``) built from genomic regions (``from_regions``),
+promoters (``from_promoters``), a sequence table (``from_table``) or labelled FASTA files
+(``from_fasta``); ``run`` picks by the config's ``kind``.
+"""
+
+import json
+import logging
+from collections import Counter
+
+import numpy as np
+
+from cisflow.data.dataset import split_by_chromosome, split_random, write_dataset
+from cisflow.data.encode import encode_padded, reverse_complement
+from cisflow.data.negatives import shuffled_negatives
+from cisflow.data.promoters import promoter_windows, read_tss
+from cisflow.data.sequences import extract_regions, filter_n
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.errors import InputError
+from cisflow.io.fasta import read_labelled
+from cisflow.io.genome import contig_sizes
+from cisflow.io.regions import read_regions, sample_columns
+from cisflow.io.tables import Table, encode_table, read_values, select_sequences
+
+log = logging.getLogger(__name__)
+
+
+def from_regions(regions, genome_path, spec, out, region_counts=None, source="regions"):
+    """Dataset of the regions' sequences with their sample activity as binary targets.
+
+    Regions with more N than ``spec['max_n_fraction']`` are dropped and counted; the split holds
+    out the chromosomes of ``spec['split']``. A sample with no positive or no negative region is
+    an error naming it (``source``: the regions file), or with ``spec['empty_targets']`` 'drop' is
+    dropped from the targets; attrs['dropped_targets'] says why, for these and for the samples the
+    intervals rule dropped (``region_counts['dropped_targets']``).
+    """
+    region_counts = dict(region_counts or {})
+    dropped = region_counts.pop("dropped_targets", {})
+    if regions.empty:
+        raise _no_region(source, region_counts)
+    codes = extract_regions(regions, genome_path)
+    keep = filter_n(codes, spec["max_n_fraction"])
+    counts = {**region_counts, "regions_in": len(regions), "too_many_n": int((~keep).sum())}
+    if not keep.any():
+        raise _no_region(source, counts)
+    regions, codes = regions[keep].reset_index(drop=True), codes[keep]
+    samples = sample_columns(regions)
+    ids, targets, chroms = regions["id"].tolist(), regions[samples].to_numpy(np.float32), regions["chrom"].to_numpy()
+    if spec.get("background_method") == "dinucleotide_shuffle":
+        positive = np.flatnonzero(targets.any(axis=1))
+        shuffled, shuffled_ids, sources = shuffled_negatives(codes[positive], [ids[i] for i in positive],
+                                                             round(spec["background"] * len(positive)), spec["seed"])
+        codes = np.concatenate([codes, shuffled])
+        targets = np.concatenate([targets, np.zeros((len(shuffled), len(samples)), np.float32)])
+        ids, chroms = ids + shuffled_ids, np.concatenate([chroms, chroms[positive][sources]])
+        counts["dinucleotide_shuffles"] = len(shuffled)
+    usable = _usable_targets(targets, samples, spec.get("empty_targets", "error"), source, dropped)
+    targets, samples = targets[:, usable], [samples[j] for j in usable]
+    counts["kept"] = len(ids)
+    split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
+    attrs = {"task": "classification", "targets": samples, "source": "peaks", "counts": counts,
+             "dropped_targets": dropped, "split_rule": {"by": "chromosome", **spec["split"]},
+             "regions": {"width": int(codes.shape[1]), "center": spec.get("center", "summit")}}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def _no_region(source, counts):
+    return InputError(source, "no region is left to build the dataset from (" + ", ".join(
+        f"{name.replace('_', ' ')}: {value:,}" for name, value in counts.items()) + ")")
+
+
+def _usable_targets(targets, samples, empty_targets, source, dropped):
+    """Columns of ``targets`` with both a positive and a negative row. Another is an InputError
+    naming its sample, or with ``empty_targets`` 'drop' left out, logged and added to ``dropped``."""
+    positives = targets.sum(axis=0)
+    usable = []
+    for j, sample in enumerate(samples):
+        if positives[j] == 0:
+            reason = (f"none of the dataset's {len(targets):,} regions is positive for it (the regions of its peaks "
+                      "overran contig ends, overlapped the blacklist or had too many N)")
+        elif positives[j] == len(targets):
+            reason = (f"all {len(targets):,} regions of the dataset are positive for it, so it has no negative to "
+                      "learn from (add background regions: the dataset's background)")
+        else:
+            usable.append(j)
+            continue
+        if empty_targets == "error":
+            raise InputError(source, f"sample {sample}: {reason}; set the dataset's empty_targets: drop to train "
+                                     "without it")
+        log.warning("sample %s dropped from the targets: %s", sample, reason)
+        dropped[sample] = reason
+    if not usable:
+        raise InputError(source, "no sample is left to train on: " + "; ".join(
+            f"sample {sample}: {reason}" for sample, reason in dropped.items()))
+    return usable
+
+
+def from_table(table_paths, spec, out, chunk_rows=500_000):
+    """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets.
+
+    ``table_paths``: one table, or a list of headerless files pasted side by side. The table is
+    read ``chunk_rows`` rows at a time and only the codes kept stay in memory, so a table of
+    millions of rows never sits in memory as Python strings.
+    """
+    headerless = str(spec["sequence_column"]).isdigit()
+    if isinstance(table_paths, (list, tuple)):
+        chunks = Table.pasted_chunks(list(table_paths), chunk_rows)
+    else:
+        chunks = Table.chunks(table_paths, headerless, chunk_rows)
+    codes, targets, ids, seen, counts = [], [], [], set(), Counter()
+    for table in chunks:
+        chunk_ids = table.ids(spec.get("id_column"), seen)
+        sequences = table.column(spec["sequence_column"]).str.strip().tolist()
+        values = table.numbers(spec["target_columns"])
+        keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
+        rows = np.flatnonzero(keep)
+        codes.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
+                                  table.first_row_line))
+        targets.append(values[rows])
+        ids += [chunk_ids[i] for i in rows]
+        counts.update(chunk_counts)
+    if not ids:
+        raise InputError(table.path, _nothing_kept(counts, spec))
+    codes, targets, counts = np.concatenate(codes), np.concatenate(targets), dict(counts)
+    split_spec = spec["split"]
+    split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
+    attrs = {"task": spec.get("task", "regression"), "targets": list(spec["target_columns"]), "source": "table",
+             "counts": counts,
+             "split_rule": {"by": "random", **split_spec}, "padding": spec["pad"]}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def _nothing_kept(counts, spec):
+    """Why no row of a table was kept: how many rows each filter took."""
+    rows = counts["rows"]
+    if not rows:
+        return "the table has a header but no rows"
+    taken = [f"{counts['outside_length_range']:,} outside the length range {spec['length']} ± "
+             f"{spec['length_tolerance']} (length_tolerance)"] if counts["outside_length_range"] else []
+    if counts["too_many_n"]:
+        taken.append(f"{counts['too_many_n']:,} with more than {spec['max_n']} N (max_n)")
+    return f"none of its {rows:,} rows is kept: {', '.join(taken)}"
+
+
+def from_fasta(source_paths, spec, out, test_paths=()):
+    """Dataset of labelled FASTA files (one class a file: Janggu's Oct4 vs MafK peaks).
+
+    ``source_paths[i]`` holds sequences labelled ``spec['sources'][i]['label']`` (one value, or one
+    per name of ``spec['targets']``); they are split at random into train, valid and, unless test
+    files are given, test. ``test_paths`` (labelled by ``spec['test_sources']``) form the test
+    split. Sequences are kept, padded and trimmed by the table rules (``length``,
+    ``length_tolerance``, ``max_n``, ``pad``).
+    """
+    names = list(spec.get("targets") or ["label"])
+    test_sources = spec.get("test_sources") or []
+    if len(test_paths) != len(test_sources):
+        raise ValueError(f"{len(test_paths)} test FASTA files for {len(test_sources)} test_sources")
+    labels = [source["label"] for source in spec["sources"]] + [source["label"] for source in test_sources]
+    ids, sequences, targets, where = read_labelled(list(source_paths) + list(test_paths), labels, len(names))
+    test_files = {str(path) for path in test_paths}
+    is_test = np.array([str(path) in test_files for path, _ in where], bool)
+    keep, counts = select_sequences(sequences, spec["length"], spec.get("length_tolerance"), spec.get("max_n"))
+    counts = {"records": counts.pop("rows"), "test_records": int(is_test.sum()), **counts}
+    rows = np.flatnonzero(keep)
+    codes = encode_padded([sequences[i] for i in rows], spec["length"], spec.get("pad", "right"))
+    targets, is_test, ids = np.asarray(targets, np.float32)[rows], is_test[rows], [ids[i] for i in rows]
+    split_spec = spec["split"]
+    split = np.full(len(ids), 2, np.uint8)
+    split[~is_test] = split_random(int((~is_test).sum()), split_spec["valid"],
+                                   0.0 if test_sources else split_spec["test"], split_spec.get("seed", 1))
+    attrs = {"task": spec.get("task", "classification"), "targets": names, "source": "fasta", "counts": counts,
+             "split_rule": {"by": "random", **split_spec, **({"test": "test_sources"} if test_sources else {})},
+             "padding": spec.get("pad", "right")}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    for path, n in Counter(str(path) for path, _ in where).items():
+        log.info("%s: %d records", path, n)
+    return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def from_promoters(tss_path, genome_path, expression_path, spec, out, features_path=None):
+    """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
+
+    Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
+    or too close to a contig end are dropped and counted; per-gene features (mRNA half-lives)
+    go to the dataset's features, a gene without them getting the column mean (counted).
+    """
+    sizes = contig_sizes(genome_path)
+    tss = rename_contigs(read_tss(tss_path), sizes, source=str(tss_path))
+    windows = promoter_windows(tss, spec["upstream"], spec["downstream"], spec["tss_at"])
+    expression = read_values(expression_path, spec["expression"]["id_column"], spec["expression"]["target_columns"],
+                             "expression")
+    counts = {"tss": len(windows), "genes_with_expression": len(expression)}
+    on_genome = windows["chrom"].isin(sizes.keys()).to_numpy()
+    inside = on_genome & (windows["start"] >= 0).to_numpy() & (
+        windows["end"].to_numpy() <= windows["chrom"].map(sizes).fillna(0).to_numpy())
+    measured = windows["gene"].isin(expression.keys()).to_numpy()
+    counts.update(tss_on_missing_contigs=int((~on_genome).sum()), windows_overrunning_contig_end=int(
+        (on_genome & ~inside).sum()), tss_without_expression=int((inside & ~measured).sum()))
+    counts["expression_without_tss"] = len(set(expression) - set(windows["gene"]))
+    windows = windows[inside & measured].reset_index(drop=True)
+    codes = extract_regions(windows, genome_path)
+    minus = (windows["strand"] == "-").to_numpy()
+    codes[minus] = reverse_complement(codes[minus])
+    keep = filter_n(codes, spec["max_n_fraction"])
+    counts["too_many_n"] = int((~keep).sum())
+    windows, codes = windows[keep].reset_index(drop=True), codes[keep]
+    counts["kept"] = len(windows)
+    genes = windows["gene"].tolist()
+    targets = np.stack([expression[gene] for gene in genes]) if genes else np.zeros((0, 1), np.float32)
+    features, feature_names = None, []
+    if features_path is not None:
+        features, counts["genes_without_features"] = _gene_features(features_path, spec["features"], genes)
+        feature_names = list(spec["features"]["columns"])
+    split = _split(spec["split"], windows["chrom"], len(windows))
+    attrs = {"task": "regression", "targets": list(spec["expression"]["target_columns"]), "source": "promoters",
+             "features": feature_names, "counts": counts, "split_rule": dict(spec["split"]),
+             "promoters": {"upstream": spec["upstream"], "downstream": spec["downstream"]}}
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    return write_dataset(out, codes, targets, split, genes, attrs, features)
+
+
+def _gene_features(path, spec, genes):
+    values = read_values(path, spec["id_column"], spec["columns"], "feature")
+    table = np.full((len(genes), len(spec["columns"])), np.nan, np.float32)
+    for row, gene in enumerate(genes):
+        if gene in values:
+            table[row] = values[gene]
+    missing = np.isnan(table).any(axis=1)
+    if missing.all():
+        raise ValueError(f"{path}: no gene of the dataset has features (check the id column)")
+    table[missing] = np.nanmean(table[~missing], axis=0)
+    return table, int(missing.sum())
+
+
+def _split(rule, chroms, n):
+    if isinstance(rule["valid"], list):
+        return split_by_chromosome(chroms, rule["valid"], rule["test"])
+    return split_random(n, rule["valid"], rule["test"], rule.get("seed", 1))
+
+
+def run(spec: dict, out: str, regions: str | None = None, counts: str | None = None, fasta: str | None = None,
+        tss: str | None = None, expression=None, features=None, sources=(), test_sources=(), table=None) -> dict:
+    """The dataset rule: build the dataset ``spec`` (a ``datasets`` entry of the config) at ``out``
+    from the inputs its kind takes.
+
+    Parameters
+    ----------
+    spec : dict
+        The dataset's config; ``spec["kind"]`` is peaks, promoters, fasta or table.
+    out : str
+        The dataset directory to write.
+    regions, counts, fasta : str
+        peaks: the intervals rule's regions table and counts, the indexed genome.
+    tss, expression, features : str or list of str
+        promoters: the TSS BED, the expression table, the optional per-gene features table (a
+        table may be pasted from several files).
+    sources, test_sources : str or list of str
+        fasta: the labelled FASTA files, in the order of the config's lists.
+    table : str or list of str
+        table: the sequence table (or its pasted files).
+
+    Returns
+    -------
+    dict
+        The dataset's attributes.
+    """
+    if spec["kind"] == "peaks":
+        with open(counts) as handle:
+            region_counts = json.load(handle)
+        return from_regions(read_regions(regions), fasta, spec, out, region_counts, source=regions)
+    if spec["kind"] == "promoters":
+        return from_promoters(tss, fasta, expression, spec, out, features_path=features)
+    if spec["kind"] == "fasta":
+        return from_fasta(_paths(sources), spec, out, test_paths=_paths(test_sources))
+    return from_table(table if isinstance(table, str) else list(table), spec, out)
+
+
+def _paths(files):
+    return [files] if isinstance(files, str) else list(files)

@@ -1,0 +1,190 @@
+"""Peaks of many samples merged into one set of fixed-width regions with a regions x samples matrix.
+
+Basset's preprocessing: each peak becomes a window of the chosen width around its summit (or
+midpoint); overlapping windows of any samples are merged (as bedtools merge does, in numpy so that
+164 samples' millions of peaks merge in seconds) into one region, centred on the mean of the
+merged summits; the region is active (1) in every sample that contributed a
+peak. Regions that overrun a contig end, or lie on contigs the genome lacks, are dropped and counted;
+a sample left with no peak at all is an error (or, when the dataset says so, dropped and recorded).
+"""
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pybedtools
+
+from cisflow.data.negatives import background_regions, gc_matched_background
+from cisflow.io.atomic import atomic_open
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.errors import InputError
+from cisflow.io.genome import contig_sizes
+from cisflow.io.peaks import read_peaks
+from cisflow.io.textio import write_tsv
+
+log = logging.getLogger(__name__)
+
+
+def peak_centers(peaks, center):
+    """0-based centre of each peak: its summit, or the midpoint of start and end."""
+    if center == "summit":
+        return peaks["summit"].to_numpy()
+    return ((peaks["start"] + peaks["end"]) // 2).to_numpy()
+
+
+def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_contig="drop", paths=None,
+                empty_targets="error"):
+    """Merge per-sample peaks into fixed-width regions.
+
+    ``peaks_by_sample``: {sample: DataFrame of chrom, start, end, summit} in sample order;
+    ``paths``: {sample: its peak file}, for messages. A sample none of whose peaks lies on a
+    contig of the genome would be a target with no positive: an error, or with ``empty_targets``
+    'drop' left out of the regions (logged, and recorded in counts['dropped_targets']).
+    Returns (regions, counts): regions has chrom, start, end, id and one 0/1 column per sample,
+    in the genome's contig order; counts says how many peaks and regions each filter removed.
+    """
+    paths = paths or {}
+    samples, chroms, centres, members = [], [], [], []
+    counts = {"peaks": 0, "peaks_on_missing_contigs": 0, "dropped_targets": {}}
+    for sample, peaks in peaks_by_sample.items():
+        counts["peaks"] += len(peaks)
+        known = peaks["chrom"].isin(contig_sizes.keys()).to_numpy()
+        if not known.all():
+            missing = sorted(set(peaks.loc[~known, "chrom"]))
+            if missing_contig == "error":
+                raise InputError(paths.get(sample, sample),
+                                 f"peaks on contigs absent from the genome: {', '.join(missing)}")
+            log.warning("%s: %d peaks on contigs absent from the genome dropped (%s)", sample, (~known).sum(),
+                        ", ".join(missing[:10]))
+            counts["peaks_on_missing_contigs"] += int((~known).sum())
+            if not known.any():
+                shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+                reason = f"none of its {len(peaks):,} peaks lie on contigs of the genome ({shown})"
+                if empty_targets == "error":
+                    raise InputError(paths.get(sample, sample), f"sample {sample}: {reason}; check that the peaks "
+                                     "and the genome are of one build, map contig names with contig_aliases, or "
+                                     "set the dataset's empty_targets: drop to train without it")
+                log.warning("sample %s dropped from the targets: %s", sample, reason)
+                counts["dropped_targets"][sample] = reason
+                continue
+        chroms.append(peaks["chrom"].to_numpy()[known])
+        centres.append(peak_centers(peaks, center)[known])
+        members.append(np.full(int(known.sum()), len(samples)))
+        samples.append(sample)
+    if not samples:
+        first = next(iter(counts["dropped_targets"]))
+        raise InputError(paths.get(first, first), "no sample is left to train on: " + "; ".join(
+            f"sample {sample}: {reason}" for sample, reason in counts["dropped_targets"].items()))
+    chroms, centres, members = np.concatenate(chroms), np.concatenate(centres), np.concatenate(members)
+    parts, counts["merged_regions"], counts["regions_overrunning_contig_end"] = [], 0, 0
+    for chrom, size in contig_sizes.items():
+        here = chroms == chrom
+        if here.any():
+            starts, activity, overrun = _merge_windows(centres[here], members[here], len(samples), width, size)
+            parts.append((chrom, starts, activity))
+            counts["merged_regions"] += len(starts) + overrun
+            counts["regions_overrunning_contig_end"] += overrun
+    regions = _regions_table(parts, samples, width)
+    counts["regions"] = len(regions)
+    return regions, counts
+
+
+def _merge_windows(centres, members, n_samples, width, contig_size):
+    """Merge the windows of width ``width`` around ``centres`` on one contig (overlapping or
+    book-ended windows join, as bedtools merge does); re-centre each merged region on its mean
+    centre. Returns region starts, their (regions, samples) activity, and how many overran the contig."""
+    order = np.lexsort((members, centres))
+    centres, members = centres[order], members[order]
+    starts = centres - width // 2
+    running_end = np.maximum.accumulate(starts + width)
+    new_region = np.ones(len(starts), bool)
+    new_region[1:] = starts[1:] > running_end[:-1]
+    region = np.cumsum(new_region) - 1
+    mean_centre = np.bincount(region, weights=centres) / np.bincount(region)
+    region_starts = np.round(mean_centre).astype(np.int64) - width // 2
+    activity = np.zeros((len(region_starts), n_samples), np.uint8)
+    activity[region, members] = 1
+    inside = (region_starts >= 0) & (region_starts + width <= contig_size)
+    return region_starts[inside], activity[inside], int((~inside).sum())
+
+
+def _regions_table(parts, samples, width):
+    starts = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+    regions = pd.DataFrame({"chrom": np.concatenate([[p[0]] * len(p[1]) for p in parts]) if parts else [],
+                            "start": starts, "end": starts + width})
+    regions["id"] = regions["chrom"].astype(str) + ":" + regions["start"].astype(str) + "-" + regions["end"].astype(str)
+    matrix = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, len(samples)), np.uint8)
+    return pd.concat([regions, pd.DataFrame(matrix, columns=samples)], axis=1)
+
+
+def drop_blacklisted(regions, blacklist):
+    """``regions`` less those overlapping any interval of ``blacklist`` (chrom, start, end), and
+    how many were dropped (bedtools intersect)."""
+    if regions.empty or blacklist.empty:
+        return regions, 0
+    rows = zip(regions["chrom"], regions["start"], regions["end"], range(len(regions)))
+    hits = pybedtools.BedTool(list(rows)).intersect(
+        pybedtools.BedTool(list(zip(blacklist["chrom"], blacklist["start"], blacklist["end"]))), u=True)
+    dropped = {int(feature.fields[3]) for feature in hits}
+    pybedtools.cleanup()
+    keep = ~np.isin(np.arange(len(regions)), list(dropped))
+    return regions[keep].reset_index(drop=True), len(dropped)
+
+
+def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, counts_out: str,
+        blacklist: str | None = None, aliases: dict | None = None) -> dict:
+    """The intervals rule: every sample's peaks merged into the dataset's regions, background
+    regions added, blacklisted ones dropped.
+
+    Parameters
+    ----------
+    peak_paths, formats : dict
+        {sample: peak file}, {sample: its samples-sheet ``peak_format`` or None}, in sample order.
+    fasta : str
+        The indexed genome (its contig names and lengths).
+    spec : dict
+        The peaks dataset's config (width, center, background, background_method, seed,
+        missing_contig, empty_targets).
+    regions_out, counts_out : str
+        The regions table (TSV, gzipped: chrom, start, end, id, a 0/1 column a sample; the
+        background regions last, every sample 0) and the counts of each filter (JSON).
+    blacklist : str, optional
+        A BED of regions to leave out (ENCODE's blacklist); regions and background windows
+        overlapping it are dropped and counted.
+    aliases : dict, optional
+        Contig names of the peaks -> the genome's.
+
+    Returns
+    -------
+    dict
+        The counts written to ``counts_out``.
+    """
+    sizes = contig_sizes(fasta)
+    peaks = {sample: rename_contigs(read_peaks(path, formats.get(sample)), sizes, aliases, path)
+             for sample, path in peak_paths.items()}
+    regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"], peak_paths,
+                                  spec["empty_targets"])
+    background = background_for(regions, spec, sizes, fasta)
+    if blacklist:
+        listed = rename_contigs(read_peaks(blacklist, "bed"), sizes, aliases, "blacklist")
+        regions, counts["regions_in_blacklist"] = drop_blacklisted(regions, listed)
+        background, counts["background_in_blacklist"] = drop_blacklisted(background, listed)
+        counts["regions"] = len(regions)
+    counts["background_regions"] = len(background)
+    for name, value in counts.items():
+        log.info("%s: %s", name, value)
+    write_tsv(pd.concat([regions, background], ignore_index=True), regions_out, float_format=None)
+    with atomic_open(counts_out) as out:
+        json.dump(counts, out, indent=2)
+    return counts
+
+
+def background_for(regions, spec, sizes, fasta):
+    """The peak-free background regions the spec asks for: ``background`` per region, drawn at
+    random or matching the regions' GC (``background_method``); dinucleotide shuffles of the
+    positives are made with the dataset instead, so none here."""
+    n = round(spec["background"] * len(regions)) if spec["background_method"] != "dinucleotide_shuffle" else 0
+    if spec["background_method"] == "gc_matched":
+        return gc_matched_background(regions, n, spec["width"], sizes, spec["seed"], fasta)
+    return background_regions(regions, n, spec["width"], sizes, spec["seed"])

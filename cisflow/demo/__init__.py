@@ -1,0 +1,1 @@
+"""The bundled demo's inputs, generated: ``python -m cisflow.demo resources/demo --seed 7``."""

@@ -1,0 +1,154 @@
+"""First-layer filters as motifs: each filter turned into a position count matrix the way Basset does
+(the subsequences under its strongest activations), and written as MEME for motif tools.
+
+Sequences are integer codes (see ``cisflow.data.encode``): (N, L) uint8, A C G T N = 0..4.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cisflow.data.encode import ALPHABET, N_CODE
+from cisflow.io.atomic import atomic_open
+from cisflow.models.predict import model_device, one_hot
+
+BASES = ALPHABET[:4]
+
+
+PSEUDOCOUNT = 0.25  # added to each base's count before counts become frequencies
+
+
+_HITS_PER_CHUNK = 1 << 18  # bounds the (hits, width) index arrays built in filter_pfms
+
+
+@dataclass(eq=False)
+class FilterPFM:
+    """The sites one first-layer filter fired on: ``counts`` is (width, 4) in ACGT order.
+
+    ``n_seqs`` counts the sequences with at least one counted site.
+    """
+
+    filter: int
+    counts: np.ndarray
+    n_sites: int
+    n_seqs: int
+    max_activation: float
+
+    @property
+    def probabilities(self):
+        return frequencies(self.counts)
+
+    @property
+    def information_content(self):
+        return information_content(self.probabilities)
+
+
+def frequencies(counts, pseudocount=PSEUDOCOUNT):
+    """(width, 4) counts -> frequencies; the pseudocount keeps rows of few sites off 0 and 1."""
+    counts = np.asarray(counts, dtype=np.float64) + pseudocount
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def information_content(probs):
+    """Total information content in bits of a (width, 4) frequency matrix (uniform background)."""
+    return float(column_information(probs).sum())
+
+
+def column_information(probs):
+    probs = np.asarray(probs, dtype=np.float64)
+    plogp = np.where(probs > 0, probs * np.log2(np.where(probs > 0, probs, 1)), 0.0)
+    return 2 + plogp.sum(axis=1)
+
+
+def filter_pfms(model, codes, threshold=0.5, batch_size=256):
+    """Basset's filter motifs: one ``FilterPFM`` for each first-layer filter of ``model``.
+
+    A filter's sites are the (sequence, position) pairs whose activation exceeds ``threshold``
+    times the filter's maximum over all ``codes``; each adds the input subsequence under the
+    filter to its counts. Windows that reach past a sequence end or hold an N are skipped.
+    Two passes over the sequences (maxima, then sites), each in batches, keep memory bounded.
+    """
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    if codes.ndim != 2 or not len(codes):
+        raise ValueError(f"filter_pfms needs (N, L) codes of at least one sequence, got shape {codes.shape}")
+    conv = model.first_conv
+    n_filters, width, pad = conv.out_channels, conv.kernel_size[0], _padding(model)
+    maxima = _max_activations(model, codes, batch_size)
+    counts = np.zeros(n_filters * width * 4, dtype=np.int64)
+    n_sites = np.zeros(n_filters, dtype=np.int64)
+    n_seqs = np.zeros(n_filters, dtype=np.int64)
+    for start, acts in _first_layer_batches(model, codes, batch_size):
+        hits = (acts > threshold * maxima[None, :, None]).nonzero().cpu().numpy()
+        padded = _pad_with_n(codes[start : start + len(acts)], pad, width)
+        fired = np.zeros((len(acts), n_filters), dtype=bool)
+        for chunk in range(0, len(hits), _HITS_PER_CHUNK):
+            seq, filt, pos = hits[chunk : chunk + _HITS_PER_CHUNK].T
+            windows = padded[seq[:, None], pos[:, None] + np.arange(width)]
+            keep = (windows < N_CODE).all(axis=1)
+            seq, filt, windows = seq[keep], filt[keep], windows[keep]
+            cells = (filt[:, None] * width + np.arange(width)) * 4 + windows
+            counts += np.bincount(cells.ravel(), minlength=counts.size)
+            n_sites += np.bincount(filt, minlength=n_filters)
+            fired[seq, filt] = True
+        n_seqs += fired.sum(axis=0)
+    counts, maxima = counts.reshape(n_filters, width, 4), maxima.cpu().numpy()
+    return [FilterPFM(f, counts[f], int(n_sites[f]), int(n_seqs[f]), float(maxima[f]))
+            for f in range(n_filters)]
+
+
+def _padding(model):
+    """Input positions padded on the left of the first layer: activation p covers input p - pad
+    onwards (the model's ``first_layer_padding``)."""
+    conv = model.first_conv
+    if isinstance(conv.padding, str) or conv.stride[0] != 1 or conv.dilation[0] != 1:
+        raise ValueError("filter_pfms needs a first conv with integer padding, stride 1, dilation 1; "
+                         f"got padding={conv.padding!r}, stride={conv.stride}, dilation={conv.dilation}")
+    return model.first_layer_padding
+
+
+def _pad_with_n(codes, left, width):
+    """Codes with ``left`` Ns before and ``width`` after, so that every window of an activation
+    position is inside the array and one hanging off an end contains an N."""
+    padded = np.full((len(codes), left + codes.shape[1] + width), N_CODE, dtype=np.uint8)
+    padded[:, left : left + codes.shape[1]] = codes
+    return padded
+
+
+@torch.no_grad()
+def _first_layer_batches(model, codes, batch_size):
+    """(start, rectified first-layer activations (B, filters, L')) for each batch, on the model's device."""
+    model.eval()
+    dev = model_device(model)
+    for start in range(0, len(codes), batch_size):
+        batch = torch.as_tensor(codes[start : start + batch_size]).to(dev)
+        yield start, model.first_layer(one_hot(batch))
+
+
+def _max_activations(model, codes, batch_size):
+    maxima = None
+    for _, acts in _first_layer_batches(model, codes, batch_size):
+        batch_max = acts.amax(dim=(0, 2))
+        maxima = batch_max if maxima is None else torch.maximum(maxima, batch_max)
+    return maxima
+
+
+def write_meme(path, pfms, names=None):
+    """Write filter motifs in MEME minimal motif format (v4), one ``MOTIF filter<i>`` each (or
+    the matching one of ``names``).
+
+    Filters without a site are left out: their matrix would be the uniform pseudocount only.
+    """
+    with atomic_open(path) as out:
+        out.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
+                  "Background letter frequencies\nA 0.25 C 0.25 G 0.25 T 0.25\n\n")
+        for index, pfm in enumerate(pfms):
+            if pfm.n_sites:
+                out.write(_meme_motif(names[index] if names else f"filter{pfm.filter}", pfm.probabilities,
+                                      pfm.n_sites))
+
+
+def _meme_motif(name, probs, n_sites):
+    rows = "".join(" ".join(f"{p:.6f}" for p in row) + "\n" for row in probs)
+    return (f"MOTIF {name}\nletter-probability matrix: alength= 4 w= {len(probs)} "
+            f"nsites= {n_sites} E= 0\n{rows}\n")

@@ -1,0 +1,102 @@
+"""The interpret rule: what a trained model learned, as filter motifs matched to JASPAR, each
+filter's influence on the predictions, and saliency and ISM maps of top test sequences.
+
+Put together from ``filters`` (filter -> PWM), ``matching`` and ``matches`` (Tomtom against
+``jaspar``), ``influence``, ``attribution`` and ``logos`` (the figures); TF-MoDISco, the modisco
+rule, is ``cisflow.interpret.modisco``.
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from cisflow.data.dataset import load_dataset
+from cisflow.interpret.attribution import ism, saliency, strongest_window, top_examples
+from cisflow.interpret.filters import filter_pfms, write_meme
+from cisflow.interpret.influence import filter_influence
+from cisflow.interpret.jaspar import load_jaspar
+from cisflow.interpret.logos import plot_attributions, plot_filter_matches
+from cisflow.interpret.matches import best_matches
+from cisflow.interpret.matching import match_motifs
+from cisflow.io.atomic import atomic_path
+from cisflow.models.checkpoint import load_model
+from cisflow.models.predict import device, predict
+
+log = logging.getLogger(__name__)
+
+
+MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
+
+
+ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
+
+
+def run(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png, influence_out):
+    """Filter PFMs from the test split (Basset's method), their JASPAR matches and influence,
+    logos, and saliency and ISM of top test sequences."""
+    model, meta = load_model(model_path, device())
+    data = load_dataset(dataset_path)
+    test = data.indices("test")
+    codes, features = np.asarray(data.codes[test]), data.features_of(test)
+    pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
+    write_meme(meme_out, pfms)
+    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
+    log.info("matching %d filters against %d %s motifs", len(pfms), len(jaspar), spec["jaspar_release"])
+    matches = match_motifs(pfms, jaspar)
+    with atomic_path(matches_out) as tmp:
+        matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    matched = best_matches(matches)
+    best = matched.head(MOTIF_PANELS)
+    log.info("%d filters match a JASPAR motif: %s", len(matched), ", ".join(sorted(set(matched["name"]))))
+    by_id = {motif.matrix_id: motif for motif in jaspar}
+    plot_filter_matches(motifs_png, [
+        dict(title=f"filter {row.filter} ({row.n_sites} sites) ~ {row.name} {row.jaspar_id}, q = {row.q_value:.2g}",
+             filter_probs=pfms[row.filter].probabilities, jaspar_probs=by_id[row.jaspar_id].probabilities,
+             offset=int(row.offset), orientation=row.orientation)
+        for row in best.itertuples()
+    ])
+    influence = influence_table(model, meta, codes[: spec["influence_examples"]], matches,
+                                None if features is None else features[: spec["influence_examples"]])
+    with atomic_path(influence_out) as tmp:
+        influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
+                                                     [data.ids[i] for i in test], features))
+    return matches
+
+
+def influence_table(model, meta, codes, matches, features=None):
+    """Filters ranked by influence (Basset): the mean change of each output when the filter is
+    silenced, with each filter's best credible JASPAR match beside it."""
+    targets = meta["dataset"]["targets"]
+    changes, overall = filter_influence(model, codes, meta["dataset"]["task"], features=features)
+    best = best_matches(matches).set_index("filter")["name"]
+    table = pd.DataFrame({"filter": np.arange(len(overall)), "influence": overall})
+    table["best_match"] = [best.get(f, "") for f in table["filter"]]
+    for j, name in enumerate(targets):
+        table[f"change_{name}"] = changes[:, j]
+    return table.sort_values("influence", ascending=False, kind="stable")
+
+
+def top_attributions(model, meta, codes, k, ids, features=None, window=ATTRIBUTION_WINDOW):
+    """Attribution panels of ``k`` test sequences, the top-predicted one of each target in turn:
+    saliency along the sequence, and ISM over the ``window`` bases where saliency is strongest
+    (every substitution there: 3 x ``window`` predictions, affordable for 10-kb promoters)."""
+    targets = meta["dataset"]["targets"]
+    predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)
+    chosen = {}  # sequence index -> the target it is shown for
+    for turn in range(min(k, len(codes))):
+        target = turn % len(targets)
+        index = next(int(i) for i in top_examples(predictions[:, target], len(chosen) + 1) if i not in chosen)
+        chosen[index] = target
+    panels = []
+    for index, target in chosen.items():
+        extra = None if features is None else features[index : index + 1]
+        contributions = saliency(model, codes[index : index + 1], target, features=extra)[0]
+        width = min(window, codes.shape[1])
+        start = strongest_window(contributions, width)
+        effects = ism(model, codes[index : index + 1], target, meta["dataset"]["task"], features=extra,
+                      span=(start, start + width))[0]
+        panels.append(dict(title=f"{ids[index]}: {targets[target]} prediction {predictions[index, target]:.2f}",
+                           contributions=contributions, codes=codes[index], ism=effects, ism_start=start))
+    return panels

@@ -1,0 +1,138 @@
+"""The modisco rule: motif discovery from attributions with TF-MoDISco (modisco-lite).
+
+First-layer filters show what single units detect; TF-MoDISco instead clusters the stretches
+of high attribution (seqlets) across many sequences into patterns, which may span several
+filters or layers. Its input is each sequence's one-hot bases and *hypothetical*
+contributions: for every position and every base, what that base would contribute there. They
+are the input gradient with its mean over the four bases removed at each position (the
+gradient correction of Majdandzic et al. 2023: the one-hot simplex has no direction along that
+mean). The patterns are trimmed and matched to JASPAR like the filters. modisco-lite is
+optional (``interpret.modisco`` in the config); it brings numba, leidenalg and igraph.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from cisflow.data.dataset import load_dataset
+from cisflow.interpret.attribution import input_gradients, top_examples
+from cisflow.interpret.filters import FilterPFM, write_meme
+from cisflow.interpret.jaspar import load_jaspar
+from cisflow.interpret.logos import plot_filter_matches
+from cisflow.interpret.matches import best_matches
+from cisflow.interpret.matching import match_motifs
+from cisflow.io.atomic import atomic_path
+from cisflow.models.checkpoint import load_model
+from cisflow.models.predict import device, predict
+
+log = logging.getLogger(__name__)
+
+TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
+
+
+def run(model_path, dataset_path, spec, meme_out, matches_out, png_out):
+    """TF-MoDISco patterns of the test sequences predicted highest for ``spec['modisco_target']``
+    (the first target when None), matched to JASPAR like the filters, with logos."""
+    model, meta = load_model(model_path, device())
+    data = load_dataset(dataset_path)
+    test = data.indices("test")
+    targets = [str(t) for t in meta["dataset"]["targets"]]
+    name = spec["modisco_target"] or targets[0]
+    if name not in targets:
+        raise ValueError(f"interpret.modisco_target {name!r} is not a target of the model ({', '.join(targets)})")
+    codes, hypothetical = modisco_inputs(model, meta, np.asarray(data.codes[test]), targets.index(name),
+                                         spec["modisco_sequences"], data.features_of(test))
+    patterns = discover_patterns(codes, hypothetical)
+    pfms = [pattern.as_pfm(i) for i, pattern in enumerate(patterns)]
+    write_meme(meme_out, pfms, names=[pattern.name for pattern in patterns])
+    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
+    matches = match_motifs(pfms, jaspar).rename(columns={"filter": "pattern", "n_sites": "n_seqlets"})
+    matches = matches.drop(columns="n_seqs")
+    matches.insert(1, "pattern_name", [patterns[i].name for i in matches["pattern"]])
+    matches.insert(2, "sign", [patterns[i].sign for i in matches["pattern"]])
+    with atomic_path(matches_out) as tmp:
+        matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    best = best_matches(matches, "pattern").set_index("pattern")
+    by_id = {motif.matrix_id: motif for motif in jaspar}
+    panels = []
+    for i, pattern in enumerate(patterns):
+        row = best.loc[i] if i in best.index else None
+        credible = row is not None
+        title = f"{pattern.name} ({pattern.n_seqlets} seqlets)" + (
+            f" ~ {row['name']} {row['jaspar_id']}, q = {row['q_value']:.2g}" if credible else "")
+        panels.append(dict(title=title, filter_probs=pattern.probs,
+                           jaspar_probs=by_id[row["jaspar_id"]].probabilities if credible else None,
+                           offset=int(row["offset"]) if credible else 0,
+                           orientation=row["orientation"] if credible else "+"))
+    plot_filter_matches(png_out, panels, labels=("TF-MoDISco pattern", "JASPAR"), empty="TF-MoDISco found no pattern")
+    return patterns, matches
+
+
+
+
+@dataclass
+class Pattern:
+    """A TF-MoDISco pattern trimmed to its core: ``probs`` the seqlets' base frequencies and
+    ``cwm`` their mean contributions, both (width, 4) in ACGT order; ``sign`` +1 for patterns
+    that raise the output, -1 for those that lower it."""
+
+    name: str
+    sign: int
+    probs: np.ndarray
+    cwm: np.ndarray
+    n_seqlets: int
+
+    def as_pfm(self, index):
+        """The pattern as a ``FilterPFM`` (its seqlets as sites), for ``match_motifs`` and ``write_meme``."""
+        return FilterPFM(filter=index, counts=self.probs * self.n_seqlets, n_sites=self.n_seqlets,
+                         n_seqs=self.n_seqlets, max_activation=float("nan"))
+
+
+def hypothetical_contributions(model, codes, target, batch_size=256, features=None):
+    """(N, L, 4) float32: the gradient of raw output ``target`` with respect to the one-hot
+    input, minus its mean over the four bases at each position."""
+    parts = [(grad - grad.mean(dim=1, keepdim=True)).transpose(1, 2).cpu().numpy()
+             for _, grad in input_gradients(model, codes, target, batch_size, features)]
+    return np.concatenate(parts).astype(np.float32)
+
+
+def discover_patterns(codes, hypothetical, max_seqlets=20000, leiden_runs=10):
+    """TF-MoDISco patterns of sequences ``codes`` (N, L) given their hypothetical contributions
+    (N, L, 4): positive ones first, each trimmed to its core (``trim``)."""
+    try:
+        from modiscolite.tfmodisco import TFMoDISco
+    except ImportError as error:
+        raise ImportError("interpret.modisco needs modisco-lite: pip install modisco-lite==3.0.0 "
+                          "(or set modisco: false)") from error
+    codes = np.asarray(codes)
+    bases = (codes[..., None] == np.arange(4)).astype(np.float32)
+    positive, negative = TFMoDISco(bases, np.asarray(hypothetical, dtype=np.float32),
+                                   max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=leiden_runs)
+    patterns = []
+    for sign, found in ((1, positive), (-1, negative)):
+        for index, pattern in enumerate(found or []):
+            probs, cwm = trim(pattern.sequence, pattern.contrib_scores)
+            patterns.append(Pattern(f"{'pos' if sign > 0 else 'neg'}_pattern_{index}", sign, probs, cwm,
+                                    len(pattern.seqlets)))
+    log.info("TF-MoDISco: %d patterns from %d sequences", len(patterns), len(codes))
+    return patterns
+
+
+def trim(probs, cwm, fraction=TRIM_FRACTION):
+    """``probs`` and ``cwm`` (width, 4) cut to the columns from the first to the last whose
+    summed |CWM| is at least ``fraction`` of the largest (TF-MoDISco's patterns carry flanks)."""
+    weight = np.abs(np.asarray(cwm)).sum(axis=1)
+    kept = np.flatnonzero(weight >= fraction * weight.max())
+    first, last = kept[0], kept[-1] + 1
+    probs = np.asarray(probs, dtype=np.float64)[first:last]
+    return probs / probs.sum(axis=1, keepdims=True), np.asarray(cwm, dtype=np.float64)[first:last]
+
+
+def modisco_inputs(model, meta, codes, target, n, features=None):
+    """The ``n`` test sequences predicted highest for ``target`` (where its motifs are) and their
+    hypothetical contributions."""
+    predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)[:, target]
+    chosen = np.sort(top_examples(predictions, n))
+    extra = None if features is None else features[chosen]
+    return codes[chosen], hypothetical_contributions(model, codes[chosen], target, features=extra)

@@ -1,0 +1,1 @@
+"""The lab-meeting page: ``report`` (the report rule) renders ``template.html``."""

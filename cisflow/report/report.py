@@ -1,0 +1,284 @@
+"""The lab-meeting page: one self-contained HTML file (images embedded) and its headline figures as JSON.
+
+``run`` (the report rule) takes the per-experiment outputs of the workflow, gathers the headline metrics,
+matched motifs and variant summaries into ``summary.json`` and renders ``index.html`` with the
+plots inlined as base64 PNGs, so the page can be mailed or opened from a USB stick.
+"""
+
+import base64
+import datetime
+import hashlib
+import importlib.metadata
+import io
+import json
+import platform
+import subprocess
+from pathlib import Path
+
+import jinja2
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import cisflow
+from cisflow.data.dataset import read_attrs
+from cisflow.interpret.matches import best_matches, credible_matches
+from cisflow.io.atomic import atomic_open
+from cisflow.io.logs import job_record
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def embed_png(path):
+    """A data: URI of the PNG file at ``path``."""
+    with open(path, "rb") as handle:
+        return "data:image/png;base64," + base64.b64encode(handle.read()).decode()
+
+
+def learning_curve(history):
+    """Data URI of a loss / validation-score plot of one experiment's history table."""
+    figure, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    loss_ax.plot(history["epoch"], history["train_loss"], lw=2, label="train")
+    loss_ax.plot(history["epoch"], history["valid_loss"], lw=2, label="valid")
+    loss_ax.set(xlabel="epoch", ylabel="loss")
+    loss_ax.legend(fontsize=12)
+    score_ax.plot(history["epoch"], history["valid_score"], lw=2, color="#2ca02c")
+    score_ax.set(xlabel="epoch", ylabel="validation score")
+    for ax in (loss_ax, score_ax):
+        ax.xaxis.label.set_size(14)
+        ax.yaxis.label.set_size(14)
+        ax.tick_params(labelsize=12)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def significant_motifs(matches):
+    """Filter -> JASPAR matches that count (``cisflow.interpret.matches``), best first."""
+    table = credible_matches(matches)
+    return [{"filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name, "q_value": float(row.q_value)}
+            for row in table.itertuples()]
+
+
+def best_match_names(matches):
+    """{TF name: number of filters whose best credible match it is}, most filters first."""
+    best = best_matches(matches)
+    return best["name"].value_counts().to_dict()
+
+
+def headline(task, metrics):
+    keys = ("auroc", "auprc") if task == "classification" else ("pearson", "spearman", "r2")
+    return {key: metrics[key] for key in keys}
+
+
+def experiment_summary(name, spec, files):
+    """Headline figures of one experiment from its output files (``files``: a dict of paths)."""
+    metrics = read_json(files["metrics"])
+    history = pd.read_csv(files["history"], sep="\t")
+    matches = pd.read_csv(files["matches"], sep="\t")
+    influence = pd.read_csv(files["influence"], sep="\t", keep_default_na=False)
+    summary = {
+        "task": metrics["task"],
+        "dataset": spec["dataset"],
+        "model": spec["model"]["name"],
+        "n_parameters": metrics.get("n_parameters"),
+        "metrics": headline(metrics["task"], metrics),
+        "per_target": metrics["per_target"],
+        "n_test": metrics["n_test"],
+        "epochs": int(history["epoch"].max()),
+        "training_seconds": float(history["seconds"].sum()),
+        "motifs": significant_motifs(matches),
+        "filters_matched": best_match_names(matches),
+        "influential_filters": [{"filter": int(row.filter), "influence": float(row.influence),
+                                 "best_match": row.best_match} for row in influence.head(10).itertuples()],
+        "variants": {},
+    }
+    if "modisco_matches" in files:
+        summary["modisco_patterns"] = modisco_patterns(files["modisco_matches"])
+    for variant_set, roles in files["variants"].items():
+        variants = read_json(roles["summary"])
+        keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
+                "ranked_by", "background", "significant", "enrichment", "note")
+        summary["variants"][variant_set] = {k: variants[k] for k in keys if k in variants}
+    return summary, history, matches
+
+
+def methods_paragraph(config, datasets):
+    """A methods paragraph generated from the config, to paste into slides."""
+    parts = []
+    for name, spec in config["experiments"].items():
+        data = config["datasets"][spec["dataset"]]
+        attrs = datasets[spec["dataset"]]
+        training = spec["training"]
+        source = _data_sentence(data, attrs)
+        parts.append(
+            f"For {name}, a {spec['model']['name']} network was trained on {source} with "
+            f"{training['optimizer']} (learning rate {training['lr']:g}, batch size {training['batch_size']}) for "
+            f"up to {training['epochs']} epochs, stopping after {training['patience']} epochs without "
+            f"improvement of the validation score; test predictions average both strands."
+        )
+    parts.append(
+        "First-layer filters were converted to position frequency matrices from their activating "
+        "subsequences and compared with JASPAR CORE by Tomtom. Variant effects are alt − ref predictions "
+        "(SAD) and, for classification outputs, changes in log-odds, averaged over both strands; each output's "
+        "effects were expressed as z-scores against background SNPs drawn from the genome and matched to the "
+        "scored variants on contig, GC content and distance to the nearest peak, and variants were ranked by their "
+        "largest |z|. Trait enrichment compares a trait's SNPs with their matched background SNPs (one-sided "
+        "Mann-Whitney test, AUC with a Hanley-McNeil 95% confidence interval, Benjamini-Hochberg q-values). "
+        "Computed with cisflow " + cisflow.__version__ + "."
+    )
+    return " ".join(parts)
+
+
+def _split_sentence(split):
+    if isinstance(split["valid"], list):
+        return (f"chromosomes {', '.join(split['valid'])} held out for validation and "
+                f"{', '.join(split['test'])} for test")
+    return f"random split, {split['valid']:.0%} validation, {split['test']:.0%} test"
+
+
+def _data_sentence(data, attrs):
+    if data["kind"] == "peaks":
+        what = (f"peaks of {len(attrs['targets'])} samples merged into {data['width']}-bp regions around peak "
+                f"{data['center']}s")
+    elif data["kind"] == "promoters":
+        what = (f"{attrs['n']:,} promoters ({data['upstream']:,} bp upstream and {data['downstream']:,} bp "
+                f"downstream of the TSS) with their genes' expression")
+    elif data["kind"] == "fasta":
+        files = ", ".join(f"'{source['table']}'" for source in data["sources"])
+        what = f"{attrs['n']:,} sequences of the labelled FASTA files {files} padded to {data['length']} nt"
+    else:
+        what = f"{attrs['n']:,} sequences of table '{data['table']}' padded to {data['length']} nt"
+    if data.get("test_sources"):
+        tests = ", ".join(f"'{source['table']}'" for source in data["test_sources"])
+        return f"{what} (random split, {data['split']['valid']:.0%} validation; the files {tests} as test)"
+    return f"{what} ({_split_sentence(data['split'])})"
+
+
+def _version(package):
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not in the report's env"
+
+
+def run_info(config):
+    """Who, when, what: date, git commit, config digest and software versions (of the packages
+    that trained and scored, read from their metadata: the report's own env need not hold them)."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return {
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "commit": commit,
+        "config_digest": digest,
+        "versions": {"cisflow": cisflow.__version__, "python": platform.python_version(),
+                     **{package: _version(package) for package in ("torch", "snakemake", "pandas")}},
+        "host": platform.node(),
+    }
+
+
+def modisco_patterns(path):
+    """Each TF-MoDISco pattern of a modisco_matches.tsv with its seqlets and its best credible
+    JASPAR match (q < 0.05 and shuffle p < 0.05; None without one)."""
+    matches = pd.read_csv(path, sep="\t")
+    credible = best_matches(matches, "pattern").set_index("pattern")
+    return [{"pattern": row.pattern_name, "sign": int(row.sign), "n_seqlets": int(row.n_seqlets),
+             "match": credible["name"].get(row.pattern)}
+            for row in matches.drop_duplicates("pattern").itertuples()]
+
+
+def variant_section(variant_set, files):
+    """What the page shows of one variant set (``files``: its summary, table and figures by role):
+    its summary (with the traits' enrichment), top variants and figures."""
+    summary = read_json(files["summary"])
+    status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
+    figures = {role: embed_png(files[role]) if role in files else None
+               for role in ("plot", "ism", "manhattan", "enrichment_plot", "trait_ism")}
+    return {"name": variant_set, **figures, "status_text": status_text or "none",
+            "enrichment": summary.get("enrichment", [])[:12], "top": _top_variants(files["table"]),
+            "summary": summary}
+
+
+def _top_variants(path, n=10):
+    """The ``n`` top-ranked scored variants of a ranked table (unscored rows come last)."""
+    top = pd.read_csv(path, sep="\t", nrows=n)
+    return top[top["score"].notna()].to_dict("records")
+
+
+def job_table(logs_dir):
+    """One row per finished job whose rule log under ``logs_dir`` says where it ran
+    (``logs.job_record``): job (the log's path without .log), host, SLURM job, partition, seconds."""
+    rows = []
+    for path in sorted(Path(logs_dir).rglob("*.log")) if logs_dir else []:
+        record = job_record(path)
+        if record and record["seconds"] is not None:
+            rows.append({"job": str(path.relative_to(logs_dir).with_suffix("")), **record})
+    return rows
+
+
+def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_path: str,
+        logs_dir: str | None = None) -> dict:
+    """The report rule: write ``summary.json`` and the self-contained ``index.html``.
+
+    Parameters
+    ----------
+    config : dict
+        The run's config (experiments, datasets, report title).
+    manifest : dict
+        Every file the page reads, by role: ``experiments``: {experiment: {metrics, history,
+        matches, influence, performance, motif_plot, saliency[, modisco_matches, modisco_plot],
+        variants: {set: {summary, table, plot, ism, manhattan, enrichment_plot, trait_ism}}}} and
+        ``datasets``: {dataset: its directory}.
+    html_out, summary_out : str
+        The page and its headline figures (JSON).
+    template_path : str
+        The page's Jinja2 template.
+    logs_dir : str, optional
+        The rules' logs, read for where each job ran and how long it took.
+
+    Returns
+    -------
+    dict
+        The summary written to ``summary_out``.
+    """
+    outputs = manifest
+    datasets = {name: read_attrs(path) for name, path in manifest["datasets"].items()}
+    summary = {"run": run_info(config), "experiments": {}, "jobs": job_table(logs_dir)}
+    sections = []
+    for name, spec in config["experiments"].items():
+        files = outputs["experiments"][name]
+        experiment, history, matches = experiment_summary(name, spec, files)
+        summary["experiments"][name] = experiment
+        sections.append({
+            "name": name,
+            "summary": experiment,
+            "params": spec["model"]["params"],
+            "learning_curve": learning_curve(history),
+            "performance": embed_png(files["performance"]),
+            "motif_plot": embed_png(files["motif_plot"]),
+            "saliency": embed_png(files["saliency"]),
+            "modisco": embed_png(files["modisco_plot"]) if "modisco_plot" in files else None,
+            "matches": best_matches(matches).head(15).to_dict("records"),
+            "variant_sets": [variant_section(vs, roles) for vs, roles in files["variants"].items()],
+        })
+    template_path = Path(template_path)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
+                                     autoescape=jinja2.select_autoescape())
+    html = environment.get_template(template_path.name).render(
+        title=config["report"]["title"], run=summary["run"], jobs=summary["jobs"], sections=sections,
+        datasets=datasets,
+        genome=config.get("genome", {}).get("name", "none"), methods=methods_paragraph(config, datasets),
+    )
+    with atomic_open(summary_out) as out:
+        json.dump(summary, out, indent=2, default=float)
+    with atomic_open(html_out) as out:
+        out.write(html)
+    return summary

@@ -1,0 +1,85 @@
+"""Held-out evaluation: test-split predictions, metrics per target, and the plots that show them."""
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_curve, roc_curve
+
+from cisflow.data.dataset import load_dataset
+from cisflow.io.atomic import atomic_open, atomic_path
+from cisflow.io.figures import save_figure
+from cisflow.models.checkpoint import load_model, strand_symmetric
+from cisflow.models.predict import device, predict
+from cisflow.training import metrics
+
+
+def run(model_path, dataset_path, metrics_out, predictions_out, plot_out):
+    """Score the model on the test split; write metrics, predictions and the plot.
+
+    Predictions average both strands when the model was trained on both (``strand_symmetric``).
+    """
+    model, meta = load_model(model_path, device())
+    data = load_dataset(dataset_path)
+    task, names = data.attrs["task"], data.attrs["targets"]
+    test = data.indices("test")
+    targets = np.asarray(data.targets[test])
+    outputs = predict(model, np.asarray(data.codes[test]), task=task, both_strands=strand_symmetric(meta),
+                      features=data.features_of(test))
+    result = metrics.compute(task, targets, outputs, names)
+    result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta),
+                  n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad))
+    with atomic_open(metrics_out) as out:
+        json.dump(result, out, indent=2)
+    table = pd.DataFrame({"id": [data.ids[i] for i in test]})
+    for j, name in enumerate(names):
+        table[f"true_{name}"] = targets[:, j]
+        table[f"pred_{name}"] = outputs[:, j]
+    with atomic_path(predictions_out) as tmp:
+        table.to_csv(tmp, sep="\t", index=False, compression="gzip", float_format="%.5g")
+    plot = plot_classification if task == "classification" else plot_regression
+    save_figure(plot(targets, outputs, names, result), plot_out)
+    return result
+
+
+def plot_classification(targets, probs, names, result):
+    """ROC and precision-recall curves, one line per target, AUC in the legend."""
+    figure, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(12, 5.5))
+    for j, name in enumerate(names):
+        y = targets[:, j] > 0.5
+        if not 0 < y.sum() < len(y):
+            continue
+        fpr, tpr, _ = roc_curve(y, probs[:, j])
+        precision, recall, _ = precision_recall_curve(y, probs[:, j])
+        scores = result["per_target"][name]
+        roc_ax.plot(fpr, tpr, lw=2, label=f"{name} ({scores['auroc']:.3f})")
+        pr_ax.plot(recall, precision, lw=2, label=f"{name} ({scores['auprc']:.3f})")
+    roc_ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    _style(roc_ax, "False positive rate", "True positive rate", f"ROC, mean AUROC {result['auroc']:.3f}")
+    _style(pr_ax, "Recall", "Precision", f"Precision-recall, mean AUPRC {result['auprc']:.3f}")
+    figure.tight_layout()
+    return figure
+
+
+def plot_regression(targets, preds, names, result):
+    """Measured against predicted, one panel per target, with r, ρ and R²."""
+    figure, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 5.5), squeeze=False)
+    for j, (name, ax) in enumerate(zip(names, axes[0])):
+        scores = result["per_target"][name]
+        ax.scatter(targets[:, j], preds[:, j], s=8, alpha=0.5, color="#1f77b4", edgecolors="none")
+        low, high = np.percentile(np.r_[targets[:, j], preds[:, j]], [0.5, 99.5])
+        ax.plot([low, high], [low, high], color="grey", ls="--", lw=1)
+        _style(ax, f"measured {name}", f"predicted {name}",
+               f"r {scores['pearson']:.3f}   ρ {scores['spearman']:.3f}   R² {scores['r2']:.3f}")
+    figure.tight_layout()
+    return figure
+
+
+def _style(ax, xlabel, ylabel, title):
+    ax.set_xlabel(xlabel, fontsize=14)
+    ax.set_ylabel(ylabel, fontsize=14)
+    ax.set_title(title, fontsize=15)
+    ax.tick_params(labelsize=12)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=12, loc="lower right" if "ROC" in title else "best")

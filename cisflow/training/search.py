@@ -1,0 +1,343 @@
+"""Hyperparameter search with Optuna: one study in a file, any number of trial jobs sharing it.
+
+A search is a set of worker jobs (on a cluster, on different nodes) that each run their share of
+the trials against one Optuna study kept in a file on the shared file system. The default storage
+is Optuna's journal file (an append-only log of operations, locked by creating a symbolic link), which
+works on NFS; SQLite (``storage: sqlite``) relies on ``fcntl`` locks that many NFS set-ups break,
+so it is for one machine or a local disk. A trial samples values from the config's search space
+into a copy of the experiment's model parameters and training settings, trains with
+``cisflow.training.train.train`` for a few epochs in a temporary directory, and scores the best validation
+score of the run; a median pruner stops trials that fall behind the others, epoch by epoch. The
+best trial's values then feed the experiment's full training (``merge_best``).
+
+The study file is named by a digest of everything that defines the search (the experiment's model
+and training, the search settings but the number of trials, and the dataset's and starting
+model's files), so that a run with other settings starts a fresh study instead of resuming a
+stale one, while a killed worker started again, or a larger ``trials``, continues the same study.
+
+Search-space keys are dotted paths into the experiment, list items by index:
+``training.lr``, ``model.params.dense_dropout``, ``model.params.conv.0.filters``. The paths and
+spaces are checked when the workflow loads (``space_problems``), before any job runs; Optuna and
+torch are imported only where trials run, so the Snakefile needs neither.
+"""
+
+import copy
+import hashlib
+import json
+import logging
+import math
+import tempfile
+import time
+from pathlib import Path
+
+from cisflow.io.atomic import atomic_open
+
+log = logging.getLogger(__name__)
+
+STORAGE_SUFFIX = {"journal": ".journal", "sqlite": ".db"}
+ROOTS = ("model.params", "training")
+FINISHED = ("COMPLETE", "PRUNED")
+
+
+# --- the search space: dotted paths into the experiment --------------------------------------
+
+
+def _steps(key):
+    """``model.params.conv.0.filters`` -> the root (``model.params``) and the keys below it."""
+    for root in ROOTS:
+        if key.startswith(root + "."):
+            return root, key[len(root) + 1:].split(".")
+    raise ValueError(f"{key}: a search key starts with {' or '.join(r + '.' for r in ROOTS)}")
+
+
+def set_path(model_params, training, key, value):
+    """Set ``value`` at the dotted ``key`` in ``model_params`` or ``training`` (in place).
+
+    Every step must exist in the experiment, list items by their index; only a model parameter
+    that the config leaves at the model's default may be new (model params are overrides), and a
+    training key must exist (the schema fills in every default but ``loss``).
+    """
+    root, steps = _steps(key)
+    node = model_params if root == "model.params" else training
+    where = root
+    for i, step in enumerate(steps):
+        last = i == len(steps) - 1
+        if isinstance(node, list):
+            if not step.isdigit() or int(step) >= len(node):
+                raise ValueError(f"{key}: {where} is a list of {len(node)} items; {step!r} is not one of its indices")
+            if last:
+                node[int(step)] = value
+            else:
+                node = node[int(step)]
+        elif isinstance(node, dict):
+            if step not in node and not (last and root == "model.params"):
+                raise ValueError(f"{key}: {where} has no key {step!r}" + (
+                    " (write it out in the experiment's config to search over it)" if root == "model.params" else ""))
+            if last:
+                node[step] = value
+            else:
+                node = node[step]
+        else:
+            raise ValueError(f"{key}: {where} is a value ({node!r}), not a mapping or list")
+        where = f"{where}.{step}"
+
+
+def apply_params(model_params, training, params):
+    """Copies of ``model_params`` and ``training`` with each ``{dotted key: value}`` of ``params`` set."""
+    model_params, training = copy.deepcopy(model_params), copy.deepcopy(training)
+    for key, value in params.items():
+        set_path(model_params, training, key, value)
+    return model_params, training
+
+
+def spec_problems(spec):
+    """What is wrong with one space entry beyond what the schema checks (bounds, log, step)."""
+    if spec["type"] == "categorical":
+        return [] if spec["choices"] else ["choices is empty"]
+    problems = []
+    if not spec["low"] < spec["high"]:
+        problems.append(f"low ({spec['low']}) must be below high ({spec['high']})")
+    if spec.get("log") and spec["low"] <= 0:
+        problems.append("log: true needs low > 0")
+    if spec.get("log") and spec.get("step") not in (None, 1 if spec["type"] == "int" else None):
+        problems.append("log and step cannot be combined")
+    return problems
+
+
+def space_problems(where, model_params, training, space):
+    """Every problem of a search space, each line naming its key (``where`` is the config path of
+    the space, e.g. ``experiments.x.search.space``); empty when the space fits the experiment."""
+    problems = []
+    for key, spec in space.items():
+        problems += [f"{where}.{key}: {problem}" for problem in spec_problems(spec)]
+        example = spec["choices"][0] if spec["type"] == "categorical" and spec["choices"] else spec.get("low")
+        try:
+            apply_params(model_params, training, {key: example})
+        except ValueError as error:
+            problems.append(f"{where}.{error}")
+    return problems
+
+
+def suggest(trial, key, spec):
+    """Sample the value of ``key`` from its space entry with the Optuna trial."""
+    if spec["type"] == "categorical":
+        return trial.suggest_categorical(key, spec["choices"])
+    if spec["type"] == "int":
+        return trial.suggest_int(key, spec["low"], spec["high"], step=spec.get("step") or 1,
+                                 log=spec.get("log", False))
+    return trial.suggest_float(key, spec["low"], spec["high"], step=spec.get("step"), log=spec.get("log", False))
+
+
+# --- the study file --------------------------------------------------------------------------
+
+
+def _fingerprint(path):
+    """Names, sizes and modification times of a file or a directory's files: a rebuilt dataset or
+    retrained starting model gives another fingerprint, without reading the (large) contents."""
+    if path is None:
+        return None
+    path = Path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    return [(str(p.relative_to(path)) if path.is_dir() else p.name, p.stat().st_size, p.stat().st_mtime_ns)
+            for p in files]
+
+
+def study_path(directory, model, training, search, dataset_path, init_path=None):
+    """The study file in ``directory`` for these settings: ``study-<digest>.journal`` (or ``.db``).
+
+    ``trials`` is left out of the digest so that raising it continues the study.
+    """
+    settings = {k: v for k, v in search.items() if k != "trials"}
+    parts = [model, training, settings, _fingerprint(dataset_path), _fingerprint(init_path)]
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return Path(directory) / f"study-{digest}{STORAGE_SUFFIX[search['storage']]}"
+
+
+def open_storage(path, kind):
+    """The Optuna storage in the file ``path``: a journal file (safe on NFS), or SQLite (local disks)."""
+    import optuna
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if kind == "journal":
+        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+    if kind == "sqlite":
+        # Writers wait for SQLite's lock (up to 10 minutes) rather than fail at once. Workers that
+        # start together race to create the database's tables: the loser finds them made and retries.
+        import sqlalchemy
+
+        for attempt in range(5):
+            try:
+                return optuna.storages.RDBStorage(f"sqlite:///{Path(path).resolve()}",
+                                                  engine_kwargs={"connect_args": {"timeout": 600}})
+            except sqlalchemy.exc.SQLAlchemyError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+    raise ValueError(f"storage {kind!r}: one of {', '.join(STORAGE_SUFFIX)}")
+
+
+def open_study(path, kind, name, seed=0, pruning=None):
+    """The study ``name`` in the file ``path``, created by whichever worker comes first.
+
+    Each worker seeds its TPE sampler differently (``seed``): with one seed, workers starting
+    together would draw the same random start-up trials; and the sampler treats trials still
+    running elsewhere as bad ones (constant liar), so workers do not all try the same region.
+    """
+    import optuna
+
+    _optuna_logs_to_ours()
+    pruning = pruning or {}
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=pruning.get("startup_trials", 5),
+                                         n_warmup_steps=pruning.get("warmup_epochs", 1))
+    sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+    return optuna.create_study(storage=open_storage(path, kind), study_name=name, direction="maximize",
+                               sampler=sampler, pruner=pruner, load_if_exists=True)
+
+
+def _optuna_logs_to_ours():
+    """Optuna's messages (trial finished, pruned...) go to the job's log like the library's."""
+    import optuna
+
+    optuna.logging.disable_default_handler()
+    optuna.logging.enable_propagation()
+
+
+# --- workers and the best trial --------------------------------------------------------------
+
+
+def worker_share(trials, workers, worker):
+    """How many of the ``trials`` worker number ``worker`` (0-based) of ``workers`` runs."""
+    return trials // workers + (worker < trials % workers)
+
+
+def pruning_callback(trial, epochs=None):
+    """The ``on_epoch`` callback of ``cisflow.training.train.train``: reports each epoch's validation score
+    to the study and stops the trial (``optuna.TrialPruned``) when the pruner says so; a trial that
+    reached its last epoch (``epochs``) has cost all it will, and completes."""
+    import optuna
+
+    def on_epoch(row):
+        trial.report(row["valid_score"], row["epoch"])
+        if row["epoch"] != epochs and trial.should_prune():
+            raise optuna.TrialPruned(f"epoch {row['epoch']}: valid score {row['valid_score']:.4g} "
+                                     "below the median of earlier trials")
+
+    return on_epoch
+
+
+def objective(dataset_path, model, training, search, worker, init_path=None, scratch=None):
+    """The function of an Optuna trial: sample, train ``search['epochs']`` epochs in a temporary
+    directory (under ``scratch``, default the system's: node-local on most clusters), return the
+    run's best validation score (higher is better)."""
+    from cisflow.training.train import train
+
+    def run_trial(trial):
+        trial.set_user_attr("worker", worker)
+        params = {key: suggest(trial, key, spec) for key, spec in search["space"].items()}
+        model_params, trial_training = apply_params(model["params"], {**training, "epochs": search["epochs"]}, params)
+        log.info("trial %d: %s", trial.number, json.dumps(params))
+        with tempfile.TemporaryDirectory(prefix=f"cisflow-trial{trial.number}-", dir=scratch) as tmp:
+            tmp = Path(tmp)
+            state = train(dataset_path, model["name"], model_params, trial_training, tmp / "model.pt",
+                          tmp / "history.tsv", tmp / "resume.pt", init_path=init_path,
+                          on_epoch=pruning_callback(trial, search["epochs"]))
+        trial.set_user_attr("epochs_run", state.get("epoch"))
+        return float(state["best_score"])
+
+    return run_trial
+
+
+def run_worker(storage_path, name, dataset_path, model, training, search, worker, init_path=None, scratch=None):
+    """Run worker ``worker``'s share of the trials against the shared study; returns a summary.
+
+    A worker started again (after a kill) counts the trials it already finished (its number is in
+    each trial's ``worker`` attribute), marks the one it left running as failed, and runs the rest.
+    A trial that raises (not a pruned one) fails the worker, as any job failure would.
+    """
+    import optuna
+
+    problems = space_problems("search.space", model["params"], training, search["space"])
+    if problems:
+        raise ValueError("\n".join(problems))
+    study = open_study(storage_path, search["storage"], name, seed=search["seed"] + worker,
+                       pruning=search.get("pruning"))
+    own = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]
+    for stale in (t for t in own if t.state == optuna.trial.TrialState.RUNNING):
+        log.warning("trial %d was left running by an earlier run of worker %d: marked failed", stale.number, worker)
+        study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
+    done = sum(t.state.name in FINISHED for t in own)
+    todo = max(worker_share(search["trials"], search["workers"], worker) - done, 0)
+    log.info("worker %d of %d: %d trials to run (%d done before) on study %r in %s", worker, search["workers"],
+             todo, done, name, storage_path)
+    if todo:
+        study.optimize(objective(dataset_path, model, training, search, worker, init_path, scratch),
+                       n_trials=todo, gc_after_trial=True)
+    mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]
+    return {"study": name, "storage": str(storage_path), "worker": worker,
+            "trials": [{"number": t.number, "state": t.state.name, "value": _number(t.value), "params": t.params}
+                       for t in mine]}
+
+
+def _number(value):
+    """JSON has no NaN or infinity: such a score is written as null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def best_trial(storage_path, kind, name, model, training):
+    """The best finished trial of the study as the settings of the full training run:
+    ``params`` (the searched values by key), ``model`` and ``training`` (the experiment's with
+    them set), the trial's ``number`` and ``score``, and the count of trials by state."""
+    import optuna
+
+    _optuna_logs_to_ours()
+    study = optuna.load_study(study_name=name, storage=open_storage(storage_path, kind))
+    trials = study.get_trials(deepcopy=False)
+    counts = {state.name.lower(): sum(t.state == state for t in trials) for state in optuna.trial.TrialState}
+    if not counts["complete"]:
+        raise ValueError(f"{storage_path}: no trial of the study {name!r} completed ({counts})")
+    best = study.best_trial
+    model_params, final_training = apply_params(model["params"], training, best.params)
+    return {"study": name, "storage": str(storage_path), "trial": best.number, "score": _number(best.value),
+            "params": best.params, "model": {"name": model["name"], "params": model_params},
+            "training": final_training, "trials": counts}
+
+
+def write_best(out_path, storage_path, kind, name, model, training):
+    """Write ``best_trial`` as JSON to ``out_path`` (atomically); returns it."""
+    best = best_trial(storage_path, kind, name, model, training)
+    log.info("best of %d complete and %d pruned trials: trial %d, score %s, %s", best["trials"]["complete"],
+             best["trials"]["pruned"], best["trial"], best["score"], json.dumps(best["params"]))
+    with atomic_open(out_path) as out:
+        json.dump(best, out, indent=2)
+        out.write("\n")
+    return best
+
+
+def merge_best(model_params, training, best_path):
+    """The experiment's model params and training settings with the best trial's values set
+    (read from ``best_path``, the search's best.json), for the full training run."""
+    with open(best_path) as handle:
+        params = json.load(handle)["params"]
+    log.info("searched values from %s: %s", best_path, json.dumps(params))
+    return apply_params(model_params, training, params)
+
+
+def run_trials(dataset: str, experiment: str, model: dict, training: dict, search: dict, worker: int, summary_out: str,
+               init: str | None = None) -> dict:
+    """The search_trials rule: worker ``worker``'s share of the experiment's trials, against the
+    study file every worker of the experiment shares (``study_path``, beside ``summary_out``);
+    its summary (the study's path among it) written to ``summary_out``."""
+    storage = study_path(Path(summary_out).parent, model, training, search, dataset, init)
+    summary = run_worker(storage, experiment, dataset, model, training, search, worker, init_path=init)
+    with atomic_open(summary_out) as out:
+        json.dump(summary, out, indent=2)
+    return summary
+
+
+def run_best(worker_summaries: list, experiment: str, model: dict, training: dict, search: dict, best_out: str) -> None:
+    """The search_best rule: the best trial of the study the workers shared, as ``best_out``
+    (best.json: the values the experiment's full training takes)."""
+    storages = {json.loads(Path(path).read_text())["storage"] for path in worker_summaries}
+    if len(storages) != 1:
+        raise ValueError(f"the workers of {experiment} used different studies: {sorted(storages)}")
+    write_best(best_out, storages.pop(), search["storage"], experiment, model, training)

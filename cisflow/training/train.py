@@ -1,0 +1,446 @@
+"""One training loop for every model: data on the device once, one-hot there, resumable by epoch.
+
+The training split is moved to the device as uint8 codes (one byte a base) and expanded to one-hot
+per batch on the device, so no data loader stands between the GPU and its work (a split too large
+for memory streams from the memory-mapped dataset instead, see ``cisflow.training.batches``). Each epoch ends
+with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state, resolved
+config, dataset attributes, package version); a killed run started again with the same settings
+continues after the last finished epoch (a checkpoint that cannot be read is set aside and training
+starts afresh). A lock beside it keeps two trainings of one experiment from writing the same files,
+and a job started by the workflow stops when the workflow's process is gone (``stop_with_workflow``)
+instead of training on as an orphan. On CUDA the forward pass runs under bf16 autocast; the
+model may be compiled (``training.compile``), and several GPUs train it as DDP processes
+(``cisflow.training.distributed``).
+"""
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+import cisflow
+from cisflow.data.dataset import load_dataset
+from cisflow.data.encode import N_CODE
+from cisflow.io.atomic import atomic_open, atomic_path
+from cisflow.io.errors import InputError
+from cisflow.models.checkpoint import save_model
+from cisflow.models.predict import forward, one_hot, predict, reverse_complement
+from cisflow.models.registry import build_for_dataset
+from cisflow.training import metrics
+from cisflow.training.batches import TrainingBatches
+from cisflow.training.distributed import World, launch
+from cisflow.training.search import merge_best
+
+log = logging.getLogger(__name__)
+
+LOSSES = {"bce": nn.BCEWithLogitsLoss, "mse": nn.MSELoss, "l1": nn.L1Loss}
+DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
+HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh"}
+WORKFLOW_POLL_S = 2.0
+_writing = threading.Lock()  # held while files are written: a stopped orphan never leaves half of one
+
+
+class TargetScale:
+    """Regression targets are trained standardised (mean 0, sd 1 on the training split); the
+    scaling is folded into the output layer before saving, so a saved model predicts in the
+    targets' own units. Classification targets are left as they are."""
+
+    def __init__(self, mean, std):
+        self.mean, self.std = mean, std
+
+    @classmethod
+    def fit(cls, targets, task):
+        if task != "regression":
+            return cls(np.zeros(targets.shape[1], np.float32), np.ones(targets.shape[1], np.float32))
+        std = targets.std(axis=0)
+        return cls(targets.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1).astype(np.float32))
+
+    def apply(self, targets):
+        return ((targets - self.mean) / self.std).astype(np.float32)
+
+    @torch.no_grad()
+    def fold_into(self, linear):
+        std = torch.from_numpy(self.std).to(linear.weight)
+        linear.weight.mul_(std[:, None])
+        linear.bias.mul_(std).add_(torch.from_numpy(self.mean).to(linear.bias))
+
+
+def make_optimizer(name, params, lr, weight_decay):
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
+    return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name](params, lr=lr, weight_decay=weight_decay)
+
+
+def settings_digest(*parts):
+    """Digest of everything that defines a run: a resume checkpoint is used only if it matches."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path=None,
+          on_epoch=None):
+    """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
+
+    ``training`` holds the config schema's training keys (its defaults filled in). With
+    ``init_path`` (another experiment's model file) training starts from its parameters:
+    fine-tuning. ``on_epoch(row)``, if given, is called after each epoch with its history row
+    (a hyperparameter search reports to its pruner there). Returns the final training state
+    (``best_score``, ``history``...). Started by torchrun (``cisflow.training.distributed``), each process
+    trains on its share of the split and rank 0 writes the files, holding ``.train.lock`` beside
+    ``resume_path`` throughout (``TrainingLocked`` if another process holds it).
+    """
+    world = World.from_env()
+    lock = exclusive_lock(Path(resume_path).with_name(".train.lock")) if world.main else contextlib.nullcontext()
+    with lock:
+        return _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path,
+                      init_path, on_epoch)
+
+
+def _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path,
+           on_epoch):
+    torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
+    np.random.seed(training["seed"])
+    data = load_dataset(dataset_path)
+    task, attrs = data.attrs["task"], data.attrs
+    dev = world.device
+    train_idx, valid_idx = data.indices("train"), data.indices("valid")
+    if len(train_idx) == 0 or len(valid_idx) == 0:
+        raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
+                         f"(sizes {attrs['split_sizes']})")
+    scale = TargetScale.fit(np.asarray(data.targets[train_idx]), task)
+    batches = TrainingBatches(data, world.shard(train_idx, training["seed"]), scale,
+                              max(training["batch_size"] // world.size, 2), dev,
+                              int(training["resident_limit_gb"] * 2**30))
+    x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
+    f_valid = data.features_of(valid_idx)
+    selection = metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"]
+    check_validation_score(dataset_path, task, y_valid, attrs["targets"], selection)
+
+    model = build_for_dataset(model_name, attrs, model_params).to(dev)
+    if init_path:
+        start_from(model, init_path)
+    if data.features is not None:
+        fit_feature_scale(model, data.features_of(train_idx))
+    optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
+    scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
+                                                           patience=training["lr_patience"])
+    loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
+    generator = torch.Generator(device="cpu").manual_seed(training["seed"])
+    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path)),
+           "config": {"model": {"name": model_name, "params": model_params}, "training": training,
+                      "init_from": str(init_path) if init_path else None},
+           "dataset": attrs, "version": cisflow.__version__}
+    state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
+    if os.path.exists(resume_path):
+        state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator, world.main) or state
+    stepper = world.wrap(model)
+    if training.get("compile"):
+        stepper = torch.compile(stepper)
+    log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters", model_name, dataset_path,
+             len(train_idx), len(valid_idx), "" if batches.resident else ", streamed from disk", dev,
+             f" x {world.size} processes" if world.size > 1 else "", sum(p.numel() for p in model.parameters()))
+
+    while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
+        started = time.perf_counter()
+        train_loss = world.mean(run_epoch(stepper, batches, loss_fn, optimizer, training, generator, dev))
+        world.sync_buffers(model)
+        outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512), features=f_valid)
+        valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
+        score = world.from_main(metrics.selection_score(
+            task, metrics.compute(task, y_valid, outputs, attrs["targets"]), selection))
+        scheduler.step(score)
+        seconds = time.perf_counter() - started
+        state["epoch"] += 1
+        row = dict(zip(HISTORY_COLUMNS, [state["epoch"], train_loss, valid_loss, score,
+                                         optimizer.param_groups[0]["lr"], seconds, len(train_idx) / seconds]))
+        state["history"].append(row)
+        if score > state["best_score"]:
+            state.update(best_score=score, stale=0,
+                         best_state={k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+        else:
+            state["stale"] += 1
+        if not world.main:
+            continue
+        log.info("epoch %3d  train loss %.4f  valid loss %.4f  valid %s %.4f  lr %.2e  %.1f s  %.0f seq/s",
+                 row["epoch"], train_loss, valid_loss, selection, score, row["lr"], seconds, row["seqs_per_s"])
+        _save_resume(resume_path, run, model, optimizer, scheduler, generator, state)
+        if on_epoch is not None:
+            on_epoch(row)
+
+    if state["stale"] >= training["patience"]:
+        log.info("early stop: no improvement in %d epochs", training["patience"])
+    if state["best_state"] is None:  # the valid targets have a score (checked above); the predictions had none
+        raise RuntimeError(f"{dataset_path}: none of the {state['epoch']} epochs gave a validation {selection} "
+                           "(the model's predictions on the valid split were constant or not finite each time), so "
+                           "there is no best model to save; try a lower training.lr")
+    if not world.main:
+        return state
+    model.load_state_dict(state["best_state"])
+    scale.fold_into(model.output_layer)
+    with _writing:
+        save_model(model_out, model, model_name, model_params, attrs,
+                   training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
+        with atomic_open(history_out) as out:
+            out.write("\t".join(HISTORY_COLUMNS) + "\n")
+            for row in state["history"]:
+                out.write("\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c])
+                                    for c in HISTORY_COLUMNS) + "\n")
+        os.unlink(resume_path)
+    return state
+
+
+def check_validation_score(dataset_path, task, targets, names, selection):
+    """Stop before the first epoch when the valid split's targets leave the selection metric
+    undefined for every target (one class only, or a constant value): no epoch could then be
+    chosen as the best, and training would run them all for nothing. The targets are scored as
+    their own predictions, so "undefined" is exactly what ``cisflow.training.metrics`` makes of them."""
+    per_target = metrics.compute(task, targets, targets, names)["per_target"]
+    undefined = [name for name in names if metrics.selection_score(task, per_target[name], selection) == -np.inf]
+    if not undefined:
+        return
+    if task == "classification":
+        why = "holds one class only"
+        shown = [f"{name}: {per_target[name]['positives']} of {len(targets)} positive" for name in undefined[:5]]
+        fix = "both classes"
+    else:
+        why = "is constant"
+        shown = [f"{name}: {len(targets)} equal values" for name in undefined[:5]]
+        fix = "varying targets"
+    shown += [f"{len(undefined) - 5} more"] if len(undefined) > 5 else []
+    where = f"datasets.{Path(dataset_path).name}.split.valid"
+    if len(undefined) < len(names):
+        log.warning("%s: %d of %d targets have no validation %s, as each %s in the valid split (%s); the score "
+                    "is the mean over the others", dataset_path, len(undefined), len(names), selection,
+                    why, ", ".join(shown))
+        return
+    raise InputError(dataset_path, f"no validation {selection} to choose the best epoch by: every target {why} in "
+                     f"the valid split ({', '.join(shown)}), so training would run every epoch and keep no model. "
+                     f"Give the valid split {fix}, e.g. another held-out chromosome or a larger fraction ({where}), "
+                     "and rebuild the dataset")
+
+
+class TrainingLocked(RuntimeError):
+    """Another process is training the same experiment."""
+
+
+@contextlib.contextmanager
+def exclusive_lock(path):
+    """Hold the lock file ``path`` (flock) for the whole training, this process's PID and host
+    written in it: two trainings of one experiment would write, and delete, the same resume.pt."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:  # a+: the holder's PID stays readable until this process has the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "PID unknown"
+            raise TrainingLocked(f"{path}: another training of this experiment holds this lock ({holder}); two must "
+                                 "not write the same files at once. Wait for it to finish, or stop that process, "
+                                 "and run again") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"PID {os.getpid()} on host {socket.gethostname()}\n")
+        handle.flush()
+        yield
+
+
+@contextlib.contextmanager
+def stop_with_workflow(before_exit=None):
+    """While in this block, end this process (exit status 1) soon after the workflow that started
+    it is gone: a training job whose Snakemake was killed (kill -9) would otherwise train on as an
+    orphan and delete resume.pt under a rerun. The workflow is the parent process or, where that
+    is a shell (a job's command may run under ``bash -c``), the first ancestor that is not one; it
+    is gone once this process has another parent or the workflow has ended. ``before_exit`` runs
+    first (the DDP launcher stops torchrun there); no file is left half written (``_writing``)."""
+    parent = workflow = os.getppid()
+    watched = []  # (pid, start time): a PID reused by a new process is not the workflow
+    while (info := _process(workflow)) is not None:
+        watched.append((workflow, info["start"]))
+        if info["name"] not in SHELLS or info["parent"] <= 1:
+            break
+        workflow = info["parent"]
+    done = threading.Event()
+
+    def gone():
+        return os.getppid() != parent or any(
+            (info := _process(pid)) is None or info["state"] == "Z" or info["start"] != start for pid, start in watched)
+
+    def watch():
+        while not done.wait(WORKFLOW_POLL_S):
+            if gone():
+                log.error("the workflow that started this training (PID %d) is gone: stopping; a rerun resumes "
+                          "after the last finished epoch", workflow)
+                if before_exit is not None:
+                    before_exit()
+                _writing.acquire()
+                logging.shutdown()
+                os._exit(1)
+
+    threading.Thread(target=watch, name="workflow-watch", daemon=True).start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def _process(pid):
+    """Name, state, parent and start time of process ``pid`` (Linux /proc), or None where there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :].split()
+    return {"name": name, "state": fields[0], "parent": int(fields[1]), "start": fields[19]}
+
+
+def fit_feature_scale(model, features):
+    """Standardise the model's per-sequence features by the training split's mean and sd."""
+    std = features.std(axis=0)
+    with torch.no_grad():
+        model.feature_mean.copy_(torch.from_numpy(features.mean(axis=0)))
+        model.feature_std.copy_(torch.from_numpy(np.where(std > 0, std, 1).astype(np.float32)))
+
+
+def start_from(model, init_path):
+    """Copy into ``model`` every parameter of the model file ``init_path`` whose name and shape
+    match (a new output layer for other targets stays as initialised); log what was left out."""
+    state = torch.load(init_path, map_location="cpu", weights_only=True)["state_dict"]
+    own = model.state_dict()
+    matching = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(matching, strict=False)
+    skipped = sorted(set(own) - set(matching))
+    log.info("fine-tuning from %s: %d of %d tensors taken%s", init_path, len(matching), len(own),
+             f"; kept as initialised: {', '.join(skipped)}" if skipped else "")
+
+
+def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
+    model.train()
+    total, seen = 0.0, 0
+    autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    progress = tqdm(total=len(batches), unit="seq", unit_scale=True, leave=False, disable=not sys.stderr.isatty())
+    for codes, targets, features in batches.epoch(generator):
+        progress.update(len(codes))
+        if len(codes) < 2:  # batch norm needs two examples
+            continue
+        if training["reverse_complement"]:
+            flip = torch.rand(len(codes), generator=generator).to(dev) < 0.5
+            codes = torch.where(flip[:, None], reverse_complement(codes), codes)
+        if training["shift"]:
+            codes = random_shift(codes, training["shift"], generator)
+        with autocast:
+            loss = loss_fn(forward(model, one_hot(codes), features).float(), targets)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.detach() * len(codes)
+        seen += len(codes)
+    progress.close()
+    return float(total) / max(seen, 1)
+
+
+def random_shift(codes, max_shift, generator):
+    """Each sequence moved by a random -max_shift..max_shift positions, the gap filled with N."""
+    shifts = torch.randint(-max_shift, max_shift + 1, (len(codes), 1), generator=generator).to(codes.device)
+    source = torch.arange(codes.shape[1], device=codes.device)[None, :] - shifts
+    inside = (source >= 0) & (source < codes.shape[1])
+    moved = torch.gather(codes, 1, source.clamp(0, codes.shape[1] - 1))
+    return torch.where(inside, moved, torch.full_like(moved, N_CODE))
+
+
+def _loss_on(outputs, targets, task, loss_fn):
+    """Validation loss from predictions (probabilities are turned back into logits for BCE)."""
+    out = torch.from_numpy(outputs)
+    if task == "classification":
+        out = torch.logit(out.clamp(1e-6, 1 - 1e-6))
+    return float(loss_fn(out, torch.from_numpy(targets)))
+
+
+def _save_resume(path, run, model, optimizer, scheduler, generator, state):
+    """The resume checkpoint: everything to continue (model, optimiser, scheduler, every RNG, the
+    history and best state) and to know what it was (resolved config, dataset attributes, version)."""
+    payload = {**run, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+               "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
+               "torch_rng": torch.get_rng_state(),
+               "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+               "state": state}
+    with _writing, atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def _resume(path, digest, model, optimizer, scheduler, generator, main=True):
+    """The training state saved in the resume checkpoint ``path``, its model, optimiser, scheduler
+    and RNG states restored; None to start afresh (other settings, or a file that cannot be read,
+    which the main process sets aside rather than failing every rerun on it)."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or "digest" not in payload:
+            raise ValueError("not a cisflow resume checkpoint")
+    except Exception as error:  # empty, truncated, not a torch file: torch raises several kinds
+        if main:
+            aside = f"{path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+            os.replace(path, aside)
+            log.warning("%s cannot be read (%s: %s); set aside as %s, training starts afresh", path,
+                        type(error).__name__, error, aside)
+        return None
+    if payload["digest"] != digest:
+        log.warning("%s was written with other settings; starting from scratch", path)
+        return None
+    model.load_state_dict(payload["model"])
+    optimizer.load_state_dict(payload["optimizer"])
+    scheduler.load_state_dict(payload["scheduler"])
+    generator.set_state(payload["generator"])
+    torch.set_rng_state(payload["torch_rng"])
+    if payload["cuda_rng"] and torch.cuda.is_available() and len(payload["cuda_rng"]) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(payload["cuda_rng"])
+    log.info("resuming after epoch %d from %s", payload["state"]["epoch"], path)
+    return payload["state"]
+
+
+def run(dataset: str, model: dict, training: dict, model_out: str, history_out: str, init: str | None = None,
+        best: str | None = None, gpus: int = 1, log_path: str | None = None) -> None:
+    """The train rule: the experiment's model trained on its dataset, resumable from the
+    ``resume.pt`` beside ``model_out``.
+
+    Parameters
+    ----------
+    dataset : str
+        The dataset directory (``cisflow.data.dataset``).
+    model, training : dict
+        The experiment's ``model`` ({name, params}) and ``training`` config.
+    model_out, history_out : str
+        The model file and the per-epoch history (TSV) to write.
+    init : str, optional
+        The model file to start from (``training.init_from``).
+    best : str, optional
+        A search's best.json: its values override the config's (``cisflow.training.search``).
+    gpus : int
+        GPUs the job was given: several train as one DDP process each (torchrun).
+    log_path : str, optional
+        The job's log, which the DDP processes append to.
+
+    The job stops when the workflow that started it is gone (a killed Snakemake) rather than
+    train on as an orphan (``stop_with_workflow``).
+    """
+    model_params = model["params"]
+    if best:
+        model_params, training = merge_best(model_params, training, best)
+    kwargs = dict(dataset_path=dataset, model_name=model["name"], model_params=model_params, training=training,
+                  model_out=model_out, history_out=history_out,
+                  resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init)
+    if gpus > 1:
+        launch({**kwargs, "log_path": log_path}, processes=gpus)
+        return
+    with stop_with_workflow():
+        train(**kwargs)

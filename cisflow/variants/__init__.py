@@ -1,0 +1,10 @@
+"""Variant effects: from a VCF, a GWAS table, the GWAS Catalog or summary statistics to ranked,
+calibrated effects and trait enrichment.
+
+``variants`` (the variants rule: every step in order), ``sets`` (every input kind in one shape),
+``alleles`` (REF and ALT where the input has none), ``checks`` (each allele against the genome,
+a status each), ``windows`` (the window a variant is scored in), ``snv_effects`` (alt passes that
+reuse the ref pass), ``scoring`` (effects per output, ranking), ``background`` (matched
+background SNPs), ``calibration`` (z-scores and empirical p-values), ``enrichment`` (traits x
+outputs), ``ism`` (mutagenesis around a variant), ``plots``, ``scored_vcf``.
+"""

@@ -1,0 +1,114 @@
+"""Figures of variant effects: the top variants' SAD heatmap, ISM maps around them, and effects
+along the genome (Manhattan-like)."""
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from cisflow.io.figures import save_figure
+
+MAX_TARGET_LABELS = 40  # beyond this many targets the heatmap drops its target labels
+
+
+# per-output values drawn, by what the table holds: z-scores where calibrated, else the effect
+VALUES = (("z_", "z-score of the effect (against background SNPs)"), ("logodds_", "change in log-odds (alt - ref)"),
+          ("sad_", "SAD (alt - ref)"))
+
+
+def plot_top_variants(scored, path, n=20):
+    """PNG heatmap (variants x targets) of the ``n`` top-ranked variants: per output their
+    z-score where calibrated, else their change in log-odds (classification) or SAD."""
+    top = scored.dropna(subset=["score"]).nlargest(n, "score", keep="first")
+    prefix, label = next(((p, text) for p, text in VALUES if any(c.startswith(p) for c in scored.columns)),
+                         VALUES[-1])
+    columns = [column for column in scored.columns if column.startswith(prefix)]
+    fig = Figure(figsize=(min(16, 6 + 0.4 * len(columns)), max(4, 2.5 + 0.45 * len(top))),
+                 layout="constrained")
+    ax = fig.add_subplot()
+    if top.empty:
+        ax.text(0.5, 0.5, "no variant was scored", ha="center", va="center", fontsize=18)
+        ax.set_axis_off()
+    else:
+        _draw_heatmap(fig, ax, top, columns, prefix, label)
+    save_figure(fig, path, dpi=120, tight=False)
+
+
+def _draw_heatmap(fig, ax, top, columns, prefix, label):
+    values = top[columns].to_numpy(dtype=float)
+    limit = float(np.nanmax(np.abs(values))) or 1.0
+    image = ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    labels = [f"{row.id} {row.score_ref}>{row.score_alt}" for row in top.itertuples()]
+    ax.set_yticks(range(len(top)), labels=labels, fontsize=13)
+    targets = [column[len(prefix):] for column in columns]
+    if len(targets) <= MAX_TARGET_LABELS:
+        ax.set_xticks(range(len(targets)), labels=targets, fontsize=13, rotation=45, ha="right")
+    else:
+        ax.set_xticks([])
+    ax.set_xlabel(f"target ({len(targets)})", fontsize=15)
+    ax.set_title(f"Top {len(top)} variants", fontsize=17)
+    colorbar = fig.colorbar(image, ax=ax)
+    colorbar.set_label(label, fontsize=13)
+    colorbar.ax.tick_params(labelsize=12)
+
+
+def plot_variant_ism(rows, maps, path, label=None):
+    """ISM maps around the top variants: one row of panels a variant, bases by position, the
+    variant's column outlined; ``label`` names a column of ``rows`` put before each title (the trait)."""
+    n = max(len(rows), 1)
+    fig = Figure(figsize=(10, 1.9 * n + 1), layout="constrained")
+    if len(rows) == 0:
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no variant was scored", ha="center", va="center", fontsize=18)
+        ax.set_axis_off()
+        save_figure(fig, path, dpi=110, tight=False)
+        return
+    axes = fig.subplots(n, 1, squeeze=False)[:, 0]
+    flank = maps.shape[1] // 2
+    limit = float(np.abs(maps).max()) or 1.0
+    for ax, row, change in zip(axes, rows.to_dict("records"), maps):
+        image = ax.imshow(change.T, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto",
+                          extent=(-flank - 0.5, flank + 0.5, 3.5, -0.5))
+        ax.add_patch(_outline(0))
+        ax.set_yticks(range(4), labels=list("ACGT"), fontsize=11)
+        target = row["top_target"]
+        prefix = f"{row[label]}: " if label else ""
+        ax.set_title(f"{prefix}{row['id']} {row['chrom']}:{row['pos']} {row['score_ref']}>{row['score_alt']}, "
+                     f"{target} (SAD {row['sad_' + target]:+.3g})", fontsize=12)
+    axes[-1].set_xlabel("position relative to the variant (bp)", fontsize=13)
+    fig.colorbar(image, ax=list(axes), label="change of the prediction")
+    save_figure(fig, path, dpi=110, tight=False)
+
+
+def _outline(x):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x - 0.5, -0.5), 1, 4, fill=False, edgecolor="black", linewidth=2)
+
+
+def plot_effects_along_genome(ranked, path, label=5):
+    """Manhattan-like: each scored variant's ranking score (largest |z|, or largest |effect|) at
+    its position, contigs side by side (in order of first appearance), the strongest ``label``
+    variants named."""
+    scored = ranked.dropna(subset=["score"])
+    fig = Figure(figsize=(12, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    if scored.empty:
+        ax.text(0.5, 0.5, "no variant was scored", ha="center", va="center", fontsize=18)
+        ax.set_axis_off()
+        save_figure(fig, path, dpi=110, tight=False)
+        return
+    offset, ticks, labels, x = 0, [], [], np.zeros(len(scored))
+    for index, chrom in enumerate(dict.fromkeys(scored["chrom"])):
+        on = (scored["chrom"] == chrom).to_numpy()
+        pos = scored.loc[on, "pos"].to_numpy()
+        x[on] = offset + pos
+        ax.scatter(x[on], scored.loc[on, "score"], s=14, color=("#1f4e79", "#6fa8dc")[index % 2])
+        ticks.append(offset + (pos.min() + pos.max()) / 2)
+        labels.append(chrom)
+        offset += pos.max() + 1
+    top = scored.nlargest(label, "score")
+    for row, xpos in zip(top.itertuples(), x[np.flatnonzero(scored.index.isin(top.index))]):
+        ax.annotate(row.id, (xpos, row.score), fontsize=10, xytext=(3, 3), textcoords="offset points")
+    ax.set_xticks(ticks, labels=labels, fontsize=11)
+    ax.set_ylabel("largest |z|" if "max_abs_z" in scored else "largest |effect|", fontsize=13)
+    ax.set_title(f"Variant effects along the genome ({len(scored)} scored)", fontsize=15)
+    save_figure(fig, path, dpi=110, tight=False)

@@ -1,0 +1,172 @@
+"""Both alleles of every checked variant through the model, on both strands, as effects per output.
+
+Per output, both strands averaged: ``sad`` (alt - ref of the predictions); for classification
+outputs ``logodds``, the change in log-odds (alt - ref of the logits), which still moves where a
+probability is saturated near 0 or 1; for outputs that cannot be negative ``log2fc``. The
+*effect* of an output is its ``logodds`` for classification and its ``sad`` for regression;
+``cisflow.variants.calibration`` turns effects into z-scores against background SNPs. SNVs share
+their window's reference pass (``cisflow.variants.snv_effects``).
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from cisflow.data.encode import encode
+from cisflow.models.predict import model_device, predict_strands, strand_mean
+from cisflow.variants.snv_effects import SnvScorer, use_bf16
+from cisflow.variants.windows import indel_windows, variant_windows
+
+CHUNK = 65536  # variants whose windows are held in memory at once
+
+
+EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an output, by task
+
+
+def score_variants(model, meta, genome, checked, batch_size=256, precision="auto"):
+    """``checked`` with predictions for both alleles of every row with alleles to score.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model trained on genomic windows of ``meta["dataset"]["seq_len"]`` bases.
+    meta : dict
+        The model file's metadata (``checkpoint.load_model``): the dataset's task and targets.
+    genome : pyfaidx.Fasta
+        The genome the variants were checked against.
+    checked : DataFrame
+        From ``check_variants``: rows with ``score_ref`` are scored, the rest get NaN.
+    batch_size : int
+        Sequences a batch (a ref and an alt window make two).
+    precision : {'auto', 'fp32', 'bf16'}
+        'auto' runs the SNVs' shared ref pass in bf16 where the hardware has it, with both
+        alleles' changed spans in fp32 (``cisflow.variants.snv_effects``); 'fp32' never uses bf16.
+
+    Returns
+    -------
+    DataFrame
+        ``checked`` plus, per target t: ``ref_<t>``, ``alt_<t>`` (predictions, both strands
+        averaged: probabilities for classification), ``sad_<t>`` = alt - ref; for classification
+        ``logodds_<t>`` (alt - ref of the logits, both strands averaged); for outputs that cannot
+        be negative ``log2fc_<t>`` = log2((alt + c) / (ref + c)), c = 1e-3 for probabilities and 1
+        for counts. Then ``max_abs_sad``, ``max_abs_effect`` and ``top_target`` (the output with
+        the largest |effect|, see the module docstring) and ``score`` (= max_abs_effect, until
+        ``cisflow.variants.calibration`` replaces it by the largest |z|).
+    """
+    dataset = meta["dataset"]
+    targets = [str(target) for target in dataset["targets"]]
+    checked = checked.reset_index(drop=True)
+    shape = (len(checked), len(targets))
+    predictions = {name: np.full(shape, np.nan, np.float32) for name in ("ref", "alt", "ref_logit", "alt_logit")}
+    todo = checked[checked["score_ref"].notna()]
+    indel = todo["status"] == "indel"
+    if indel.any():
+        ref_codes, alt_codes = indel_windows(genome, todo[indel], dataset["seq_len"])
+        pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
+        raw = predict_strands(model, pairs, batch_size, both_strands=True)
+        _store(predictions, todo.index[indel], raw[0::2], raw[1::2], dataset["task"])
+    todo = todo[~indel]
+    if len(todo):
+        scorer = SnvScorer(model, use_bf16(precision, model_device(model)))
+    for chrom, rows in todo.groupby("chrom", sort=False):
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows.iloc[start : start + CHUNK]
+            ref_raw, alt_raw = _predict_alleles(scorer, dataset, genome, chrom, chunk, batch_size)
+            _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
+    return add_effects(checked, targets, predictions, dataset["task"])
+
+
+def _store(predictions, rows, ref_raw, alt_raw, task):
+    """Strand means of (n, 2, T) raw outputs into ``predictions`` at ``rows``."""
+    predictions["ref"][rows] = strand_mean(ref_raw, task)
+    predictions["alt"][rows] = strand_mean(alt_raw, task)
+    predictions["ref_logit"][rows] = ref_raw.mean(axis=1)
+    predictions["alt_logit"][rows] = alt_raw.mean(axis=1)
+
+
+def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
+    """(ref, alt) raw outputs, (n, 2, T) each, of SNV ``rows`` on one contig. Each position's
+    window is read and run once, however many alts it has; each alt pass reuses what it shares
+    with the ref pass (``cisflow.variants.snv_effects``)."""
+    seq_len = dataset["seq_len"]
+    centre = seq_len // 2
+    positions, window_of = np.unique(rows["pos"].to_numpy(), return_inverse=True)
+    ref_codes = variant_windows(genome, chrom, positions, seq_len)
+    if not np.array_equal(ref_codes[window_of, centre], encode("".join(rows["score_ref"]))):
+        raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
+    return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size, window_of)
+
+
+def add_effects(checked, targets, predictions, task):
+    """``checked`` with the per-output effect columns and the summary columns of
+    ``score_variants`` from ``predictions``: (n, T) arrays ``ref``, ``alt`` (predictions) and
+    ``ref_logit``, ``alt_logit`` (raw outputs), NaN where a row is unscored."""
+    ref, alt = predictions["ref"].astype(np.float64), predictions["alt"].astype(np.float64)
+    sad = alt - ref
+    effects = [("ref", ref), ("alt", alt), ("sad", sad)]
+    if task == "classification":
+        effects.append(("logodds", predictions["alt_logit"].astype(np.float64) - predictions["ref_logit"]))
+    if not (np.nanmin(ref, initial=0.0) < 0 or np.nanmin(alt, initial=0.0) < 0):  # probabilities or counts
+        pseudocount = 1e-3 if task == "classification" else 1.0
+        effects.append(("log2fc", np.log2((alt + pseudocount) / (ref + pseudocount))))
+    columns = {}
+    for prefix, values in effects:
+        columns.update({f"{prefix}_{target}": values[:, i] for i, target in enumerate(targets)})
+    effect = dict(effects)[EFFECT[task]]
+    summary = pd.DataFrame({"max_abs_sad": _max_abs(sad)[0], "max_abs_effect": _max_abs(effect)[0]},
+                           index=checked.index)
+    summary["top_target"] = _top(effect, targets)
+    summary["score"] = summary["max_abs_effect"]
+    return pd.concat([checked, pd.DataFrame(columns, index=checked.index), summary], axis=1)
+
+
+def effect_columns(table, task):
+    """The per-output effect columns of a scored table (``logodds_<t>`` or ``sad_<t>``)."""
+    prefix = f"{EFFECT[task]}_"
+    return [column for column in table.columns if column.startswith(prefix)]
+
+
+def _max_abs(values):
+    """(largest |value| of each row, its index); NaN and -1 for a row of NaN."""
+    values = np.abs(np.asarray(values, dtype=np.float64))
+    scored = ~np.isnan(values).all(axis=1) if values.shape[1] else np.zeros(len(values), bool)
+    largest, index = np.full(len(values), np.nan), np.full(len(values), -1)
+    if scored.any():
+        largest[scored] = np.nanmax(values[scored], axis=1)
+        index[scored] = np.nanargmax(values[scored], axis=1)
+    return largest, index
+
+
+def _top(values, targets):
+    """The target of each row's largest |value| (None for an unscored row)."""
+    index = _max_abs(values)[1]
+    names = np.asarray(targets + [None], dtype=object)
+    return names[index]
+
+
+def rank_variants(scored):
+    """``scored`` sorted by ``score``, largest first, with a 1-based ``rank`` column first.
+
+    Unscored rows stay, at the end, with rank NA; ties keep their input order.
+    """
+    ranked = scored.sort_values("score", ascending=False, na_position="last", kind="mergesort")
+    ranked = ranked.reset_index(drop=True)
+    n_scored = int(ranked["score"].notna().sum())
+    ranks = pd.array(list(range(1, n_scored + 1)) + [pd.NA] * (len(ranked) - n_scored), dtype="Int64")
+    ranked.insert(0, "rank", ranks)
+    return ranked
+
+
+def truth_auroc(scored, truth, column="score"):
+    """AUROC of ``column`` for the truth's positives (effect 'destroys') against its negatives
+    ('neutral'); ``truth`` from ``cisflow.io.truth.read_truth``.
+
+    Joined on ``id`` over scored variants only; a multi-allelic record counts with its largest
+    allele effect. NaN when either class is empty.
+    """
+    effects = scored.dropna(subset=[column]).groupby("id")[column].max()
+    joined = truth.dropna(subset=["positive"]).join(effects, on="id", how="inner")
+    positive = joined["positive"].astype(bool)
+    if positive.all() or not positive.any():
+        return float("nan")
+    return float(roc_auc_score(positive, joined[column]))

@@ -1,0 +1,261 @@
+"""Score a variant set with a model file: the ranked table, calibration, trait enrichment, plots and
+a summary (what the rule ``variants`` and ``cisflow score-variants`` run).
+
+The steps, each its own module: read the input (``variant_sets``), take alleles from dbSNP
+(``alleles``), lift to the genome's build (``liftover``), name contigs as the genome does
+(``contigs``), find REF and ALT where the input has none (``alleles``), check every allele
+(``variants.check_variants``), score both alleles on both strands (``variants.score_variants``),
+draw matched background SNPs and score them alike (``background``), put every output on the
+common z scale (``calibration``), rank, test each trait for enrichment (``enrichment``), and map
+the neighbourhood of the strongest variants by in-silico mutagenesis.
+"""
+
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from cisflow.io.atomic import atomic_open
+from cisflow.io.contigs import rename_contigs
+from cisflow.io.genome import contig_sizes, open_genome
+from cisflow.io.gwas_catalog import GROUP_SEPARATOR
+from cisflow.io.liftover import lift_counts, lift_variants
+from cisflow.io.textio import write_tsv
+from cisflow.io.truth import log_left_out, read_truth
+from cisflow.models.checkpoint import load_model
+from cisflow.models.predict import device
+from cisflow.variants.alleles import attach_dbsnp, check_risk_build, read_dbsnp_alleles, resolve_alleles
+from cisflow.variants.background import draw_background, read_peak_regions, sites_of
+from cisflow.variants.calibration import calibrate, site_statistics
+from cisflow.variants.checks import check_build, check_variants, status_counts
+from cisflow.variants.enrichment import COLUMNS as ENRICHMENT_COLUMNS
+from cisflow.variants.enrichment import plot_enrichment, top_outputs, trait_enrichment, trait_groups
+from cisflow.variants.ism import variant_ism
+from cisflow.variants.plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
+from cisflow.variants.scored_vcf import write_scored_vcf
+from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc
+from cisflow.variants.sets import associations_with_scores, read_variant_set
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = {"per_variant": 3, "max": 20_000, "seed": 1}
+EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
+BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "gc", "peak_distance", "stratum", "status",
+                      "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
+                      "empirical_p"]
+TRAIT_ISM_TRAITS, TRAIT_ISM_VARIANTS = 6, 2  # traits (by enrichment) and variants each in the trait ISM figure
+
+
+def check_model(model_path, meta):
+    """Variant scoring needs a model of genomic windows without per-sequence features: a model of
+    a table or of labelled FASTA files has no genome, one of promoters reads TSS-anchored windows."""
+    dataset = meta["dataset"]
+    if dataset.get("features"):
+        raise ValueError(f"{model_path}: a {meta['model_name']} model takes per-sequence features beside the "
+                         f"sequence ({', '.join(dataset['features'])}); variants need a sequence-only model")
+    source = dataset.get("source", "peaks")
+    if source != "peaks":
+        raise ValueError(f"{model_path}: this model was trained on a {source} dataset, not on genomic peaks: its "
+                         f"windows are not centred genome sequence (and a table's sequences are read on one "
+                         f"strand), so it cannot score variants on a genome; use a model of a peaks dataset")
+
+
+def run(model_path, vcf_path, genome_path, outputs, kind="vcf", peaks_path=None, truth_path=None, traits=None,
+              p_threshold=5e-8, trait=None, dbsnp_path=None, chain_path=None, aliases=None, indels="score",
+              max_ref_mismatch=0.05, background=None, ism_top=10, ism_flank=10, precision="auto",
+              name="variants"):
+    """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
+
+    Parameters
+    ----------
+    model_path, vcf_path, genome_path : path
+        The model file, the variant input and the genome FASTA the model was trained on.
+    outputs : dict
+        Paths by role: ``table`` (ranked TSV), ``plot`` (heatmap), ``summary`` (JSON), and
+        optionally ``vcf`` (scores in INFO), ``ism`` (ISM maps around the ``ism_top`` strongest
+        variants, ``ism_flank`` bases a side), ``manhattan`` (effects along the genome),
+        ``associations`` (every input row with its site's scores), ``background`` (the background
+        SNPs' scores), ``enrichment`` (TSV) and ``enrichment_plot``, ``trait_ism`` (ISM maps of
+        the top variants of the most enriched traits).
+    kind : {'vcf', 'table', 'gwas_catalog', 'sumstats'}
+        The input's kind (``variant_sets``); ``traits``, ``p_threshold`` and ``trait`` go to it.
+    peaks_path : path, optional
+        The model's regions (the intervals table) or a BED of peaks: background SNPs are matched
+        on distance to them. Without it they are matched on GC content only.
+    truth_path : path, optional
+        A truth table (``cisflow.io.truth``): the AUROC of the ranking for its positives.
+    dbsnp_path, chain_path : path, optional
+        A dbSNP VCF giving alleles where the input has none; a UCSC chain file to the genome's build.
+    background : dict, optional
+        ``per_variant`` (0: no calibration), ``max`` and ``seed`` (``background.draw_background``).
+    precision, indels, max_ref_mismatch, aliases
+        As ``variants.score_variants`` and ``variants.check_variants`` take them.
+
+    Returns
+    -------
+    dict
+        The summary written to ``outputs["summary"]``.
+    """
+    background = {**BACKGROUND, **(background or {})}
+    model, meta = load_model(model_path, device())
+    check_model(model_path, meta)
+    dataset = meta["dataset"]
+    truth = read_truth(truth_path) if truth_path else None
+    if truth is not None:
+        log_left_out(truth, truth_path)
+    genome = open_genome(genome_path)
+    try:
+        variants, associations = read_variant_set(vcf_path, kind, traits, p_threshold, trait)
+        log.info("%s: %d input rows, %d sites", vcf_path, len(associations), len(variants))
+        if dbsnp_path:
+            variants = attach_dbsnp(variants, read_dbsnp_alleles(dbsnp_path, variants["id"]))
+        if chain_path:
+            variants = lift_variants(variants, chain_path)
+            log.info("liftover with %s: %s", chain_path, lift_counts(variants))
+        variants = rename_contigs(variants, contig_sizes(genome_path), aliases, vcf_path)
+        variants = resolve_alleles(variants, genome)
+        check_risk_build(variants, vcf_path, genome_path)
+        checked = check_variants(variants, genome, dataset["seq_len"], indels)
+        check_build(checked, vcf_path, genome_path, max_ref_mismatch)
+        scored = score_variants(model, meta, genome, checked, precision=precision)
+        calibrated = None
+        sites = sites_of(scored)
+        if background["per_variant"] > 0 and len(sites):
+            calibrated = _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background,
+                                     indels, precision, aliases)
+            scored = calibrated["scored"]
+        ranked = rank_variants(scored)
+        top = ranked[ranked["score"].notna()].drop_duplicates("site").head(ism_top)
+        maps, ism_max = variant_ism(model, meta, genome, top, ism_flank)
+        enrichment = _enrichment(ranked, calibrated, dataset["task"], name)
+        trait_top = _trait_top(ranked, enrichment)
+        trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism_flank)
+    finally:
+        genome.close()
+    ranked.insert(ranked.columns.get_loc("score") + 1, "ism_max_abs", np.nan)
+    ranked.loc[top.index, "ism_max_abs"] = ism_max
+    summary = _summary(ranked, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
+    if truth is not None:
+        summary["truth_auroc"] = truth_auroc(ranked, truth)
+        summary["truth_auroc_by"] = {column: truth_auroc(ranked, truth, column)
+                                     for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in ranked}
+        log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
+    _write(outputs, ranked, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
+    with atomic_open(outputs["summary"]) as out:
+        json.dump(summary, out, indent=2, default=_json_value)
+    return summary
+
+
+def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background, indels, precision, aliases):
+    """The background SNPs drawn for ``sites``, scored alike, and both tables calibrated."""
+    seq_len = meta["dataset"]["seq_len"]
+    if peaks_path:
+        peaks = read_peak_regions(peaks_path, contig_sizes(genome_path), aliases)
+    else:
+        log.warning("no peaks given: background SNPs are matched on GC content only")
+        peaks = pd.DataFrame({"chrom": [], "start": [], "end": []})
+    drawn, site_features = draw_background(sites, genome_path, peaks, seq_len, background["per_variant"],
+                                           background["max"], background["seed"])
+    checked = check_variants(drawn.assign(site=np.arange(len(drawn))), genome, seq_len, indels)
+    scored_background = score_variants(model, meta, genome, checked, precision=precision)
+    scored = scored.assign(stratum=scored["site"].map(site_features.set_index("site")["stratum"]))
+    scored, scored_background = calibrate(scored, scored_background, meta["dataset"]["task"])
+    return {"scored": scored, "background": scored_background}
+
+
+def _enrichment(ranked, calibrated, task, name):
+    if calibrated is None:
+        return None
+    site_stats = site_statistics(ranked, task)
+    background_stats = site_statistics(calibrated["background"], task)
+    sites = ranked.drop_duplicates("site")[["site", "traits"]]
+    sites = sites[sites["site"].isin(site_stats.index)]
+    return trait_enrichment(site_stats, background_stats, trait_groups(sites, name))
+
+
+def _trait_top(ranked, enrichment):
+    """The strongest variants of the most enriched traits, each row with its ``trait``."""
+    if enrichment is None or enrichment.empty:
+        return ranked.iloc[:0].assign(trait=pd.Series(dtype=str))
+    traits = enrichment[enrichment["output"] == "any"].head(TRAIT_ISM_TRAITS)["trait"]
+    scored = ranked[ranked["score"].notna()].drop_duplicates("site")  # one map a site: its best allele
+    of_site = [set(cell.split(GROUP_SEPARATOR)) for cell in scored["traits"].fillna("")]
+    rows = []
+    for trait in traits:
+        members = scored[[trait in names for names in of_site]]
+        rows.append(members.head(TRAIT_ISM_VARIANTS).assign(trait=trait))
+    if not rows or all(part.empty for part in rows):  # a plain VCF: the set's own group
+        return scored.head(TRAIT_ISM_VARIANTS).assign(trait=traits.iloc[0] if len(traits) else "")
+    return pd.concat(rows)
+
+
+def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, task):
+    counts = status_counts(ranked)
+    for status, count in counts.items():
+        log.info("%s: %d", status, count)
+    summary = {
+        "kind": kind,
+        "records": int(ranked["line"].nunique()),
+        "input_rows": len(associations),
+        "sites": int(ranked["site"].nunique()),
+        "rows": len(ranked),
+        "scored": int(ranked["score"].notna().sum()),
+        "flagged": int((~ranked["status"].eq("scored")).sum()),
+        "status": counts,
+        "multiallelic_rows": int(ranked["multiallelic"].sum()),
+        "alt_from": {k: int(v) for k, v in ranked["alt_from"].replace("", "none").value_counts().items()},
+        "effect": EFFECT[task],
+        "ranked_by": "max_abs_z" if calibrated is not None else "max_abs_effect",
+    }
+    if "status" in associations:
+        placed = associations["status"].fillna("")
+        summary["input_status"] = {k or "placed": int(v) for k, v in placed.value_counts().items()}
+    if chain_path:
+        summary["liftover"] = lift_counts(ranked.drop_duplicates("site"))
+    if summary["scored"] == 0:
+        summary["note"] = "no variant could be scored: see the status counts"
+    if calibrated is not None:
+        summary["background"] = {"snps": int(calibrated["background"]["id"].nunique()),
+                                 "scored_rows": int(calibrated["background"]["score"].notna().sum())}
+        summary["significant"] = int((ranked["empirical_p"] < 0.05).sum())
+    if enrichment is not None:
+        any_output = enrichment[enrichment["output"] == "any"]
+        summary["enrichment"] = [
+            {key: row[key] for key in ("trait", "n_sites", "auc", "auc_low", "auc_high", "p_value", "q_value")}
+            for row in any_output.head(20).to_dict("records")]
+        best = top_outputs(enrichment)
+        for entry in summary["enrichment"]:
+            entry["top_output"] = best.get(entry["trait"])
+    return summary
+
+
+def _write(outputs, ranked, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset):
+    write_tsv(ranked, outputs["table"])
+    plot_top_variants(ranked, outputs["plot"])
+    if outputs.get("vcf"):
+        write_scored_vcf(ranked, outputs["vcf"], dataset["targets"], dataset["task"])
+    if outputs.get("ism"):
+        plot_variant_ism(top, maps, outputs["ism"])
+    if outputs.get("manhattan"):
+        plot_effects_along_genome(ranked, outputs["manhattan"])
+    if outputs.get("associations"):
+        write_tsv(associations_with_scores(associations, ranked), outputs["associations"])
+    if outputs.get("background"):  # the per-output columns stay in memory: what each SNP scored, and where
+        table = calibrated["background"] if calibrated is not None else pd.DataFrame(columns=BACKGROUND_COLUMNS)
+        write_tsv(table[[column for column in BACKGROUND_COLUMNS if column in table]], outputs["background"])
+    if outputs.get("enrichment"):
+        write_tsv(enrichment if enrichment is not None else EMPTY_ENRICHMENT, outputs["enrichment"])
+    if outputs.get("enrichment_plot"):
+        plot_enrichment(enrichment if enrichment is not None else EMPTY_ENRICHMENT, outputs["enrichment_plot"],
+                        dataset["targets"])
+    if outputs.get("trait_ism"):
+        plot_variant_ism(trait_top, trait_maps, outputs["trait_ism"], label="trait")
+
+
+def _json_value(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return str(value)

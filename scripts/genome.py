@@ -1,0 +1,8 @@
+"""Rule genome: an uncompressed copy of the downloaded genome, 60 bases a line, and its .fai index
+(cisflow.io.genome.run)."""
+
+from cisflow.io.genome import run
+from cisflow.io.logs import log_to
+
+log_to(snakemake.log[0])
+run(snakemake.input[0], snakemake.output.fasta)
