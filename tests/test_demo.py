@@ -6,7 +6,13 @@ import gzip
 import numpy as np
 import pytest
 
-from cisflow.demo import generate as demo
+from cisflow.demo.catalog import CATALOG_TRAITS
+from cisflow.demo.generate import generate, main
+from cisflow.demo.genome import CONTIGS, GAP, GAP_CONTIG, TELOMERE
+from cisflow.demo.motifs import PEAK_MOTIFS, SHARED_MOTIF, TABLE_WEIGHTS, load_motifs
+from cisflow.demo.peaks import MIN_GAP, N_SHARED, N_SPECIFIC, SITES_PER_PEAK, SUMMIT_JITTER, WIDTH
+from cisflow.demo.table import BASE_ACTIVITY, ODD_ROWS, PREFIX, SUFFIX, TABLE_ROWS
+from cisflow.demo.variants import HIGH_INFO, N_DESTROYS, N_NEUTRAL
 
 SEED, SCALE = 3, 0.2
 COMPLEMENT = str.maketrans("ACGT", "TGCA")
@@ -58,7 +64,7 @@ def distance(pos, start, end):
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo")
-    demo.main([str(path), "--seed", str(SEED), "--scale", str(SCALE)])
+    main([str(path), "--seed", str(SEED), "--scale", str(SCALE)])
     return path
 
 
@@ -70,7 +76,7 @@ def genome(out):
 @pytest.fixture(scope="module")
 def peaks(out):
     """{sample: narrowPeak rows}."""
-    return {s: read_peaks(out / "peaks" / f"{s}.narrowPeak.gz") for s in demo.PEAK_MOTIFS}
+    return {s: read_peaks(out / "peaks" / f"{s}.narrowPeak.gz") for s in PEAK_MOTIFS}
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +104,13 @@ def truth(out):
 
 @pytest.fixture(scope="module")
 def motifs():
-    loaded = demo.load_motifs([*demo.PEAK_MOTIFS.values(), demo.SHARED_MOTIF, *demo.TABLE_WEIGHTS])
+    loaded = load_motifs([*PEAK_MOTIFS.values(), SHARED_MOTIF, *TABLE_WEIGHTS])
     return {motif.tf: motif for motif in loaded.values()}
 
 
 def test_same_seed_gives_identical_files_and_another_seed_does_not(out, tmp_path):
-    demo.generate(tmp_path / "again", SEED, SCALE)
-    demo.generate(tmp_path / "other", SEED + 1, SCALE)
+    generate(tmp_path / "again", SEED, SCALE)
+    generate(tmp_path / "other", SEED + 1, SCALE)
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert len(files) == 13
     for name in files:
@@ -114,14 +120,14 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(out, tmp_path
 
 
 def test_genome_layout_and_composition(out, genome):
-    assert {c: len(s) for c, s in genome.items()} == {c: round(n * SCALE) for c, n in demo.CONTIGS.items()}
+    assert {c: len(s) for c, s in genome.items()} == {c: round(n * SCALE) for c, n in CONTIGS.items()}
     with gzip.open(out / "genome.fa.gz", "rt") as handle:
         lengths = [len(line) - 1 for line in handle if not line.startswith(">")]
     assert max(lengths) == 60 and sum(n < 60 for n in lengths) <= len(genome)
     for contig, seq in genome.items():
-        assert set(seq[: demo.TELOMERE]) == {"N"} and seq[demo.TELOMERE] != "N"
-    assert sum(s.count("N") for s in genome.values()) == 4 * demo.TELOMERE + demo.GAP
-    assert "N" * demo.GAP in genome["chr20"][demo.TELOMERE :]
+        assert set(seq[:TELOMERE]) == {"N"} and seq[TELOMERE] != "N"
+    assert sum(s.count("N") for s in genome.values()) == 4 * TELOMERE + GAP
+    assert "N" * GAP in genome["chr20"][TELOMERE:]
     text = "".join(s.replace("N", "") for s in genome.values())
     upper = text.upper()
     counts = {b: upper.count(b) for b in "ACGT"}
@@ -134,28 +140,28 @@ def test_genome_layout_and_composition(out, genome):
 
 
 def test_peak_files_are_sorted_narrowpeaks_with_the_planned_counts(genome, peaks, calls):
-    order = list(demo.CONTIGS)
+    order = list(CONTIGS)
     for sample, rows in peaks.items():
-        assert len(rows) == round(demo.N_SPECIFIC * SCALE) + round(demo.N_SHARED * SCALE)
+        assert len(rows) == round(N_SPECIFIC * SCALE) + round(N_SHARED * SCALE)
         assert [(order.index(r["chrom"]), r["start"]) for r in rows] == sorted(
             (order.index(r["chrom"]), r["start"]) for r in rows)
         for row in rows:
             assert row["strand"] == "." and 0 <= row["score"] <= 1000
             width = row["end"] - row["start"]
-            assert demo.WIDTH[0] <= width <= demo.WIDTH[1] and 0 < row["peak"] < width
+            assert WIDTH[0] <= width <= WIDTH[1] and 0 < row["peak"] < width
             assert row["end"] <= len(genome[row["chrom"]])
     shared = [rows for rows in calls.values() if len(rows) == 3]
-    assert len(shared) == round(demo.N_SHARED * SCALE)
+    assert len(shared) == round(N_SHARED * SCALE)
     for rows in shared:
         summits = [r["summit"] for r in rows]
-        assert max(summits) - min(summits) <= 2 * demo.SUMMIT_JITTER
+        assert max(summits) - min(summits) <= 2 * SUMMIT_JITTER
 
 
 def test_peaks_keep_apart_and_only_the_planned_ones_break_the_window(genome, calls):
     extents = sorted((rows[0]["chrom"], min(r["start"] for r in rows), max(r["end"] for r in rows))
                      for rows in calls.values())
     for (c1, _, end1), (c2, start2, _) in zip(extents, extents[1:]):
-        assert c1 != c2 or start2 - end1 >= demo.MIN_GAP
+        assert c1 != c2 or start2 - end1 >= MIN_GAP
     near_end, in_n = [], []
     for name, rows in calls.items():
         for row in rows:
@@ -167,7 +173,7 @@ def test_peaks_keep_apart_and_only_the_planned_ones_break_the_window(genome, cal
             else:
                 assert "N" not in seq[row["summit"] - 150 : row["summit"] + 150]
     assert len(near_end) == 3 and len(set(near_end)) == 3
-    assert len(in_n) == 2 and all(calls[n][0]["chrom"] == demo.GAP_CONTIG for n in in_n)
+    assert len(in_n) == 2 and all(calls[n][0]["chrom"] == GAP_CONTIG for n in in_n)
 
 
 def test_planted_sites_are_in_the_genome_near_every_summit(genome, sites, calls):
@@ -175,11 +181,11 @@ def test_planted_sites_are_in_the_genome_near_every_summit(genome, sites, calls)
     per_peak = {}
     for site in sites:
         per_peak.setdefault(site["peak"], []).append(site)
-    expected_tf = {s: tf for s, tf in zip(demo.PEAK_MOTIFS, ["GATA1::TAL1", "FOS::JUN", "CTCF"])}
+    expected_tf = {s: tf for s, tf in zip(PEAK_MOTIFS, ["GATA1::TAL1", "FOS::JUN", "CTCF"])}
     for name, rows in calls.items():
         planted = per_peak.get(name, [])
         in_n = genome[rows[0]["chrom"]][rows[0]["summit"]] == "N"
-        assert (len(planted) == 0) if in_n else (1 <= len(planted) <= len(demo.SITES_PER_PEAK)), name
+        assert (len(planted) == 0) if in_n else (1 <= len(planted) <= len(SITES_PER_PEAK)), name
         for site in planted:
             assert site["tf"] == ("SP1" if len(rows) == 3 else expected_tf[rows[0]["name"].split("_")[0]])
             for row in rows:
@@ -196,7 +202,7 @@ def test_site_check_catches_a_changed_base(genome, sites):
 
 def test_destroying_snps_hit_a_confident_consensus_base_and_put_in_the_least_likely(genome, truth, sites, motifs):
     destroys = [v for v in truth if v["effect"] == "destroys"]
-    assert len(destroys) == 4 * max(1, round(demo.N_DESTROYS * SCALE / 4))
+    assert len(destroys) == 4 * max(1, round(N_DESTROYS * SCALE / 4))
     assert {v["motif"] for v in destroys} == {"GATA1::TAL1", "FOS::JUN", "CTCF", "SP1"}
     hit_peaks = []
     for v in destroys:
@@ -210,7 +216,7 @@ def test_destroying_snps_hit_a_confident_consensus_base_and_put_in_the_least_lik
         else:
             j, ref, alt = int(site["end"]) - 1 - pos, v["ref"].translate(COMPLEMENT), v["alt"].translate(COMPLEMENT)
         column = probs[:, j]
-        assert column.max() >= demo.HIGH_INFO and "ACGT"[column.argmax()] == ref
+        assert column.max() >= HIGH_INFO and "ACGT"[column.argmax()] == ref
         assert column["ACGT".index(alt)] == column.min()
         hit_peaks.append(site["peak"])
     assert len(set(hit_peaks)) == len(hit_peaks)
@@ -218,7 +224,7 @@ def test_destroying_snps_hit_a_confident_consensus_base_and_put_in_the_least_lik
 
 def test_neutral_snps_keep_clear_of_sites(genome, truth, sites, calls):
     neutral = [v for v in truth if v["effect"] == "neutral"]
-    assert len(neutral) == 2 * round(demo.N_NEUTRAL * SCALE / 2)
+    assert len(neutral) == 2 * round(N_NEUTRAL * SCALE / 2)
     inside = 0
     for v in neutral:
         pos = v["pos"] - 1
@@ -278,7 +284,7 @@ def test_gwas_catalog_traits_are_built_from_the_destroying_snps(out, truth):
     rows = read_gwas_catalog(out / "gwas_catalog.tsv")
     effect = {row["id"]: (row["effect"], row["motif"]) for row in truth}
     neutral_left = sum(e == "neutral" for e, _ in effect.values())
-    for trait, (_, _, tf, n_neutral) in demo.CATALOG_TRAITS.items():
+    for trait, (_, _, tf, n_neutral) in CATALOG_TRAITS.items():
         n_neutral = min(n_neutral, neutral_left)
         neutral_left -= n_neutral
         mine = rows[(rows["groups"] == trait) & rows["association"].eq("single") & rows["pos"].notna()]
@@ -298,24 +304,24 @@ def test_activity_follows_the_weighted_motif_counts(out, motifs):
     rows = read_tsv(out / "activity.tsv.gz")
     kinds = read_tsv(out / "activity_truth.tsv.gz")
     assert list(rows[0]) == ["id", "sequence", "activity"]
-    assert len(rows) == len(kinds) == round(demo.TABLE_ROWS * SCALE)
+    assert len(rows) == len(kinds) == round(TABLE_ROWS * SCALE)
     assert [r["id"] for r in rows] == [f"seq{i:06d}" for i in range(1, len(rows) + 1)] == [k["id"] for k in kinds]
     by_kind = {}
     for row, kind in zip(rows, kinds):
         by_kind.setdefault(kind["kind"], []).append(row["sequence"])
-    assert {k: len(v) for k, v in by_kind.items() if k != "clean"} == demo.ODD_ROWS
+    assert {k: len(v) for k, v in by_kind.items() if k != "clean"} == ODD_ROWS
     assert all(len(s) == 110 and "N" not in s for s in by_kind["clean"])
-    assert all(s.startswith(demo.PREFIX) and s.endswith(demo.SUFFIX) for s in sum(by_kind.values(), []))
+    assert all(s.startswith(PREFIX) and s.endswith(SUFFIX) for s in sum(by_kind.values(), []))
     assert all(107 <= len(s) <= 113 and len(s) != 110 for s in by_kind["length"])
     assert all(1 <= s.count("N") <= 3 for s in by_kind["few_n"]) and all(s.count("N") > 3 for s in by_kind["many_n"])
     assert all(len(s) == 90 for s in by_kind["short"])
-    weights = np.array([demo.TABLE_WEIGHTS[motifs[tf].jaspar_id] for tf in ("REB1", "ABF1", "RAP1", "MIG1")])
+    weights = np.array([TABLE_WEIGHTS[motifs[tf].jaspar_id] for tf in ("REB1", "ABF1", "RAP1", "MIG1")])
     clean = [(float(r["activity"]), [int(k[tf]) for tf in ("REB1", "ABF1", "RAP1", "MIG1")])
              for r, k in zip(rows, kinds) if k["kind"] == "clean"]
     activity = np.array([a for a, _ in clean])
     weighted = np.array([c for _, c in clean]) @ weights
     assert np.corrcoef(activity, weighted)[0, 1] > 0.9
-    assert abs(np.mean(activity - weighted) - demo.BASE_ACTIVITY) < 0.05
+    assert abs(np.mean(activity - weighted) - BASE_ACTIVITY) < 0.05
 
 
 def test_motif_and_sample_sheets(out):
@@ -333,6 +339,6 @@ def test_motif_and_sample_sheets(out):
 
 def test_help_names_the_files(capsys):
     with pytest.raises(SystemExit) as exit_:
-        demo.main(["--help"])
+        main(["--help"])
     assert exit_.value.code == 0
     assert "genome.fa.gz" in capsys.readouterr().out

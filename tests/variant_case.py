@@ -26,7 +26,7 @@ import numpy as np
 import yaml
 from pyjaspar import jaspardb
 
-from cisflow.demo.generate import CATALOG_HEADER as HEADER
+from cisflow.demo.catalog import CATALOG_HEADER as HEADER
 
 BASES = "ACGT"
 CONTIGS = {"chr1": 1_200_000, "chr2": 400_000, "chr3": 400_000}
