@@ -7,7 +7,9 @@ CORES ?= all
 
 PROFILE_HOME ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
 
-.PHONY: setup demo test bench lint demo-data clean install-profile
+ENVS_VENV := .venv-envs
+
+.PHONY: setup demo test test-envs bench lint demo-data clean install-profile
 
 setup: $(VENV)/.installed
 	@tools/ensure-bedtools.sh
@@ -24,6 +26,18 @@ demo: setup
 test: setup
 	@tools/ensure-chromium.sh
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-envs
+
+# The unit tests again with the versions the conda envs pin (envs/*.yaml, from PyPI; torch's CPU
+# build of the tested version stands in for the envs' CUDA build): what a cluster user runs.
+test-envs: $(ENVS_VENV)/.installed
+	$(ENVS_VENV)/bin/python -m pytest -q -m "not workflow and not slurm"
+
+$(ENVS_VENV)/.installed: $(VENV)/.installed envs/*.yaml tools/env_pins.py
+	$(PYTHON) -m venv $(ENVS_VENV)
+	$(ENVS_VENV)/bin/pip install --quiet --upgrade pip
+	$(ENVS_VENV)/bin/pip install --quiet $$($(BIN)/python tools/env_pins.py envs --with requirements.txt) -e .
+	touch $@
 
 bench: setup
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
@@ -40,4 +54,4 @@ install-profile:  ## make `snakemake --profile slurm` work from any directory
 	@echo "installed $(PROFILE_HOME)/slurm: snakemake --profile slurm (edit its partitions and account there)"
 
 clean:
-	rm -rf results logs .snakemake resources/downloads resources/genome
+	rm -rf results logs .snakemake resources/downloads resources/genome $(ENVS_VENV)

@@ -29,12 +29,25 @@ from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
 
 
-def predict_fasta(model_path, fasta_path, out_path, batch_size=512):
-    """Predictions for every record of ``fasta_path``: one row a record, one column a target.
+def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size: int = 512) -> pd.DataFrame:
+    """``cisflow predict``: predictions for every record of a FASTA file.
 
-    Sequences are padded with N (or trimmed) to the model's length at the end its training data
-    was padded at (regions were cut to length: they are centred); a longer sequence than the model
-    takes is an error naming its record, since trimming would silently drop bases.
+    Parameters
+    ----------
+    model_path, fasta_path, out_path : Path
+        A model.pt written by the train rule, the sequences (plain or gzipped FASTA), the TSV to
+        write.
+    batch_size : int
+        Sequences a batch.
+
+    Returns
+    -------
+    DataFrame
+        One row a record: ``id``, then one column a target (probabilities for classification).
+
+    Sequences are padded with N to the model's length at the end its training data was padded at
+    (regions were cut to length: they are centred); a longer sequence than the model takes is an
+    error naming its record, since trimming would silently drop bases.
     """
     model, meta = load_model(model_path, device())
     dataset = meta["dataset"]
@@ -172,8 +185,9 @@ def output_set(outputs):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def score_variant_set(args):
-    """``cisflow score-variants``: every output named from --out, written as one set."""
+def score_variant_set(args: argparse.Namespace) -> dict:
+    """``cisflow score-variants``: ``cisflow.variants.variants.run`` on the command line's inputs,
+    every output named from ``--out`` and written as one set. Returns the run's summary."""
     from cisflow.variants.variants import run as score_vcf
 
     kind, source = next((kind, getattr(args, kind)) for kind in VARIANT_INPUTS if getattr(args, kind))

@@ -161,7 +161,8 @@ def test_bad_tables(tmp_path, rows, message):
         ('id\tsequence\tactivity\n"a\nb"\tACGTAC\t1\n\nc\tACGTAC\t2\t3\n',  # a quoted id spans lines 2-3
          r"table.tsv:5: 4 fields, but the header has 3$"),
         ("ACGTAC\t1\nACGTAC\t1\t3\n", r"table.tsv:2: 3 fields, but the first row has 2$"),
-        ("id,sequence,activity\na,ACGTAC,1,\n", r"table.tsv:2: 4 fields, but the header has 3 \(a first column "),
+        ("id,sequence,activity\nr1,a,ACGTAC,1\n", r"table.tsv:2: 4 fields, but the header has 3 \(a first column "),
+        ("id,sequence,activity\na,ACGTAC,1\nb,ACGTAC,2,7\n", r"table.tsv:3: 4 fields, but the header has 3$"),
     ],
 )
 def test_table_layout_errors(tmp_path, text, message):
@@ -215,3 +216,13 @@ def test_held_out_chromosomes_that_take_every_region_leave_nothing_to_train_on()
     with pytest.raises(ValueError, match=r"split: every region lies on the held-out chromosomes chr1, chr2, so none is "
                                          r"left to train on"):
         split_by_chromosome(["chr1", "chr2", "chr1"], ["chr1"], ["chr2"])
+
+
+def test_a_trailing_separator_is_not_an_extra_field(tmp_path):
+    """Spreadsheets write "a,ACGTAC,1," rows: the empty last field is no value of a column."""
+    path = tmp_path / "table.csv"
+    path.write_text("id,sequence,activity\n" + "".join(f"s{i},ACGTAC,{i},\n" for i in range(20)))
+    from_table(path, TABLE_SPEC, tmp_path / "ds")
+    data = load_dataset(tmp_path / "ds")
+    assert sorted(data.ids) == sorted(f"s{i}" for i in range(20))
+    assert all(value == int(name[1:]) for name, value in zip(data.ids, data.targets[:, 0]))

@@ -8,6 +8,7 @@ included: those run too).
 
 import ast
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -145,3 +146,17 @@ def test_scripts_find_cisflow_without_it_being_installed():
     result = subprocess.run([sys.executable, "-S", "-c", probe], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).parent.parent == ROOT / "scripts"
+
+
+def test_the_envs_pins_become_one_requirements_list_for_the_second_test_venv():
+    """make test-envs installs these: every env's pins, one version each, PyPI names, no python,
+    pip, bedtools or pytorch (the CPU build of the tested torch stands in)."""
+    result = subprocess.run([sys.executable, "tools/env_pins.py", "envs", "--with", "requirements.txt"], cwd=ROOT,
+                            capture_output=True, text=True, check=True)
+    lines = result.stdout.split()
+    names = [line.split("==")[0].split("[")[0].lower() for line in lines]
+    assert len(names) == len(set(names)) and "numpy" in names and "matplotlib" in names
+    assert not {"python", "pip", "bedtools", "pytorch", "matplotlib-base"} & set(names)
+    torch_pin = next(line for line in ROOT.joinpath("requirements.txt").read_text().splitlines()
+                     if line.startswith("torch=="))
+    assert torch_pin.split()[0] in lines

@@ -32,9 +32,27 @@ MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
 ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
-def run(model_path, dataset_path, spec, meme_out, matches_out, motifs_png, saliency_png, influence_out):
-    """Filter PFMs from the test split (Basset's method), their JASPAR matches and influence,
-    logos, and saliency and ISM of top test sequences."""
+def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, motifs_png: str,
+        saliency_png: str, influence_out: str) -> pd.DataFrame:
+    """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
+    and influence, logos, and saliency and ISM of top test sequences.
+
+    Parameters
+    ----------
+    model_path, dataset_path : str
+        The model file and its dataset.
+    spec : dict
+        The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold,
+        how many sequences for influence and saliency).
+    meme_out, matches_out, motifs_png, saliency_png, influence_out : str
+        The filters as MEME, their matches (TSV, ``matching.MATCH_COLUMNS``), the logos of the
+        best-matched filters, the attribution maps and the filters ranked by influence (TSV).
+
+    Returns
+    -------
+    DataFrame
+        The matches table.
+    """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
     test = data.indices("test")

@@ -31,9 +31,25 @@ log = logging.getLogger(__name__)
 TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
 
 
-def run(model_path, dataset_path, spec, meme_out, matches_out, png_out):
-    """TF-MoDISco patterns of the test sequences predicted highest for ``spec['modisco_target']``
-    (the first target when None), matched to JASPAR like the filters, with logos."""
+def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, png_out: str):
+    """The modisco rule: TF-MoDISco patterns of the test sequences predicted highest for
+    ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters.
+
+    Parameters
+    ----------
+    model_path, dataset_path : str
+        The model file and its dataset.
+    spec : dict
+        The experiment's ``interpret`` config (modisco_target, modisco_sequences, JASPAR release).
+    meme_out, matches_out, png_out : str
+        The patterns as MEME, their matches (TSV, one row a pattern x JASPAR motif) and the logos
+        of the patterns with a credible match.
+
+    Returns
+    -------
+    (list of Pattern, DataFrame)
+        The patterns and the matches table.
+    """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
     test = data.indices("test")
@@ -55,17 +71,15 @@ def run(model_path, dataset_path, spec, meme_out, matches_out, png_out):
         matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
     best = best_matches(matches, "pattern").set_index("pattern")
     by_id = {motif.matrix_id: motif for motif in jaspar}
-    panels = []
-    for i, pattern in enumerate(patterns):
-        row = best.loc[i] if i in best.index else None
-        credible = row is not None
-        title = f"{pattern.name} ({pattern.n_seqlets} seqlets)" + (
-            f" ~ {row['name']} {row['jaspar_id']}, q = {row['q_value']:.2g}" if credible else "")
-        panels.append(dict(title=title, filter_probs=pattern.probs,
-                           jaspar_probs=by_id[row["jaspar_id"]].probabilities if credible else None,
-                           offset=int(row["offset"]) if credible else 0,
-                           orientation=row["orientation"] if credible else "+"))
-    plot_filter_matches(png_out, panels, labels=("TF-MoDISco pattern", "JASPAR"), empty="TF-MoDISco found no pattern")
+    panels = []  # the patterns with a credible match; the others are in the MEME file and the table
+    for i, row in best.iterrows():
+        pattern = patterns[i]
+        panels.append(dict(title=f"{pattern.name} ({pattern.n_seqlets} seqlets) ~ {row['name']} {row['jaspar_id']}, "
+                                 f"q = {row['q_value']:.2g}",
+                           filter_probs=pattern.probs, jaspar_probs=by_id[row["jaspar_id"]].probabilities,
+                           offset=int(row["offset"]), orientation=row["orientation"]))
+    plot_filter_matches(png_out, panels, labels=("TF-MoDISco pattern", "JASPAR"),
+                        empty="no TF-MoDISco pattern matches a JASPAR motif credibly")
     return patterns, matches
 
 

@@ -19,6 +19,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.textio import first_line, open_text
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+EXTRA = "\x00extra"  # the column read beyond the first line's fields: a value there is an extra field
 
 
 class Table:
@@ -34,20 +35,29 @@ class Table:
 
         An empty file, and a row with more fields than the header (or the first row), are errors:
         pandas would read the first data row's extra field as an unnamed index column, shifting
-        every column by one.
+        every column by one, and pandas 2 reading in chunks drops a later row's extra fields
+        silently. So the table is read with one column more than its first line has: any value
+        there is an extra field (an empty one, a trailing separator as spreadsheets write, is not).
         """
-        sep = "\t" if "\t" in first_line(path) else ","
+        head = first_line(path)
+        if not head.strip():
+            raise InputError(path, "the table is empty")
+        sep = "\t" if "\t" in head else ","
+        fields = next(csv.reader([head.rstrip("\r\n")], delimiter=sep))
+        names = list(range(len(fields))) if headerless else fields
         line = 1 if headerless else 2
         try:
             with open_text(path) as handle:  # truncated gzip and non-UTF-8 bytes: errors naming the line
-                reader = pd.read_csv(handle, sep=sep, header=None if headerless else 0, dtype=str,
-                                     keep_default_na=False, chunksize=rows)
+                reader = pd.read_csv(handle, sep=sep, header=None, skiprows=0 if headerless else 1,
+                                     names=[*names, EXTRA], dtype=str, keep_default_na=False, chunksize=rows)
                 for frame in [reader] if rows is None else reader:
-                    if not isinstance(frame.index, pd.RangeIndex):
-                        raise _extra_field(path, sep, len(frame.columns), headerless, hint=(
+                    extra = frame[EXTRA].fillna("").ne("").to_numpy()  # a trailing empty field is harmless
+                    if extra.any():
+                        first_data_row = line == (1 if headerless else 2) and extra[0]
+                        raise _extra_field(path, sep, len(names), headerless, hint=(
                             " (a first column of row names, as R's write.table writes them, needs a name in the "
-                            "header)"))
-                    yield cls(path, frame, headerless, line)
+                            "header)" if first_data_row and not headerless else ""))
+                    yield cls(path, frame.drop(columns=EXTRA), headerless, line)
                     line += len(frame)
         except pd.errors.EmptyDataError:
             raise InputError(path, "the table is empty") from None
@@ -119,7 +129,8 @@ class Table:
             bad = ~(np.abs(numbers) <= FLOAT32_MAX)  # NaN compares False
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                text, number = values.iloc[row], numbers[row]
+                text = values.iloc[row]
+                number = _float(text)  # pandas 2 reads a value beyond float64 ('1e400') as NaN, pandas 3 as inf
                 if not text.strip():
                     problem = "missing"
                 elif np.isnan(number):
@@ -131,6 +142,13 @@ class Table:
                 raise InputError(self.path, f"{what} {name!r} is {problem}", line=row + self.first_row_line)
             out[:, j] = numbers
         return out
+
+
+def _float(text):
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
 
 
 def _extra_field(path, sep, expected, headerless, record=None, hint=""):

@@ -39,13 +39,27 @@ def save_model(path, model, model_name, model_params, dataset_attrs, **extra):
         torch.save(payload, tmp)
 
 
-def load_model(path, device=None):
+def load_model(path: str, device=None) -> tuple:
     """The model in ``path`` (eval mode, on ``device``) and the checkpoint's metadata.
 
-    The metadata has ``model_name``, ``model_params``, ``dataset`` (the dataset's attributes:
-    ``task``, ``seq_len``, ``targets``...) and ``version``. The architecture is first built on
-    the meta device and its every tensor's shape compared with the file's, so sizes that do not
-    match the stored weights (a crafted file asking for terabytes) are refused before allocating.
+    Parameters
+    ----------
+    path : str
+        A model.pt written by the train rule (``save_model``).
+    device : torch.device or str, optional
+        Where to put the model (CPU by default).
+
+    Returns
+    -------
+    (torch.nn.Module, dict)
+        The model, mapping one-hot (batch, 4, seq_len) to (batch, n_targets) logits or values,
+        and the metadata: ``model_name``, ``model_params``, ``dataset`` (the dataset's attributes:
+        ``task``, ``seq_len``, ``targets``...) and ``version``.
+
+    Every failure is an ``InputError`` saying what the file is and that it was not loaded. The
+    architecture is first built on the meta device and its every tensor's shape compared with the
+    file's, so sizes that do not match the stored weights (a crafted file asking for terabytes)
+    are refused before allocating.
     """
     payload = _read(path)
     _check_payload(path, payload)

@@ -62,11 +62,27 @@ def strand_mean(raw, task):
     return ACTIVATIONS[task](torch.from_numpy(raw)).mean(dim=1).numpy()
 
 
-def predict(model, codes, task="regression", batch_size=512, both_strands=False, features=None):
-    """Predictions for (N, L) codes (numpy or torch), in batches, as float32 numpy.
+def predict(model, codes, task: str = "regression", batch_size: int = 512, both_strands: bool = False,
+            features=None) -> np.ndarray:
+    """Predictions for sequences, in batches, one-hot made on the model's device.
 
-    Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
-    With ``both_strands`` each is the mean of the forward and reverse-complement predictions.
-    ``features`` (N, F) go beside the sequences to a model that takes them.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A model from ``cisflow.models`` (``load_model`` or ``build``).
+    codes : (N, L) uint8 array or tensor
+        Bases as codes, A C G T N = 0..4 (``cisflow.data.encode``).
+    task : {'classification', 'regression'}
+        Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
+    batch_size : int
+        Sequences a batch.
+    both_strands : bool
+        Each output the mean of the forward and reverse-complement predictions.
+    features : (N, F) array, optional
+        Per-sequence numbers beside the sequences, for a model that takes them.
+
+    Returns
+    -------
+    (N, T) float32 numpy array
     """
     return strand_mean(predict_strands(model, codes, batch_size, both_strands, features), task)

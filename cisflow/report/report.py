@@ -75,8 +75,9 @@ def headline(task, metrics):
     return {key: metrics[key] for key in keys}
 
 
-def experiment_summary(name, spec, files):
-    """Headline figures of one experiment from its output files (``files``: a dict of paths)."""
+def experiment_summary(name, spec, files, attrs):
+    """Headline figures of one experiment from its output files (``files``: a dict of paths) and
+    its dataset's attributes."""
     metrics = read_json(files["metrics"])
     history = pd.read_csv(files["history"], sep="\t")
     matches = pd.read_csv(files["matches"], sep="\t")
@@ -99,6 +100,7 @@ def experiment_summary(name, spec, files):
     }
     if "modisco_matches" in files:
         summary["modisco_patterns"] = modisco_patterns(files["modisco_matches"])
+        summary["modisco_target"] = modisco_target(spec, attrs)
     for variant_set, roles in files["variants"].items():
         variants = read_json(roles["summary"])
         keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
@@ -121,6 +123,12 @@ def methods_paragraph(config, datasets):
             f"up to {training['epochs']} epochs, stopping after {training['patience']} epochs without "
             f"improvement of the validation score; test predictions average both strands."
         )
+        if spec.get("interpret", {}).get("modisco"):
+            parts.append(
+                f"TF-MoDISco (modisco-lite) clustered the hypothetical contributions (input gradients, mean over "
+                f"the four bases removed) for output {modisco_target(spec, attrs)} of the "
+                f"{spec['interpret']['modisco_sequences']:,} test sequences predicted highest for it into patterns, "
+                f"matched to JASPAR like the filters.")
     parts.append(
         "First-layer filters were converted to position frequency matrices from their activating "
         "subsequences and compared with JASPAR CORE by Tomtom. Variant effects are alt − ref predictions "
@@ -183,6 +191,12 @@ def run_info(config):
                      **{package: _version(package) for package in ("torch", "snakemake", "pandas")}},
         "host": platform.node(),
     }
+
+
+def modisco_target(spec, attrs):
+    """The output whose attributions TF-MoDISco clustered: ``interpret.modisco_target``, else the
+    dataset's first target (as the modisco rule chooses)."""
+    return spec["interpret"].get("modisco_target") or str(attrs["targets"][0])
 
 
 def modisco_patterns(path):
@@ -255,7 +269,7 @@ def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_
     sections = []
     for name, spec in config["experiments"].items():
         files = outputs["experiments"][name]
-        experiment, history, matches = experiment_summary(name, spec, files)
+        experiment, history, matches = experiment_summary(name, spec, files, datasets[spec["dataset"]])
         summary["experiments"][name] = experiment
         sections.append({
             "name": name,

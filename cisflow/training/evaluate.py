@@ -15,10 +15,23 @@ from cisflow.models.predict import device, predict
 from cisflow.training import metrics
 
 
-def run(model_path, dataset_path, metrics_out, predictions_out, plot_out):
-    """Score the model on the test split; write metrics, predictions and the plot.
+def run(model_path: str, dataset_path: str, metrics_out: str, predictions_out: str, plot_out: str) -> dict:
+    """The evaluate rule: the model scored on its dataset's test split.
 
-    Predictions average both strands when the model was trained on both (``strand_symmetric``).
+    Parameters
+    ----------
+    model_path, dataset_path : str
+        The model file and the dataset it was trained on.
+    metrics_out, predictions_out, plot_out : str
+        The metrics (JSON: AUROC/AUPRC per target for classification, Pearson/Spearman/R² for
+        regression, their means, the parameter count), the test predictions (TSV, gzipped: id,
+        then the target and the prediction of each output) and the figure (ROC/PR or scatter).
+
+    Returns
+    -------
+    dict
+        The metrics. Predictions average both strands when the model was trained on both
+        (``strand_symmetric``).
     """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)

@@ -89,17 +89,35 @@ def settings_digest(*parts):
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def train(dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path=None,
-          on_epoch=None):
+def train(dataset_path: str, model_name: str, model_params: dict, training: dict, model_out: str, history_out: str,
+          resume_path: str, init_path: str | None = None, on_epoch=None) -> dict:
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
-    ``training`` holds the config schema's training keys (its defaults filled in). With
-    ``init_path`` (another experiment's model file) training starts from its parameters:
-    fine-tuning. ``on_epoch(row)``, if given, is called after each epoch with its history row
-    (a hyperparameter search reports to its pruner there). Returns the final training state
-    (``best_score``, ``history``...). Started by torchrun (``cisflow.training.distributed``), each process
-    trains on its share of the split and rank 0 writes the files, holding ``.train.lock`` beside
-    ``resume_path`` throughout (``TrainingLocked`` if another process holds it).
+    Parameters
+    ----------
+    dataset_path : str
+        The dataset directory: codes (n, L) uint8, targets (n, T), the split.
+    model_name, model_params : str, dict
+        A registered architecture and its parameters (``cisflow.models.registry.build``).
+    training : dict
+        The config schema's training keys, defaults filled in.
+    model_out, history_out, resume_path : str
+        The best model's file, the per-epoch history (TSV) and the resume checkpoint, written
+        each epoch and removed at the end.
+    init_path : str, optional
+        Another experiment's model file to start from (fine-tuning).
+    on_epoch : callable, optional
+        Called after each epoch with its history row (a hyperparameter search reports to its
+        pruner there).
+
+    Returns
+    -------
+    dict
+        The final training state (``best_score``, ``history``, ``epoch``...).
+
+    Started by torchrun (``cisflow.training.distributed``), each process trains on its share of
+    the split and rank 0 writes the files, holding ``.train.lock`` beside ``resume_path``
+    throughout (``TrainingLocked`` if another process holds it).
     """
     world = World.from_env()
     lock = exclusive_lock(Path(resume_path).with_name(".train.lock")) if world.main else contextlib.nullcontext()

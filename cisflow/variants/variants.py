@@ -61,10 +61,12 @@ def check_model(model_path, meta):
                          f"strand), so it cannot score variants on a genome; use a model of a peaks dataset")
 
 
-def run(model_path, vcf_path, genome_path, outputs, kind="vcf", peaks_path=None, truth_path=None, traits=None,
-              p_threshold=5e-8, trait=None, dbsnp_path=None, chain_path=None, aliases=None, indels="score",
-              max_ref_mismatch=0.05, background=None, ism_top=10, ism_flank=10, precision="auto",
-              name="variants"):
+def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: str = "vcf",
+        peaks_path: str | None = None, truth_path: str | None = None, traits: list | None = None,
+        p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
+        chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
+        max_ref_mismatch: float = 0.05, background: dict | None = None, ism_top: int = 10, ism_flank: int = 10,
+        precision: str = "auto", name: str = "variants") -> dict:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
     Parameters
