@@ -7,7 +7,7 @@ for about half of its SNPs), draw and score matched background SNPs (3 a site), 
 test the traits for enrichment, map the top variants by ISM and write every output. Its rate is
 set beside the baseline measured in the same run: ``score_variants`` alone on the same checked
 alleles (what the variants-only figure of earlier releases measured). Selene 0.6.0 scored 94 SNPs/s
-with this model on these 2 cores (measured for issue 5).
+with this model on these 2 cores (measured on this project's machines).
 
 Prints `bench <name>: <value> <unit>` lines.
 """

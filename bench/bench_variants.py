@@ -6,7 +6,7 @@ changes (``cisflow.variants.snv_effects``), on both strands: in fp32, and with t
 bf16 where the hardware has it (``precision='auto'``, the default). The baseline
 scores one variant at a time (its ref and alt windows, each strand a forward pass), as a loop over
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
-Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured for the issue).
+Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured on this project's machines).
 
 The arithmetic rate is also given as a fraction of the CPU's fp32 (and bf16) peak, estimated from its clock,
 core count and vector width (AVX-512: two 16-lane FMA units a core); it counts four full forward

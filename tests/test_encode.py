@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from cisflow.data import encode
-from cisflow.models import predict as torch_utils
+from cisflow.models.predict import one_hot
 
 
 def test_codes_and_soft_masking():
@@ -27,14 +27,17 @@ def test_padding_and_trimming(pad, expected):
 def test_reverse_complement_numpy_and_torch_agree():
     codes = encode.encode("AACGTN")
     assert encode.decode(encode.reverse_complement(codes)) == "NACGTT"
-    as_torch = torch_utils.reverse_complement(torch.from_numpy(codes[None]))
+    as_torch = encode.reverse_complement(torch.from_numpy(codes[None]))  # one function for both types
     assert as_torch[0].tolist() == encode.reverse_complement(codes).tolist()
 
 
 def test_one_hot_on_the_device_and_n_is_zero():
     codes = encode.encode("ACGTN")[None]
-    got = torch_utils.one_hot(torch.from_numpy(codes)).numpy()
+    got = one_hot(torch.from_numpy(codes)).numpy()
     np.testing.assert_array_equal(got[0, :, :4], np.eye(4))
     assert got.shape == (1, 4, 5)
     assert got[0, :, 4].sum() == 0 and got[0, 2, 2] == 1
 
+
+def test_reverse_complement_of_allele_text():
+    assert encode.reverse_complement_text("ACGTTn") == "nAACGT"

@@ -15,7 +15,9 @@ for _code, _base in enumerate(ALPHABET):
     _LOOKUP[ord(_base)] = _code
     _LOOKUP[ord(_base.lower())] = _code  # soft-masked repeats are lower case
 
-_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+COMPLEMENT_CODES = (3, 2, 1, 0, 4)  # the code of each code's complement: A<->T, C<->G, N stays N
+_COMPLEMENT = np.array(COMPLEMENT_CODES, dtype=np.uint8)
+_COMPLEMENT_TEXT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
 def encode(seq):
@@ -58,8 +60,16 @@ def decode(codes):
 
 
 def reverse_complement(codes):
-    """Reverse complement of codes along the last axis (N stays N)."""
+    """Reverse complement of codes along the last axis (N stays N): a numpy array, or a torch
+    tensor (on its own device, so that the GPU flips its batches itself)."""
+    if hasattr(codes, "flip"):  # a tensor; this module needs no torch import for it
+        return codes.new_tensor(COMPLEMENT_CODES)[codes.long()].flip(-1)
     return _COMPLEMENT[np.asarray(codes)][..., ::-1]
+
+
+def reverse_complement_text(bases):
+    """Reverse complement of a string of bases (IUPAC-free; case kept, N stays N)."""
+    return bases.translate(_COMPLEMENT_TEXT)[::-1]
 
 
 def gc_fraction(codes):

@@ -10,8 +10,7 @@ says why, so that it is reported (status ``unlifted``) instead of silently dropp
 
 import pandas as pd
 
-COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
-
+from cisflow.data.encode import reverse_complement_text
 
 ALLELE_COLUMNS = ("ref", "alt", "risk_allele", "known_alleles")  # comma-joined alleles, complemented on minus
 
@@ -59,7 +58,7 @@ def _hits(chain, chrom, pos):
 def _reverse_complement(allele):
     if allele.startswith("<") or allele in ("*", "."):
         return allele
-    return allele.translate(COMPLEMENT)[::-1]
+    return reverse_complement_text(allele)
 
 
 def lift_counts(lifted):

@@ -3,6 +3,8 @@
 import numpy as np
 import torch
 
+from cisflow.data.encode import reverse_complement
+
 
 def device():
     """CUDA when torch sees a GPU, else CPU (asked of torch, not of CUDA_VISIBLE_DEVICES)."""
@@ -18,12 +20,6 @@ def one_hot(codes):
     """(B, L) uint8 codes on any device -> (B, 4, L) float32 one-hot; N (code 4) is all zeros."""
     eye = torch.eye(5, 4, device=codes.device, dtype=torch.float32)
     return eye[codes.long()].transpose(1, 2).contiguous()
-
-
-def reverse_complement(codes):
-    """Reverse complement of (B, L) codes (N stays N)."""
-    comp = torch.tensor([3, 2, 1, 0, 4], device=codes.device, dtype=codes.dtype)
-    return comp[codes.long()].flip(-1)
 
 
 ACTIVATIONS = {"classification": torch.sigmoid, "regression": lambda out: out}

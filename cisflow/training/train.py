@@ -32,11 +32,11 @@ from tqdm import tqdm
 
 import cisflow
 from cisflow.data.dataset import load_dataset
-from cisflow.data.encode import N_CODE
+from cisflow.data.encode import N_CODE, reverse_complement
 from cisflow.io.atomic import atomic_open, atomic_path
 from cisflow.io.errors import InputError
 from cisflow.models.checkpoint import save_model
-from cisflow.models.predict import forward, one_hot, predict, reverse_complement
+from cisflow.models.predict import forward, one_hot, predict
 from cisflow.models.registry import build_for_dataset
 from cisflow.training import metrics
 from cisflow.training.batches import TrainingBatches
