@@ -1,11 +1,14 @@
-"""Rule logs record where a job ran and how long it took, and the report reads that back."""
+"""Rule logs record where a job ran and how long it took, and the report reads that back; long
+passes log their progress."""
 
+import logging
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
-from cisflow.io.logs import job_record
+from cisflow.io.logs import Progress, job_record
 
 JOB = textwrap.dedent("""
     import logging, sys
@@ -45,3 +48,50 @@ def test_a_log_without_the_lines_has_no_record(tmp_path):
     log = tmp_path / "other.log"
     log.write_text("something else\n")
     assert job_record(log) is None
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_line_says_how_far_and_what_is_left():
+    clock = FakeClock()
+    progress = Progress("filter PWMs", total=4000, unit="sequences", clock=clock)
+    assert progress.line() == "filter PWMs: 0 of 4,000 sequences (0%) in 0 s, rest not yet known"
+    clock.now += 120
+    progress.advance(1000)
+    assert progress.line() == "filter PWMs: 1,000 of 4,000 sequences (25%) in 2.0 min, about 6.0 min left"
+    clock.now += 7080
+    progress.advance(1000)
+    assert progress.line() == "filter PWMs: 2,000 of 4,000 sequences (50%) in 2.0 h, about 2.0 h left"
+
+
+def test_progress_of_an_opaque_call_gives_the_time_so_far():
+    clock = FakeClock()
+    progress = Progress("TF-MoDISco on 838 sequences", clock=clock)
+    clock.now += 61
+    assert progress.line() == "TF-MoDISco on 838 sequences: running, 61 s so far"
+
+
+def test_progress_logs_while_a_step_is_slow_and_closes(caplog):
+    """The ticker logs without being advanced; the wait is a hang guard, not a speed check."""
+    caplog.set_level(logging.INFO, logger="cisflow.progress")
+    with Progress("matching", total=3, unit="chunks", every=0.01) as progress:
+        progress.advance()
+        deadline = time.monotonic() + 60
+        while not progress.reported and time.monotonic() < deadline:
+            time.sleep(0.01)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0].startswith("matching: 1 of 3 chunks (33%) in ")
+    assert lines[-1].startswith("matching: done, ")
+
+
+def test_a_short_pass_logs_nothing(caplog):
+    caplog.set_level(logging.INFO, logger="cisflow.progress")
+    with Progress("quick", total=1, every=3600) as progress:
+        progress.advance()
+    assert caplog.records == []
