@@ -12,7 +12,8 @@
 # Everything it starts keeps its PID file, log and spool under one folder, $CISFLOW_SLURM_DIR
 # (default /var/tmp/cisflow-slurm). Config files go where the SLURM clients look for them:
 # /etc/slurm/{slurm,slurmdbd,gres}.conf, written only when absent or written by this script (a real
-# cluster's configuration is never touched). No systemd is needed: each daemon is started directly.
+# cluster's configuration is never touched), and removed by stop. No systemd is needed: each daemon
+# is started directly.
 #
 # The node is described from `slurmd -C`, but never smaller than CISFLOW_SLURM_MIN_CPUS (8) CPUs and
 # CISFLOW_SLURM_MIN_MEM_MB (131072) MB: profiles/slurm asks, as a real cluster's profile does, for up
@@ -369,10 +370,18 @@ cancel_jobs() {  # no job outlives the cluster: cancel them all while slurmctld 
 
 cmd_stop() {
     need_root stop
-    local d
+    local d f
     cancel_jobs
     for d in "${DAEMONS[@]}"; do
         stop_daemon "$d"
+    done
+    # Our config files go with the daemons (start writes them again): a slurm.conf naming a
+    # controller that is gone makes every SLURM client wait for it, and snakemake runs one at each
+    # start, local runs too (its SLURM plugin asks `scontrol show config`): 10 s a start.
+    for f in slurm.conf slurmdbd.conf gres.conf; do
+        if [ -e "$CONF_DIR/$f" ] && ours_or_absent "$CONF_DIR/$f"; then
+            rm -f "$CONF_DIR/$f"
+        fi
     done
     [ "${1:-}" = quiet ] || say "stopped (logs kept in $LOG)"
 }
