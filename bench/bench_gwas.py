@@ -74,7 +74,7 @@ def main():
         tmp = Path(tmp)
         simulated(tmp, N_SITES[dev.type], LENGTH[dev.type])
         save_model(tmp / "model.pt", build_for_dataset("basset", attrs, {}), "basset", {}, attrs)
-        outputs = {role: tmp / f"out.{role}" for role in ("table", "plot", "summary", "vcf", "associations",
+        outputs = {role: tmp / f"out.{role}" for role in ("table", "scores", "plot", "summary", "vcf", "associations",
                                                           "background", "enrichment", "enrichment_plot", "ism",
                                                           "trait_ism", "manhattan")}
         start = time.perf_counter()

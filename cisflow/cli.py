@@ -98,8 +98,10 @@ def _parser():
     score.add_argument("--genome", required=True, type=Path,
                        help="the genome FASTA the model was trained on (uncompressed; a .fai is made if missing)")
     score.add_argument("--out", type=Path, default=Path("variant_scores.tsv.gz"),
-                       help="ranked variant table, every variant with a status (default: variant_scores.tsv.gz); "
-                            "beside it go the same as a VCF with the scores in INFO (.scored.vcf), every input row "
+                       help="ranked variant table, every variant with a status and its headline columns (default: "
+                            "variant_scores.tsv.gz); beside it go every output's ref, alt, sad, logodds, z and p "
+                            "as Parquet (.scores.parquet), the same as a VCF with the scores in INFO (.scored.vcf), "
+                            "every input row "
                             "with its variant's scores (.associations.tsv.gz), the background SNPs "
                             "(.background.tsv.gz), the trait enrichment (.enrichment.tsv, .enrichment.png), ISM "
                             "maps (.ism.png, .trait_ism.png) and effects along the genome (.manhattan.png); all "
@@ -124,6 +126,9 @@ def _parser():
                        help="background SNPs drawn per scored site to calibrate effects as z-scores and p-values "
                             "and to test traits for enrichment; 0 ranks by the raw effect (default 3)")
     score.add_argument("--seed", type=int, default=1, help="seed of the background draw (default 1)")
+    score.add_argument("--ism-top", type=int, default=10, metavar="N",
+                       help="in-silico mutagenesis around the N top-ranked variants (one per site), 10 bases a side; "
+                            "the ISM figure draws the first 12 (default 10)")
     score.add_argument("--truth", type=Path,
                        help="a truth table (tab-separated: id, effect = destroys/neutral or 1/0): the AUROC of the "
                             "ranking in the summary")
@@ -140,8 +145,8 @@ def _parser():
 
 VARIANT_INPUTS = ("vcf", "table", "gwas_catalog", "sumstats")
 # what score-variants writes beside --out: the stem of --out (less .tsv.gz) and these suffixes
-BESIDE_OUT = {"plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf", "ism": ".ism.png",
-              "manhattan": ".manhattan.png", "associations": ".associations.tsv.gz",
+BESIDE_OUT = {"scores": ".scores.parquet", "plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf",
+              "ism": ".ism.png", "manhattan": ".manhattan.png", "associations": ".associations.tsv.gz",
               "background": ".background.tsv.gz", "enrichment": ".enrichment.tsv",
               "enrichment_plot": ".enrichment.png", "trait_ism": ".trait_ism.png"}
 
@@ -207,7 +212,8 @@ def score_variant_set(args: argparse.Namespace) -> dict:
                          p_threshold=args.p_threshold, trait=trait,
                          dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
                          max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
-                         background={"per_variant": args.background, "seed": args.seed}, name=source.name)
+                         background={"per_variant": args.background, "seed": args.seed},
+                         ism={"top": args.ism_top}, name=source.name)
 
 
 def main(argv=None):

@@ -270,7 +270,7 @@ def variant_peaks(wildcards):
 def variant_params(wildcards):
     """What the variants script takes from the variant set's entry besides its files."""
     entry = config["variants"][wildcards.variant_set]
-    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background")
+    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background", "ism")
     return {"kind": variant_kind(wildcards.variant_set), **{key: entry[key] for key in keys if key in entry}}
 
 

@@ -1,6 +1,7 @@
 rule variants:
     """Score a variant set with the experiment's model: effects per output on both strands, calibrated against
-    matched background SNPs, ranked; every record has a status; traits tested for enrichment."""
+    matched background SNPs, ranked; every record has a status; traits tested for enrichment. The ranked TSV
+    holds the headline columns, the Parquet file every output's."""
     input:
         model="results/models/{experiment}/model.pt",
         variants="resources/downloads/variants/{variant_set}",
@@ -12,6 +13,7 @@ rule variants:
         dbsnp=variant_dbsnp,
     output:
         table="results/variants/{experiment}/{variant_set}.tsv.gz",
+        scores="results/variants/{experiment}/{variant_set}.scores.parquet",
         plot=report(
             "results/variants/{experiment}/{variant_set}.png",
             caption="../report/variants.rst",

@@ -9,8 +9,8 @@ from cisflow.variants.variants import run
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 inputs, out, spec = snakemake.input, snakemake.output, dict(snakemake.params.spec)
-outputs = {role: out[role] for role in ("table", "plot", "summary", "vcf", "associations", "background", "enrichment",
-                                        "enrichment_plot", "ism", "trait_ism", "manhattan")}
+outputs = {role: out[role] for role in ("table", "scores", "plot", "summary", "vcf", "associations", "background",
+                                        "enrichment", "enrichment_plot", "ism", "trait_ism", "manhattan")}
 run(inputs.model, inputs.variants, inputs.fasta, outputs, kind=spec.pop("kind"), peaks_path=inputs.peaks,
     truth_path=(inputs.truth or [None])[0], chain_path=(inputs.chain or [None])[0],
     dbsnp_path=(inputs.dbsnp or [None])[0], aliases=snakemake.params.aliases, name=snakemake.wildcards.variant_set,

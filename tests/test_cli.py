@@ -70,7 +70,8 @@ def test_score_variants_outside_the_workflow(tmp_path, model, genome):
     table = pd.read_csv(tmp_path / "scores.tsv.gz", sep="\t")
     assert len(table) == 13 and (table["status"] == "scored").sum() == 12
     assert table.loc[table["id"] == "lost", "status"].item() == "contig_missing"
-    assert table["rank"].iloc[0] == 1 and "sad_bound" in table
+    assert table["rank"].iloc[0] == 1 and "top_sad" in table and "sad_bound" not in table
+    assert pd.read_parquet(tmp_path / "scores.scores.parquet", columns=["sad_bound"])["sad_bound"].notna().sum() == 12
     summary = json.loads((tmp_path / "scores.summary.json").read_text())
     assert summary["records"] == 13 and (tmp_path / "scores.png").exists()
     vcf_lines = (tmp_path / "scores.scored.vcf").read_text().splitlines()

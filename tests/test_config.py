@@ -39,6 +39,15 @@ def test_selection_names_known_metrics(demo_config):
         validate(demo_config, SCHEMA, "config.yaml")
 
 
+def test_variant_ism_is_bounded_by_default_and_checked(demo_config):
+    config = validate(copy.deepcopy(demo_config), SCHEMA, "config.yaml")
+    assert all(entry["ism"] == {"top": 10, "flank": 10} for entry in config["variants"].values())
+    name = next(iter(demo_config["variants"]))
+    demo_config["variants"][name]["ism"] = {"top": -1}
+    with pytest.raises(InputError, match=rf"variants\.{name}\.ism\.top: -1 is less than the minimum of 0"):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
 def test_unknown_key_is_reported(demo_config):
     demo_config["genome"]["shasum"] = "x"
     with pytest.raises(InputError, match=r"(?s)config.yaml: .*genome: Additional properties .*'shasum'"):

@@ -43,8 +43,8 @@ def setup(tmp_path):
 
 
 def outputs(directory, stem="out"):
-    roles = {"table": ".tsv.gz", "plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf",
-             "associations": ".associations.tsv.gz", "background": ".background.tsv.gz",
+    roles = {"table": ".tsv.gz", "scores": ".scores.parquet", "plot": ".png", "summary": ".summary.json",
+             "vcf": ".scored.vcf", "associations": ".associations.tsv.gz", "background": ".background.tsv.gz",
              "enrichment": ".enrichment.tsv", "enrichment_plot": ".enrichment.png", "ism": ".ism.png",
              "trait_ism": ".trait_ism.png", "manhattan": ".manhattan.png"}
     return {role: directory / f"{stem}{suffix}" for role, suffix in roles.items()}
@@ -60,9 +60,18 @@ def test_the_gwas_catalog_scored_calibrated_and_tested_for_enrichment(setup):
     ranked = pd.read_csv(out["table"], sep="\t")
     scored = ranked[ranked["score"].notna()]
     assert (scored["score"].diff().dropna() <= 0).all() and scored["rank"].tolist() == list(range(1, len(scored) + 1))
-    for column in ("z_K562", "p_HepG2", "logodds_K562", "sad_K562", "empirical_p", "traits", "alt_from"):
+    for column in ("top_z", "top_effect", "top_sad", "empirical_p", "traits", "alt_from"):
         assert column in ranked
+    assert not any(column.startswith(("z_", "sad_")) for column in ranked)  # per output: in the Parquet file
     assert ((scored["empirical_p"] > 0) & (scored["empirical_p"] <= 1)).all()
+    scores = pd.read_parquet(out["scores"])
+    assert scores["id"].tolist() == ranked["id"].tolist() and set(ranked.columns) <= set(scores.columns)
+    for column in ("z_K562", "p_HepG2", "logodds_K562", "sad_K562"):
+        assert scores[column].dtype == np.float32
+    top = scores.loc[scored.index]
+    at_top = [row[f"z_{target}"] for target, (_, row) in zip(top["top_target"], top.iterrows())]
+    np.testing.assert_allclose(scored["top_z"], at_top, rtol=1e-4)
+    np.testing.assert_allclose(scored["top_z"].abs(), scored["score"], rtol=1e-4)
     associations = pd.read_csv(out["associations"], sep="\t")
     assert len(associations) == 14
     assert associations.loc[associations["snp"] == "kgp8152035", "status"].item() == "unmapped"
@@ -101,7 +110,23 @@ def test_a_vcf_with_nothing_to_score_keeps_every_record_and_says_so(setup, recor
     assert summary["note"] == "no variant could be scored: see the status counts"
     table = pd.read_csv(out["table"], sep="\t")
     assert len(table) == len(records) and table["rank"].isna().all()
+    assert len(pd.read_parquet(out["scores"])) == len(records)
     assert all(path.exists() for path in out.values())
+
+
+def test_ism_maps_the_top_variants_it_is_asked_for(setup):
+    seq = setup["records"]["chr1"]
+    vcf = setup["dir"] / "top.vcf"
+    vcf.write_text(VCF_HEADER + "".join(f"chr1\t{pos}\tv{pos}\t{seq[pos - 1]}\t{'A' if seq[pos - 1] != 'A' else 'C'}"
+                                        f"\t.\tPASS\t.\n" for pos in range(300, 2900, 200)))
+    out = outputs(setup["dir"], "top")
+    score_vcf(setup["model"], vcf, setup["genome"], out, background={"per_variant": 0}, ism={"top": 3, "flank": 5})
+    table = pd.read_csv(out["table"], sep="\t")
+    assert table["ism_max_abs"].notna().tolist() == [True] * 3 + [False] * (len(table) - 3)
+    for ism, message in (({"flank": 20}, "ISM flank 20: the model's windows are 40 bases, so at most 19"),
+                         ({"top": -1}, "ISM top -1")):
+        with pytest.raises(ValueError, match=message):
+            score_vcf(setup["model"], vcf, setup["genome"], out, ism=ism)
 
 
 def test_indels_only_with_indels_skipped(setup):

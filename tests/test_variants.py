@@ -365,9 +365,11 @@ def test_no_log2_fold_change_for_signed_outputs(genome, checked):
 
 def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked, tmp_path):
     from cisflow.variants.scored_vcf import write_scored_vcf
+    from cisflow.variants.scores import headline_table
 
     ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
-    write_scored_vcf(ranked, tmp_path / "out.vcf", ["centreA", "nG"], "regression")
+    write_scored_vcf(headline_table(ranked, ["centreA", "nG"], "regression"), tmp_path / "out.vcf",
+                     ["centreA", "nG"], "regression")
     records = [line.split("\t") for line in (tmp_path / "out.vcf").read_text().splitlines()
                if not line.startswith("#")]
     assert len(records) == len(ranked)

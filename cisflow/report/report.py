@@ -221,9 +221,14 @@ def variant_section(variant_set, files):
             "summary": summary}
 
 
+TOP_VARIANT_COLUMNS = ("rank", "id", "chrom", "pos", "score_ref", "score_alt", "alt_from", "status", "score",
+                       "top_target", "empirical_p")  # what the page's table of top variants shows
+
+
 def _top_variants(path, n=10):
-    """The ``n`` top-ranked scored variants of a ranked table (unscored rows come last)."""
-    top = pd.read_csv(path, sep="\t", nrows=n)
+    """The ``n`` top-ranked scored variants of a ranked table (unscored rows come last), the
+    columns the page shows."""
+    top = pd.read_csv(path, sep="\t", nrows=n, usecols=lambda column: column in TOP_VARIANT_COLUMNS)
     return top[top["score"].notna()].to_dict("records")
 
 

@@ -7,6 +7,16 @@ from cisflow.models.predict import predict
 from cisflow.variants.windows import variant_windows
 
 
+def check_ism(top, flank, seq_len):
+    """Stop where ``top`` (variants to map) is negative or ``flank`` bases a side of the centre do
+    not fit in a window of ``seq_len``, before anything is scored."""
+    if top < 0:
+        raise ValueError(f"ISM top {top}: the number of variants to map cannot be negative")
+    if not 0 <= flank <= (seq_len - 1) // 2:
+        raise ValueError(f"ISM flank {flank}: the model's windows are {seq_len} bases, so at most "
+                         f"{(seq_len - 1) // 2} bases a side of the variant")
+
+
 def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
     """In-silico mutagenesis around each variant of ``rows`` (scored rows from ``score_variants``):
     every base within ``flank`` of the variant, on the genome (ref) window, changed to each other
@@ -14,11 +24,13 @@ def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
 
     Returns (len(rows), 2 * flank + 1, 4) changes (0 at the genome's own base) and, per row,
     ``ism_max_abs``: the largest |change| over those positions, which says whether the variant
-    sits in the strongest site of its neighbourhood or beside it.
+    sits in the strongest site of its neighbourhood or beside it. Each row costs 8 * flank + 5
+    sequences through the model, on both strands.
     """
     dataset = meta["dataset"]
     seq_len, targets = dataset["seq_len"], [str(t) for t in dataset["targets"]]
     centre = seq_len // 2
+    check_ism(len(rows), flank, seq_len)
     positions = np.arange(centre - flank, centre + flank + 1)
     maps = np.zeros((len(rows), len(positions), 4), np.float32)
     if not len(rows):

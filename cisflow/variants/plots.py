@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 from cisflow.io.figures import save_figure
 
 MAX_TARGET_LABELS = 40  # beyond this many targets the heatmap drops its target labels
+ISM_PANELS = 12  # ISM maps drawn at most, one a variant: the first rows given
 
 
 # per-output values drawn, by what the table holds: z-scores where calibrated, else the effect
@@ -17,7 +18,7 @@ VALUES = (("z_", "z-score of the effect (against background SNPs)"), ("logodds_"
 def plot_top_variants(scored, path, n=20):
     """PNG heatmap (variants x targets) of the ``n`` top-ranked variants: per output their
     z-score where calibrated, else their change in log-odds (classification) or SAD."""
-    top = scored.dropna(subset=["score"]).nlargest(n, "score", keep="first")
+    top = scored.nlargest(n, "score", keep="first").dropna(subset=["score"])  # n rows copied, not the table
     prefix, label = next(((p, text) for p, text in VALUES if any(c.startswith(p) for c in scored.columns)),
                          VALUES[-1])
     columns = [column for column in scored.columns if column.startswith(prefix)]
@@ -51,8 +52,10 @@ def _draw_heatmap(fig, ax, top, columns, prefix, label):
 
 
 def plot_variant_ism(rows, maps, path, label=None):
-    """ISM maps around the top variants: one row of panels a variant, bases by position, the
-    variant's column outlined; ``label`` names a column of ``rows`` put before each title (the trait)."""
+    """ISM maps around the top variants: one row of panels a variant (the first ``ISM_PANELS``),
+    bases by position, the variant's column outlined; ``label`` names a column of ``rows`` put
+    before each title (the trait)."""
+    rows, maps = rows.iloc[:ISM_PANELS], maps[:ISM_PANELS]
     n = max(len(rows), 1)
     fig = Figure(figsize=(10, 1.9 * n + 1), layout="constrained")
     if len(rows) == 0:

@@ -9,15 +9,19 @@ from cisflow.variants.checks import STATUSES
 from cisflow.variants.scoring import EFFECT
 
 
-def write_scored_vcf(ranked, path, targets, task):
+def write_scored_vcf(table, path, targets, task):
     """The variants as a VCF (sorted by contig, in order of first appearance, and position), each
     allele's status, rank and effects in INFO: the ranking score, the output it comes from, that
     output's effect, SAD and ref and alt predictions, and the empirical p-value where calibrated;
-    unscored alleles carry their status only."""
-    rows = ranked.assign(_order=ranked["chrom"].map({c: i for i, c in enumerate(dict.fromkeys(ranked["chrom"]))}))
+    unscored alleles carry their status only. ``table`` is the ranked table's headline columns
+    (``scores.headline_table``): the values at the top output, not every output's."""
+    columns = ["chrom", "pos", "id", "ref", "alt", "status", "rank", "score", "top_target", "top_effect", "top_sad",
+               "top_ref_pred", "top_alt_pred", "empirical_p"]
+    rows = table[[column for column in columns if column in table]]
+    rows = rows.assign(_order=rows["chrom"].map({c: i for i, c in enumerate(dict.fromkeys(rows["chrom"]))}))
     rows = rows.sort_values(["_order", "pos"], kind="mergesort")
     effect = EFFECT[task]
-    calibrated = "empirical_p" in ranked
+    calibrated = "empirical_p" in rows
     score = "largest |z| of the effect against background SNPs" if calibrated else f"largest |{effect}|"
     lines = ["##fileformat=VCFv4.2", "##source=cisflow",
              f'##INFO=<ID=STATUS,Number=1,Type=String,Description="cisflow check: {", ".join(STATUSES)}">',
@@ -37,8 +41,8 @@ def write_scored_vcf(ranked, path, targets, task):
         if pd.notna(row["score"]):
             target = row["top_target"]
             info += (f";RANK={row['rank']};SCORE={row['score']:.5g};TARGET={_info_text(target)}"
-                     f";EFFECT={row[f'{effect}_{target}']:.5g};SAD={row[f'sad_{target}']:.5g}"
-                     f";REFPRED={row[f'ref_{target}']:.5g};ALTPRED={row[f'alt_{target}']:.5g}")
+                     f";EFFECT={row['top_effect']:.5g};SAD={row['top_sad']:.5g}"
+                     f";REFPRED={row['top_ref_pred']:.5g};ALTPRED={row['top_alt_pred']:.5g}")
             if calibrated:
                 info += f";P={row['empirical_p']:.5g}"
         lines.append(f"{row['chrom']}\t{row['pos']}\t{row['id']}\t{row['ref']}\t{row['alt']}\t.\t.\t{info}")

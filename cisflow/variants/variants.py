@@ -31,15 +31,17 @@ from cisflow.variants.calibration import calibrate, site_statistics
 from cisflow.variants.checks import check_build, check_variants, status_counts
 from cisflow.variants.enrichment import COLUMNS as ENRICHMENT_COLUMNS
 from cisflow.variants.enrichment import plot_enrichment, top_outputs, trait_enrichment, trait_groups
-from cisflow.variants.ism import variant_ism
+from cisflow.variants.ism import check_ism, variant_ism
 from cisflow.variants.plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
 from cisflow.variants.scored_vcf import write_scored_vcf
+from cisflow.variants.scores import headline_table, write_scores
 from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc
 from cisflow.variants.sets import associations_with_scores, read_variant_set
 
 log = logging.getLogger(__name__)
 
 BACKGROUND = {"per_variant": 3, "max": 20_000, "seed": 1}
+ISM = {"top": 10, "flank": 10}  # the strongest variants (one a site) mapped by ISM, bases a side
 EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
 BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "gc", "peak_distance", "stratum", "status",
                       "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
@@ -65,7 +67,7 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         peaks_path: str | None = None, truth_path: str | None = None, traits: list | None = None,
         p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
         chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
-        max_ref_mismatch: float = 0.05, background: dict | None = None, ism_top: int = 10, ism_flank: int = 10,
+        max_ref_mismatch: float = 0.05, background: dict | None = None, ism: dict | None = None,
         precision: str = "auto", name: str = "variants") -> dict:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
@@ -74,9 +76,10 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     model_path, vcf_path, genome_path : path
         The model file, the variant input and the genome FASTA the model was trained on.
     outputs : dict
-        Paths by role: ``table`` (ranked TSV), ``plot`` (heatmap), ``summary`` (JSON), and
-        optionally ``vcf`` (scores in INFO), ``ism`` (ISM maps around the ``ism_top`` strongest
-        variants, ``ism_flank`` bases a side), ``manhattan`` (effects along the genome),
+        Paths by role: ``table`` (the ranked TSV, headline columns), ``plot`` (heatmap),
+        ``summary`` (JSON), and optionally ``scores`` (every column, per-output ones included, as
+        Parquet: ``cisflow.variants.scores``), ``vcf`` (scores in INFO), ``ism`` (ISM maps around
+        the strongest variants), ``manhattan`` (effects along the genome),
         ``associations`` (every input row with its site's scores), ``background`` (the background
         SNPs' scores), ``enrichment`` (TSV) and ``enrichment_plot``, ``trait_ism`` (ISM maps of
         the top variants of the most enriched traits).
@@ -91,6 +94,9 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         A dbSNP VCF giving alleles where the input has none; a UCSC chain file to the genome's build.
     background : dict, optional
         ``per_variant`` (0: no calibration), ``max`` and ``seed`` (``background.draw_background``).
+    ism : dict, optional
+        ``top``: the strongest variants (one a site) mapped by ISM (their ``ism_max_abs``; the
+        figure draws the first ``plots.ISM_PANELS``), ``flank``: bases a side (default ``ISM``).
     precision, indels, max_ref_mismatch, aliases
         As ``variants.score_variants`` and ``variants.check_variants`` take them.
 
@@ -100,9 +106,11 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         The summary written to ``outputs["summary"]``.
     """
     background = {**BACKGROUND, **(background or {})}
+    ism = {**ISM, **(ism or {})}
     model, meta = load_model(model_path, device())
     check_model(model_path, meta)
     dataset = meta["dataset"]
+    check_ism(ism["top"], ism["flank"], dataset["seq_len"])
     truth = read_truth(truth_path) if truth_path else None
     if truth is not None:
         log_left_out(truth, truth_path)
@@ -128,22 +136,23 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
                                      indels, precision, aliases)
             scored = calibrated["scored"]
         ranked = rank_variants(scored)
-        top = ranked[ranked["score"].notna()].drop_duplicates("site").head(ism_top)
-        maps, ism_max = variant_ism(model, meta, genome, top, ism_flank)
+        top = _top_sites(ranked, ism["top"])
+        maps, ism_max = variant_ism(model, meta, genome, top, ism["flank"])
         enrichment = _enrichment(ranked, calibrated, dataset["task"], name)
         trait_top = _trait_top(ranked, enrichment)
-        trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism_flank)
+        trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism["flank"])
     finally:
         genome.close()
     ranked.insert(ranked.columns.get_loc("score") + 1, "ism_max_abs", np.nan)
     ranked.loc[top.index, "ism_max_abs"] = ism_max
-    summary = _summary(ranked, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
+    table = headline_table(ranked, dataset["targets"], dataset["task"])
+    summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
     if truth is not None:
-        summary["truth_auroc"] = truth_auroc(ranked, truth)
-        summary["truth_auroc_by"] = {column: truth_auroc(ranked, truth, column)
-                                     for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in ranked}
+        summary["truth_auroc"] = truth_auroc(table, truth)
+        summary["truth_auroc_by"] = {column: truth_auroc(table, truth, column)
+                                     for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in table}
         log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
-    _write(outputs, ranked, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
+    _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
     with atomic_open(outputs["summary"]) as out:
         json.dump(summary, out, indent=2, default=_json_value)
     return summary
@@ -171,9 +180,15 @@ def _enrichment(ranked, calibrated, task, name):
         return None
     site_stats = site_statistics(ranked, task)
     background_stats = site_statistics(calibrated["background"], task)
-    sites = ranked.drop_duplicates("site")[["site", "traits"]]
+    sites = ranked.loc[~ranked["site"].duplicated(), ["site", "traits"]]
     sites = sites[sites["site"].isin(site_stats.index)]
     return trait_enrichment(site_stats, background_stats, trait_groups(sites, name))
+
+
+def _top_sites(ranked, n):
+    """The ``n`` top-ranked scored rows, one a site (its best allele)."""
+    scored = ranked["score"].notna() & ~ranked["site"].duplicated()  # ranked: a site's first row is its best
+    return ranked.loc[scored[scored].index[:n]]
 
 
 def _trait_top(ranked, enrichment):
@@ -181,14 +196,14 @@ def _trait_top(ranked, enrichment):
     if enrichment is None or enrichment.empty:
         return ranked.iloc[:0].assign(trait=pd.Series(dtype=str))
     traits = enrichment[enrichment["output"] == "any"].head(TRAIT_ISM_TRAITS)["trait"]
-    scored = ranked[ranked["score"].notna()].drop_duplicates("site")  # one map a site: its best allele
+    scored = ranked.loc[ranked["score"].notna() & ~ranked["site"].duplicated(), ["traits"]]  # a site's best allele
     of_site = [set(cell.split(GROUP_SEPARATOR)) for cell in scored["traits"].fillna("")]
     rows = []
     for trait in traits:
-        members = scored[[trait in names for names in of_site]]
-        rows.append(members.head(TRAIT_ISM_VARIANTS).assign(trait=trait))
+        members = scored.index[[trait in names for names in of_site]]
+        rows.append(ranked.loc[members[:TRAIT_ISM_VARIANTS]].assign(trait=trait))
     if not rows or all(part.empty for part in rows):  # a plain VCF: the set's own group
-        return scored.head(TRAIT_ISM_VARIANTS).assign(trait=traits.iloc[0] if len(traits) else "")
+        return ranked.loc[scored.index[:TRAIT_ISM_VARIANTS]].assign(trait=traits.iloc[0] if len(traits) else "")
     return pd.concat(rows)
 
 
@@ -232,20 +247,25 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
     return summary
 
 
-def _write(outputs, ranked, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset):
-    write_tsv(ranked, outputs["table"])
+def _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset):
+    """Every output: those of the whole table from ``table`` (``ranked``'s headline columns), the
+    per-output columns (``scores``, the top variants' heatmap) from ``ranked``."""
+    write_tsv(table, outputs["table"])
+    if outputs.get("scores"):
+        write_scores(table, ranked, outputs["scores"], dataset["targets"])
     plot_top_variants(ranked, outputs["plot"])
     if outputs.get("vcf"):
-        write_scored_vcf(ranked, outputs["vcf"], dataset["targets"], dataset["task"])
+        write_scored_vcf(table, outputs["vcf"], dataset["targets"], dataset["task"])
     if outputs.get("ism"):
         plot_variant_ism(top, maps, outputs["ism"])
     if outputs.get("manhattan"):
-        plot_effects_along_genome(ranked, outputs["manhattan"])
+        plot_effects_along_genome(table, outputs["manhattan"])
     if outputs.get("associations"):
-        write_tsv(associations_with_scores(associations, ranked), outputs["associations"])
+        write_tsv(associations_with_scores(associations, table), outputs["associations"])
     if outputs.get("background"):  # the per-output columns stay in memory: what each SNP scored, and where
-        table = calibrated["background"] if calibrated is not None else pd.DataFrame(columns=BACKGROUND_COLUMNS)
-        write_tsv(table[[column for column in BACKGROUND_COLUMNS if column in table]], outputs["background"])
+        background = calibrated["background"] if calibrated is not None else pd.DataFrame(columns=BACKGROUND_COLUMNS)
+        write_tsv(background[[column for column in BACKGROUND_COLUMNS if column in background]],
+                  outputs["background"])
     if outputs.get("enrichment"):
         write_tsv(enrichment if enrichment is not None else EMPTY_ENRICHMENT, outputs["enrichment"])
     if outputs.get("enrichment_plot"):
