@@ -12,7 +12,7 @@ TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "wei
             "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
             "shift": 0, "selection": "auto"}
 SPEC = {"activation_threshold": 0.7, "jaspar_release": "JASPAR2024", "tax_group": "vertebrates",
-        "saliency_examples": 2, "influence_examples": 100}
+        "saliency_examples": 2, "influence_examples": 100, "subsample": 5000, "seed": 0}
 
 
 def test_explain_finds_the_planted_ap1_site(tmp_path, planted):

@@ -162,8 +162,9 @@ def pfm(index, counts, n_sites):
     return FilterPFM(index, np.asarray(counts, dtype=np.float64), n_sites, n_sites, 1.0)
 
 
-@pytest.fixture(scope="module")
-def matches():
+def jaspar_and_filters():
+    """JASPAR CORE vertebrates and five filters: GATA1, a random one, one without sites, a
+    uniform one and CTCF's reverse complement less 2 columns."""
     from cisflow.interpret.jaspar import load_jaspar
 
     motifs = load_jaspar()
@@ -176,8 +177,14 @@ def matches():
         pfm(1, random_counts, 40),
         pfm(2, np.zeros((10, 4)), 0),
         pfm(3, np.full((10, 4), 25), 100),
-        pfm(4, ctcf[::-1, ::-1][2:] * 500, 500),  # reverse complement of CTCF, less 2 columns
+        pfm(4, ctcf[::-1, ::-1][2:] * 500, 500),
     ]
+    return motifs, pfms
+
+
+@pytest.fixture(scope="module")
+def matches():
+    motifs, pfms = jaspar_and_filters()
     return match_motifs(pfms, motifs, top=5, min_information=2.0)
 
 
@@ -205,6 +212,32 @@ def test_random_filter_matches_nothing(matches):
     # Tomtom's own q-value is often small for random motifs (see match_motifs); the column
     # shuffle control is not
     assert matches[matches["filter"] == 1].shuffle_p_value.min() > 0.05
+
+
+def test_shuffle_control_stops_for_a_filter_that_fails_it_only(monkeypatch):
+    """The random filter fails the control within a few rounds and stops there; the matched
+    filters get every shuffle, the same ones as in a single round, and so the same values."""
+    import memelite
+
+    from cisflow.interpret import matching
+
+    motifs, pfms = jaspar_and_filters()
+    shuffled, tomtom = [], memelite.tomtom
+
+    def counting(queries, targets, **options):
+        if options.get("n_nearest") == 1:
+            shuffled.append(len(queries))
+        return tomtom(queries, targets, **options)
+
+    monkeypatch.setattr(memelite, "tomtom", counting)
+    rounds = match_motifs(pfms, motifs)
+    in_rounds, shuffled[:] = sum(shuffled), []
+    monkeypatch.setattr(matching, "SHUFFLES_PER_ROUND", 100)
+    single = match_motifs(pfms, motifs)
+    assert sum(shuffled) == 3 * 100 > in_rounds  # three filters are tested
+    matched = rounds["filter"].isin([0, 4])
+    np.testing.assert_array_equal(rounds.loc[matched, "shuffle_p_value"], single.loc[matched, "shuffle_p_value"])
+    assert rounds.loc[rounds["filter"] == 1, "shuffle_p_value"].min() > 0.05
 
 
 def test_reverse_complement_offset_and_orientation(matches):
@@ -397,3 +430,52 @@ def test_filter_influence_singles_out_the_filter_that_drives_the_output():
     assert changes[0, 0] < -1.0  # the motif carriers lose 3 x 1 on average, half the set
     assert changes[1, 0] == pytest.approx(0.0, abs=1e-6)
     assert overall.argmax() == 0
+
+
+def test_influence_in_one_pass_of_many_filters_is_each_filter_silenced_alone():
+    """The vectorised influence (first layer once a batch, filters silenced in copies of it, in
+    several passes when they outnumber the batch) against the plain loop over filters, on a
+    model with batch norm, two conv layers and per-sequence features."""
+    from cisflow.interpret.influence import filter_influence
+    from cisflow.models.predict import predict
+    from cisflow.models.registry import build
+
+    torch.manual_seed(0)
+    model = build("cnn", seq_len=40, n_targets=3, conv=[{"filters": 12, "width": 7}, {"filters": 6, "width": 5}],
+                  dense=[8], global_pool="avg", n_features=2).eval()
+    with torch.no_grad():
+        for norm in (m for m in model.modules() if isinstance(m, nn.BatchNorm1d)):
+            norm.running_mean.uniform_(-0.5, 0.5)
+            norm.running_var.uniform_(0.5, 2.0)
+    rng = np.random.default_rng(4)
+    codes = rng.integers(0, 5, (50, 40)).astype(np.uint8)
+    features = rng.normal(size=(50, 2))
+    intact = predict(model, codes, task="classification", features=features)
+    with torch.no_grad():
+        acts = model.first_conv(one_hot(torch.as_tensor(codes)))
+    means = acts.mean(dim=(0, 2))
+    expected = np.zeros((12, 3))
+    for index in range(12):
+        def silence(module, inputs, output, index=index):
+            output = output.clone()
+            output[:, index] = means[index]
+            return output
+
+        hook = model.first_conv.register_forward_hook(silence)
+        expected[index] = (predict(model, codes, task="classification", features=features) - intact).mean(axis=0)
+        hook.remove()
+    changes, overall = filter_influence(model, codes, "classification", batch_size=8, features=features)
+    np.testing.assert_allclose(changes, expected, atol=1e-6)
+    np.testing.assert_allclose(overall, (expected**2).mean(axis=1), atol=1e-9)
+
+
+def test_subsample_is_seeded_in_file_order_and_whole_when_small():
+    from cisflow.interpret.subsample import subsample
+
+    indices = np.arange(100, 1100)
+    kept = subsample(indices, 50, seed=3)
+    assert len(kept) == 50 and len(set(kept)) == 50 and set(kept) <= set(indices)
+    assert (np.diff(kept) > 0).all()
+    np.testing.assert_array_equal(kept, subsample(indices, 50, seed=3))
+    assert not np.array_equal(kept, subsample(indices, 50, seed=4))
+    np.testing.assert_array_equal(subsample(indices, 1000, seed=3), indices)

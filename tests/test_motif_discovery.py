@@ -13,7 +13,7 @@ from cisflow.interpret.modisco import run as explain_patterns
 from cisflow.training.train import train
 
 SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
-        "modisco_sequences": 300}
+        "modisco_sequences": 300, "subsample": 5000, "seed": 0}
 
 
 class Linear(nn.Module):

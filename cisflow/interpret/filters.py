@@ -11,6 +11,7 @@ import torch
 
 from cisflow.data.encode import ALPHABET, N_CODE
 from cisflow.io.atomic import atomic_open
+from cisflow.io.logs import Progress
 from cisflow.models.predict import model_device, one_hot
 
 BASES = ALPHABET[:4]
@@ -67,31 +68,33 @@ def filter_pfms(model, codes, threshold=0.5, batch_size=256):
     A filter's sites are the (sequence, position) pairs whose activation exceeds ``threshold``
     times the filter's maximum over all ``codes``; each adds the input subsequence under the
     filter to its counts. Windows that reach past a sequence end or hold an N are skipped.
-    Two passes over the sequences (maxima, then sites), each in batches, keep memory bounded.
+    Two passes over the sequences (maxima, then sites), each in batches, keep memory bounded;
+    their progress is logged (``cisflow.io.logs.Progress``).
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if codes.ndim != 2 or not len(codes):
         raise ValueError(f"filter_pfms needs (N, L) codes of at least one sequence, got shape {codes.shape}")
     conv = model.first_conv
     n_filters, width, pad = conv.out_channels, conv.kernel_size[0], _padding(model)
-    maxima = _max_activations(model, codes, batch_size)
     counts = np.zeros(n_filters * width * 4, dtype=np.int64)
     n_sites = np.zeros(n_filters, dtype=np.int64)
     n_seqs = np.zeros(n_filters, dtype=np.int64)
-    for start, acts in _first_layer_batches(model, codes, batch_size):
-        hits = (acts > threshold * maxima[None, :, None]).nonzero().cpu().numpy()
-        padded = _pad_with_n(codes[start : start + len(acts)], pad, width)
-        fired = np.zeros((len(acts), n_filters), dtype=bool)
-        for chunk in range(0, len(hits), _HITS_PER_CHUNK):
-            seq, filt, pos = hits[chunk : chunk + _HITS_PER_CHUNK].T
-            windows = padded[seq[:, None], pos[:, None] + np.arange(width)]
-            keep = (windows < N_CODE).all(axis=1)
-            seq, filt, windows = seq[keep], filt[keep], windows[keep]
-            cells = (filt[:, None] * width + np.arange(width)) * 4 + windows
-            counts += np.bincount(cells.ravel(), minlength=counts.size)
-            n_sites += np.bincount(filt, minlength=n_filters)
-            fired[seq, filt] = True
-        n_seqs += fired.sum(axis=0)
+    with Progress(f"PWMs of {n_filters} filters", total=2 * len(codes), unit="sequences (two passes)") as progress:
+        maxima = _max_activations(model, codes, batch_size, progress)
+        for start, acts in _first_layer_batches(model, codes, batch_size, progress):
+            hits = (acts > threshold * maxima[None, :, None]).nonzero().cpu().numpy()
+            padded = _pad_with_n(codes[start : start + len(acts)], pad, width)
+            fired = np.zeros((len(acts), n_filters), dtype=bool)
+            for chunk in range(0, len(hits), _HITS_PER_CHUNK):
+                seq, filt, pos = hits[chunk : chunk + _HITS_PER_CHUNK].T
+                windows = padded[seq[:, None], pos[:, None] + np.arange(width)]
+                keep = (windows < N_CODE).all(axis=1)
+                seq, filt, windows = seq[keep], filt[keep], windows[keep]
+                cells = (filt[:, None] * width + np.arange(width)) * 4 + windows
+                counts += np.bincount(cells.ravel(), minlength=counts.size)
+                n_sites += np.bincount(filt, minlength=n_filters)
+                fired[seq, filt] = True
+            n_seqs += fired.sum(axis=0)
     counts, maxima = counts.reshape(n_filters, width, 4), maxima.cpu().numpy()
     return [FilterPFM(f, counts[f], int(n_sites[f]), int(n_seqs[f]), float(maxima[f]))
             for f in range(n_filters)]
@@ -116,18 +119,20 @@ def _pad_with_n(codes, left, width):
 
 
 @torch.no_grad()
-def _first_layer_batches(model, codes, batch_size):
-    """(start, rectified first-layer activations (B, filters, L')) for each batch, on the model's device."""
+def _first_layer_batches(model, codes, batch_size, progress):
+    """(start, rectified first-layer activations (B, filters, L')) for each batch, on the model's
+    device; ``progress`` counts the sequences done."""
     model.eval()
     dev = model_device(model)
     for start in range(0, len(codes), batch_size):
         batch = torch.as_tensor(codes[start : start + batch_size]).to(dev)
         yield start, model.first_layer(one_hot(batch))
+        progress.advance(len(batch))
 
 
-def _max_activations(model, codes, batch_size):
+def _max_activations(model, codes, batch_size, progress):
     maxima = None
-    for _, acts in _first_layer_batches(model, codes, batch_size):
+    for _, acts in _first_layer_batches(model, codes, batch_size, progress):
         batch_max = acts.amax(dim=(0, 2))
         maxima = batch_max if maxima is None else torch.maximum(maxima, batch_max)
     return maxima

@@ -1,9 +1,9 @@
 """The interpret rule: what a trained model learned, as filter motifs matched to JASPAR, each
 filter's influence on the predictions, and saliency and ISM maps of top test sequences.
 
-Put together from ``filters`` (filter -> PWM), ``matching`` and ``matches`` (Tomtom against
-``jaspar``), ``influence``, ``attribution`` and ``logos`` (the figures); TF-MoDISco, the modisco
-rule, is ``cisflow.interpret.modisco``.
+Put together from ``subsample`` (the test sequences looked at), ``filters`` (filter -> PWM),
+``matching`` and ``matches`` (Tomtom against ``jaspar``), ``influence``, ``attribution`` and
+``logos`` (the figures); TF-MoDISco, the modisco rule, is ``cisflow.interpret.modisco``.
 """
 
 import logging
@@ -19,6 +19,7 @@ from cisflow.interpret.jaspar import load_jaspar
 from cisflow.interpret.logos import plot_attributions, plot_filter_matches
 from cisflow.interpret.matches import best_matches
 from cisflow.interpret.matching import match_motifs
+from cisflow.interpret.subsample import subsample, subsample_of_test
 from cisflow.io.atomic import atomic_path
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import device, predict
@@ -35,15 +36,16 @@ ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, motifs_png: str,
         saliency_png: str, influence_out: str) -> pd.DataFrame:
     """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
-    and influence, logos, and saliency and ISM of top test sequences.
+    and influence, logos, and saliency and ISM of top test sequences; every pass looks at the
+    same seeded subsample of the test split (``spec['subsample']`` sequences at most).
 
     Parameters
     ----------
     model_path, dataset_path : str
         The model file and its dataset.
     spec : dict
-        The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold,
-        how many sequences for influence and saliency).
+        The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold, the
+        test subsample's size and seed, how many of its sequences for influence and saliency).
     meme_out, matches_out, motifs_png, saliency_png, influence_out : str
         The filters as MEME, their matches (TSV, ``matching.MATCH_COLUMNS``), the logos of the
         best-matched filters, the attribution maps and the filters ranked by influence (TSV).
@@ -55,7 +57,7 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
     """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
-    test = data.indices("test")
+    test = subsample_of_test(data, spec)
     codes, features = np.asarray(data.codes[test]), data.features_of(test)
     pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
     write_meme(meme_out, pfms)
@@ -74,8 +76,9 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
              offset=int(row.offset), orientation=row.orientation)
         for row in best.itertuples()
     ])
-    influence = influence_table(model, meta, codes[: spec["influence_examples"]], matches,
-                                None if features is None else features[: spec["influence_examples"]])
+    some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
+    log.info("influence of %d filters on %d sequences", model.first_conv.out_channels, len(some))
+    influence = influence_table(model, meta, codes[some], matches, None if features is None else features[some])
     with atomic_path(influence_out) as tmp:
         influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
     plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],

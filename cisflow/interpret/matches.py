@@ -12,8 +12,11 @@ import pandas as pd
 
 ORDER = ["q_value", "p_value", "rank"]
 
+Q_VALUE = 0.05  # a credible match's Tomtom q-value is below this
+SHUFFLE_P_VALUE = 0.05  # ... and so is its column-shuffle p-value
 
-def credible_matches(matches: pd.DataFrame, q: float = 0.05, shuffle_p: float = 0.05) -> pd.DataFrame:
+
+def credible_matches(matches: pd.DataFrame, q: float = Q_VALUE, shuffle_p: float = SHUFFLE_P_VALUE) -> pd.DataFrame:
     """The credible rows of a ``matching.match_motifs`` table (or of TF-MoDISco's), best first."""
     keep = (matches["q_value"] < q) & ~(matches["shuffle_p_value"] >= shuffle_p)
     return matches[keep.fillna(False)].sort_values(ORDER, kind="mergesort")

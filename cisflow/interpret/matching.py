@@ -2,14 +2,22 @@
 column-shuffle control; which matches count is ``cisflow.interpret.matches``.
 """
 
+import logging
+
 import numpy as np
 import pandas as pd
 
+from cisflow.interpret.matches import SHUFFLE_P_VALUE
+from cisflow.io.logs import Progress
 from cisflow.stats import benjamini_hochberg
+
+log = logging.getLogger(__name__)
 
 MATCH_COLUMNS = ["filter", "status", "rank", "jaspar_id", "name", "p_value", "e_value", "q_value",
                  "shuffle_p_value", "offset", "overlap", "orientation", "n_sites", "n_seqs",
                  "information_content"]
+
+SHUFFLES_PER_ROUND = 10  # column shuffles of every undecided filter per Tomtom call
 
 
 def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100, seed=0):
@@ -29,7 +37,11 @@ def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100
     columns are also put in ``n_shuffles`` random orders, and ``shuffle_p_value`` is
     (1 + the number of these whose best p-value in the database is at most the match's) /
     (1 + n_shuffles): a match is credible only if the filter's column order matters (NaN when
-    ``n_shuffles`` is 0).
+    ``n_shuffles`` is 0). The shuffles run in rounds of ``SHUFFLES_PER_ROUND``, and a filter
+    stops once its best match can no longer pass (its p-value over all ``n_shuffles`` would be at
+    least ``matches.SHUFFLE_P_VALUE`` whatever the shuffles left give): its rows then count over
+    the shuffles it had. The filters whose best match passes all get ``n_shuffles``, with the
+    same shuffles, so their values are those of a full run.
 
     Filters that fired on no site (``status`` 'no_sites') or whose information content is
     below ``min_information`` bits ('low_information') are not compared but keep one row with
@@ -43,8 +55,10 @@ def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100
     if tested:
         targets = [_tomtom_matrix(m.probabilities) for m in jaspar_motifs]
         queries = [_tomtom_matrix(pfm.probabilities) for pfm in tested]
+        log.info("Tomtom: %d motifs against %d, each with up to %d column shuffles", len(queries), len(targets),
+                 n_shuffles)
         p_values, _, offsets, overlaps, strands = tomtom(queries, targets)
-        null = _shuffled_best_p_values(queries, targets, n_shuffles, seed)
+        null = _shuffled_best_p_values(queries, targets, n_shuffles, seed, p_values.min(axis=1))
         for i, pfm in enumerate(tested):
             rows += _match_rows(pfm, jaspar_motifs, p_values[i], offsets[i], overlaps[i], strands[i],
                                 null[i], top)
@@ -58,17 +72,28 @@ def _tomtom_matrix(probs):
     return np.ascontiguousarray(np.asarray(probs).T, dtype=np.float64)
 
 
-def _shuffled_best_p_values(queries, targets, n_shuffles, seed):
-    """(queries, n_shuffles): best Tomtom p-value in ``targets`` of each column-shuffled query."""
+def _shuffled_best_p_values(queries, targets, n_shuffles, seed, best_p):
+    """(queries, n_shuffles): best Tomtom p-value in ``targets`` of each column-shuffled query,
+    NaN for the shuffles of a query not run because its best match ``best_p`` (queries,) had
+    already failed the control."""
     from memelite import tomtom
 
-    if n_shuffles == 0:
-        return np.empty((len(queries), 0))
     rng = np.random.default_rng(seed)
-    shuffled = [np.ascontiguousarray(q[:, rng.permutation(q.shape[1])]) for q in queries
-                for _ in range(n_shuffles)]
-    best = tomtom(shuffled, targets, n_nearest=1)[0][:, 0]
-    return best.reshape(len(queries), n_shuffles)
+    orders = [[rng.permutation(q.shape[1]) for _ in range(n_shuffles)] for q in queries]
+    null = np.full((len(queries), n_shuffles), np.nan)
+    undecided = np.arange(len(queries))
+    with Progress("Tomtom column-shuffle control", total=n_shuffles, unit="shuffles a motif") as progress:
+        for first in range(0, n_shuffles, SHUFFLES_PER_ROUND):
+            rounds = np.arange(first, min(first + SHUFFLES_PER_ROUND, n_shuffles))
+            shuffled = [np.ascontiguousarray(queries[i][:, orders[i][r]]) for i in undecided for r in rounds]
+            best = tomtom(shuffled, targets, n_nearest=1)[0][:, 0]
+            null[np.ix_(undecided, rounds)] = best.reshape(len(undecided), len(rounds))
+            progress.advance(len(rounds))
+            beaten = np.sum(null[undecided] <= best_p[undecided, None], axis=1)
+            undecided = undecided[(1 + beaten) / (1 + n_shuffles) < SHUFFLE_P_VALUE]
+            if not len(undecided):
+                break
+    return null
 
 
 def _status(pfm, min_information):
@@ -99,4 +124,6 @@ def _match_rows(pfm, motifs, p_values, offsets, overlaps, strands, null, top):
 
 
 def _empirical_p_value(p_value, null):
+    """(1 + shuffles at least as good) / (1 + shuffles run); NaN with none."""
+    null = null[~np.isnan(null)]
     return (1 + np.sum(null <= p_value)) / (1 + len(null)) if len(null) else np.nan

@@ -22,7 +22,9 @@ from cisflow.interpret.jaspar import load_jaspar
 from cisflow.interpret.logos import plot_filter_matches
 from cisflow.interpret.matches import best_matches
 from cisflow.interpret.matching import match_motifs
+from cisflow.interpret.subsample import subsample_of_test
 from cisflow.io.atomic import atomic_path
+from cisflow.io.logs import Progress
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import device, predict
 
@@ -33,14 +35,16 @@ TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CW
 
 def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, png_out: str):
     """The modisco rule: TF-MoDISco patterns of the test sequences predicted highest for
-    ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters.
+    ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters;
+    the top sequences are those of the interpret rule's seeded test subsample (``spec['subsample']``).
 
     Parameters
     ----------
     model_path, dataset_path : str
         The model file and its dataset.
     spec : dict
-        The experiment's ``interpret`` config (modisco_target, modisco_sequences, JASPAR release).
+        The experiment's ``interpret`` config (modisco_target, modisco_sequences, subsample, seed,
+        JASPAR release).
     meme_out, matches_out, png_out : str
         The patterns as MEME, their matches (TSV, one row a pattern x JASPAR motif) and the logos
         of the patterns with a credible match.
@@ -52,7 +56,7 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
     """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
-    test = data.indices("test")
+    test = subsample_of_test(data, spec)
     targets = [str(t) for t in meta["dataset"]["targets"]]
     name = spec["modisco_target"] or targets[0]
     if name not in targets:
@@ -115,14 +119,17 @@ def discover_patterns(codes, hypothetical, max_seqlets=20000, leiden_runs=10):
     """TF-MoDISco patterns of sequences ``codes`` (N, L) given their hypothetical contributions
     (N, L, 4): positive ones first, each trimmed to its core (``trim``)."""
     try:
+        from modiscolite import precompile
         from modiscolite.tfmodisco import TFMoDISco
     except ImportError as error:
         raise ImportError("interpret.modisco needs modisco-lite: pip install modisco-lite==3.0.0 "
                           "(or set modisco: false)") from error
     codes = np.asarray(codes)
     bases = (codes[..., None] == np.arange(4)).astype(np.float32)
-    positive, negative = TFMoDISco(bases, np.asarray(hypothetical, dtype=np.float32),
-                                   max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=leiden_runs)
+    precompile.start()  # TFMoDISco's own call forks no compiling children once the progress thread runs
+    with Progress(f"TF-MoDISco on {len(codes)} sequences of {codes.shape[1]} bases"):
+        positive, negative = TFMoDISco(bases, np.asarray(hypothetical, dtype=np.float32),
+                                       max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=leiden_runs)
     patterns = []
     for sign, found in ((1, positive), (-1, negative)):
         for index, pattern in enumerate(found or []):

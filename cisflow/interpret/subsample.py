@@ -1,0 +1,56 @@
+"""The test sequences interpretation looks at: a seeded random sample, so that every pass (filter
+PWMs, influence, saliency, TF-MoDISco) costs as much on a genome-scale test split (Basset: 69k
+sequences) as on a few thousand, and a rerun picks the same sequences.
+"""
+
+import logging
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+
+def subsample(indices, n: int, seed: int) -> np.ndarray:
+    """At most ``n`` of ``indices``, drawn at random with ``seed``, in their original order.
+
+    Parameters
+    ----------
+    indices : (N,) int array
+        The indices to draw from (a split's rows of the dataset).
+    n : int
+        How many to keep; all of them (unchanged) when there are no more than ``n``.
+    seed : int
+        Seeds the draw.
+
+    Returns
+    -------
+    (min(N, n),) int array
+        The kept indices, in the order they had in ``indices`` (rows read in file order).
+    """
+    indices = np.asarray(indices)
+    if len(indices) <= n:
+        return indices
+    kept = np.random.default_rng(seed).choice(len(indices), size=n, replace=False)
+    return indices[np.sort(kept)]
+
+
+def subsample_of_test(data, spec: dict) -> np.ndarray:
+    """The indices of the test split that interpretation looks at.
+
+    Parameters
+    ----------
+    data : cisflow.data.dataset.Dataset
+        The experiment's dataset.
+    spec : dict
+        The experiment's ``interpret`` config: ``subsample`` (how many at most) and ``seed``.
+
+    Returns
+    -------
+    (min(N_test, subsample),) int array
+        Rows of ``data``, in file order.
+    """
+    test = data.indices("test")
+    chosen = subsample(test, spec["subsample"], spec["seed"])
+    log.info("interpreting %d of the %d test sequences (interpret.subsample %d, seed %d)", len(chosen), len(test),
+             spec["subsample"], spec["seed"])
+    return chosen
