@@ -30,3 +30,24 @@ def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse
         lines = handle.read().splitlines()
     assert lines[0].split("\t") == ["id", "true_bound", "pred_bound"] and len(lines) == 61
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("n_targets, legend", [(3, True), (13, False)])
+def test_curves_of_a_large_test_split_are_thinned_and_many_targets_drawn_without_a_legend(n_targets, legend):
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from cisflow.training import metrics
+    from cisflow.training.evaluate import CURVE_POINTS, plot_classification
+
+    rng = np.random.default_rng(0)
+    targets = rng.integers(0, 2, (20_000, n_targets)).astype(np.uint8)
+    probs = np.clip(targets * 0.3 + rng.random(targets.shape) * 0.7, 0, 1)
+    names = [f"t{j}" for j in range(n_targets)]
+    figure = plot_classification(targets, probs, names, metrics.compute("classification", targets, probs, names))
+    roc_ax, pr_ax = figure.axes
+    assert len(roc_ax.lines) == n_targets + 1 and len(pr_ax.lines) == n_targets  # ROC's diagonal
+    assert all(len(line.get_xdata()) <= CURVE_POINTS for line in [*roc_ax.lines, *pr_ax.lines])
+    assert [tuple(line.get_xdata()[[0, -1]]) for line in roc_ax.lines[:-1]] == [(0.0, 1.0)] * n_targets
+    assert (roc_ax.get_legend() is not None) is legend
+    plt.close(figure)

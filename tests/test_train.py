@@ -1,4 +1,5 @@
 import contextlib
+import logging
 import os
 import re
 import sys
@@ -95,7 +96,7 @@ def test_early_stopping(tmp_path, planted):
 
 
 def test_split_larger_than_the_memory_limit_streams_and_still_learns(tmp_path, planted):
-    limit_gb = 50 * 44 / 2**30  # room for 50 rows of 40 bases + 1 target: blocks of 50 from disk
+    limit_gb = 50 * 41 / 2**30  # room for 50 rows of 40 bases + 1 uint8 target: blocks of 50 from disk
     out = run(tmp_path, planted, "streamed", resident_limit_gb=limit_gb)
     history = pd.read_csv(out / "history.tsv", sep="\t")
     assert history["valid_score"].max() > 0.85  # blocks of 50 make batches a little less random
@@ -110,14 +111,96 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
 
     data = load_dataset(planted)
     train_idx = data.indices("train")
-    batches = TrainingBatches(data, train_idx, TargetScale.fit(data.targets[train_idx], "classification"), 32,
-                              torch.device("cpu"), resident_bytes=100 * 44)
+    row_bytes = 40 + data.targets.dtype.itemsize  # uint8 or float32 targets, as the dataset stores them
+    batches = TrainingBatches(data, train_idx, TargetScale.fit(data.targets, "classification", train_idx), 32,
+                              torch.device("cpu"), resident_bytes=100 * row_bytes)
     assert not batches.resident and batches.block_rows == 100
     generator = torch.Generator().manual_seed(0)
-    seen = torch.cat([codes for codes, _, _ in batches.epoch(generator)])
+    epoch = list(batches.epoch(generator))
+    assert len(epoch) == batches.steps == 4 + 4 + 3  # blocks of 100, 100 and 80 rows in batches of 32
+    seen = torch.cat([codes for codes, _, _ in epoch])
     expected = torch.from_numpy(np.asarray(data.codes[train_idx]))
     assert len(seen) == len(train_idx)
     assert sorted(map(bytes, seen.numpy())) == sorted(map(bytes, expected.numpy()))
+    assert all(targets.dtype == torch.float32 for _, targets, _ in epoch)
+    labels = dict(zip(map(bytes, np.asarray(data.codes[train_idx])), data.targets[train_idx, 0].tolist()))
+    assert all(labels[bytes(row)] == label for codes, targets, _ in epoch
+               for row, label in zip(codes.numpy(), targets[:, 0].tolist()))
+
+
+def test_targets_stored_as_uint8_or_float32_train_alike(tmp_path, planted):
+    import shutil
+
+    from cisflow.training.evaluate import run as evaluate
+
+    as_float = tmp_path / "float32"
+    shutil.copytree(planted, as_float)
+    np.save(as_float / "targets.npy", np.load(planted / "targets.npy").astype(np.float32))
+    np.save(planted / "targets.npy", np.load(planted / "targets.npy").astype(np.uint8))
+    histories, results = [], []
+    for dataset, name in ((planted, "uint8"), (as_float, "float")):
+        out = run(tmp_path, dataset, name, epochs=2)
+        histories.append(pd.read_csv(out / "history.tsv", sep="\t"))
+        results.append(evaluate(out / "model.pt", dataset, out / "m.json", out / "p.tsv.gz", out / "p.png"))
+    for column in ("train_loss", "valid_loss", "valid_score"):
+        pd.testing.assert_series_equal(histories[0][column], histories[1][column])
+    assert results[0]["auroc"] == results[1]["auroc"]
+
+
+def test_steps_cap_and_subsample_cut_the_epoch_and_log_its_progress(tmp_path, planted, monkeypatch, caplog):
+    progresses = []
+
+    class Recorded(train_module.EpochProgress):
+        def __init__(self, what, steps, **kwargs):
+            super().__init__(what, steps, **kwargs)
+            progresses.append(self)
+
+    monkeypatch.setattr(train_module, "EpochProgress", Recorded)
+    caplog.set_level(logging.INFO, logger="cisflow")
+    out = run(tmp_path, planted, "capped", epochs=2, subsample=100, max_steps_per_epoch=3)
+    assert "training on a subsample of 100 of the 280 training sequences (training.subsample, seed 3)" in caplog.text
+    assert "; 3 of 4 steps an epoch" in caplog.text  # 100 sequences: 3 batches of 32 and one of 4
+    assert [(p.what, p.total, p.done, p.sequences) for p in progresses] == [("epoch 1", 3, 3, 96),
+                                                                             ("epoch 2", 3, 3, 96)]
+    assert pd.read_csv(out / "history.tsv", sep="\t")["epoch"].tolist() == [1, 2]
+
+
+def test_epoch_progress_line_gives_steps_time_left_and_rate():
+    now = [100.0]
+    progress = train_module.EpochProgress("epoch 2", 120, clock=lambda: now[0])
+    for _ in range(30):
+        progress.step(64)
+    now[0] = 160.0
+    assert progress.line() == "epoch 2: 30 of 120 steps (25%) in 60 s, about 3.0 min left, 32 sequences/s"
+
+
+def test_subsample_is_seeded_sorted_and_all_rows_when_not_smaller():
+    rows = np.arange(1000, 1280)
+    drawn = train_module.subsample(rows, 100, 3)
+    assert len(drawn) == len(set(drawn)) == 100 and set(drawn) <= set(rows) and (np.diff(drawn) > 0).all()
+    np.testing.assert_array_equal(drawn, train_module.subsample(rows, 100, 3))
+    assert not np.array_equal(drawn, train_module.subsample(rows, 100, 4))
+    assert train_module.subsample(rows, None, 3) is rows and train_module.subsample(rows, 280, 3) is rows
+
+
+@pytest.mark.parametrize("key, first, second", [("max_steps_per_epoch", 3, 4), ("subsample", 100, 120)])
+def test_steps_cap_and_subsample_are_part_of_the_resume_digest(tmp_path, planted, monkeypatch, caplog, key, first,
+                                                                second):
+    save = train_module._save_resume
+
+    def die(*args):
+        save(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_save_resume", die)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, planted, "x", **{key: first})
+    monkeypatch.setattr(train_module, "_save_resume", save)
+    out = tmp_path / "x"
+    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2, key: second}, out / "model.pt",
+                               out / "history.tsv", out / "resume.pt")
+    assert "was written with other settings; starting from scratch" in caplog.text
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
 
 
 def test_random_shift_moves_sequences_and_fills_with_n():
@@ -268,7 +351,8 @@ def test_no_epoch_with_a_validation_score_is_reported_not_a_state_dict_error(tmp
     write_dataset(tmp_path / "reg", rng.integers(0, 4, (400, 40)).astype(np.uint8), rng.normal(size=(400, 1)),
                   np.repeat([0, 1, 2], [280, 60, 60]), [f"s{i}" for i in range(400)],
                   {"task": "regression", "targets": ["y"]})
-    monkeypatch.setattr(train_module, "predict", lambda model, codes, **kwargs: np.zeros((len(codes), 1), np.float32))
+    monkeypatch.setattr(train_module, "predict_rows",
+                        lambda model, data, rows, task, **kwargs: np.zeros((len(rows), 1), np.float32))
     with pytest.raises(RuntimeError, match=r"reg: none of the 2 epochs gave a validation pearson \(the model's "
                                            r"predictions on the valid split were constant or not finite"):
         run(tmp_path, tmp_path / "reg", "out", epochs=5, patience=2)
@@ -389,3 +473,65 @@ def test_a_training_whose_workflow_was_killed_stops_and_keeps_its_last_epoch(tmp
     checkpoint = torch.load(out / "resume.pt", weights_only=True)
     assert checkpoint["state"]["epoch"] >= 1 and not (out / "model.pt").exists()
     assert sorted(path.name for path in out.iterdir()) == [".train.lock", "resume.pt", "train.log"]
+
+
+LIMITED_TRAINER = """
+import json, logging, resource, sys
+from cisflow.training.train import train
+
+def private_bytes():  # what RLIMIT_DATA counts: private writable memory (not read-only file maps)
+    return 1024 * int(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmData")))
+
+warm, big, budget = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+train(**warm)  # imports, lazily loaded modules and allocator pools in place before the limit
+limit = private_bytes() + budget
+resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.RLIM_INFINITY))
+print(limit, flush=True)
+logging.basicConfig(level=logging.INFO)
+train(**big)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_DATA and /proc")
+def test_a_split_larger_than_the_memory_given_trains_streamed_and_fails_held_whole(tmp_path, planted):
+    """200,000 x 1,000 bases: 0.2 GB of codes, 3.2 GB as float32 one-hot. The job may use 96 MB of
+    private memory beyond what a warmed-up training process holds (RLIMIT_DATA; the memory-mapped
+    dataset is a read-only file map, which it does not count): streamed, it trains; the same job
+    told to hold the split in memory fails under the same limit, so the limit bites."""
+    import json
+    import subprocess
+
+    from cisflow.data.dataset import write_dataset
+
+    n, length, budget = 200_000, 1000, 96 * 2**20
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 4, (n, length), dtype=np.uint8)
+    split = np.repeat([0, 1, 2], [n - 600, 300, 300])
+    write_dataset(tmp_path / "big", codes, codes[:, 500:501] == 0, split, [f"r{i}" for i in range(n)],
+                  {"task": "classification", "targets": ["t"]})
+    del codes
+    tiny = {"conv": [{"filters": 4, "width": 7, "pool": 4}], "dense": [4]}
+    quick = {**TRAINING, "epochs": 1, "max_steps_per_epoch": 5}
+
+    def job(name, dataset, **training):
+        out = tmp_path / name
+        out.mkdir()
+        return dict(dataset_path=str(dataset), model_name="basset", model_params=tiny,
+                    training={**quick, **training}, model_out=str(out / "model.pt"),
+                    history_out=str(out / "history.tsv"), resume_path=str(out / "resume.pt"))
+
+    def run_limited(name, **training):
+        (tmp_path / "trainer.py").write_text(LIMITED_TRAINER)
+        command = [sys.executable, str(tmp_path / "trainer.py"), json.dumps(job(f"warm_{name}", planted)),
+                   json.dumps(job(name, tmp_path / "big", **training)), str(budget)]
+        return subprocess.run(command, capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+    streamed = run_limited("streamed", resident_limit_gb=0.01)
+    assert streamed.returncode == 0, streamed.stderr[-3000:]
+    limit = int(streamed.stdout.split()[0])
+    assert limit < n * length * 4 * 4  # the train split as float32 one-hot is 3.2 GB
+    assert "streamed from disk in blocks of" in streamed.stderr and (tmp_path / "streamed" / "model.pt").exists()
+    whole = run_limited("whole", resident_limit_gb=16)
+    assert whole.returncode != 0 and "MemoryError" in whole.stderr, whole.stderr[-3000:]
+    assert not (tmp_path / "whole" / "model.pt").exists()

@@ -1,43 +1,89 @@
 """Shuffled training batches on the device, from a split that may or may not fit in memory.
 
-A split that fits in ``resident_bytes`` is moved to the device once as uint8 codes and every
-batch is gathered there: no data loader, no per-batch host copy. A larger one streams from the
-memory-mapped dataset: each epoch visits it in blocks (in shuffled order), each block read once,
-shuffled, and moved to the device whole, so a dataset larger than memory still trains.
+A split that fits in ``resident_bytes`` is moved to the device once, codes and targets as they are
+stored (uint8 codes, uint8 or float32 targets), and every batch is gathered there: no data loader,
+no per-batch host copy. A larger one streams from the memory-mapped dataset: each epoch cuts the
+split into runs of ``RUN_ROWS`` consecutive rows, deals the runs in shuffled order into blocks of
+at most ``block_bytes`` (and ``resident_bytes``), and reads each block once (its rows in file
+order), shuffles it and moves it to the device whole. A block so mixes rows from the whole split,
+while its reads stay sequential, and memory is set by the block, not by the split. Either way a
+batch's targets become float32 (standardised for regression) only as the batch is taken.
 """
 
 import numpy as np
 import torch
 
+RUN_ROWS = 256  # consecutive rows that stay together in a streamed epoch's blocks
+BLOCK_BYTES = 256 * 2**20  # a streamed block at most (codes, targets and features as stored)
+
 
 class TrainingBatches:
-    def __init__(self, data, indices, scale, batch_size, dev, resident_bytes, block_rows=1 << 20):
+    """The training split's batches, epoch after epoch.
+
+    Parameters
+    ----------
+    data : cisflow.data.dataset.Dataset
+        The dataset: codes (n, L) uint8, targets (n, T) uint8 or float32, features (n, F) or None.
+    indices : (N,) int array
+        The rows to train on.
+    scale : cisflow.training.train.TargetScale
+        Turns a batch's stored targets into the float32 ones the loss takes.
+    batch_size : int
+        Sequences a batch; a last batch of one is left out (batch norm needs two).
+    dev : torch.device
+        Where the batches are made.
+    resident_bytes : int
+        A split up to this size (as stored) is held on ``dev``; a larger one streams.
+    block_bytes : int
+        A streamed block's size at most.
+    """
+
+    def __init__(self, data, indices, scale, batch_size, dev, resident_bytes, block_bytes=BLOCK_BYTES):
         self.data, self.indices, self.scale = data, np.sort(indices), scale
         self.batch_size, self.dev = batch_size, dev
-        row_bytes = data.codes.shape[1] + 4 * data.targets.shape[1]
+        row_bytes = data.codes.shape[1] + data.targets.dtype.itemsize * data.targets.shape[1]
         if data.features is not None:
-            row_bytes += 4 * data.features.shape[1]
+            row_bytes += data.features.dtype.itemsize * data.features.shape[1]
         self.resident = len(indices) * row_bytes <= resident_bytes
-        fitting = max(batch_size, min(block_rows, resident_bytes // row_bytes))
+        fitting = max(batch_size, min(block_bytes, resident_bytes) // row_bytes)
         self.block_rows = len(indices) if self.resident else fitting
         self._cache = self._load(self.indices) if self.resident else None
 
     def __len__(self):
         return len(self.indices)
 
+    @property
+    def steps(self):
+        """Batches an epoch (optimizer steps), the same every epoch."""
+        full, rest = divmod(len(self.indices), self.block_rows)
+        sizes = [self.block_rows] * full + ([rest] if rest else [])
+        return sum(size // self.batch_size + (size % self.batch_size >= 2) for size in sizes)
+
     def _load(self, rows):
         codes = torch.from_numpy(np.asarray(self.data.codes[rows])).to(self.dev)
-        targets = torch.from_numpy(self.scale.apply(np.asarray(self.data.targets[rows]))).to(self.dev)
+        targets = torch.from_numpy(np.asarray(self.data.targets[rows])).to(self.dev)
         features = self.data.features_of(rows)
         return codes, targets, None if features is None else torch.from_numpy(features).to(self.dev)
 
+    def _blocks(self, generator):
+        """This epoch's blocks of rows: runs of consecutive rows in shuffled order, cut into blocks."""
+        if self.resident:
+            return [self.indices]
+        run = min(RUN_ROWS, self.block_rows)
+        starts = torch.randperm(-(-len(self.indices) // run), generator=generator).numpy() * run
+        positions = (starts[:, None] + np.arange(run)).ravel()
+        rows = self.indices[positions[positions < len(self.indices)]]
+        return [np.sort(rows[i : i + self.block_rows]) for i in range(0, len(rows), self.block_rows)]
+
     def epoch(self, generator):
         """(codes, targets, features) batches covering the split once, in an order drawn from
-        ``generator``; features is None for a dataset without per-sequence features."""
-        blocks = [self.indices[i : i + self.block_rows] for i in range(0, len(self.indices), self.block_rows)]
-        for block in torch.randperm(len(blocks), generator=generator).tolist():
-            codes, targets, features = self._cache or self._load(blocks[block])
+        ``generator``: codes (B, L) uint8, targets (B, T) float32, features (B, F) float32 or None
+        for a dataset without per-sequence features, all on the device."""
+        for rows in self._blocks(generator):
+            codes, targets, features = self._cache or self._load(rows)
             order = torch.randperm(len(codes), generator=generator).to(self.dev)
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
-                yield codes[batch], targets[batch], None if features is None else features[batch]
+                if len(batch) < 2:  # batch norm needs two examples
+                    continue
+                yield codes[batch], self.scale.apply(targets[batch]), None if features is None else features[batch]

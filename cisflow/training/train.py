@@ -1,8 +1,13 @@
 """One training loop for every model: data on the device once, one-hot there, resumable by epoch.
 
-The training split is moved to the device as uint8 codes (one byte a base) and expanded to one-hot
-per batch on the device, so no data loader stands between the GPU and its work (a split too large
-for memory streams from the memory-mapped dataset instead, see ``cisflow.training.batches``). Each epoch ends
+The training split is read from the memory-mapped dataset as uint8 codes (one byte a base) and
+expanded to one-hot per batch on the device, so no data loader stands between the GPU and its work:
+a split up to ``training.resident_limit_gb`` is held on the device, a larger one streams in shuffled
+blocks (``cisflow.training.batches``), and target statistics and the valid split's predictions are
+read a chunk at a time (``cisflow.training.chunks``), so memory is set by the block and the batch,
+not by the dataset. An epoch logs its steps, sequences a second and time left at least twice a
+minute; ``training.max_steps_per_epoch`` and ``training.subsample`` cut epochs short and the split
+down, to smoke-test a genome-scale config on CPU. Each epoch ends
 with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state, resolved
 config, dataset attributes, package version); a killed run started again with the same settings
 continues after the last finished epoch (a checkpoint that cannot be read is set aside and training
@@ -20,7 +25,6 @@ import json
 import logging
 import os
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
@@ -28,18 +32,19 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
 
 import cisflow
 from cisflow.data.dataset import load_dataset
 from cisflow.data.encode import N_CODE, reverse_complement
 from cisflow.io.atomic import atomic_open, atomic_path
 from cisflow.io.errors import InputError
+from cisflow.io.logs import Progress
 from cisflow.models.checkpoint import save_model
-from cisflow.models.predict import forward, one_hot, predict
+from cisflow.models.predict import forward, one_hot
 from cisflow.models.registry import build_for_dataset
 from cisflow.training import metrics
 from cisflow.training.batches import TrainingBatches
+from cisflow.training.chunks import column_moments, predict_rows
 from cisflow.training.distributed import World, launch
 from cisflow.training.search import merge_best
 
@@ -56,20 +61,30 @@ _writing = threading.Lock()  # held while files are written: a stopped orphan ne
 class TargetScale:
     """Regression targets are trained standardised (mean 0, sd 1 on the training split); the
     scaling is folded into the output layer before saving, so a saved model predicts in the
-    targets' own units. Classification targets are left as they are."""
+    targets' own units. Classification targets are left as they are (0/1, as float32)."""
 
     def __init__(self, mean, std):
         self.mean, self.std = mean, std
+        self._on_device = {}
 
     @classmethod
-    def fit(cls, targets, task):
+    def fit(cls, targets, task, rows):
+        """The scaling of ``targets[rows]`` ((n, T), memory-mapped or not), read in chunks."""
         if task != "regression":
             return cls(np.zeros(targets.shape[1], np.float32), np.ones(targets.shape[1], np.float32))
-        std = targets.std(axis=0)
-        return cls(targets.mean(axis=0).astype(np.float32), np.where(std > 0, std, 1).astype(np.float32))
+        mean, std = column_moments(targets, rows)
+        return cls(mean.astype(np.float32), np.where(std > 0, std, 1).astype(np.float32))
 
     def apply(self, targets):
-        return ((targets - self.mean) / self.std).astype(np.float32)
+        """(n, T) targets as stored (uint8 or float32), a numpy array or a tensor on any device ->
+        (n, T) float32 of the same kind, standardised."""
+        if isinstance(targets, torch.Tensor):
+            if targets.device not in self._on_device:
+                self._on_device[targets.device] = [torch.from_numpy(v).to(targets.device)
+                                                   for v in (self.mean, self.std)]
+            mean, std = self._on_device[targets.device]
+            return (targets.float() - mean) / std
+        return (np.asarray(targets, np.float32) - self.mean) / self.std
 
     @torch.no_grad()
     def fold_into(self, linear):
@@ -137,12 +152,13 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     if len(train_idx) == 0 or len(valid_idx) == 0:
         raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
                          f"(sizes {attrs['split_sizes']})")
-    scale = TargetScale.fit(np.asarray(data.targets[train_idx]), task)
+    train_idx = subsample(train_idx, training.get("subsample"), training["seed"], world.main)
+    scale = TargetScale.fit(data.targets, task, train_idx)
     batches = TrainingBatches(data, world.shard(train_idx, training["seed"]), scale,
                               max(training["batch_size"] // world.size, 2), dev,
                               int(training["resident_limit_gb"] * 2**30))
-    x_valid, y_valid = np.asarray(data.codes[valid_idx]), scale.apply(np.asarray(data.targets[valid_idx]))
-    f_valid = data.features_of(valid_idx)
+    steps = min(batches.steps, training.get("max_steps_per_epoch") or batches.steps)
+    y_valid = scale.apply(data.targets[valid_idx])
     selection = metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"]
     check_validation_score(dataset_path, task, y_valid, attrs["targets"], selection)
 
@@ -150,7 +166,7 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     if init_path:
         start_from(model, init_path)
     if data.features is not None:
-        fit_feature_scale(model, data.features_of(train_idx))
+        fit_feature_scale(model, data.features, train_idx)
     optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
                                                            patience=training["lr_patience"])
@@ -166,23 +182,29 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     stepper = world.wrap(model)
     if training.get("compile"):
         stepper = torch.compile(stepper)
-    log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters", model_name, dataset_path,
-             len(train_idx), len(valid_idx), "" if batches.resident else ", streamed from disk", dev,
-             f" x {world.size} processes" if world.size > 1 else "", sum(p.numel() for p in model.parameters()))
+    log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters; %d of %d steps an epoch",
+             model_name, dataset_path, len(train_idx), len(valid_idx),
+             "" if batches.resident else f", streamed from disk in blocks of {batches.block_rows:,}", dev,
+             f" x {world.size} processes" if world.size > 1 else "", sum(p.numel() for p in model.parameters()),
+             steps, batches.steps)
 
     while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
         started = time.perf_counter()
-        train_loss = world.mean(run_epoch(stepper, batches, loss_fn, optimizer, training, generator, dev))
+        epoch = state["epoch"] + 1
+        train_loss, trained = run_epoch(stepper, batches, loss_fn, optimizer, training, generator, dev, steps,
+                                        f"epoch {epoch}" if world.main else None)
+        train_loss = world.mean(train_loss)
         world.sync_buffers(model)
-        outputs = predict(model, x_valid, task=task, batch_size=max(training["batch_size"], 512), features=f_valid)
+        outputs = predict_rows(model, data, valid_idx, task, batch_size=max(training["batch_size"], 512),
+                               what=f"epoch {epoch}: valid predictions" if world.main else None)
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
         score = world.from_main(metrics.selection_score(
             task, metrics.compute(task, y_valid, outputs, attrs["targets"]), selection))
         scheduler.step(score)
         seconds = time.perf_counter() - started
-        state["epoch"] += 1
-        row = dict(zip(HISTORY_COLUMNS, [state["epoch"], train_loss, valid_loss, score,
-                                         optimizer.param_groups[0]["lr"], seconds, len(train_idx) / seconds]))
+        state["epoch"] = epoch
+        row = dict(zip(HISTORY_COLUMNS, [epoch, train_loss, valid_loss, score, optimizer.param_groups[0]["lr"],
+                                         seconds, trained * world.size / seconds]))
         state["history"].append(row)
         if score > state["best_score"]:
             state.update(best_score=score, stale=0,
@@ -323,12 +345,24 @@ def _process(pid):
     return {"name": name, "state": fields[0], "parent": int(fields[1]), "start": fields[19]}
 
 
-def fit_feature_scale(model, features):
-    """Standardise the model's per-sequence features by the training split's mean and sd."""
-    std = features.std(axis=0)
+def fit_feature_scale(model, features, rows):
+    """Standardise the model's per-sequence features by their mean and sd over the training
+    split's ``rows`` (read in chunks)."""
+    mean, std = column_moments(features, rows)
     with torch.no_grad():
-        model.feature_mean.copy_(torch.from_numpy(features.mean(axis=0)))
+        model.feature_mean.copy_(torch.from_numpy(mean.astype(np.float32)))
         model.feature_std.copy_(torch.from_numpy(np.where(std > 0, std, 1).astype(np.float32)))
+
+
+def subsample(rows, size, seed, main=True):
+    """``size`` of the training split's ``rows`` drawn at random (seeded, sorted), or all of them
+    where ``size`` is None or not smaller (``training.subsample``: a smoke test of a large config)."""
+    if size is None or size >= len(rows):
+        return rows
+    if main:
+        log.info("training on a subsample of %d of the %d training sequences (training.subsample, seed %d)",
+                 size, len(rows), seed)
+    return np.sort(np.random.default_rng(seed).choice(rows, size, replace=False))
 
 
 def start_from(model, init_path):
@@ -343,29 +377,75 @@ def start_from(model, init_path):
              f"; kept as initialised: {', '.join(skipped)}" if skipped else "")
 
 
-def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev):
+class EpochProgress(Progress):
+    """Progress lines of a training epoch: optimizer steps done of the epoch's, the time left, and
+    sequences a second (``cisflow.io.logs.Progress``, a line at least twice a minute)."""
+
+    def __init__(self, what, steps, **kwargs):
+        super().__init__(what, total=steps, unit="steps", **kwargs)
+        self.sequences = 0
+
+    def step(self, sequences):
+        """Count one optimizer step on ``sequences`` sequences."""
+        self.sequences += sequences
+        self.advance()
+
+    def line(self):
+        seconds = self.clock() - self.started
+        rate = f"{self.sequences / seconds:,.0f} sequences/s" if seconds > 0 else "rate not yet known"
+        return f"{super().line()}, {rate}"
+
+
+def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev, steps=None, what=None):
+    """One epoch of training: at most ``steps`` optimizer steps (default every batch of ``batches``).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model to train (the DDP wrapper or compiled model where there is one).
+    batches : cisflow.training.batches.TrainingBatches
+        The training split's batches.
+    loss_fn, optimizer : callable, torch.optim.Optimizer
+    training : dict
+        The training config (``reverse_complement``, ``shift``).
+    generator : torch.Generator
+        Draws the batch order and augmentations.
+    dev : torch.device
+    steps : int, optional
+        Steps to stop after (``training.max_steps_per_epoch``).
+    what : str, optional
+        The epoch's name in progress lines (``EpochProgress``); None logs none (DDP's other ranks).
+
+    Returns
+    -------
+    loss : float
+        The mean training loss over the sequences trained on.
+    sequences : int
+        Sequences trained on (by this process).
+    """
     model.train()
+    steps = batches.steps if steps is None else steps
     total, seen = 0.0, 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
-    progress = tqdm(total=len(batches), unit="seq", unit_scale=True, leave=False, disable=not sys.stderr.isatty())
-    for codes, targets, features in batches.epoch(generator):
-        progress.update(len(codes))
-        if len(codes) < 2:  # batch norm needs two examples
-            continue
-        if training["reverse_complement"]:
-            flip = torch.rand(len(codes), generator=generator).to(dev) < 0.5
-            codes = torch.where(flip[:, None], reverse_complement(codes), codes)
-        if training["shift"]:
-            codes = random_shift(codes, training["shift"], generator)
-        with autocast:
-            loss = loss_fn(forward(model, one_hot(codes), features).float(), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        total += loss.detach() * len(codes)
-        seen += len(codes)
-    progress.close()
-    return float(total) / max(seen, 1)
+    with EpochProgress(what, steps) if what else contextlib.nullcontext() as progress:
+        for step, (codes, targets, features) in enumerate(batches.epoch(generator)):
+            if step == steps:
+                break
+            if training["reverse_complement"]:
+                flip = torch.rand(len(codes), generator=generator).to(dev) < 0.5
+                codes = torch.where(flip[:, None], reverse_complement(codes), codes)
+            if training["shift"]:
+                codes = random_shift(codes, training["shift"], generator)
+            with autocast:
+                loss = loss_fn(forward(model, one_hot(codes), features).float(), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(codes)
+            seen += len(codes)
+            if progress is not None:
+                progress.step(len(codes))
+    return float(total) / max(seen, 1), seen
 
 
 def random_shift(codes, max_shift, generator):
