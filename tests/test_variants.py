@@ -240,6 +240,9 @@ def test_effect_summary_columns(genome, checked):
     assert scored.loc[~done, ["ref_nG", "alt_nG", "sad_nG", "max_abs_sad"]].isna().all().all()
     assert scored.loc[~done, "top_target"].isna().all()
     assert scored[list(checked.columns)].equals(checked)
+    per_output = [c for c in scored.columns if c.startswith(("ref_", "alt_", "sad_", "log2fc_")) and c != "ref_match"]
+    assert len(per_output) == 8 and (scored[per_output].dtypes == np.float32).all()  # as the model computes them
+    assert scored["max_abs_sad"].dtype == np.float64
 
 
 def test_classification_model_from_registry(genome, vcf):
@@ -350,8 +353,8 @@ def test_a_few_mismatches_are_flagged_not_fatal(checked):
 def test_log2_fold_change_for_outputs_that_cannot_be_negative(genome, checked):
     scored = score_variants(CentreModel(), CENTRE_META, genome, checked)  # an indicator and a count
     done = scored["status"].isin(["scored", "swapped"])
-    expected = np.log2((scored.loc[done, "alt_nG"] + 1) / (scored.loc[done, "ref_nG"] + 1))
-    np.testing.assert_allclose(scored.loc[done, "log2fc_nG"], expected)
+    alt, ref = (scored.loc[done, column].astype(np.float64) for column in ("alt_nG", "ref_nG"))
+    np.testing.assert_allclose(scored.loc[done, "log2fc_nG"], np.log2((alt + 1) / (ref + 1)), rtol=1e-6)  # float32
 
 
 def test_no_log2_fold_change_for_signed_outputs(genome, checked):

@@ -32,7 +32,7 @@ def calibrate(scored, background, task, stratum="stratum"):
     with fewer than ``MIN_REFERENCE`` background rows, or tables without the column, use the whole
     background.
 
-    Adds to both, per target t: ``z_<t>``; then ``max_abs_z`` and ``top_target`` (the output of
+    Adds to both, per target t: ``z_<t>`` (float32, as the effects); then ``max_abs_z`` and ``top_target`` (the output of
     the largest |z|), ``empirical_p`` (of max_abs_z among the reference's) and ``score`` =
     max_abs_z, by which ``variants.rank_variants`` ranks. ``scored`` also gains ``p_<t>``, each
     output's empirical p-value. Rows without effects get NaN.
@@ -49,9 +49,9 @@ def calibrate(scored, background, task, stratum="stratum"):
         raise ValueError(f"{len(usable)} background SNP(s) scored: too few to calibrate against")
     out = []
     for table, per_output_p in ((scored, True), (background, False)):
-        added = {name: np.full(len(table), np.nan) for name in
-                 [f"z_{t}" for t in targets] + ([f"p_{t}" for t in targets] if per_output_p else [])
-                 + ["max_abs_z", "empirical_p"]}
+        # z (then p) of every output in one float32 block, as the effects are (scoring.add_effects)
+        block = np.full((len(table), (1 + per_output_p) * len(targets)), np.nan, np.float32, order="F")
+        max_abs_z, empirical_p, top = np.full(len(table), np.nan), np.full(len(table), np.nan), np.full(len(table), -1)
         groups = table[stratum].fillna(-1) if stratum in table and stratum in usable else \
             pd.Series(0, index=table.index)  # -1: a row outside the strata (an indel) meets the whole background
         for value, rows in groups.groupby(groups, sort=False).groups.items():
@@ -59,38 +59,37 @@ def calibrate(scored, background, task, stratum="stratum"):
             if len(reference) < MIN_REFERENCE:
                 reference = usable
             at = table.index.get_indexer(rows)
-            for name, values in _z_and_p(table.loc[rows, columns], reference[columns], targets, per_output_p).items():
-                added[name][at] = values
-        max_abs_z = added["max_abs_z"]
-        top = np.full(len(table), None, dtype=object)
-        z = np.column_stack([added[f"z_{t}"] for t in targets])
-        scored_rows = ~np.isnan(z).all(axis=1)
-        top[scored_rows] = np.asarray(targets, dtype=object)[np.nanargmax(np.abs(z[scored_rows]), axis=1)]
-        added.update(top_target=top, score=max_abs_z)
-        out.append(pd.concat([table.drop(columns=["top_target", "score"]), pd.DataFrame(added, index=table.index)],
-                             axis=1))
+            z, p, max_abs_z[at], empirical_p[at], top[at] = _z_and_p(table.loc[rows, columns], reference[columns],
+                                                                      per_output_p)
+            block[at, : len(targets)] = z
+            if per_output_p:
+                block[at, len(targets) :] = p
+        names = [f"z_{t}" for t in targets] + ([f"p_{t}" for t in targets] if per_output_p else [])
+        added = pd.DataFrame(block, columns=names, index=table.index, copy=False)
+        added = added.assign(max_abs_z=max_abs_z, empirical_p=empirical_p,
+                             top_target=np.asarray(targets + [None], dtype=object)[top], score=max_abs_z)
+        out.append(pd.concat([table.drop(columns=["top_target", "score"]), added], axis=1))
     return out[0], out[1]
 
 
-def _z_and_p(values, reference, targets, per_output_p):
-    """z-scores of ``values`` against ``reference`` (same columns), per-output p-values if asked,
-    the largest |z| and its empirical p among the reference's largest |z|."""
+def _z_and_p(values, reference, per_output_p):
+    """z-scores of ``values`` (m, T) against ``reference`` (same columns), per-output p-values if
+    asked (else None), the largest |z| of each row, its empirical p among the reference's largest
+    |z|, and the column of that largest |z| (-1 for a row without effects)."""
     reference = reference.to_numpy(dtype=np.float64)
     reference = reference[~np.isnan(reference).all(axis=1)]
     centre, scale = robust_location_scale(reference)
     reference_z = np.abs((reference - centre) / scale)
     z = (values.to_numpy(dtype=np.float64) - centre) / scale
-    out = {f"z_{target}": z[:, i] for i, target in enumerate(targets)}
+    p = None
     if per_output_p:
         sorted_reference = np.sort(reference_z, axis=0)
-        out.update({f"p_{target}": _empirical_p(sorted_reference[:, i], np.abs(z[:, i]))
-                    for i, target in enumerate(targets)})
+        p = np.column_stack([_empirical_p(sorted_reference[:, i], np.abs(z[:, i])) for i in range(z.shape[1])])
     scored = ~np.isnan(z).all(axis=1)
-    max_abs_z = np.full(len(z), np.nan)
+    max_abs_z, top = np.full(len(z), np.nan), np.full(len(z), -1)
     max_abs_z[scored] = np.nanmax(np.abs(z[scored]), axis=1)
-    out["max_abs_z"] = max_abs_z
-    out["empirical_p"] = _empirical_p(np.sort(reference_z.max(axis=1)), max_abs_z)
-    return out
+    top[scored] = np.nanargmax(np.abs(z[scored]), axis=1)
+    return z, p, max_abs_z, _empirical_p(np.sort(reference_z.max(axis=1)), max_abs_z), top
 
 
 def robust_location_scale(reference):

@@ -134,8 +134,9 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         if background["per_variant"] > 0 and len(sites):
             calibrated = _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background,
                                      indels, precision, aliases)
-            scored = calibrated["scored"]
+            scored = calibrated.pop("scored")
         ranked = rank_variants(scored)
+        del scored  # the per-output columns are held once: in rank order
         top = _top_sites(ranked, ism["top"])
         maps, ism_max = variant_ism(model, meta, genome, top, ism["flank"])
         enrichment = _enrichment(ranked, calibrated, dataset["task"], name)
