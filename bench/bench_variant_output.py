@@ -24,7 +24,8 @@ N_SNPS, TARGETS, SUBSAMPLE = 200_000, [f"t{i}" for i in range(164)], 2_000
 
 
 def ranked_table(n, targets, seed=0):
-    """A calibrated table of ``n`` scored SNPs shaped as the variants rule ranks it."""
+    """A calibrated table of ``n`` scored SNPs shaped as the variants rule ranks it (per-output
+    columns float32, as ``scoring`` and ``calibration`` hold them)."""
     rng = np.random.default_rng(seed)
     head = pd.DataFrame({"id": [f"rs{i}" for i in range(n)], "chrom": "chr1", "pos": np.arange(n) * 15 + 1_000,
                          "ref": rng.choice(list("ACGT"), n), "alt": rng.choice(list("ACGT"), n),
@@ -32,7 +33,7 @@ def ranked_table(n, targets, seed=0):
                          "alt_from": "vcf", "ref_match": True, "status": "scored"})
     head["score_ref"], head["score_alt"] = head["ref"], head["alt"]
     per_output = pd.DataFrame(rng.standard_normal((n, len(PER_OUTPUT) * len(targets)), dtype=np.float32),
-                              columns=[f"{prefix}_{t}" for prefix in PER_OUTPUT for t in targets], dtype=np.float64)
+                              columns=[f"{prefix}_{t}" for prefix in PER_OUTPUT for t in targets])
     z = per_output[[f"z_{t}" for t in targets]].to_numpy()
     summary = pd.DataFrame({"max_abs_sad": rng.random(n), "max_abs_effect": rng.random(n),
                             "top_target": np.asarray(targets)[np.abs(z).argmax(axis=1)],

@@ -32,10 +32,10 @@ def calibrate(scored, background, task, stratum="stratum"):
     with fewer than ``MIN_REFERENCE`` background rows, or tables without the column, use the whole
     background.
 
-    Adds to both, per target t: ``z_<t>`` (float32, as the effects); then ``max_abs_z`` and ``top_target`` (the output of
-    the largest |z|), ``empirical_p`` (of max_abs_z among the reference's) and ``score`` =
-    max_abs_z, by which ``variants.rank_variants`` ranks. ``scored`` also gains ``p_<t>``, each
-    output's empirical p-value. Rows without effects get NaN.
+    Adds to both, per target t: ``z_<t>`` (float32, as the effects); then ``max_abs_z`` and
+    ``top_target`` (the output of the largest |z|), ``empirical_p`` (of max_abs_z among the
+    reference's) and ``score`` = max_abs_z, by which ``variants.rank_variants`` ranks. ``scored``
+    also gains ``p_<t>``, each output's empirical p-value. Rows without effects get NaN.
 
     Returns
     -------

@@ -74,6 +74,7 @@ def write_scores(table, ranked, path, targets):
                                                      use_dictionary=list(table.columns)) as writer:
         for start in range(0, max(len(table), 1), ROW_GROUP):
             stop = min(start + ROW_GROUP, len(table))
-            values = [pa.array(ranked[name].to_numpy()[start:stop].astype(np.float32)) for name in per_output]
+            values = [pa.array(ranked[name].to_numpy()[start:stop].astype(np.float32, copy=False))
+                      for name in per_output]
             writer.write_table(pa.Table.from_arrays([*head.slice(start, stop - start).columns, *values],
                                                     schema=schema))
