@@ -39,6 +39,8 @@ $(ENVS_VENV)/.installed: $(VENV)/.installed envs/*.yaml tools/env_pins.py
 	$(ENVS_VENV)/bin/pip install --quiet $$($(BIN)/python tools/env_pins.py envs --with requirements.txt) -e .
 	touch $@
 
+# Each bench/bench_*.py with no argument: bench_basset_scale.py runs the Basset study on a simulated
+# genome at 2% of hg19 (python bench/bench_basset_scale.py --scale 1 for hg19's size).
 bench: setup
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 

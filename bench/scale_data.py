@@ -12,19 +12,20 @@ writes into DIR (nothing of it belongs in the repository):
 - peaks/<sample>.narrowPeak.gz: 164 samples (Basset's names, from config/basset_samples.tsv), each
   30,000-70,000 peaks (times --scale) with summits, sorted and gzipped like ENCODE's. Peaks sit at
   regulatory sites, which lie in clusters along the genome and are shared by samples to a skewed
-  extent: at full size about 8.2M peaks that merge into about 1.5M regions of 600 bp.
+  extent: at full size about 8.4M peaks that merge into about 1.5M regions of 600 bp.
 - samples.tsv: the samples sheet, in the format of config/basset_samples.tsv (absolute paths).
 - blacklist.bed.gz: 411 regions (times --scale), the size of ENCODE's hg19 blacklist.
 - variants.vcf.gz: 200,000 SNPs (times --scale), half of them within 300 bp of a site, REF read
   from the genome as it is written.
 - config.yaml: a Basset-style config on these files: one peaks dataset (600 bp, chr8 valid, chr9
-  test), a small Basset and one epoch capped in steps, the SNPs scored. Written last: a directory
+  test), a small Basset and one epoch of 100 steps, the SNPs scored. Written last: a directory
   with a config.yaml is complete.
 
 Everything is made and written a chunk at a time (CHUNK_LINES lines of sequence, one sample's
-peaks), so memory is set by a chunk and the site list, not by the genome; compression runs in a
-thread beside the generation. --scale 0.05 takes about a minute on two cores; the full size
-(3.1 Gb, about 1.3 GB written) takes some 15 minutes.
+peaks), so memory is set by a chunk and the site list, not by the genome; compression (gzip level
+1) runs in a thread beside the generation. --scale 0.05 (155 Mb, 65 MB written) takes 3.3
+CPU-seconds and 113 MB of memory; the full size should take some 20 times that time (about 1.3 GB
+written) and a few hundred MB.
 """
 
 import argparse
@@ -82,6 +83,7 @@ SHARING = 0.8  # sigma of the log-normal popularity of a site among samples
 SUMMIT_JITTER = 20  # a site's summit in one sample, against the site
 PEAK_WIDTH = (150, 600)
 SNP_NEAR_SITE = 300
+STEPS = 100  # training steps (batches of 128) of the config's one epoch: enough to measure its rate
 _KEY = 1 << 40  # > any contig length: (contig, position) pairs as one sortable int64
 
 
@@ -307,11 +309,12 @@ def sample_names(n):
 
 
 def config_text(out, scale, seed, samples):
-    """A Basset-style config on the files of ``out``: a small model, one epoch capped in steps."""
+    """A Basset-style config on the files of ``out``: a small model, one epoch capped at STEPS steps."""
     return f"""\
 # A simulated Basset case at {scale:g} x hg19's size (bench/scale_data.py --scale {scale:g} --seed {seed}):
 # {samples} samples' narrowPeak files on a random genome with hg19's contigs. Like config/basset.yaml,
-# with a small model and one capped epoch so that every stage runs on a CPU node.
+# with a small model and one epoch of {STEPS} steps (max_steps_per_epoch) so that every stage runs on a
+# CPU node; no training.subsample, so that training reads its whole split as a real run does.
 #   snakemake --configfile {out}/config.yaml --directory <a work directory>
 
 genome:
@@ -347,7 +350,8 @@ experiments:
           - {{filters: 64, width: 11, pool: 4}}
         dense: [64]
         global_pool: max
-    training: {{epochs: 1, batch_size: 128, optimizer: adam, lr: 0.002, reverse_complement: true}}
+    training: {{epochs: 1, max_steps_per_epoch: {STEPS}, batch_size: 128, optimizer: adam, lr: 0.002,
+               reverse_complement: true}}
     interpret: {{jaspar_release: JASPAR2024, tax_group: vertebrates, influence_examples: 500}}
     variants: [simulated_snps]
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
-from bench.scale_data import LINE_WIDTH, contig_sizes, generate, main
+from bench.scale_data import LINE_WIDTH, STEPS, contig_sizes, generate, main
 from cisflow.data.encode import decode
 from cisflow.io.config import validate
 from cisflow.io.genome import contig_codes, prepare_fasta
@@ -77,7 +77,8 @@ def test_config_is_valid_and_names_the_files(case):
     assert Path(config["genome"]["url"]) == out / "hg19.fa.gz"
     assert Path(config["samples"]) == out / "samples.tsv"
     assert Path(config["variants"]["simulated_snps"]["vcf"]["url"]).is_file()
-    assert config["experiments"]["basset"]["training"]["epochs"] == 1
+    training = config["experiments"]["basset"]["training"]
+    assert training["epochs"] == 1 and training["max_steps_per_epoch"] == STEPS
 
 
 def test_one_seed_gives_the_same_bytes(case, tmp_path):
