@@ -245,6 +245,14 @@ def test_effect_summary_columns(genome, checked):
     assert scored["max_abs_sad"].dtype == np.float64
 
 
+def test_scores_the_same_in_chunks(genome, checked, monkeypatch):
+    from cisflow.variants import scoring
+
+    whole = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    monkeypatch.setattr(scoring, "CHUNK", 2)
+    pd.testing.assert_frame_equal(score_variants(CentreModel(), CENTRE_META, genome, checked), whole)
+
+
 def test_classification_model_from_registry(genome, vcf):
     torch.manual_seed(0)
     model = build("basset", seq_len=50, n_targets=2, conv=[dict(filters=4, width=5, pool=2)], dense=[8])

@@ -17,7 +17,7 @@ from cisflow.models.predict import model_device, predict_strands, strand_mean
 from cisflow.variants.snv_effects import SnvScorer, use_bf16
 from cisflow.variants.windows import indel_windows, variant_windows
 
-CHUNK = 65536  # variants whose windows are held in memory at once
+CHUNK = 65536  # variants whose windows, or float64 effects, are held in memory at once
 
 
 EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an output, by task
@@ -103,21 +103,25 @@ def add_effects(checked, targets, predictions, task):
     and ``ref_logit``, ``alt_logit`` (raw outputs), NaN where a row is unscored.
 
     Differences are taken in float64 and stored as float32, the model's own precision, all
-    per-output columns in one (n, P x T) block: each value is held once, one effect at a time
-    in float64 on the way (for Basset at 200,000 SNPs a float64 copy of every column is 1.3 GB)."""
+    per-output columns in one (n, P x T) block: each value is held once, and only ``CHUNK`` rows
+    of one effect at a time in float64 on the way (for Basset at 200,000 SNPs a float64 copy of
+    every column is 1.3 GB)."""
     ref, alt = predictions["ref"], predictions["alt"]
     prefixes = ["ref", "alt", "sad"] + (["logodds"] if task == "classification" else [])
     if not (np.nanmin(ref, initial=0.0) < 0 or np.nanmin(alt, initial=0.0) < 0):  # probabilities or counts
         prefixes.append("log2fc")
-    n_targets = len(targets)
-    block = np.empty((len(checked), len(prefixes) * n_targets), np.float32, order="F")  # a column: contiguous
+    n, n_targets = len(checked), len(targets)
+    block = np.empty((n, len(prefixes) * n_targets), np.float32, order="F")  # a column: contiguous
+    max_abs_sad, max_abs_effect, top = np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1)
     for number, prefix in enumerate(prefixes):
-        values = _effect(prefix, predictions, task)
-        block[:, number * n_targets : (number + 1) * n_targets] = values
-        if prefix == "sad":
-            max_abs_sad = _max_abs(values)[0]
-        if prefix == EFFECT[task]:
-            max_abs_effect, top = _max_abs(values)
+        for start in range(0, n, CHUNK):
+            rows = slice(start, start + CHUNK)
+            values = _effect(prefix, {name: array[rows] for name, array in predictions.items()}, task)
+            block[rows, number * n_targets : (number + 1) * n_targets] = values
+            if prefix == "sad":
+                max_abs_sad[rows] = _max_abs(values)[0]
+            if prefix == EFFECT[task]:
+                max_abs_effect[rows], top[rows] = _max_abs(values)
     columns = [f"{prefix}_{target}" for prefix in prefixes for target in targets]
     summary = pd.DataFrame({"max_abs_sad": max_abs_sad, "max_abs_effect": max_abs_effect,
                             "top_target": np.asarray(list(targets) + [None], dtype=object)[top],
