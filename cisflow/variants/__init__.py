@@ -6,5 +6,6 @@ calibrated effects and trait enrichment.
 a status each), ``windows`` (the window a variant is scored in), ``snv_effects`` (alt passes that
 reuse the ref pass), ``scoring`` (effects per output, ranking), ``background`` (matched
 background SNPs), ``calibration`` (z-scores and empirical p-values), ``enrichment`` (traits x
-outputs), ``ism`` (mutagenesis around a variant), ``plots``, ``scored_vcf``.
+outputs), ``ism`` (mutagenesis around a variant), ``plots``, ``scored_vcf``, ``scores`` (the ranked
+table as written: headline TSV and per-output Parquet).
 """

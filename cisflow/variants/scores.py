@@ -3,7 +3,7 @@ a Parquet file a program reads.
 
 A scored row carries, per model output t, ``ref_<t>``, ``alt_<t>``, ``sad_<t>``, ``logodds_<t>``,
 ``log2fc_<t>``, ``z_<t>`` and ``p_<t>`` (``scoring``, ``calibration``): for Basset's 164 outputs
-over a thousand numbers a row, which gzipped text writes at a hundred rows a second. The ranked
+over a thousand numbers a row, which gzipped text writes at a few hundred rows a second. The ranked
 TSV keeps the headline columns of every row (identity, status, ranking score, the output it comes
 from and that output's values: ``top_effect``, ``top_sad``, ``top_ref_pred``, ``top_alt_pred``,
 ``top_z``); the Parquet file holds the same rows in the same order, the TSV's columns and then
