@@ -9,7 +9,8 @@ Without --data the case is written under resources/bench/basset-scale-<scale>-se
 (written again when bench/scale_data.py is newer); the workflow runs in <data>/work, emptied first.
 Each stage is one `snakemake --until <rule>` on the case's config (profiles/default's settings,
 --cores), so a stage's figures are those of its own jobs: the wall seconds of that snakemake run
-(snakemake's start-up included; the jobs' own seconds, from their logs, beside them; an earlier
+(snakemake's start-up included; the jobs' own seconds, from their logs, and the CPU seconds of all
+its processes beside them, the latter what an idle machine would take at most; an earlier
 stage run again, its parameters or script changed meanwhile, is named) and the peak RSS of its
 largest process (the rusage of the snakemake run, which covers every process it waited for).
 Training's throughput is read from the model's history; the closing dry run, every output
@@ -48,7 +49,8 @@ RULE_RUN = re.compile(r"^(?:local)?rule (\w+):$", re.MULTILINE)  # snakemake's l
 
 
 def snakemake(config, work, cores, *args):
-    """Run snakemake on the case; return (seconds, peak RSS in bytes of its largest process, output)."""
+    """Run snakemake on the case; return (wall seconds, CPU seconds of all its processes, peak RSS in bytes
+    of the largest one, output)."""
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--configfile",
                str(config), "--directory", str(work), "--cores", str(cores), *args]
     started = time.monotonic()
@@ -59,7 +61,7 @@ def snakemake(config, work, cores, *args):
     seconds = time.monotonic() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-4000:]}")
-    return seconds, usage.ru_maxrss * 1024, output
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, output
 
 
 def job_seconds(work, stage):
@@ -119,9 +121,10 @@ def main(argv=None):
     config = data / "config.yaml"
     label = f"{data.name}" if args.data else f"--scale {args.scale:g}"
     for stage, rule in STAGES.items():
-        seconds, rss, output = snakemake(config, work, args.cores, "--until", rule)
+        seconds, cpu, rss, output = snakemake(config, work, args.cores, "--until", rule)
         own = job_seconds(work, stage)
         notes = [f"jobs {own:.1f} s"] if own is not None else []
+        notes.append(f"CPU {cpu:.1f} s")
         others = sorted(set(RULE_RUN.findall(output)) - {rule, "all"})
         if others:  # an earlier stage run again (its script or parameters changed meanwhile)
             notes.append(f"also ran {', '.join(others)}")
@@ -129,9 +132,9 @@ def main(argv=None):
         print(f"bench basset_{stage}_peak_rss: {rss / 2**30:.2f} GiB")
         if stage == "train" and (rate := throughput(work)) is not None:
             print(f"bench basset_train_seqs_per_s: {rate:,.0f} sequences/s (first epoch)")
-    seconds, _, output = snakemake(config, work, args.cores, "--dry-run")
+    seconds, cpu, _, output = snakemake(config, work, args.cores, "--dry-run")
     state = "up to date" if "Nothing to be done" in output else "NOT up to date"
-    print(f"bench basset_dryrun_done_seconds: {seconds:.1f} s (every output present: {state})")
+    print(f"bench basset_dryrun_done_seconds: {seconds:.1f} s (CPU {cpu:.1f} s; every output present: {state})")
 
 
 if __name__ == "__main__":
