@@ -10,7 +10,6 @@ import yaml
 
 from cisflow.io.errors import InputError
 
-
 # libyaml's parser where PyYAML has it: the config schema in 10 ms instead of 60, at every start
 # of snakemake (a dry run included).
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
