@@ -120,3 +120,57 @@ def test_open_genome_indexes_a_plain_fasta_and_refuses_a_stale_index(tmp_path):
             open_genome(fasta)
     fasta.write_text(text.rstrip("\n") + "\n\n")  # blank lines after the last base still fit
     open_genome(fasta).close()
+
+
+@pytest.mark.parametrize("width, newline", [(60, "\n"), (7, "\n"), (1, "\n"), (13, "\r\n"), (1000, "\n")])
+def test_window_codes_read_any_line_layout_pyfaidx_indexes(tmp_path, width, newline):
+    """Windows at every start (dense: read from their span) and a few far apart (sparse: cut from
+    their lines, the last ones from the contig's tail), on files of any line width and line end
+    (one line a contig with 1000), indexed by pyfaidx: the bases of the sequence, whatever lines
+    they cross."""
+    import numpy as np
+
+    rng = np.random.default_rng(width)
+    records = {"a": "".join(rng.choice(list("ACGTNacgt"), 301)), "b": "ACGTTGCA" * 9}
+    fasta = tmp_path / "g.fa"
+    with open(fasta, "w", newline="") as out:
+        for name, seq in records.items():
+            out.write(f">{name}{newline}" + "".join(seq[i : i + width] + newline for i in range(0, len(seq), width)))
+    pyfaidx.Faidx(str(fasta)).close()
+    for name, seq in records.items():
+        for size in (1, 25, 61, len(seq)):
+            every = rng.permutation(len(seq) - size + 1)
+            for starts in (every, [len(seq) - size, 0], every[:3], [len(seq) - size - 1, 2, len(seq) - size]):
+                starts = [start for start in starts if 0 <= start <= len(seq) - size]
+                windows = window_codes(fasta, name, starts, size)
+                assert [decode(w) for w in windows] == [seq[s : s + size].upper() for s in starts]
+    assert window_codes(fasta, "a", [], 5).shape == (0, 5)
+
+
+TRICKY = (b"\n>a desc\r\nACGTRY\r\n\r\nacg\r\n" + b"T" * 130 + b"\r\n>b\nNNNN\nacgtn\n>c  x\n" + b"G" * 61
+          + b"\r")
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_prepare_fasta_reads_any_block_size_alike(tmp_path, monkeypatch, block):
+    """Blocks that cut a header, a CRLF or a line of bases anywhere give the file, the index and
+    the error lines of one read whole."""
+    from cisflow.io import genome
+
+    (tmp_path / "src.fa").write_bytes(TRICKY)
+    prepare_fasta(tmp_path / "src.fa", tmp_path / "whole.fa")
+    monkeypatch.setattr(genome, "_BLOCK", block)
+    prepare_fasta(tmp_path / "src.fa", tmp_path / "blocks.fa")
+    assert (tmp_path / "blocks.fa").read_bytes() == (tmp_path / "whole.fa").read_bytes()
+    assert (tmp_path / "blocks.fa.fai").read_text() == (tmp_path / "whole.fa.fai").read_text()
+    assert contig_sizes(tmp_path / "blocks.fa") == {"a": 139, "b": 9, "c": 61}
+    assert decode(contig_codes(tmp_path / "blocks.fa", "a"))[:9] == "ACGTNNACG"
+    for text, message in [(TRICKY.replace(b"acgtn", b"ac\rtn"), r"src.fa:9: character '\\r' is not a base"),
+                          (TRICKY.replace(b"NNNN", b"NN-N"), r"src.fa:8: character '-' is not a base"),
+                          (TRICKY.replace(b"acgtn", b"ac>tn"), r"src.fa:9: character '>' is not a base"),
+                          (TRICKY.replace(b">b\n", b">a\n"), r"src.fa:7: contig 'a' appears twice \(first on line 2\)"),
+                          (b"\r\n\nAC\n>a\nAC\n", r"src.fa:3: sequence before the first '>' header"),
+                          (TRICKY.replace(b"NNNN\nacgtn\n", b""), r"src.fa:7: contig 'b' has no sequence")]:
+        (tmp_path / "src.fa").write_bytes(text)
+        with pytest.raises(InputError, match=message):
+            prepare_fasta(tmp_path / "src.fa", tmp_path / "bad.fa")
