@@ -178,6 +178,7 @@ def dataset_inputs(wildcards):
     if spec["kind"] == "peaks":
         return {
             "regions": f"results/intervals/{wildcards.dataset}.tsv.gz",
+            "targets": f"results/intervals/{wildcards.dataset}.targets.npy",
             "counts": f"results/intervals/{wildcards.dataset}.counts.json",
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,

@@ -1,5 +1,5 @@
 rule intervals:
-    """Merge every sample's peaks into fixed-width regions with a regions x samples target matrix."""
+    """Merge every sample's peaks into fixed-width regions (a TSV) with a regions x samples uint8 target matrix (.npy)."""
     input:
         peaks=peak_files,
         fasta=GENOME_FASTA,
@@ -7,6 +7,7 @@ rule intervals:
         blacklist=blacklist_of,
     output:
         regions="results/intervals/{dataset}.tsv.gz",
+        targets="results/intervals/{dataset}.targets.npy",
         counts="results/intervals/{dataset}.counts.json",
     params:
         spec=dataset_spec,

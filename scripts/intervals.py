@@ -1,4 +1,4 @@
-"""Rule intervals: peaks of every sample -> fixed-width regions, regions x samples targets, counts
+"""Rule intervals: peaks of every sample -> fixed-width regions, their regions x samples uint8 targets, counts
 (cisflow.data.intervals.run)."""
 
 from cisflow.data.intervals import run
@@ -7,5 +7,5 @@ from cisflow.io.logs import log_to
 log_to(snakemake.log[0])
 samples = snakemake.params.samples
 run(dict(zip(samples, snakemake.input.peaks)), dict(zip(samples, snakemake.params.formats)), snakemake.input.fasta,
-    snakemake.params.spec, snakemake.output.regions, snakemake.output.counts,
+    snakemake.params.spec, snakemake.output.regions, snakemake.output.targets, snakemake.output.counts,
     blacklist=(snakemake.input.blacklist or [None])[0], aliases=snakemake.params.aliases)

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.io.errors import InputError
 from cisflow.io.genome import prepare_fasta
 from cisflow.variants.background import (
     DISTANCE_EDGES,
@@ -96,13 +97,17 @@ def test_max_keeps_at_least_one_per_site(patchy_genome):
 
 
 def test_peaks_from_an_intervals_table_or_a_bed(tmp_path):
-    (tmp_path / "regions.tsv").write_text("chrom\tstart\tend\tid\tK562\tHepG2\n1\t10\t20\tr1\t1\t0\n"
-                                          "1\t30\t40\tr2\t0\t0\n2\t50\t60\tr3\t0\t1\n")
+    (tmp_path / "regions.tsv").write_text("chrom\tstart\tend\tid\tbackground\n1\t10\t20\tr1\t0\n"
+                                          "1\t30\t40\tr2\t1\n2\t50\t60\tr3\t0\n")
     (tmp_path / "peaks.bed").write_text("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n")
     sizes = {"chr1": 100, "chr2": 100}
     table = read_peak_regions(tmp_path / "regions.tsv", sizes)
     assert table.values.tolist() == [["chr1", 10, 20], ["chr2", 50, 60]]  # the background row r2 left out
     assert read_peak_regions(tmp_path / "peaks.bed", sizes).values.tolist() == [["chr1", 10, 20]]
+    (tmp_path / "old.tsv").write_text("chrom\tstart\tend\tid\tK562\n1\t10\t20\tr1\t1\n")
+    with pytest.raises(InputError, match=r"old.tsv: not a regions table of this cisflow: its columns are chrom, start, "
+                                         r"end, id, K562, not chrom, start, end, id, background \(run the intervals"):
+        read_peak_regions(tmp_path / "old.tsv", sizes)
 
 
 def test_beyond_max_a_sample_of_sites_gets_one_each(patchy_genome):

@@ -43,20 +43,21 @@ SPLIT3 = {"valid": ["chrB"], "test": ["chrC"]}
 
 
 def regions_table(**samples):
-    """Regions r1..r4 (chrA, chrA, chrB, chrC) with the given 0/1 sample columns."""
-    return pd.DataFrame({"chrom": ["chrA", "chrA", "chrB", "chrC"], "start": [0, 500, 0, 100],
-                         "end": [50, 550, 50, 150], "id": ["r1", "r2", "r3", "r4"], **samples})
+    """Regions r1..r4 (chrA, chrA, chrB, chrC), their (4, samples) uint8 matrix of the given 0/1
+    columns, and the samples: from_regions' first three arguments."""
+    regions = pd.DataFrame({"chrom": ["chrA", "chrA", "chrB", "chrC"], "start": [0, 500, 0, 100],
+                            "end": [50, 550, 50, 150], "id": ["r1", "r2", "r3", "r4"]})
+    return regions, np.array(list(samples.values()), np.uint8).T.reshape(4, len(samples)), list(samples)
 
 
 def test_dataset_from_regions(genome3, tmp_path):
     fasta, records = genome3
-    regions = regions_table(s1=[1, 0, 1, 0], s2=[0, 1, 0, 1])
     spec = {"max_n_fraction": 0.1, "split": SPLIT3}
-    attrs = from_regions(regions, fasta, spec, tmp_path / "ds")
+    attrs = from_regions(*regions_table(s1=[1, 0, 1, 0], s2=[0, 1, 0, 1]), fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert attrs["targets"] == ["s1", "s2"] and attrs["seq_len"] == 50 and attrs["dropped_targets"] == {}
     assert decode(data.codes[2]) == records["chrB"][:50]
-    assert data.targets.tolist() == [[1, 0], [0, 1], [1, 0], [0, 1]]
+    assert data.targets.tolist() == [[1, 0], [0, 1], [1, 0], [0, 1]] and data.targets.dtype == np.uint8
     assert data.split.tolist() == [0, 0, 1, 2] and data.ids == ["r1", "r2", "r3", "r4"]
     assert isinstance(data.codes, np.memmap) and data.codes.dtype == np.uint8
 
@@ -77,24 +78,25 @@ def test_dataset_from_regions(genome3, tmp_path):
 def test_target_with_no_positive_or_no_negative_is_an_error(genome3, tmp_path, samples, message):
     spec = {"max_n_fraction": 0.1, "split": SPLIT3}
     with pytest.raises(InputError, match=message):
-        from_regions(regions_table(**samples), genome3[0], spec, tmp_path / "ds", source="results/regions.tsv.gz")
+        from_regions(*regions_table(**samples), genome3[0], spec, tmp_path / "ds", source="results/regions.tsv.gz")
     assert not (tmp_path / "ds").exists()
 
 
 def test_no_region_left_is_an_error(genome3, tmp_path):
-    empty = regions_table(s1=[1, 0, 1, 0]).iloc[:0]
+    regions, targets, samples = regions_table(s1=[1, 0, 1, 0])
     with pytest.raises(InputError, match=r"regions.tsv.gz: no region is left to build the dataset from \(peaks: 5, "
                                          r"regions overrunning contig end: 5, regions: 0\)$"):
-        from_regions(empty, genome3[0], {"max_n_fraction": 0.1, "split": SPLIT3}, tmp_path / "ds",
+        from_regions(regions.iloc[:0], targets[:0], samples, genome3[0], {"max_n_fraction": 0.1, "split": SPLIT3},
+                     tmp_path / "ds",
                      {"peaks": 5, "regions_overrunning_contig_end": 5, "regions": 0}, source="regions.tsv.gz")
     assert not (tmp_path / "ds").exists()
 
 
 def test_empty_targets_drop_records_why_in_attrs(genome3, tmp_path):
     spec = {"max_n_fraction": 0.1, "split": SPLIT3, "empty_targets": "drop"}
-    regions = regions_table(K562=[1, 1, 1, 1], HeLa=[0, 1, 0, 1], GM=[0, 0, 0, 0])
     intervals_counts = {"peaks": 9, "dropped_targets": {"A549": "none of its 3 peaks lie on contigs of the genome (Z)"}}
-    attrs = from_regions(regions, genome3[0], spec, tmp_path / "ds", intervals_counts)
+    attrs = from_regions(*regions_table(K562=[1, 1, 1, 1], HeLa=[0, 1, 0, 1], GM=[0, 0, 0, 0]), genome3[0], spec,
+                         tmp_path / "ds", intervals_counts)
     data = load_dataset(tmp_path / "ds")
     assert attrs["targets"] == ["HeLa"] and data.targets[:, 0].tolist() == [0, 1, 0, 1]
     assert list(attrs["dropped_targets"]) == ["A549", "K562", "GM"]
@@ -102,7 +104,7 @@ def test_empty_targets_drop_records_why_in_attrs(genome3, tmp_path):
     assert "dropped_targets" not in attrs["counts"] and attrs["counts"]["peaks"] == 9
     with pytest.raises(InputError, match=r"regions: no sample is left to train on: sample K562: all 4 regions .*; "
                                          r"sample GM: none of the dataset's 4 regions"):
-        from_regions(regions[["chrom", "start", "end", "id", "K562", "GM"]], genome3[0], spec, tmp_path / "d2")
+        from_regions(*regions_table(K562=[1, 1, 1, 1], GM=[0, 0, 0, 0]), genome3[0], spec, tmp_path / "d2")
     assert not (tmp_path / "d2").exists()
 
 
@@ -186,10 +188,9 @@ def test_headerless_table_by_column_number(tmp_path):
 
 def test_dinucleotide_shuffles_join_their_sources_split(genome3, tmp_path):
     fasta, _ = genome3
-    regions = regions_table(s1=[1, 1, 1, 1])  # every region positive: the shuffles are the negatives
     spec = {"max_n_fraction": 0.1, "split": SPLIT3, "background_method": "dinucleotide_shuffle", "background": 0.5,
-            "seed": 4}
-    attrs = from_regions(regions, fasta, spec, tmp_path / "ds")
+            "seed": 4}  # every region positive: the shuffles are the negatives
+    attrs = from_regions(*regions_table(s1=[1, 1, 1, 1]), fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert attrs["counts"]["dinucleotide_shuffles"] == 2  # one per two positive regions
     shuffled = [int(name.split(":r")[1]) - 1 for name in data.ids[4:]]
@@ -226,3 +227,66 @@ def test_a_trailing_separator_is_not_an_extra_field(tmp_path):
     data = load_dataset(tmp_path / "ds")
     assert sorted(data.ids) == sorted(f"s{i}" for i in range(20))
     assert all(value == int(name[1:]) for name, value in zip(data.ids, data.targets[:, 0]))
+
+
+def test_a_build_a_region_at_a_time_writes_the_dataset_of_one_chunk(tmp_path):
+    """N filtering, a target left without positives (dropped), shuffles and the split: one region a
+    chunk gives the files of one chunk, byte for byte."""
+    rng = np.random.default_rng(7)
+    records = {name: "".join(rng.choice(list("ACGT"), 400)) for name in ("chrA", "chrB", "chrC")}
+    records["chrA"] = records["chrA"][:100] + "N" * 60 + records["chrA"][160:]
+    fasta = tmp_path / "g.fa"
+    prepare_fasta(write_fasta(tmp_path / "g.fa.gz", records, gzipped=True), fasta)
+    starts = [0, 90, 150, 300, 10, 200, 40, 320]
+    regions = pd.DataFrame({"chrom": ["chrA"] * 4 + ["chrB"] * 2 + ["chrC"] * 2, "start": starts,
+                            "end": [s + 50 for s in starts], "id": [f"r{i}" for i in range(8)]})
+    targets = np.array([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 0]],
+                       np.uint8)  # r1 and r2 (40 and 10 N) dropped: s3 is left without a positive
+    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "background_method": "dinucleotide_shuffle", "background": 0.6,
+            "seed": 2, "empty_targets": "drop"}
+    whole = from_regions(regions, targets, ["s1", "s2", "s3"], fasta, spec, tmp_path / "whole")
+    chunked = from_regions(regions, targets, ["s1", "s2", "s3"], fasta, spec, tmp_path / "chunked", chunk_rows=1)
+    assert whole == chunked and whole["targets"] == ["s1", "s2"] and list(whole["dropped_targets"]) == ["s3"]
+    assert whole["counts"] == {"regions_in": 8, "too_many_n": 2, "dinucleotide_shuffles": 3, "kept": 9}
+    for name in ("codes.npy", "targets.npy", "split.npy", "ids.txt", "attrs.json"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "chunked" / name).read_bytes(), name
+    data = load_dataset(tmp_path / "chunked")
+    assert data.ids[:6] == ["r0", "r3", "r4", "r5", "r6", "r7"] and decode(data.codes[1]) == records["chrA"][300:350]
+    assert data.targets.dtype == np.uint8 and data.targets[:6].tolist() == [[1, 0], [0, 1], [1, 0], [0, 1], [1, 0],
+                                                                            [0, 0]]
+    assert data.targets[6:].tolist() == [[0, 0]] * 3 and data.split.tolist() == [0, 0, 1, 1, 2, 2, 0, 0, 1]
+
+
+def test_classification_targets_are_bytes_and_0_or_1(tmp_path):
+    from cisflow.data.dataset import write_dataset
+
+    codes, split = np.zeros((3, 4), np.uint8), [0, 1, 2]
+    write_dataset(tmp_path / "c", codes, [1.0, 0.0, 1.0], split, ["a", "b", "c"], {"task": "classification"})
+    write_dataset(tmp_path / "r", codes, [0.5, -2, 1e6], split, ["a", "b", "c"], {"task": "regression"})
+    assert load_dataset(tmp_path / "c").targets.dtype == np.uint8
+    assert load_dataset(tmp_path / "r").targets.tolist() == [[0.5], [-2.0], [1e6]]
+    with pytest.raises(ValueError, match=r"^classification targets are 0 or 1, not 0.5$"):
+        write_dataset(tmp_path / "x", codes, [1, 0.5, 0], split, ["a", "b", "c"], {"task": "classification"})
+    spec = {**TABLE_SPEC, "task": "classification"}
+    from_table(write_table(tmp_path, [(name, "ACGTAC", label) for name, label in zip("abcd", "1010")]), spec,
+               tmp_path / "t")
+    assert load_dataset(tmp_path / "t").targets.dtype == np.uint8
+    with pytest.raises(InputError, match=r"table.tsv:4: target 'activity' is 0.7, but the table's task is "
+                                         r"classification: its targets are 0 or 1$"):
+        from_table(write_table(tmp_path, [("a", "ACGTAC", "1"), ("b", "ACGTAC", "0"), ("c", "ACGTAC", "0.7")]), spec,
+                   tmp_path / "t2")
+    assert not (tmp_path / "x").exists() and not (tmp_path / "t2").exists()
+
+
+def test_an_unfinished_or_uneven_dataset_leaves_nothing(tmp_path):
+    from cisflow.data.dataset import dataset_writer
+
+    with pytest.raises(RuntimeError, match="the dataset was left unfinished"):
+        with dataset_writer(tmp_path / "a", "regression") as writer:
+            writer.add_codes(np.zeros((2, 5), np.uint8), ["x", "y"])
+    with pytest.raises(ValueError, match=r"codes, targets, split and ids differ in length"):
+        with dataset_writer(tmp_path / "b", "regression") as writer:
+            writer.add_codes(np.zeros((2, 5), np.uint8), ["x", "y"])
+            writer.add_targets(np.zeros((1, 1)))
+            writer.finish([0, 0], {"task": "regression"})
+    assert sorted(path.name for path in tmp_path.iterdir()) == []

@@ -43,19 +43,18 @@ def test_gc_matched_background_avoids_regions(genome):
 
     fasta, _ = genome
     regions = pd.DataFrame({"chrom": ["chrA"] * 3, "start": [100, 700, 1300], "end": [200, 800, 1400],
-                            "id": ["a", "b", "c"], "s": [1, 1, 1]})
+                            "id": ["a", "b", "c"]})
     background = gc_matched_background(regions, 4, 100, contig_sizes(fasta), seed=1, genome_path=fasta)
-    assert len(background) == 4 and (background["s"] == 0).all()
+    assert len(background) == 4 and list(background.columns) == ["chrom", "start", "end", "id"]
     for start in background.loc[background["chrom"] == "chrA", "start"]:
         assert all(abs(start - r) >= 100 for r in regions["start"])
 
 
 def test_background_windows_avoid_regions_and_are_seeded():
-    regions = pd.DataFrame({"chrom": ["chr1"], "start": [4050], "end": [4150], "id": ["r1"], "a": [1]})
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [4050], "end": [4150], "id": ["r1"]})
     first = background_regions(regions, 20, 100, {"chr1": 10_000, "chr2": 5_000}, seed=3)
     again = background_regions(regions, 20, 100, {"chr1": 10_000, "chr2": 5_000}, seed=3)
     assert first.equals(again) and len(first) == 20
-    assert (first["a"] == 0).all()
     near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
     assert not near.any()
     assert (first["end"] <= first["chrom"].map({"chr1": 10_000, "chr2": 5_000})).all()

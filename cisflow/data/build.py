@@ -3,29 +3,34 @@ promoters (``from_promoters``), a sequence table (``from_table``) or labelled FA
 (``from_fasta``); ``run`` picks by the config's ``kind``.
 """
 
-import json
 import logging
 from collections import Counter
 
 import numpy as np
 
-from cisflow.data.dataset import split_by_chromosome, split_random, write_dataset
+from cisflow.data.dataset import dataset_writer, split_by_chromosome, split_random, write_dataset
 from cisflow.data.encode import encode_padded, reverse_complement
 from cisflow.data.negatives import shuffled_negatives
 from cisflow.data.promoters import promoter_windows, read_tss
-from cisflow.data.sequences import extract_regions, filter_n
+from cisflow.data.sequences import CHUNK_ROWS, extract_regions, filter_n, region_chunks
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_labelled
 from cisflow.io.genome import contig_sizes
-from cisflow.io.regions import read_regions, sample_columns
+from cisflow.io.regions import read_intervals
 from cisflow.io.tables import Table, encode_table, read_values, select_sequences
 
 log = logging.getLogger(__name__)
 
 
-def from_regions(regions, genome_path, spec, out, region_counts=None, source="regions"):
+def from_regions(regions, targets, samples, genome_path, spec, out, region_counts=None, source="regions",
+                 chunk_rows=CHUNK_ROWS):
     """Dataset of the regions' sequences with their sample activity as binary targets.
+
+    ``regions``: chrom, start, end and id of each region; ``targets``: their (regions, samples)
+    0/1 matrix (the intervals rule's, memory-mapped), whose columns are ``samples``. The dataset is
+    written ``chunk_rows`` regions at a time: sequences read, N-filtered and written, then the kept
+    rows' targets copied, so memory is set by a chunk, not by the genome or the matrix.
 
     Regions with more N than ``spec['max_n_fraction']`` are dropped and counted; the split holds
     out the chromosomes of ``spec['split']``. A sample with no positive or no negative region is
@@ -37,32 +42,52 @@ def from_regions(regions, genome_path, spec, out, region_counts=None, source="re
     dropped = region_counts.pop("dropped_targets", {})
     if regions.empty:
         raise _no_region(source, region_counts)
-    codes = extract_regions(regions, genome_path)
-    keep = filter_n(codes, spec["max_n_fraction"])
-    counts = {**region_counts, "regions_in": len(regions), "too_many_n": int((~keep).sum())}
-    if not keep.any():
-        raise _no_region(source, counts)
-    regions, codes = regions[keep].reset_index(drop=True), codes[keep]
-    samples = sample_columns(regions)
-    ids, targets, chroms = regions["id"].tolist(), regions[samples].to_numpy(np.float32), regions["chrom"].to_numpy()
-    if spec.get("background_method") == "dinucleotide_shuffle":
-        positive = np.flatnonzero(targets.any(axis=1))
-        shuffled, shuffled_ids, sources = shuffled_negatives(codes[positive], [ids[i] for i in positive],
-                                                             round(spec["background"] * len(positive)), spec["seed"])
-        codes = np.concatenate([codes, shuffled])
-        targets = np.concatenate([targets, np.zeros((len(shuffled), len(samples)), np.float32)])
-        ids, chroms = ids + shuffled_ids, np.concatenate([chroms, chroms[positive][sources]])
-        counts["dinucleotide_shuffles"] = len(shuffled)
-    usable = _usable_targets(targets, samples, spec.get("empty_targets", "error"), source, dropped)
-    targets, samples = targets[:, usable], [samples[j] for j in usable]
-    counts["kept"] = len(ids)
-    split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
-    attrs = {"task": "classification", "targets": samples, "source": "peaks", "counts": counts,
-             "dropped_targets": dropped, "split_rule": {"by": "chromosome", **spec["split"]},
-             "regions": {"width": int(codes.shape[1]), "center": spec.get("center", "summit")}}
-    for name, value in counts.items():
-        log.info("%s: %s", name, value)
-    return write_dataset(out, codes, targets, split, ids, attrs)
+    ids, chroms = regions["id"].tolist(), regions["chrom"].to_numpy()
+    with dataset_writer(out, "classification") as writer:
+        keep = np.zeros(len(regions), bool)
+        for first, codes in region_chunks(regions, genome_path, chunk_rows):
+            kept = filter_n(codes, spec["max_n_fraction"])
+            keep[first : first + len(codes)] = kept
+            writer.add_codes(codes[kept], [ids[first + i] for i in np.flatnonzero(kept)])
+        counts = {**region_counts, "regions_in": len(regions), "too_many_n": int((~keep).sum())}
+        if not keep.any():
+            raise _no_region(source, counts)
+        rows = np.flatnonzero(keep)
+        positives, active = _positives(targets, rows, chunk_rows)
+        chroms = chroms[rows]
+        n_shuffles = 0
+        if spec.get("background_method") == "dinucleotide_shuffle":
+            positive = np.flatnonzero(active)
+            shuffled, shuffled_ids, sources = shuffled_negatives(
+                writer.codes()[positive], [ids[rows[i]] for i in positive], round(spec["background"] * len(positive)),
+                spec["seed"])
+            writer.add_codes(shuffled, shuffled_ids)
+            chroms, n_shuffles = np.concatenate([chroms, chroms[positive][sources]]), len(shuffled)
+            counts["dinucleotide_shuffles"] = n_shuffles
+        usable = _usable_targets(positives, len(rows) + n_shuffles, samples, spec.get("empty_targets", "error"),
+                                 source, dropped)
+        counts["kept"] = len(rows) + n_shuffles
+        split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
+        for first in range(0, len(rows), chunk_rows):
+            writer.add_targets(np.asarray(targets[rows[first : first + chunk_rows]])[:, usable])
+        writer.add_targets(np.zeros((n_shuffles, len(usable)), np.uint8))
+        attrs = {"task": "classification", "targets": [samples[j] for j in usable], "source": "peaks",
+                 "counts": counts, "dropped_targets": dropped, "split_rule": {"by": "chromosome", **spec["split"]},
+                 "regions": {"width": writer.codes().shape[1], "center": spec.get("center", "summit")}}
+        for name, value in counts.items():
+            log.info("%s: %s", name, value)
+        return writer.finish(split, attrs)
+
+
+def _positives(targets, rows, chunk_rows):
+    """(samples,) how many of ``rows`` are positive for each sample, and (rows,) whether a row is
+    positive for any, read a chunk of rows at a time."""
+    positives, active = np.zeros(targets.shape[1], np.int64), np.zeros(len(rows), bool)
+    for first in range(0, len(rows), chunk_rows):
+        block = np.asarray(targets[rows[first : first + chunk_rows]])
+        positives += block.sum(axis=0, dtype=np.int64)
+        active[first : first + len(block)] = block.any(axis=1)
+    return positives, active
 
 
 def _no_region(source, counts):
@@ -70,17 +95,17 @@ def _no_region(source, counts):
         f"{name.replace('_', ' ')}: {value:,}" for name, value in counts.items()) + ")")
 
 
-def _usable_targets(targets, samples, empty_targets, source, dropped):
-    """Columns of ``targets`` with both a positive and a negative row. Another is an InputError
-    naming its sample, or with ``empty_targets`` 'drop' left out, logged and added to ``dropped``."""
-    positives = targets.sum(axis=0)
+def _usable_targets(positives, n_rows, samples, empty_targets, source, dropped):
+    """Indices of the samples with both a positive and a negative among ``n_rows`` rows
+    (``positives``: each sample's positive count). Another is an InputError naming its sample, or
+    with ``empty_targets`` 'drop' left out, logged and added to ``dropped``."""
     usable = []
     for j, sample in enumerate(samples):
         if positives[j] == 0:
-            reason = (f"none of the dataset's {len(targets):,} regions is positive for it (the regions of its peaks "
+            reason = (f"none of the dataset's {n_rows:,} regions is positive for it (the regions of its peaks "
                       "overran contig ends, overlapped the blacklist or had too many N)")
-        elif positives[j] == len(targets):
-            reason = (f"all {len(targets):,} regions of the dataset are positive for it, so it has no negative to "
+        elif positives[j] == n_rows:
+            reason = (f"all {n_rows:,} regions of the dataset are positive for it, so it has no negative to "
                       "learn from (add background regions: the dataset's background)")
         else:
             usable.append(j)
@@ -113,6 +138,8 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
         chunk_ids = table.ids(spec.get("id_column"), seen)
         sequences = table.column(spec["sequence_column"]).str.strip().tolist()
         values = table.numbers(spec["target_columns"])
+        if spec.get("task", "regression") == "classification":
+            _check_binary(table, values, spec["target_columns"])
         keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
         rows = np.flatnonzero(keep)
         codes.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
@@ -131,6 +158,16 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, ids, attrs)
+
+
+def _check_binary(table, values, names):
+    """An InputError at the first value of ``values`` (rows of ``table``) that is not 0 or 1: the
+    targets of a classification table are labels."""
+    bad = np.argwhere(~np.isin(values, (0, 1)))
+    if len(bad):
+        row, column = bad[0]
+        raise InputError(table.path, f"target {names[column]!r} is {values[row, column]:g}, but the table's task is "
+                                     "classification: its targets are 0 or 1", line=int(row) + table.first_row_line)
 
 
 def _nothing_kept(counts, spec):
@@ -243,8 +280,9 @@ def _split(rule, chroms, n):
     return split_random(n, rule["valid"], rule["test"], rule.get("seed", 1))
 
 
-def run(spec: dict, out: str, regions: str | None = None, counts: str | None = None, fasta: str | None = None,
-        tss: str | None = None, expression=None, features=None, sources=(), test_sources=(), table=None) -> dict:
+def run(spec: dict, out: str, regions: str | None = None, targets: str | None = None, counts: str | None = None,
+        fasta: str | None = None, tss: str | None = None, expression=None, features=None, sources=(), test_sources=(),
+        table=None) -> dict:
     """The dataset rule: build the dataset ``spec`` (a ``datasets`` entry of the config) at ``out``
     from the inputs its kind takes.
 
@@ -254,8 +292,9 @@ def run(spec: dict, out: str, regions: str | None = None, counts: str | None = N
         The dataset's config; ``spec["kind"]`` is peaks, promoters, fasta or table.
     out : str
         The dataset directory to write.
-    regions, counts, fasta : str
-        peaks: the intervals rule's regions table and counts, the indexed genome.
+    regions, targets, counts, fasta : str
+        peaks: the intervals rule's regions table, its regions x samples matrix and counts
+        (``cisflow.io.regions``), the indexed genome.
     tss, expression, features : str or list of str
         promoters: the TSS BED, the expression table, the optional per-gene features table (a
         table may be pasted from several files).
@@ -270,9 +309,8 @@ def run(spec: dict, out: str, regions: str | None = None, counts: str | None = N
         The dataset's attributes.
     """
     if spec["kind"] == "peaks":
-        with open(counts) as handle:
-            region_counts = json.load(handle)
-        return from_regions(read_regions(regions), fasta, spec, out, region_counts, source=regions)
+        table, matrix, samples, region_counts = read_intervals(regions, targets, counts)
+        return from_regions(table, matrix, samples, fasta, spec, out, region_counts, source=regions)
     if spec["kind"] == "promoters":
         return from_promoters(tss, fasta, expression, spec, out, features_path=features)
     if spec["kind"] == "fasta":

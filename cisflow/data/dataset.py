@@ -2,16 +2,21 @@
 attributes.
 
     codes.npy    (n, length) uint8   A,C,G,T,N = 0..4, one byte a base
-    targets.npy  (n, targets) float32
+    targets.npy  (n, targets)        uint8 0/1 for classification, float32 for regression
     features.npy (n, features) float32, optional: per-sequence numbers beside the sequence (half-lives)
     split.npy    (n,) uint8          0 train, 1 valid, 2 test
     ids.txt      one id a line
     attrs.json   task, seq_len, targets, split rule, filter counts, source...
 
-Arrays are opened with ``mmap_mode='r'``, so a dataset larger than memory can still be read. The
-dataset rule builds one (``cisflow.data.build``); every later stage reads it from here.
+Arrays are opened with ``mmap_mode='r'``, so a dataset larger than memory can still be read.
+Classification targets are bytes (1.47M regions x 164 samples: 240 MB, not 964 MB as float32):
+a reader casts what it takes, a batch or a chunk at a time (``np.asarray(targets[rows],
+np.float32)``), never the whole array. The dataset rule builds one (``cisflow.data.build``), a
+block of rows at a time through ``dataset_writer``, so that the build's memory is set by a block,
+not by the dataset; ``write_dataset`` writes one held in memory. Every later stage reads it from here.
 """
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,24 +46,134 @@ class Dataset:
         return None if self.features is None else np.asarray(self.features[rows])
 
 
-def write_dataset(path, codes, targets, split, ids, attrs, features=None):
-    """Write the dataset directory atomically; ``attrs`` gains n, seq_len and split sizes."""
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    targets = np.asarray(targets, dtype=np.float32).reshape(len(codes), -1)
-    split = np.asarray(split, dtype=np.uint8)
-    if not (len(codes) == len(targets) == len(split) == len(ids)):
-        raise ValueError("codes, targets, split and ids differ in length")
-    attrs = {**attrs, "n": len(codes), "seq_len": int(codes.shape[1]),
-             "split_sizes": {name: int((split == code).sum()) for name, code in SPLITS.items()}}
+TARGET_DTYPES = {"classification": np.uint8, "regression": np.float32}
+
+
+@contextlib.contextmanager
+def dataset_writer(path, task):
+    """A ``DatasetWriter`` into a temporary directory beside ``path``, moved onto ``path`` once the
+    block has finished the dataset; on error (or unfinished) nothing is left at ``path``."""
     with atomic_dir(path) as tmp:
-        np.save(tmp / "codes.npy", codes)
-        np.save(tmp / "targets.npy", targets)
-        np.save(tmp / "split.npy", split)
+        writer = DatasetWriter(tmp, task)
+        try:
+            yield writer
+        finally:
+            writer.close()
+        if writer.attrs is None:
+            raise RuntimeError(f"{path}: the dataset was left unfinished")
+
+
+class DatasetWriter:
+    """A dataset directory written a block of rows at a time.
+
+    Codes (with their ids), targets and features are appended in row order, each at its own pace
+    (a build may write every sequence before the first target); ``finish`` takes the split and
+    the attributes, checks that each array has a row for every id and completes the files.
+    ``task`` sets the targets' type (``TARGET_DTYPES``); classification targets must be 0 or 1.
+    """
+
+    def __init__(self, folder, task):
+        self.folder, self.task, self.attrs = Path(folder), task, None
+        self.arrays, self.n_ids = {}, 0
+        self.ids = open(self.folder / "ids.txt", "w")
+
+    def add_codes(self, codes, ids):
+        """Append (rows, length) ``codes`` and their ``rows`` ids."""
+        if len(codes) != len(ids):
+            raise ValueError(f"{len(codes)} rows of codes for {len(ids)} ids")
+        self._array("codes", np.uint8, codes)
+        self.ids.write("".join(f"{i}\n" for i in ids))
+        self.n_ids += len(ids)
+
+    def add_targets(self, targets):
+        """Append (rows, targets) targets."""
+        targets = np.asarray(targets)
+        if self.task == "classification" and not np.isin(targets, (0, 1)).all():
+            found = np.unique(targets[~np.isin(targets, (0, 1))])[:5]
+            raise ValueError(f"classification targets are 0 or 1, not {', '.join(map(str, found))}")
+        self._array("targets", TARGET_DTYPES[self.task], targets)
+
+    def add_features(self, features):
+        """Append (rows, features) per-sequence features."""
+        self._array("features", np.float32, features)
+
+    def codes(self):
+        """The codes written so far, memory-mapped: (rows, length) uint8."""
+        return self.arrays["codes"].written()
+
+    def _array(self, name, dtype, rows):
+        if name not in self.arrays:
+            self.arrays[name] = _Rows(self.folder / f"{name}.npy", dtype, np.shape(rows)[1:])
+        self.arrays[name].add(rows)
+
+    def finish(self, split, attrs):
+        """Write the (n,) ``split`` and ``attrs`` (which gain n, seq_len and split sizes); returns the attrs."""
+        split = np.asarray(split, dtype=np.uint8)
+        rows = {name: array.n for name, array in self.arrays.items()}
+        if {"codes", "targets"} - set(rows) or len({*rows.values(), len(split), self.n_ids}) != 1:
+            raise ValueError(f"codes, targets, split and ids differ in length ({rows}, split {len(split)}, ids "
+                             f"{self.n_ids})")
+        self.close()
+        np.save(self.folder / "split.npy", split)
+        attrs = {**attrs, "n": len(split), "seq_len": int(self.arrays["codes"].row[0]),
+                 "split_sizes": {name: int((split == code).sum()) for name, code in SPLITS.items()}}
+        (self.folder / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
+        self.attrs = attrs
+        return attrs
+
+    def close(self):
+        self.ids.close()
+        for array in self.arrays.values():
+            array.close()
+
+
+class _Rows:
+    """An .npy file of (n, *row) ``dtype`` rows appended a block at a time; the header, which holds
+    n, is written again on close (numpy pads it so that the row count can grow in place)."""
+
+    def __init__(self, path, dtype, row):
+        self.path, self.dtype, self.row, self.n = Path(path), np.dtype(dtype), tuple(row), 0
+        self.file = open(self.path, "wb")
+        self._header()
+        self.data_start = self.file.tell()
+
+    def _header(self):
+        np.lib.format.write_array_header_1_0(self.file, {"descr": np.lib.format.dtype_to_descr(self.dtype),
+                                                         "fortran_order": False, "shape": (self.n, *self.row)})
+
+    def add(self, rows):
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        if rows.shape[1:] != self.row:
+            raise ValueError(f"{self.path.name}: rows of shape {rows.shape[1:]} after rows of shape {self.row}")
+        self.file.write(rows.tobytes())
+        self.n += len(rows)
+
+    def written(self):
+        """The rows written so far, memory-mapped (read-only)."""
+        self.file.flush()
+        if not self.n:
+            return np.empty((0, *self.row), self.dtype)
+        return np.memmap(self.path, self.dtype, mode="r", offset=self.data_start, shape=(self.n, *self.row))
+
+    def close(self):
+        if self.file.closed:
+            return
+        self.file.seek(0)
+        self._header()
+        if self.file.tell() != self.data_start:
+            raise RuntimeError(f"{self.path}: the .npy header changed length")
+        self.file.close()
+
+
+def write_dataset(path, codes, targets, split, ids, attrs, features=None):
+    """Write the dataset directory of arrays in memory, atomically; ``attrs`` (with its ``task``)
+    gains n, seq_len and split sizes."""
+    with dataset_writer(path, attrs["task"]) as writer:
+        writer.add_codes(np.asarray(codes), ids)
+        writer.add_targets(np.asarray(targets).reshape(len(ids), -1))
         if features is not None:
-            np.save(tmp / "features.npy", np.asarray(features, dtype=np.float32).reshape(len(codes), -1))
-        (tmp / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
-        (tmp / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
-    return attrs
+            writer.add_features(np.asarray(features).reshape(len(ids), -1))
+        return writer.finish(split, attrs)
 
 
 def read_attrs(path):

@@ -6,22 +6,20 @@ midpoint); overlapping windows of any samples are merged (as bedtools merge does
 merged summits; the region is active (1) in every sample that contributed a
 peak. Regions that overrun a contig end, or lie on contigs the genome lacks, are dropped and counted;
 a sample left with no peak at all is an error (or, when the dataset says so, dropped and recorded).
+The regions x samples matrix stays a uint8 array from the merge to the file (``cisflow.io.regions``).
 """
 
-import json
 import logging
 
 import numpy as np
 import pandas as pd
-import pybedtools
 
 from cisflow.data.negatives import background_regions, gc_matched_background
-from cisflow.io.atomic import atomic_open
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import InputError
 from cisflow.io.genome import contig_sizes
 from cisflow.io.peaks import read_peaks
-from cisflow.io.textio import write_tsv
+from cisflow.io.regions import write_intervals
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +39,9 @@ def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_c
     ``paths``: {sample: its peak file}, for messages. A sample none of whose peaks lies on a
     contig of the genome would be a target with no positive: an error, or with ``empty_targets``
     'drop' left out of the regions (logged, and recorded in counts['dropped_targets']).
-    Returns (regions, counts): regions has chrom, start, end, id and one 0/1 column per sample,
-    in the genome's contig order; counts says how many peaks and regions each filter removed.
+    Returns (regions, activity, samples, counts): regions has chrom, start, end and id, in the
+    genome's contig order; activity is their (regions, samples) uint8 0/1 matrix, whose columns are
+    the kept ``samples``; counts says how many peaks and regions each filter removed.
     """
     paths = paths or {}
     samples, chroms, centres, members = [], [], [], []
@@ -85,9 +84,9 @@ def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_c
             parts.append((chrom, starts, activity))
             counts["merged_regions"] += len(starts) + overrun
             counts["regions_overrunning_contig_end"] += overrun
-    regions = _regions_table(parts, samples, width)
+    regions, activity = _regions_table(parts, width), _activity(parts, len(samples))
     counts["regions"] = len(regions)
-    return regions, counts
+    return regions, activity, samples, counts
 
 
 def _merge_windows(centres, members, n_samples, width, contig_size):
@@ -109,31 +108,36 @@ def _merge_windows(centres, members, n_samples, width, contig_size):
     return region_starts[inside], activity[inside], int((~inside).sum())
 
 
-def _regions_table(parts, samples, width):
+def _regions_table(parts, width):
     starts = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
     regions = pd.DataFrame({"chrom": np.concatenate([[p[0]] * len(p[1]) for p in parts]) if parts else [],
                             "start": starts, "end": starts + width})
     regions["id"] = regions["chrom"].astype(str) + ":" + regions["start"].astype(str) + "-" + regions["end"].astype(str)
-    matrix = np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, len(samples)), np.uint8)
-    return pd.concat([regions, pd.DataFrame(matrix, columns=samples)], axis=1)
+    return regions
 
 
-def drop_blacklisted(regions, blacklist):
-    """``regions`` less those overlapping any interval of ``blacklist`` (chrom, start, end), and
-    how many were dropped (bedtools intersect)."""
-    if regions.empty or blacklist.empty:
-        return regions, 0
-    rows = zip(regions["chrom"], regions["start"], regions["end"], range(len(regions)))
-    hits = pybedtools.BedTool(list(rows)).intersect(
-        pybedtools.BedTool(list(zip(blacklist["chrom"], blacklist["start"], blacklist["end"]))), u=True)
-    dropped = {int(feature.fields[3]) for feature in hits}
-    pybedtools.cleanup()
-    keep = ~np.isin(np.arange(len(regions)), list(dropped))
-    return regions[keep].reset_index(drop=True), len(dropped)
+def _activity(parts, n_samples):
+    return np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, n_samples), np.uint8)
 
 
-def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, counts_out: str,
-        blacklist: str | None = None, aliases: dict | None = None) -> dict:
+def in_blacklist(regions, blacklist):
+    """(regions,) bool: which of ``regions`` overlap an interval of ``blacklist`` (both with chrom,
+    start, end; half-open, so intervals that only touch do not overlap, as in bedtools intersect)."""
+    listed = np.zeros(len(regions), bool)
+    chroms = regions["chrom"].to_numpy()
+    for chrom, group in blacklist.groupby("chrom", sort=False):
+        rows = np.flatnonzero(chroms == chrom)
+        if not len(rows):
+            continue
+        order = np.argsort(group["start"].to_numpy(), kind="stable")
+        starts, ends = group["start"].to_numpy()[order], np.maximum.accumulate(group["end"].to_numpy()[order])
+        before = np.searchsorted(starts, regions["end"].to_numpy()[rows], side="left") - 1  # last one starting before
+        listed[rows] = (before >= 0) & (ends[np.maximum(before, 0)] > regions["start"].to_numpy()[rows])
+    return listed
+
+
+def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, targets_out: str,
+        counts_out: str, blacklist: str | None = None, aliases: dict | None = None) -> dict:
     """The intervals rule: every sample's peaks merged into the dataset's regions, background
     regions added, blacklisted ones dropped.
 
@@ -146,9 +150,10 @@ def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: st
     spec : dict
         The peaks dataset's config (width, center, background, background_method, seed,
         missing_contig, empty_targets).
-    regions_out, counts_out : str
-        The regions table (TSV, gzipped: chrom, start, end, id, a 0/1 column a sample; the
-        background regions last, every sample 0) and the counts of each filter (JSON).
+    regions_out, targets_out, counts_out : str
+        The regions table (TSV, gzipped: chrom, start, end, id, background; the background regions
+        last), their (regions, samples) uint8 matrix (.npy, background rows all 0) and the counts of
+        each filter with the matrix's samples (JSON); see ``cisflow.io.regions``.
     blacklist : str, optional
         A BED of regions to leave out (ENCODE's blacklist); regions and background windows
         overlapping it are dropped and counted.
@@ -158,25 +163,28 @@ def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: st
     Returns
     -------
     dict
-        The counts written to ``counts_out``.
+        The counts written to ``counts_out`` (less the samples).
     """
     sizes = contig_sizes(fasta)
     peaks = {sample: rename_contigs(read_peaks(path, formats.get(sample)), sizes, aliases, path)
              for sample, path in peak_paths.items()}
-    regions, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"], spec["missing_contig"], peak_paths,
-                                  spec["empty_targets"])
+    regions, activity, samples, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"],
+                                                     spec["missing_contig"], peak_paths, spec["empty_targets"])
+    del peaks  # done with: freed before the background's sequences are read
     background = background_for(regions, spec, sizes, fasta)
     if blacklist:
-        listed = rename_contigs(read_peaks(blacklist, "bed"), sizes, aliases, "blacklist")
-        regions, counts["regions_in_blacklist"] = drop_blacklisted(regions, listed)
-        background, counts["background_in_blacklist"] = drop_blacklisted(background, listed)
+        blocked = rename_contigs(read_peaks(blacklist, "bed"), sizes, aliases, "blacklist")
+        listed, listed_background = in_blacklist(regions, blocked), in_blacklist(background, blocked)
+        counts["regions_in_blacklist"] = int(listed.sum())
+        counts["background_in_blacklist"] = int(listed_background.sum())
+        regions, activity, background = regions[~listed], activity[~listed], background[~listed_background]
         counts["regions"] = len(regions)
     counts["background_regions"] = len(background)
     for name, value in counts.items():
         log.info("%s: %s", name, value)
-    write_tsv(pd.concat([regions, background], ignore_index=True), regions_out, float_format=None)
-    with atomic_open(counts_out) as out:
-        json.dump(counts, out, indent=2)
+    table = pd.concat([regions.assign(background=0), background.assign(background=1)], ignore_index=True)
+    targets = np.concatenate([activity, np.zeros((len(background), len(samples)), np.uint8)])
+    write_intervals(table, targets, samples, counts, regions_out, targets_out, counts_out)
     return counts
 
 

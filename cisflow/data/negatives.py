@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cisflow.data.encode import gc_fraction
-from cisflow.data.sequences import extract_regions
+from cisflow.data.sequences import region_chunks
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ def _reaches(last_exit, root):
 def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
     """``n`` random windows that overlap no region (nor come within ``exclude_margin`` bp of one).
 
-    Windows are drawn uniformly over the genome's contigs, seeded; their targets are all zero.
+    Windows are drawn uniformly over the genome's contigs, seeded. Returns their chrom, start, end
+    and id (their targets, all zero, are the caller's to add).
     """
     rng = np.random.default_rng(seed)
     names = list(contig_sizes)
@@ -114,8 +115,6 @@ def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
     background["start"] = background["start"].astype(np.int64)
     background["end"] = background["start"] + width
     background["id"] = "bg:" + background["chrom"] + ":" + background["start"].astype(str)
-    for sample in regions.columns[4:]:
-        background[sample] = np.uint8(0)
     return background
 
 
@@ -123,9 +122,13 @@ def gc_matched_background(regions, n, width, contig_sizes, seed, genome_path, ov
     """``n`` peak-free genomic windows whose GC distribution follows the regions' (drawn from
     ``oversample`` times as many random candidates)."""
     candidates = background_regions(regions, n * oversample, width, contig_sizes, seed)
-    chosen = gc_matched_choice(gc_fraction(extract_regions(candidates, genome_path)),
-                               gc_fraction(extract_regions(regions, genome_path)), n, seed)
+    chosen = gc_matched_choice(_gc(candidates, genome_path), _gc(regions, genome_path), n, seed)
     return candidates.iloc[chosen].reset_index(drop=True)
+
+
+def _gc(regions, genome_path):
+    """(regions,) GC fraction of each region, its sequence read a chunk of regions at a time."""
+    return np.concatenate([gc_fraction(codes) for _, codes in region_chunks(regions, genome_path)] or [np.zeros(0)])
 
 
 def shuffled_negatives(codes, ids, n, seed):

@@ -24,7 +24,7 @@ from cisflow.data.encode import gc_fraction
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.io.peaks import read_peaks
-from cisflow.io.regions import read_regions, sample_columns
+from cisflow.io.regions import read_regions
 from cisflow.io.textio import first_line
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,11 @@ POOL_FACTOR = 8  # candidates drawn per background SNP wanted
 
 def read_peak_regions(path, contigs, aliases=None):
     """The peaks background SNPs are matched on: the regions of an intervals table (the
-    workflow's ``results/intervals/<dataset>.tsv.gz``) active in at least one sample, or the
+    workflow's ``results/intervals/<dataset>.tsv.gz``) that are not background, or the
     records of a BED or narrowPeak file; contig names mapped to the genome's ``contigs``."""
     if first_line(path).startswith("chrom\tstart\tend"):
         regions = read_regions(path)
-        samples = sample_columns(regions)
-        active = regions[samples].to_numpy().any(axis=1) if len(samples) else np.ones(len(regions), bool)
-        peaks = regions.loc[active, ["chrom", "start", "end"]].reset_index(drop=True)
+        peaks = regions.loc[regions["background"] == 0, ["chrom", "start", "end"]].reset_index(drop=True)
     else:
         peaks = read_peaks(path, "bed")[["chrom", "start", "end"]]  # coordinates only: any BED-like layout
     return rename_contigs(peaks, contigs, aliases, path)
