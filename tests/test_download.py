@@ -145,11 +145,10 @@ def test_missing_local_file(tmp_path):
         fetch(str(tmp_path / "nope"), tmp_path / "out")
 
 
-def test_unsupported_scheme_is_refused_at_once(tmp_path):
-    started = time.monotonic()
+def test_unsupported_scheme_is_refused_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr("cisflow.io.download.time.sleep", lambda pause: pytest.fail("retried after a pause"))
     with pytest.raises(DownloadError, match=r"ftp://example\.org/x: unsupported URL scheme 'ftp'"):
         fetch("ftp://example.org/x", tmp_path / "out")
-    assert time.monotonic() - started < 1
     assert list(tmp_path.iterdir()) == []
 
 
@@ -167,11 +166,11 @@ def test_http_resumes_after_a_dropped_connection(server, tmp_path):
     assert Handler.seen[1][1]["Range"] == f"bytes={len(PAYLOAD) // 2}-"
 
 
-def test_http_resumes_after_a_stall_mid_body(server, tmp_path):
+def test_http_resumes_after_a_stall_mid_body(server, tmp_path, caplog):
     Handler.stalls["left"] = 1
-    started = time.monotonic()
     assert guarded(lambda: fetch(f"{server}/stalls", tmp_path / "out", sha256=SHA, stall=0.5, backoff=0.01)) == SHA
-    assert time.monotonic() - started < 1.8  # the stall was cut at 0.5 s, not waited out (2 s)
+    # the stall was cut at 0.5 s, not waited out until the server closed (2 s)
+    assert f"sent nothing for 0.5 s after {len(PAYLOAD) // 2} of {len(PAYLOAD)} bytes" in caplog.text
     assert Handler.requests["/stalls"] == 2 and Handler.seen[1][1]["Range"] == f"bytes={len(PAYLOAD) // 2}-"
 
 
@@ -205,25 +204,22 @@ def test_http_503_gives_up_after_the_attempts(server, tmp_path):
 
 def test_silent_server_fails_within_the_budget(silent_server, tmp_path):
     url, accepted = silent_server
-    started = time.monotonic()
     with pytest.raises(DownloadError) as failure:
         guarded(lambda: fetch(url, tmp_path / "out", stall=0.5, patience=3, backoff=0.01))
-    took = time.monotonic() - started
-    assert took < 3.5, took
-    assert len(accepted) == 5  # the default attempts, each cut after 0.5 s
+    # each attempt cut after 0.5 s: the default 5 fit in the 3 s (fewer only on a machine so slow
+    # that the budget ran out first; the wall time itself is not asserted)
+    assert 1 <= len(accepted) <= 5
     assert str(failure.value).startswith(
-        f"{url}: the server at 127.0.0.1 accepted the connection but sent nothing for 0.5 s (5 attempts, ")
+        f"{url}: the server at 127.0.0.1 accepted the connection but sent nothing for 0.5 s "
+        f"({len(accepted)} attempts, ")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.part").exists()
 
 
 def test_silent_server_the_budget_bounds_the_attempts(silent_server, tmp_path):
     url, accepted = silent_server
-    started = time.monotonic()
-    with pytest.raises(DownloadError, match=r"sent nothing for 0\.5 s \(3 attempts, "):
+    with pytest.raises(DownloadError, match=r"sent nothing for 0\.5 s \([123] attempts, "):
         guarded(lambda: fetch(url, tmp_path / "out", stall=0.5, patience=1.8, attempts=100, backoff=0.01))
-    took = time.monotonic() - started
-    assert took < 2.3, took  # about 1.5 s: a fourth attempt would have ended past the 1.8 s
-    assert len(accepted) == 3
+    assert 1 <= len(accepted) <= 3  # of 100 allowed: a fourth would have ended past the 1.8 s
 
 
 def test_refused_connection(tmp_path):

@@ -1,5 +1,7 @@
 """TF-MoDISco on attributions: the inputs it is given, and patterns that are the planted motifs."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,7 +15,8 @@ from cisflow.interpret.modisco import run as explain_patterns
 from cisflow.training.train import train
 
 SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
-        "modisco_sequences": 300, "subsample": 5000, "seed": 0}
+        "modisco_sequences": 500, "subsample": 5000, "seed": 0}
+AP1_FAMILY = ("FOS", "JUN", "BATF", "ATF", "BACH", "NFE2")  # bZIPs whose JASPAR motifs hold TGA(C/G)TCA
 
 
 class Linear(nn.Module):
@@ -74,15 +77,19 @@ def test_discover_patterns_finds_the_planted_motif():
 
 @pytest.fixture
 def ap1_dataset(tmp_path):
-    """1,200 random 100-mers; half carry AP-1's TGACTCA (target 1) at a random place; half held out."""
+    """3,200 random 100-mers; half carry AP-1's TGACTCA (target 1) at a random place; 1,000 held out.
+
+    Enough to train on that the model learns the site on any CPU's floating-point path (with 500
+    training sequences an AVX2-only machine trained a model whose attributions gave TF-MoDISco no
+    pattern at all)."""
     rng = np.random.default_rng(2)
-    codes = rng.integers(0, 4, (1200, 100)).astype(np.uint8)
-    labels = np.arange(1200) % 2
+    codes = rng.integers(0, 4, (3200, 100)).astype(np.uint8)
+    labels = np.arange(3200) % 2
     for i in np.flatnonzero(labels):
         at = rng.integers(20, 100 - 27)
         codes[i, at : at + 7] = encode("TGACTCA")
-    split = np.array([0] * 500 + [1] * 100 + [2] * 600)
-    write_dataset(tmp_path / "ds", codes, labels[:, None], split, [f"s{i}" for i in range(1200)],
+    split = np.array([0] * 2000 + [1] * 200 + [2] * 1000)
+    write_dataset(tmp_path / "ds", codes, labels[:, None], split, [f"s{i}" for i in range(3200)],
                   {"task": "classification", "targets": ["bound"]})
     return tmp_path / "ds"
 
@@ -93,14 +100,19 @@ def test_explain_patterns_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
                 "shift": 0, "selection": "auto"}
     model = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
     train(ap1_dataset, "basset", model, training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
+    assert pd.read_csv(tmp_path / "h.tsv", sep="\t")["valid_score"].max() > 0.95  # the model learned the site
     out = [tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png"]
     patterns, matches = explain_patterns(tmp_path / "m.pt", ap1_dataset, SPEC, *out)
     assert all(path.exists() for path in out)
     assert out[0].read_text().count("MOTIF pos_pattern_") == sum(p.sign == 1 for p in patterns)
     table = pd.read_csv(out[1], sep="\t")
     assert {"pattern", "pattern_name", "sign", "n_seqlets", "jaspar_id", "q_value", "shuffle_p_value"} <= set(table)
-    credible = table[(table["rank"] == 1) & (table["q_value"] < 0.05) & (table["shuffle_p_value"] < 0.05)]
-    assert credible["name"].str.upper().str.startswith(("FOS", "JUN", "BATF", "ATF")).any(), table.head(10)
+    # Tomtom's q, not the shuffle control: a 7-base core shuffled keeps its composition, so its
+    # shuffle p (resolution 1/101) sits near 0.05 and would turn on the last bit of the attributions
+    significant = table[(table["rank"] <= 3) & (table["q_value"] < 0.05)]
+    assert significant["name"].str.upper().str.startswith(AP1_FAMILY).any(), table.head(10)
+    found = [consensus(p) for p in patterns if p.sign == 1]
+    assert any(re.search("TGA[CG]TCA", seq) for seq in found), found
 
 
 def test_explain_patterns_names_a_target_the_model_lacks(tmp_path, ap1_dataset):

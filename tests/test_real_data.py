@@ -308,7 +308,7 @@ STUDIES = ["basset.yaml", "deepbind.yaml", "dream2022.yaml", "cuperus2017.yaml",
 @pytest.mark.parametrize("study", STUDIES)
 def test_study_workflows_plan_every_stage(study):
     result = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--quiet", "rules", "--configfile",
-                             f"config/{study}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                             f"config/{study}"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     planned = result.stdout + result.stderr
     assert result.returncode == 0, planned
     for rule in ("download", "dataset", "train", "evaluate", "interpret", "report"):

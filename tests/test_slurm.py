@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from tests.test_workflow import reduced_config
-from tests.workflow_helpers import ROOT, write_config
+from tests.workflow_helpers import HANG_GUARD, ROOT, write_config
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
 
 CLUSTER = ROOT / "tools" / "slurm-cluster.sh"
 GPU_RULES = {"train", "search_trials", "variants"}  # set-resources in profiles/slurm: partition gpu, gpu: 1
 LOCAL_RULES = {"all"}  # no action: Snakemake finishes it itself, nothing to submit
-RUN_TIMEOUT = 1500  # seconds; the run takes a few minutes on a 2-core CI machine
+RUN_TIMEOUT = HANG_GUARD  # the run takes a few minutes on a 2-core CI machine
 SACCT_FIELDS = "JobID,Comment%60,Partition,State,ExitCode,Elapsed,AllocTRES%50"
 
 
@@ -60,7 +60,7 @@ def _sacct(run_id, since):
     """The run's jobs as sacct lists them (its job name is the plugin's run ID), one dict each."""
     result = subprocess.run(
         ["sacct", "-X", "-P", "--name", run_id, "-S", time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(since)),
-         "-o", SACCT_FIELDS], capture_output=True, text=True, timeout=60)
+         "-o", SACCT_FIELDS], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"sacct failed: {result.stderr}"
     header, *rows = result.stdout.splitlines()
     names = [name.split("%")[0] for name in SACCT_FIELDS.split(",")]
@@ -79,7 +79,7 @@ def test_reduced_demo_through_slurm_profile(slurm_cluster, tmp_path):
     xdg, workdir = tmp_path / "xdg", tmp_path / "run"
     workdir.mkdir()
     installed = subprocess.run(["make", "-C", str(ROOT), "install-profile", f"XDG_CONFIG_HOME={xdg}"],
-                               capture_output=True, text=True, timeout=60)
+                               capture_output=True, text=True, timeout=600)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (xdg / "snakemake" / "slurm" / "config.yaml").is_file()
     config_path = write_config(workdir, reduced_config())

@@ -1,12 +1,16 @@
 """Incremental alt predictions equal plain forward passes for every ConvNet layout."""
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import torch
 
 from cisflow.models.predict import predict, predict_strands
 from cisflow.models.registry import build
-from cisflow.variants.snv_effects import SnvScorer, bf16_is_fast, snv_pair_predictions, use_bf16
+from cisflow.variants.snv_effects import SnvScorer, bf16_is_fast, precision_note, snv_pair_predictions, use_bf16
 
 LAYOUTS = [
     ("basset", 600, {}),  # valid convolutions, batch norm, three pools
@@ -101,6 +105,28 @@ def test_precision_choice():
     assert use_bf16("auto", cpu) == bf16_is_fast(cpu)
     with pytest.raises(ValueError, match="precision must be auto, bf16 or fp32"):
         use_bf16("fp16", cpu)
+
+
+def test_auto_precision_is_fp32_on_a_cpu_without_native_bf16_and_says_so():
+    """oneDNN held to AVX2 (as on a CPU with neither AMX nor AVX512-BF16): 'auto' scores in fp32
+    and the log says why; 'bf16' still runs, with a warning that it is emulated."""
+    code = ("import logging, torch; logging.basicConfig(level=logging.INFO, format='%(message)s'); "
+            "from cisflow.variants.snv_effects import use_bf16; cpu = torch.device('cpu'); "
+            "print(use_bf16('auto', cpu), use_bf16('bf16', cpu))")
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+    note = "precision auto: fp32 throughout (this CPU has no native bf16 (neither AMX nor AVX512-BF16))"
+    assert note in result.stderr
+    assert "bf16 is emulated and slow" in result.stderr
+
+
+def test_precision_note_names_the_choice_and_the_reason():
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert precision_note("fp32", False, True, cpu) == "precision fp32: fp32 throughout (asked for)"
+    assert precision_note("auto", True, True, gpu) == ("precision auto: shared ref pass in bf16, both alleles' "
+                                                       "changed spans in fp32 (this GPU has native bf16)")
 
 
 def test_a_model_that_is_not_a_convnet_scores_shared_windows_by_full_passes():

@@ -9,6 +9,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+# A hang guard, not a speed check: a demo run takes minutes on 2 idle cores and may take ten times
+# that on a loaded CI machine; only a run that never ends should meet it.
+HANG_GUARD = 3 * 3600  # seconds
 
 
 def demo_config():
@@ -37,7 +40,7 @@ def write_config(workdir, config, samples=None):
     return path
 
 
-def snakemake(workdir, config_path, *args, timeout=1200):
+def snakemake(workdir, config_path, *args, timeout=HANG_GUARD):
     """Run snakemake on the repository's Snakefile in ``workdir``; returns the CompletedProcess."""
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
                str(workdir), "--configfile", str(config_path), "--cores", "2", "--show-failed-logs", *args]

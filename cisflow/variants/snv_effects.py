@@ -18,6 +18,7 @@ convolutions for 4 input channels with widths 16 and 24, DeepBind's first layer 
 """
 
 import copy
+import logging
 
 import numpy as np
 import torch
@@ -29,12 +30,32 @@ from cisflow.data.encode import reverse_complement
 from cisflow.models.convnet import ConvNet
 from cisflow.models.predict import model_device, one_hot, predict_strands, strand_mean
 
+log = logging.getLogger(__name__)
+
 
 def use_bf16(precision, dev):
-    """Whether to score in bf16: ``precision`` 'bf16', or 'auto' where ``bf16_is_fast``; 'fp32' never."""
+    """Whether to score in bf16: ``precision`` 'bf16', or 'auto' where ``bf16_is_fast``; 'fp32'
+    never. The choice and its reason are logged (``precision_note``)."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
-    return precision == "bf16" or (precision == "auto" and bf16_is_fast(dev))
+    fast = bf16_is_fast(dev)
+    bf16 = precision == "bf16" or (precision == "auto" and fast)
+    (log.warning if precision == "bf16" and not fast else log.info)("%s", precision_note(precision, bf16, fast, dev))
+    return bf16
+
+
+def precision_note(precision, bf16, fast, dev):
+    """One line for the log and the report: what precision ``precision`` led to on ``dev``, and why."""
+    hardware = "this GPU" if dev.type == "cuda" else "this CPU"
+    native = ("native bf16" if fast else "no native bf16") + (
+        "" if dev.type == "cuda" else (" (AMX or AVX512-BF16)" if fast else " (neither AMX nor AVX512-BF16)"))
+    if not bf16:
+        reason = "asked for" if precision == "fp32" else f"{hardware} has {native}"
+        return f"precision {precision}: fp32 throughout ({reason})"
+    mode = "shared ref pass in bf16, both alleles' changed spans in fp32"
+    if precision == "bf16" and not fast:
+        return f"precision bf16: {mode}, but {hardware} has {native}, so bf16 is emulated and slow"
+    return f"precision {precision}: {mode} ({hardware} has {native})"
 
 
 def bf16_is_fast(dev):
