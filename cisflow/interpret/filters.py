@@ -79,7 +79,8 @@ def filter_pfms(model, codes, threshold=0.5, batch_size=256):
     counts = np.zeros(n_filters * width * 4, dtype=np.int64)
     n_sites = np.zeros(n_filters, dtype=np.int64)
     n_seqs = np.zeros(n_filters, dtype=np.int64)
-    with Progress(f"PWMs of {n_filters} filters", total=2 * len(codes), unit="sequences (two passes)") as progress:
+    with Progress(f"PWMs of {n_filters} filters (two passes over {len(codes):,} sequences)", total=2 * len(codes),
+                  unit="sequences") as progress:
         maxima = _max_activations(model, codes, batch_size, progress)
         for start, acts in _first_layer_batches(model, codes, batch_size, progress):
             hits = (acts > threshold * maxima[None, :, None]).nonzero().cpu().numpy()
