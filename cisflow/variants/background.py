@@ -253,7 +253,8 @@ def _background_alts(rng, ref, n_alleles, transition):
 def sites_of(checked):
     """The scored SNV sites of a checked table (rows grouped by ``site``): chrom, pos, site,
     n_alleles, transition (of the first allele)."""
-    snvs = checked[checked["score_ref"].notna() & checked["status"].isin(["scored", "swapped"])]
+    snvs = checked.loc[checked["score_ref"].notna() & checked["status"].isin(["scored", "swapped"]),
+                       ["site", "chrom", "pos", "score_ref", "score_alt"]]  # not the per-output columns
     grouped = snvs.groupby("site", sort=False)
     first = grouped.first()
     return pd.DataFrame({
