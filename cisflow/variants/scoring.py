@@ -13,11 +13,13 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from cisflow.data.encode import encode
+from cisflow.io.logs import Progress
 from cisflow.models.predict import model_device, predict_strands, strand_mean
 from cisflow.variants.snv_effects import SnvScorer, use_bf16
 from cisflow.variants.windows import indel_windows, variant_windows
 
 CHUNK = 65536  # variants whose windows, or float64 effects, are held in memory at once
+SNV_STEP = 8192  # SNVs scored a call: a progress step of a few seconds to a minute on a CPU
 
 
 EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an output, by task
@@ -68,11 +70,13 @@ def score_variants(model, meta, genome, checked, batch_size=256, precision="auto
     todo = todo[~indel]
     if len(todo):
         scorer = SnvScorer(model, use_bf16(precision, model_device(model)))
-    for chrom, rows in todo.groupby("chrom", sort=False):
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows.iloc[start : start + CHUNK]
-            ref_raw, alt_raw = _predict_alleles(scorer, dataset, genome, chrom, chunk, batch_size)
-            _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
+    with Progress(f"score {len(todo):,} SNVs' alleles", total=len(todo), unit="SNVs") as progress:
+        for chrom, rows in todo.groupby("chrom", sort=False):
+            for start in range(0, len(rows), SNV_STEP):
+                chunk = rows.iloc[start : start + SNV_STEP]
+                ref_raw, alt_raw = _predict_alleles(scorer, dataset, genome, chrom, chunk, batch_size)
+                _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
+                progress.advance(len(chunk))
     return add_effects(checked, targets, predictions, dataset["task"])
 
 
