@@ -156,6 +156,7 @@ def test_cli_scores_the_catalog_with_traits_and_truth(setup):
     assert result.returncode == 0, result.stderr
     summary = json.loads((setup["dir"] / "cli.summary.json").read_text())
     assert 0 <= summary["truth_auroc"] <= 1 and summary["input_rows"] == 6
+    assert summary["precision"].startswith("precision auto: ")  # the choice and why, for the report
     with gzip.open(setup["dir"] / "cli.associations.tsv.gz", "rt") as handle:
         assert set(pd.read_csv(handle, sep="\t")["groups"]) == {"type 2 diabetes mellitus", "EFO_0004305"}
 
@@ -210,6 +211,7 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "nothing to rank: no variant could be scored" in html and "contig missing 1" in html
     assert "no variant could be scored: see the status counts" in html
+    assert "Scored with precision auto: " in html
 
 
 def test_cli_writes_its_outputs_as_a_set(setup, monkeypatch, capsys):

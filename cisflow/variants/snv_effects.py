@@ -36,12 +36,18 @@ log = logging.getLogger(__name__)
 def use_bf16(precision, dev):
     """Whether to score in bf16: ``precision`` 'bf16', or 'auto' where ``bf16_is_fast``; 'fp32'
     never. The choice and its reason are logged (``precision_note``)."""
+    bf16, note = precision_choice(precision, dev)
+    (log.warning if "emulated" in note else log.info)("%s", note)
+    return bf16
+
+
+def precision_choice(precision, dev):
+    """(bf16, note): whether ``precision`` runs bf16 on ``dev``, and the line that says so and why."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
     fast = bf16_is_fast(dev)
     bf16 = precision == "bf16" or (precision == "auto" and fast)
-    (log.warning if precision == "bf16" and not fast else log.info)("%s", precision_note(precision, bf16, fast, dev))
-    return bf16
+    return bf16, precision_note(precision, bf16, fast, dev)
 
 
 def precision_note(precision, bf16, fast, dev):

@@ -24,7 +24,7 @@ from cisflow.io.liftover import lift_counts, lift_variants
 from cisflow.io.textio import write_tsv
 from cisflow.io.truth import log_left_out, read_truth
 from cisflow.models.checkpoint import load_model
-from cisflow.models.predict import device
+from cisflow.models.predict import device, model_device
 from cisflow.variants.alleles import attach_dbsnp, check_risk_build, read_dbsnp_alleles, resolve_alleles
 from cisflow.variants.background import draw_background, read_peak_regions, sites_of
 from cisflow.variants.calibration import calibrate, site_statistics
@@ -37,6 +37,7 @@ from cisflow.variants.scored_vcf import write_scored_vcf
 from cisflow.variants.scores import headline_table, write_scores
 from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc
 from cisflow.variants.sets import associations_with_scores, read_variant_set
+from cisflow.variants.snv_effects import precision_choice
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     ranked.loc[top.index, "ism_max_abs"] = ism_max
     table = headline_table(ranked, dataset["targets"], dataset["task"])
     summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
+    summary["precision"] = precision_choice(precision, model_device(model))[1]
     if truth is not None:
         summary["truth_auroc"] = truth_auroc(table, truth)
         summary["truth_auroc_by"] = {column: truth_auroc(table, truth, column)
