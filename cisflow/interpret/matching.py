@@ -57,7 +57,9 @@ def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100
         queries = [_tomtom_matrix(pfm.probabilities) for pfm in tested]
         log.info("Tomtom: %d motifs against %d, each with up to %d column shuffles", len(queries), len(targets),
                  n_shuffles)
-        p_values, _, offsets, overlaps, strands = tomtom(queries, targets)
+        with Progress(f"Tomtom of {len(queries)} motifs against {len(targets)} (its first call in an environment "
+                      "compiles memelite: about a minute)"):
+            p_values, _, offsets, overlaps, strands = tomtom(queries, targets)
         null = _shuffled_best_p_values(queries, targets, n_shuffles, seed, p_values.min(axis=1))
         for i, pfm in enumerate(tested):
             rows += _match_rows(pfm, jaspar_motifs, p_values[i], offsets[i], overlaps[i], strands[i],
