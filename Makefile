@@ -30,8 +30,9 @@ test: setup
 
 # The unit tests again with the versions the conda envs pin (envs/*.yaml, from PyPI; torch's CPU
 # build of the tested version stands in for the envs' CUDA build): what a cluster user runs.
+# They run on two processes (pytest-xdist): unit tests only, each in its own tmp_path.
 test-envs: $(ENVS_VENV)/.installed
-	$(ENVS_VENV)/bin/python -m pytest -q -m "not workflow and not slurm"
+	$(ENVS_VENV)/bin/python -m pytest -q -n 2 -m "not workflow and not slurm"
 
 $(ENVS_VENV)/.installed: $(VENV)/.installed envs/*.yaml tools/env_pins.py
 	$(PYTHON) -m venv $(ENVS_VENV)
