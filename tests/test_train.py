@@ -73,7 +73,8 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
     pd.testing.assert_series_equal(resumed["valid_score"], reference["valid_score"])
 
 
-def test_resume_file_from_other_settings_is_ignored(tmp_path, planted, monkeypatch):
+def killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **training):
+    """Run training 'x' until it has saved its first resume.pt, then kill it; returns its directory."""
     save = train_module._save_resume
 
     def die(*args):
@@ -82,9 +83,13 @@ def test_resume_file_from_other_settings_is_ignored(tmp_path, planted, monkeypat
 
     monkeypatch.setattr(train_module, "_save_resume", die)
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, planted, "x")
+        run(tmp_path, planted, "x", **training)
     monkeypatch.setattr(train_module, "_save_resume", save)
-    out = tmp_path / "x"
+    return tmp_path / "x"
+
+
+def test_resume_file_from_other_settings_is_ignored(tmp_path, planted, monkeypatch):
+    out = killed_after_its_first_epoch(tmp_path, planted, monkeypatch)
     state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, out / "model.pt",
                                out / "history.tsv", out / "resume.pt")
     assert [row["epoch"] for row in state["history"]] == [1, 2]
@@ -186,17 +191,7 @@ def test_subsample_is_seeded_sorted_and_all_rows_when_not_smaller():
 @pytest.mark.parametrize("key, first, second", [("max_steps_per_epoch", 3, 4), ("subsample", 100, 120)])
 def test_steps_cap_and_subsample_are_part_of_the_resume_digest(tmp_path, planted, monkeypatch, caplog, key, first,
                                                                 second):
-    save = train_module._save_resume
-
-    def die(*args):
-        save(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_module, "_save_resume", die)
-    with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, planted, "x", **{key: first})
-    monkeypatch.setattr(train_module, "_save_resume", save)
-    out = tmp_path / "x"
+    out = killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **{key: first})
     state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2, key: second}, out / "model.pt",
                                out / "history.tsv", out / "resume.pt")
     assert "was written with other settings; starting from scratch" in caplog.text
