@@ -233,3 +233,27 @@ def split_random(n, valid, test, seed):
     split[order[:n_valid]] = SPLITS["valid"]
     split[order[n_valid : n_valid + n_test]] = SPLITS["test"]
     return split
+
+
+def subsample(indices, n: int | None, seed: int) -> np.ndarray:
+    """At most ``n`` of ``indices``, drawn at random with ``seed``, in their original order.
+
+    Parameters
+    ----------
+    indices : (N,) int array
+        The indices to draw from (a split's rows of the dataset).
+    n : int or None
+        How many to keep; all of them (unchanged) when None or there are no more than ``n``.
+    seed : int
+        Seeds the draw.
+
+    Returns
+    -------
+    (min(N, n),) int array
+        The kept indices, in the order they had in ``indices`` (rows read in file order).
+    """
+    indices = np.asarray(indices)
+    if n is None or len(indices) <= n:
+        return indices
+    kept = np.random.default_rng(seed).choice(len(indices), size=n, replace=False)
+    return indices[np.sort(kept)]

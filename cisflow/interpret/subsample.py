@@ -7,31 +7,9 @@ import logging
 
 import numpy as np
 
+from cisflow.data.dataset import subsample
+
 log = logging.getLogger(__name__)
-
-
-def subsample(indices, n: int, seed: int) -> np.ndarray:
-    """At most ``n`` of ``indices``, drawn at random with ``seed``, in their original order.
-
-    Parameters
-    ----------
-    indices : (N,) int array
-        The indices to draw from (a split's rows of the dataset).
-    n : int
-        How many to keep; all of them (unchanged) when there are no more than ``n``.
-    seed : int
-        Seeds the draw.
-
-    Returns
-    -------
-    (min(N, n),) int array
-        The kept indices, in the order they had in ``indices`` (rows read in file order).
-    """
-    indices = np.asarray(indices)
-    if len(indices) <= n:
-        return indices
-    kept = np.random.default_rng(seed).choice(len(indices), size=n, replace=False)
-    return indices[np.sort(kept)]
 
 
 def subsample_of_test(data, spec: dict) -> np.ndarray:

@@ -35,6 +35,7 @@ from torch import nn
 
 import cisflow
 from cisflow.data.dataset import load_dataset
+from cisflow.data.dataset import subsample as draw_subsample
 from cisflow.data.encode import N_CODE, reverse_complement
 from cisflow.io.atomic import atomic_open, atomic_path
 from cisflow.io.errors import InputError
@@ -355,14 +356,12 @@ def fit_feature_scale(model, features, rows):
 
 
 def subsample(rows, size, seed, main=True):
-    """``size`` of the training split's ``rows`` drawn at random (seeded, sorted), or all of them
-    where ``size`` is None or not smaller (``training.subsample``: a smoke test of a large config)."""
-    if size is None or size >= len(rows):
-        return rows
-    if main:
+    """``size`` of the training split's ``rows`` drawn at random (``dataset.subsample``), or all of
+    them where ``size`` is None or not smaller (``training.subsample``: a smoke test of a large config)."""
+    if main and size is not None and size < len(rows):
         log.info("training on a subsample of %d of the %d training sequences (training.subsample, seed %d)",
                  size, len(rows), seed)
-    return np.sort(np.random.default_rng(seed).choice(rows, size, replace=False))
+    return draw_subsample(rows, size, seed)
 
 
 def start_from(model, init_path):
