@@ -1,9 +1,11 @@
 import gzip
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from cisflow.io.errors import InputError
-from cisflow.io.peaks import read_peaks
+from cisflow.io.peaks import _peaks_by_column, _peaks_by_line, read_peaks
 
 
 def write(tmp_path, text, name="peaks.bed"):
@@ -37,6 +39,8 @@ def test_narrowpeak_summit_and_bed3_midpoint(tmp_path):
         ("chr1\t 5\t20\n", r"peaks.bed:1: start ' 5' is not an integer$"),
         ("chr1\t5\t2\u0663\n", r"peaks.bed:1: end '2\u0663' is not an integer$"),
         ("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t1_0\n", r"peaks.bed:1: summit offset \(column 10\) '1_0' is not an integer"),
+        ("chr1\t10\t99999999999999999999\n", r"peaks.bed:1: end 99999999999999999999 is too large for a genome "
+                                            r"coordinate \(2\^63 or more\)$"),
     ],
 )
 def test_bad_peak_files(tmp_path, text, message):
@@ -82,3 +86,58 @@ def test_peak_format_that_does_not_fit_the_file(tmp_path):
     with pytest.raises(InputError, match=r"peaks.bed:1: 10 columns, but peak_format bed12 has 12$"):
         read_peaks(write(tmp_path, "chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n"), "bed12")
     assert read_peaks(write(tmp_path, "chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n"), "narrowPeak")["summit"].tolist() == [15]
+
+
+NARROW = ["chr1\t100\t300\tp1\t0\t.\t1\t1\t1\t50", "chr2\t400\t500\tp2\t0\t.\t1\t1\t1\t-1",
+          "chrX\t007\t9\tp3\t0\t.\t1\t1\t1\t-0"]
+
+
+@pytest.mark.parametrize("text, peak_format", [
+    ("\n".join(NARROW) + "\n", None),
+    ("track name=x\n#chrom\tstart\n\nbrowser position chr1\n" + "\n".join(NARROW), None),
+    ("\ufeff" + "\r\n".join(NARROW) + "\r\n", "narrowPeak"),
+    (NARROW[0] + "\n\n" + NARROW[1] + "\n", None),
+    ("chr1\t10\t20\nchr1\t30\t41\n", None),
+    ("chr1\t10\t20\tx\t1\t+\tmore\tcolumns\nchr1\t30\t41\ty\t2\t-\t\t\n", "bed"),
+    (BED12 * 3, "bed12"),
+])
+def test_plain_files_are_read_by_column_as_the_line_reader_reads_them(tmp_path, text, peak_format):
+    path = write(tmp_path, text)
+    by_column = _peaks_by_column(path, peak_format)
+    assert by_column is not None
+    pd.testing.assert_frame_equal(by_column, _peaks_by_line(path, peak_format))
+
+
+@pytest.mark.parametrize("text", [
+    NARROW[0] + "\n# a comment between records\n" + NARROW[1] + "\n",
+    "chr1\t10\t20\n" + "chr\u00e9\t30\t40\n",
+    "chr1\t10\t20\rchr1\t30\t40\r",
+])
+def test_files_the_column_reader_leaves_to_the_line_reader(tmp_path, text):
+    path = write(tmp_path, text)
+    assert _peaks_by_column(path, None) is None
+    pd.testing.assert_frame_equal(read_peaks(path), _peaks_by_line(path, None))
+
+
+MUTATIONS = ["", "x", "-1", "+5", " 5", "1_0", "99999999999999999999", "\u0663", "#", "track", "5.0", "\t", "\n",
+             "\r", '"', "\t\t", "-", "0"]
+
+
+def test_the_column_reader_accepts_and_refuses_what_the_line_reader_does(tmp_path):
+    """Random damage to one field of a narrowPeak or BED file: read_peaks returns what the line reader
+    returns, or raises its error (its line and message)."""
+    rng = np.random.default_rng(3)
+    for case in range(400):
+        layout = NARROW if case % 2 else ["chr1\t10\t20", "chr2\t5\t30\tname", "chr1\t0\t1"]
+        rows = [line.split("\t") for line in rng.choice(layout, size=6)]
+        row = rows[rng.integers(len(rows))]
+        row[rng.integers(len(row))] = str(rng.choice(MUTATIONS))
+        path = write(tmp_path, "\n".join("\t".join(fields) for fields in rows) + "\n", f"case{case}.bed")
+        try:
+            expected = _peaks_by_line(path, None)
+        except InputError as error:
+            with pytest.raises(InputError) as raised:
+                read_peaks(path)
+            assert str(raised.value) == str(error), path.read_text()
+        else:
+            pd.testing.assert_frame_equal(read_peaks(path), expected)

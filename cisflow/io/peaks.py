@@ -7,13 +7,17 @@ only where it has narrowPeak's 10 columns; other layouts are read (at their midp
 samples sheet names their format (column peak_format).
 """
 
+import io
 import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from cisflow.io.errors import InputError
-from cisflow.io.textio import open_text
+from cisflow.io.textio import open_bytes, open_text
 
 NARROWPEAK_SUMMIT_COLUMN = 9
 # peak_format: (fewest, most) columns; all but narrowPeak are read at the midpoint of start and end
@@ -31,7 +35,18 @@ def read_peaks(path, peak_format=None):
     ``peak_format``: one of PEAK_FORMATS, or None to take BED3-6 (midpoints) and narrowPeak (10
     columns) and refuse any other layout. The summit is column 10 of narrowPeak (offset from start,
     -1 for none, then the midpoint). Header, track and comment lines are skipped.
+
+    A file of plain records (ASCII, one layout, headers only at the top) is read column-wise by
+    Arrow's CSV reader and checked column-wise (164 samples' 8M peaks in seconds); any other file,
+    and any file with a value the checks refuse, is read line by line, which accepts the same files
+    and names the line at fault.
     """
+    peaks = _peaks_by_column(path, peak_format)
+    return peaks if peaks is not None else _peaks_by_line(path, peak_format)
+
+
+def _peaks_by_line(path, peak_format):
+    """read_peaks one line at a time: the definition of what a peak file may hold."""
     chroms, starts, ends, summits = [], [], [], []
     for lineno, fields, start, end in bed_records(path, 3, "at least 3 tab-separated columns"):
         summit = (start + end) // 2
@@ -50,8 +65,74 @@ def read_peaks(path, peak_format=None):
         summits.append(summit)
     if not chroms:
         raise InputError(path, "no peaks in the file")
-    return pd.DataFrame({"chrom": chroms, "start": np.array(starts, np.int64), "end": np.array(ends, np.int64),
-                         "summit": np.array(summits, np.int64)})
+    return _peak_table(chroms, starts, ends, summits)
+
+
+def _peak_table(chroms, starts, ends, summits):
+    return pd.DataFrame({"chrom": chroms, "start": np.asarray(starts, np.int64), "end": np.asarray(ends, np.int64),
+                         "summit": np.asarray(summits, np.int64)})
+
+
+def _peaks_by_column(path, peak_format):
+    """read_peaks for a file whose every line below its header lines is a record of one layout,
+    with every value one ``_peaks_by_line`` takes; None for any other file (``_peaks_by_line``
+    then reads it, and names the line at fault if there is one)."""
+    try:
+        with open_bytes(path) as handle:
+            data = handle.read().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    except InputError:  # a damaged gzip stream: reported where the line reader meets it
+        return None
+    if not data.isascii() or b"\r" in data:
+        return None
+    header, first = _leading_lines(data)
+    if first is None:
+        return None
+    fields = first.split("\t")
+    if len(fields) < 3:
+        return None
+    narrowpeak = _is_narrowpeak(path, header + 1, fields, peak_format)  # the error the first record would raise
+    columns = [0, 1, 2] + ([NARROWPEAK_SUMMIT_COLUMN] if narrowpeak else [])
+    try:
+        table = pacsv.read_csv(pa.py_buffer(data), pacsv.ReadOptions(skip_rows=header, autogenerate_column_names=True),
+                               pacsv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=True),
+                               pacsv.ConvertOptions(column_types={f"f{i}": pa.string() for i in columns},
+                                                    include_columns=[f"f{i}" for i in columns],
+                                                    strings_can_be_null=False, null_values=[]))
+    except pa.ArrowInvalid:  # a line with another number of columns
+        return None
+    chrom, start, end = (table.column(f"f{i}") for i in (0, 1, 2))
+    skipped = pc.or_(pc.or_(pc.starts_with(chrom, "#"), pc.starts_with(chrom, "track")), pc.starts_with(chrom, "browser"))
+    if pc.any(skipped).as_py() or not (_digits(start) and _digits(end)):
+        return None
+    start, end = (pc.cast(column, pa.int64()).to_numpy() for column in (start, end))
+    if not (start < end).all():
+        return None
+    summit = (start + end) // 2
+    if narrowpeak:
+        offset = table.column(f"f{NARROWPEAK_SUMMIT_COLUMN}")
+        if not _digits(offset, signed=True):
+            return None
+        offset = pc.cast(offset, pa.int64()).to_numpy()
+        if (offset < -1).any() or (offset >= end - start).any():
+            return None
+        summit = np.where(offset >= 0, start + offset, summit)
+    return _peak_table(chrom.to_numpy(), start, end, summit)
+
+
+def _leading_lines(data):
+    """(number of header lines, first record as text) of a file's bytes; (n, None) if no record."""
+    header = 0
+    for raw in io.BytesIO(data):
+        line = raw.decode("ascii").rstrip("\n")
+        if line.strip() and not line.startswith(("#", "track", "browser")):
+            return header, line
+        header += 1
+    return header, None
+
+
+def _digits(column, signed=False):
+    """Whether every value is an integer as ``_is_integer`` takes it, small enough for int64."""
+    return pc.all(pc.match_substring_regex(column, "^-?[0-9]{1,18}$" if signed else "^[0-9]{1,18}$")).as_py()
 
 
 def _is_narrowpeak(path, lineno, fields, peak_format):
@@ -118,7 +199,10 @@ def _is_integer(text):
 def _integer(path, lineno, what, text):
     if not _is_integer(text):
         raise InputError(path, f"{what} {text!r} is not an integer", lineno)
-    return int(text)
+    value = int(text)
+    if abs(value) >= 2**63:
+        raise InputError(path, f"{what} {text} is too large for a genome coordinate (2^63 or more)", lineno)
+    return value
 
 
 def _coordinate(path, lineno, what, text):
