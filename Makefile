@@ -23,14 +23,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 demo: setup
 	$(BIN)/snakemake --cores $(CORES)
 
+# The unit tests on two processes (pytest-xdist; each in its own tmp_path), then the tests that run
+# the workflow or a SLURM cluster one at a time (each uses every core it is given).
 test: setup
 	@tools/ensure-chromium.sh
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 -m "not workflow and not slurm"
+	$(BIN)/python -m pytest -q -m "workflow or slurm"
 	$(MAKE) test-envs
 
 # The unit tests again with the versions the conda envs pin (envs/*.yaml, from PyPI; torch's CPU
 # build of the tested version stands in for the envs' CUDA build): what a cluster user runs.
-# They run on two processes (pytest-xdist): unit tests only, each in its own tmp_path.
+# Unit tests only, on two processes as in `make test`.
 test-envs: $(ENVS_VENV)/.installed
 	$(ENVS_VENV)/bin/python -m pytest -q -n 2 -m "not workflow and not slurm"
 
