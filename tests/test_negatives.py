@@ -58,3 +58,47 @@ def test_background_windows_avoid_regions_and_are_seeded():
     near = (first["chrom"] == "chr1") & ((first["start"] - 4050).abs() < 100)  # would overlap the region
     assert not near.any()
     assert (first["end"] <= first["chrom"].map({"chr1": 10_000, "chr2": 5_000})).all()
+
+
+def nearest_distance(starts, others):
+    """(starts,) distance from each start to the nearest of the sorted ``others`` (inf if none)."""
+    if not len(others):
+        return np.full(len(starts), np.inf)
+    i = np.searchsorted(others, starts)
+    return np.minimum(np.abs(starts - others[np.clip(i, 0, len(others) - 1)]),
+                      np.abs(starts - others[np.clip(i - 1, 0, len(others) - 1)]))
+
+
+def test_background_windows_overlap_nothing_and_follow_contig_lengths():
+    """A crowded genome (half of it near a region or a window): every window clear of regions, of the margin and of
+    each other, and contigs drawn in proportion to their room."""
+    rng = np.random.default_rng(5)
+    sizes = {"chr1": 4_000_000, "chr2": 2_000_000, "chrM": 16_569, "tiny": 50}
+    chrom = rng.choice(["chr1", "chr2"], 1_000, p=[2 / 3, 1 / 3])
+    start = rng.integers(0, 900_000, 1_000)
+    regions = pd.DataFrame({"chrom": chrom, "start": start, "end": start + 500})
+    background = background_regions(regions, 1_500, 500, sizes, seed=9, exclude_margin=100)
+    assert len(background) == 1_500 and (background["end"] - background["start"] == 500).all()
+    assert (background["end"] <= background["chrom"].map(sizes)).all()
+    for name, windows in background.groupby("chrom"):
+        starts = np.sort(windows["start"].to_numpy())
+        assert (np.diff(starts) >= 600).all()
+        assert (nearest_distance(starts, np.sort(start[chrom == name])) >= 600).all()
+    share = background["chrom"].value_counts(normalize=True)
+    assert abs(share["chr1"] - 2 / 3) < 0.05 and "tiny" not in share
+
+
+def test_background_windows_in_a_genome_too_small_for_them(caplog):
+    regions = pd.DataFrame({"chrom": ["chr1"], "start": [400], "end": [500]})
+    background = background_regions(regions, 50, 100, {"chr1": 1_000}, seed=1)
+    starts = np.sort(background["start"].to_numpy())
+    assert 1 <= len(background) < 10 and (np.diff(starts) >= 100).all()
+    assert "background windows found away from peaks" in caplog.text
+
+
+def test_of_windows_drawn_near_each_other_the_first_drawn_is_kept():
+    from cisflow.data.negatives import _first_drawn
+
+    # drawn order: 500, 450 (near 500: dropped), 100, 520 (near 500), 900, 140 (near 100)
+    assert _first_drawn(np.array([500, 450, 100, 520, 900, 140]), 100).tolist() == [
+        True, False, True, False, True, False]
