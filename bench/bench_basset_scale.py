@@ -17,8 +17,8 @@ Training's throughput is read from the model's history; the closing dry run, eve
 present, is what a user waits for before anything starts.
 
 At --scale 1 plan on some 10 GB of disk (168 MB at 0.02: the genome uncompressed, the downloads, the
-dataset) and, on two CPU cores, an hour or more: the small model's one capped epoch is quick, the
-data stages, evaluation and the 200,000 SNPs are not.
+dataset) and, on two CPU cores, 5 minutes (idle, a CPU with native bf16) to half an hour (busy, or
+fp32 only): evaluation and the 200,000 SNPs take the most.
 
 Prints `bench basset_<stage>_seconds: ...` and `bench basset_<stage>_peak_rss: ... GiB` lines.
 """
