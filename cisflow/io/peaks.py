@@ -101,7 +101,7 @@ def _peaks_by_column(path, peak_format):
     except pa.ArrowInvalid:  # a line with another number of columns
         return None
     chrom, start, end = (table.column(f"f{i}") for i in (0, 1, 2))
-    skipped = pc.or_(pc.or_(pc.starts_with(chrom, "#"), pc.starts_with(chrom, "track")), pc.starts_with(chrom, "browser"))
+    skipped = pc.match_substring_regex(chrom, "^(#|track|browser)")  # lines the line reader skips
     if pc.any(skipped).as_py() or not (_digits(start) and _digits(end)):
         return None
     start, end = (pc.cast(column, pa.int64()).to_numpy() for column in (start, end))
