@@ -33,9 +33,10 @@ test: setup
 
 # The unit tests again with the versions the conda envs pin (envs/*.yaml, from PyPI; torch's CPU
 # build of the tested version stands in for the envs' CUDA build): what a cluster user runs.
-# Unit tests only, on two processes as in `make test`.
+# Unit tests only, on two processes as in `make test` (the published figures on ../shared/data,
+# checked once by `make test`, are not trained for again).
 test-envs: $(ENVS_VENV)/.installed
-	$(ENVS_VENV)/bin/python -m pytest -q -n 2 -m "not workflow and not slurm"
+	$(ENVS_VENV)/bin/python -m pytest -q -n 2 -m "not workflow and not slurm and not real_data"
 
 $(ENVS_VENV)/.installed: $(VENV)/.installed envs/*.yaml tools/env_pins.py
 	$(PYTHON) -m venv $(ENVS_VENV)

@@ -21,6 +21,7 @@ from tests.workflow_helpers import ROOT
 
 DATA = ROOT.parent / "shared" / "data"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason="../shared/data is not here")
+pytestmark = pytest.mark.real_data
 
 
 def study_config(config_name):
