@@ -1,4 +1,5 @@
 import gzip
+import re
 
 import numpy as np
 import pandas as pd
@@ -112,11 +113,18 @@ def test_plain_files_are_read_by_column_as_the_line_reader_reads_them(tmp_path, 
     NARROW[0] + "\n# a comment between records\n" + NARROW[1] + "\n",
     "chr1\t10\t20\n" + "chr\u00e9\t30\t40\n",
     "chr1\t10\t20\rchr1\t30\t40\r",
+    "chr1\tx\t20\tp\t0\t+\t1\t2\n",
 ])
 def test_files_the_column_reader_leaves_to_the_line_reader(tmp_path, text):
     path = write(tmp_path, text)
     assert _peaks_by_column(path, None) is None
-    pd.testing.assert_frame_equal(read_peaks(path), _peaks_by_line(path, None))
+    try:
+        expected = _peaks_by_line(path, None)
+    except InputError as error:  # the line's first fault: its start, not its 8 columns
+        with pytest.raises(InputError, match=re.escape(str(error))):
+            read_peaks(path)
+    else:
+        pd.testing.assert_frame_equal(read_peaks(path), expected)
 
 
 MUTATIONS = ["", "x", "-1", "+5", " 5", "1_0", "99999999999999999999", "\u0663", "#", "track", "5.0", "\t", "\n",
@@ -124,14 +132,15 @@ MUTATIONS = ["", "x", "-1", "+5", " 5", "1_0", "99999999999999999999", "\u0663",
 
 
 def test_the_column_reader_accepts_and_refuses_what_the_line_reader_does(tmp_path):
-    """Random damage to one field of a narrowPeak or BED file: read_peaks returns what the line reader
-    returns, or raises its error (its line and message)."""
+    """Random damage to one or two fields of a narrowPeak or BED file: read_peaks returns what the line
+    reader returns, or raises its error (its line and message)."""
     rng = np.random.default_rng(3)
     for case in range(400):
         layout = NARROW if case % 2 else ["chr1\t10\t20", "chr2\t5\t30\tname", "chr1\t0\t1"]
         rows = [line.split("\t") for line in rng.choice(layout, size=6)]
-        row = rows[rng.integers(len(rows))]
-        row[rng.integers(len(row))] = str(rng.choice(MUTATIONS))
+        for _ in range(rng.integers(1, 3)):
+            row = rows[rng.integers(len(rows))]
+            row[rng.integers(len(row))] = str(rng.choice(MUTATIONS))
         path = write(tmp_path, "\n".join("\t".join(fields) for fields in rows) + "\n", f"case{case}.bed")
         try:
             expected = _peaks_by_line(path, None)

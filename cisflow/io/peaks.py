@@ -79,10 +79,14 @@ def _peaks_by_column(path, peak_format):
     then reads it, and names the line at fault if there is one)."""
     try:
         with open_bytes(path) as handle:
-            data = handle.read().removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+            data = handle.read().removeprefix(b"\xef\xbb\xbf")
     except InputError:  # a damaged gzip stream: reported where the line reader meets it
         return None
-    if not data.isascii() or b"\r" in data:
+    if b"\r" in data:  # copied only for files with CRs; a bare CR (old Mac) is left to the line reader
+        data = data.replace(b"\r\n", b"\n")
+        if b"\r" in data:
+            return None
+    if not data.isascii():
         return None
     header, first = _leading_lines(data)
     if first is None:
@@ -90,7 +94,10 @@ def _peaks_by_column(path, peak_format):
     fields = first.split("\t")
     if len(fields) < 3:
         return None
-    narrowpeak = _is_narrowpeak(path, header + 1, fields, peak_format)  # the error the first record would raise
+    try:
+        narrowpeak = _is_narrowpeak(path, header + 1, fields, peak_format)
+    except InputError:  # a layout the format refuses: the line reader names the line's first fault
+        return None
     columns = [0, 1, 2] + ([NARROWPEAK_SUMMIT_COLUMN] if narrowpeak else [])
     try:
         table = pacsv.read_csv(pa.py_buffer(data), pacsv.ReadOptions(skip_rows=header, autogenerate_column_names=True),
