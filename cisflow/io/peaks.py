@@ -23,6 +23,7 @@ NARROWPEAK_SUMMIT_COLUMN = 9
 # peak_format: (fewest, most) columns; all but narrowPeak are read at the midpoint of start and end
 PEAK_FORMATS = {"bed": (3, None), "narrowPeak": (10, 10), "broadPeak": (9, 9), "bed12": (12, 12),
                 "gappedPeak": (15, 15)}
+SKIPPED = ("#", "track", "browser")  # comment, track and browser lines start so; blank lines are skipped too
 _BLOCKS = re.compile(r"[0-9]+(,[0-9]+)*,?")  # BED12's blockSizes and blockStarts
 _LAYOUTS = {"bed12": "BED12: blockCount, blockSizes and blockStarts in columns 10-12",
             "gappedPeak": "gappedPeak: BED12's blocks, then signalValue, pValue and qValue",
@@ -108,7 +109,7 @@ def _peaks_by_column(path, peak_format):
     except pa.ArrowInvalid:  # a line with another number of columns
         return None
     chrom, start, end = (table.column(f"f{i}") for i in (0, 1, 2))
-    skipped = pc.match_substring_regex(chrom, "^(#|track|browser)")  # lines the line reader skips
+    skipped = pc.match_substring_regex(chrom, f"^({'|'.join(map(re.escape, SKIPPED))})")
     if pc.any(skipped).as_py() or not (_digits(start) and _digits(end)):
         return None
     start, end = (pc.cast(column, pa.int64()).to_numpy() for column in (start, end))
@@ -131,10 +132,15 @@ def _leading_lines(data):
     header = 0
     for raw in io.BytesIO(data):
         line = raw.decode("ascii").rstrip("\n")
-        if line.strip() and not line.startswith(("#", "track", "browser")):
+        if not _is_skipped(line):
             return header, line
         header += 1
     return header, None
+
+
+def _is_skipped(line):
+    """Whether a line is blank or a comment, track or browser line (no record)."""
+    return not line.strip() or line.startswith(SKIPPED)
 
 
 def _digits(column, signed=False):
@@ -185,7 +191,7 @@ def bed_records(path, columns, expected):
     """
     with open_text(path) as handle:
         for lineno, line in enumerate(handle, 1):
-            if not line.strip() or line.startswith(("#", "track", "browser")):
+            if _is_skipped(line):
                 continue
             fields = line.rstrip("\n").split("\t")
             if len(fields) < columns:
