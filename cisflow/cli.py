@@ -123,8 +123,13 @@ def _parser():
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
     score.add_argument("--background", type=int, default=3, metavar="N",
-                       help="background SNPs drawn per scored site to calibrate effects as z-scores and p-values "
-                            "and to test traits for enrichment; 0 ranks by the raw effect (default 3)")
+                       help="background SNPs matched to each scored site (GC content, distance to peaks), drawn "
+                            "from the site itself, to test traits for enrichment; 0 turns the background off "
+                            "(no z-scores, no enrichment) and ranks by the raw effect (default 3)")
+    score.add_argument("--background-reference", type=int, default=500, metavar="N",
+                       help="reference background SNPs per stratum of distance to the nearest peak, drawn from "
+                            "the seed alone: every effect's z-score and p-value are set against them, whatever else "
+                            "the set holds (default 500)")
     score.add_argument("--seed", type=int, default=1, help="seed of the background draw (default 1)")
     score.add_argument("--ism-top", type=int, default=10, metavar="N",
                        help="in-silico mutagenesis around the N top-ranked variants (one per site), 10 bases a side; "
@@ -212,7 +217,8 @@ def score_variant_set(args: argparse.Namespace) -> dict:
                          p_threshold=args.p_threshold, trait=trait,
                          dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
                          max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
-                         background={"per_variant": args.background, "seed": args.seed},
+                         background={"per_variant": args.background, "reference": args.background_reference,
+                                     "seed": args.seed},
                          ism={"top": args.ism_top}, name=source.name)
 
 

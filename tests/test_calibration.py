@@ -1,4 +1,4 @@
-"""Calibration against background SNPs, and the trait enrichment test."""
+"""Calibration against the reference background SNPs, and the trait enrichment test."""
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ def effects(values, **extra):
 
 def test_z_scores_and_empirical_p_by_hand():
     background = effects({"a": [0.0, 1.0, 2.0, 3.0, 4.0], "b": [0.0, 0.1, 0.2, 0.3, 0.4]}, id=list("vwxyz"),
-                         site=range(5), matched_site=[0] * 5)
+                         site=range(5), matched_site=-1, role="reference")
     scored = effects({"a": [2.0, 9.0, np.nan], "b": [0.2, 0.0, np.nan]}, site=[0, 1, 2])
     scored.loc[2, "score"] = np.nan
     calibrated, reference = calibrate(scored, background, "classification")
@@ -47,7 +47,7 @@ def test_a_noisy_output_no_longer_dominates_the_ranking():
     the noisy output ranks a neutral SNP first; on the z scale the hit comes first."""
     rng = np.random.default_rng(0)
     background = effects({"noisy": rng.normal(0, 3, 500), "quiet": rng.normal(0, 0.05, 500)},
-                         id=[f"b{i}" for i in range(500)], site=range(500), matched_site=0)
+                         id=[f"b{i}" for i in range(500)], site=range(500), matched_site=-1, role="reference")
     scored = effects({"noisy": [4.0, 0.5], "quiet": [0.0, 1.0]}, id=["neutral", "hit"], site=[0, 1])
     assert scored.sort_values("score", ascending=False)["id"].iloc[0] == "neutral"
     calibrated, _ = calibrate(scored, background, "classification")
@@ -57,8 +57,11 @@ def test_a_noisy_output_no_longer_dominates_the_ranking():
 
 def test_too_little_background_is_an_error():
     with pytest.raises(ValueError, match="1 background SNP"):
-        calibrate(effects({"a": [1.0]}, site=[0]), effects({"a": [0.5]}, id=["b"], matched_site=[0]),
+        calibrate(effects({"a": [1.0]}, site=[0]), effects({"a": [0.5]}, id=["b"], matched_site=-1, role="reference"),
                   "classification")
+    matched = effects({"a": [0.5, 0.7, 0.1]}, id=list("bcd"), matched_site=0, role="matched")
+    with pytest.raises(ValueError, match="0 background SNP"):  # matched SNPs are no reference
+        calibrate(effects({"a": [1.0]}, site=[0]), matched, "classification")
 
 
 def test_a_few_background_snps_that_hit_a_site_do_not_shrink_every_z():
@@ -68,16 +71,41 @@ def test_a_few_background_snps_that_hit_a_site_do_not_shrink_every_z():
     plain = rng.normal(0, 0.1, 380)
     hits = np.r_[plain, rng.normal(-3, 0.5, 20)]
     scored = effects({"a": [-1.0]}, site=[0])
-    z_plain = calibrate(scored, effects({"a": plain}, id=range(380), matched_site=0), "classification")[0]["z_a"][0]
-    z_hits = calibrate(scored, effects({"a": hits}, id=range(400), matched_site=0), "classification")[0]["z_a"][0]
+    z_plain = calibrate(scored, effects({"a": plain}, id=range(380), role="reference"), "classification")[0]["z_a"][0]
+    z_hits = calibrate(scored, effects({"a": hits}, id=range(400), role="reference"), "classification")[0]["z_a"][0]
     assert z_hits == pytest.approx(z_plain, rel=0.15) and abs(z_plain) > 8
     assert np.std(hits, ddof=1) > 3 * np.std(plain, ddof=1)
 
 
 def test_mostly_exact_zero_effects_fall_back_to_the_mean_deviation():
-    background = effects({"a": [0.0] * 90 + [0.5] * 10}, id=range(100), matched_site=0)
+    background = effects({"a": [0.0] * 90 + [0.5] * 10}, id=range(100), role="reference")
     calibrated, _ = calibrate(effects({"a": [0.5]}, site=[0]), background, "classification")
     assert calibrated["z_a"][0] == pytest.approx(0.5 / (1.2533 * 0.05))
+
+
+def test_matched_background_snps_are_calibrated_against_the_reference_not_part_of_it():
+    """Only the reference sets the scale: matched SNPs, however many and however large their
+    effects (they are drawn near the sites), change no site's z, and get their own z on the
+    same scale, for the trait enrichment."""
+    rng = np.random.default_rng(5)
+    reference = effects({"a": rng.normal(0, 0.2, 300)}, id=[f"r{i}" for i in range(300)], matched_site=-1,
+                        role="reference", stratum=np.repeat([0, 1], 150))
+    matched = effects({"a": rng.normal(3, 2, 40)}, id=[f"m{i}" for i in range(40)], matched_site=np.arange(40) % 4,
+                      role="matched", stratum=np.arange(40) % 2)
+    scored = effects({"a": [1.0, -0.5, 0.1, 0.0]}, site=range(4), stratum=[0, 1, 0, np.nan])
+    alone, _ = calibrate(scored, reference, "classification")
+    with_matched, background = calibrate(scored, pd.concat([reference, matched], ignore_index=True), "classification")
+    for column in ("z_a", "p_a", "empirical_p", "score"):
+        np.testing.assert_array_equal(with_matched[column], alone[column])
+    again, _ = calibrate(scored.iloc[::-1], reference, "classification")  # each row alone against the reference
+    np.testing.assert_array_equal(again["z_a"].iloc[::-1], alone["z_a"])
+    matched_z = background.loc[background["role"] == "matched"]
+    for value in (0, 1):
+        stratum = reference.loc[reference["stratum"] == value, "logodds_a"]
+        centre = stratum.median()
+        scale = 1.4826 * (stratum - centre).abs().median()
+        expected = (matched_z.loc[matched_z["stratum"] == value, "logodds_a"] - centre) / scale
+        np.testing.assert_allclose(matched_z.loc[matched_z["stratum"] == value, "z_a"], expected, rtol=1e-5)
 
 
 def test_site_statistics_average_a_sites_alleles():
@@ -149,7 +177,8 @@ def test_each_row_meets_the_background_of_its_own_distance_stratum():
     more for any SNV. A flank SNV's effect of 1.0 is then ordinary, an in-peak one's exceptional."""
     rng = np.random.default_rng(3)
     background = effects({"a": np.r_[rng.normal(0, 0.2, 200), rng.normal(0, 1.0, 200)]},
-                         id=[f"b{i}" for i in range(400)], matched_site=0, stratum=[0] * 200 + [1] * 200)
+                         id=[f"b{i}" for i in range(400)], matched_site=-1, role="reference",
+                         stratum=[0] * 200 + [1] * 200)
     scored = effects({"a": [1.0, 1.0, 1.0]}, site=[0, 1, 2], stratum=[0, 1, np.nan])
     calibrated, reference = calibrate(scored, background, "classification")
     in_peak, flank, indel = calibrated["z_a"]

@@ -16,6 +16,7 @@ from cisflow.models.registry import build_for_dataset
 from cisflow.variants.variants import run as score_vcf
 from tests.conftest import write_fasta
 
+ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
 VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 PARAMS = {"conv": [{"filters": 8, "width": 7, "pool": 2}], "dense": [8]}
@@ -40,6 +41,17 @@ def setup(tmp_path):
     (tmp_path / "peaks.bed").write_text("chr1\t400\t700\nchr1\t1100\t1300\nchrX\t200\t400\n")
     return {"model": model_file(tmp_path / "model.pt"), "genome": tmp_path / "indexed.fa", "records": records,
             "peaks": tmp_path / "peaks.bed", "dir": tmp_path}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo's genome, its K562 peaks and a small model of 60-base windows."""
+    from cisflow.io.genome import prepare_fasta
+
+    directory = tmp_path_factory.mktemp("demo")
+    prepare_fasta(ROOT / "resources/demo/genome.fa.gz", directory / "genome.fa")
+    return {"genome": directory / "genome.fa", "peaks": ROOT / "resources/demo/peaks/K562.narrowPeak.gz",
+            "model": model_file(directory / "model.pt", seq_len=60), "dir": directory}
 
 
 def outputs(directory, stem="out"):
@@ -152,10 +164,14 @@ def test_cli_scores_the_catalog_with_traits_and_truth(setup):
     truth.write_text("id\teffect\nrs7903146\t1\nrs1000\t0\nrs4001\tDestroys\nrs7001\tNEUTRAL\n")
     result = cli("score-variants", "--model", setup["model"], "--gwas-catalog", CATALOG, "--genome", setup["genome"],
                  "--peaks", setup["peaks"], "--trait", "type 2 diabetes mellitus", "--trait", "EFO_0004305",
-                 "--truth", truth, "--background", "3", "--out", setup["dir"] / "cli.tsv.gz")
+                 "--truth", truth, "--background", "3", "--background-reference", "60", "--out",
+                 setup["dir"] / "cli.tsv.gz")
     assert result.returncode == 0, result.stderr
     summary = json.loads((setup["dir"] / "cli.summary.json").read_text())
     assert 0 <= summary["truth_auroc"] <= 1 and summary["input_rows"] == 6
+    background = pd.read_csv(setup["dir"] / "cli.background.tsv.gz", sep="\t")
+    reference = background[background["role"] == "reference"]
+    assert reference["stratum"].value_counts().max() == 60 and summary["background"]["reference"] == len(reference)
     assert summary["precision"].startswith("precision auto: ")  # the choice and why, for the report
     with gzip.open(setup["dir"] / "cli.associations.tsv.gz", "rt") as handle:
         assert set(pd.read_csv(handle, sep="\t")["groups"]) == {"type 2 diabetes mellitus", "EFO_0004305"}
@@ -244,3 +260,41 @@ def test_cli_writes_its_outputs_as_a_set(setup, monkeypatch, capsys):
     assert sorted(out["table"].parent.iterdir()) == sorted(out.values())
     assert json.loads(out["summary"].read_text())["scored"] == 2
     assert out["plot"].read_bytes()[:4] == b"\x89PNG" and len(pd.read_csv(out["table"], sep="\t")) == 2
+
+
+def test_a_sites_z_does_not_depend_on_the_order_or_company_of_the_records(demo):
+    """The demo's first 40 SNVs in file order and reversed, and one of them alone: the same effects,
+    z-scores and ranks; the site alone draws the same background SNPs and gets the same z."""
+    lines = (ROOT / "resources/demo/variants.vcf").read_text().splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    snvs = [line for line in lines if not line.startswith("#") and all(len(f) == 1 for f in line.split("\t")[3:5])]
+    runs = {"forward": snvs[:40], "reversed": snvs[:40][::-1], "alone": [snvs[17]]}
+    tables, backgrounds = {}, {}
+    for name, records in runs.items():
+        vcf = demo["dir"] / f"{name}.vcf"
+        vcf.write_text("\n".join(header + records) + "\n")
+        out = outputs(demo["dir"], name)
+        summary = score_vcf(demo["model"], vcf, demo["genome"], out, peaks_path=demo["peaks"], ism={"top": 0},
+                            background={"per_variant": 3, "reference": 200})
+        assert summary["background"]["reference"] >= 200 and summary["background"]["snps"] == 3 * summary["sites"]
+        tables[name] = pd.read_parquet(out["scores"]).set_index("id")
+        backgrounds[name] = pd.read_csv(out["background"], sep="\t")
+    forward, backward = tables["forward"], tables["reversed"].loc[tables["forward"].index]
+    assert forward["score"].notna().all() and len(forward) == 40
+    effects = [column for column in forward if column.startswith("logodds_")]
+    z = [column for column in forward if column.startswith("z_")]
+    np.testing.assert_allclose(backward[effects], forward[effects], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(backward[z], forward[z], rtol=1e-6, atol=1e-6)
+    unique = ~forward["score"].round(4).duplicated(keep=False)  # ties may swap
+    assert unique.sum() > 30 and (backward.loc[unique, "rank"] == forward.loc[unique, "rank"]).all()
+    one = tables["alone"].index[0]
+    assert np.abs(tables["alone"].loc[one, z].to_numpy(float) - forward.loc[one, z].to_numpy(float)).max() < 0.1
+    drawn = {name: background.loc[background["matched_site"] == site, ["id", "chrom", "pos", "ref", "alt"]]
+             for name, background, site in (("alone", backgrounds["alone"], 0),
+                                            ("forward", backgrounds["forward"], 17))}
+    assert len(drawn["alone"]) == 3
+    pd.testing.assert_frame_equal(drawn["alone"].reset_index(drop=True), drawn["forward"].reset_index(drop=True))
+    reference = {name: background[background["role"] == "reference"].reset_index(drop=True)
+                 for name, background in backgrounds.items()}
+    pd.testing.assert_frame_equal(reference["alone"], reference["forward"])
+    pd.testing.assert_frame_equal(reference["reversed"], reference["forward"])

@@ -1,20 +1,35 @@
-"""Background SNPs drawn by the workflow itself, matched to the scored variants, to calibrate them.
+"""Background SNPs drawn by the workflow itself, to calibrate the scored variants and to test traits.
 
 A variant's predicted effect means little on its own: effects are larger in peaks than between
-them, larger in GC-rich windows, and differ from output to output. Each scored site gets
-``per_variant`` background SNPs drawn from the same genome, on its contig set, in the same bin
-of window GC content (5 % bins) and of distance to the nearest peak of the model's training
-regions (inside a peak, then up to 1 kb, 10 kb, 100 kb, farther). Each background SNP inherits
-the number of alleles scored at its site and, for one allele, its substitution class
-(transition or transversion), so that sites whose other allele is unknown (three substitutions,
-``cisflow.variants.alleles``) are compared with sites treated alike. ``matched_site`` records which site
-a background SNP was drawn for, so that any subset of sites (a trait's) has its own matched
-background.
+them, larger in GC-rich windows, and differ from output to output. The workflow draws its own
+background SNPs from the genome, a pool of candidates and from it SNPs in two roles, so that a
+site's z-score depends on the site, the model, the genome, the peaks and the seed only, never on
+the order or the company of the records:
 
-Where a bin has too few candidates, the nearest GC bins of the same distance bin are used, then
-neighbouring distance bins; how many were matched exactly is logged.
+* a candidate pool, drawn with the seed alone: ``POOL_SIZE`` positions on the contigs that carry
+  the model's peaks (every contig long enough for the window when there are none), weighted by
+  usable length, half uniform and half near peaks (so that bins close to peaks fill where peaks are
+  sparse), windows with more than 10 % N or a centre base that is not ACGT left out; each has its
+  window's GC content (5 % bins) and its distance to the nearest peak of the model's training
+  regions (inside a peak, then up to 1 kb, 10 kb, 100 kb, farther: the distance strata);
+* the **reference** (``role`` 'reference', ``matched_site`` -1): from the pool, ``reference``
+  random candidates of each distance stratum (all of them where the pool has fewer), each with one
+  random substitution. ``cisflow.variants.calibration`` sets every effect against the reference of
+  its stratum: the same few hundred SNPs for every site, however small the set;
+* the **matched** background (``role`` 'matched'): each scored site gets ``per_variant``
+  candidates of the pool in its own bin of GC and distance (the nearest GC bins of the same
+  distance bin, then neighbouring distance bins, where its bin has fewer), drawn with a generator
+  seeded by the seed and the site itself (``site_key``: contig, position, REF and ALT alleles),
+  so that a site draws the same SNPs alone or among others. Two sites may draw the same candidate.
+  Each background SNP inherits the number of alleles scored at its site and, for one allele, its
+  substitution class (transition or transversion), so that sites whose other allele is unknown
+  (three substitutions, ``cisflow.variants.alleles``) are compared with sites treated alike.
+  ``matched_site`` records which site a background SNP was drawn for, so that any subset of sites
+  (a trait's) has its own matched background (``cisflow.variants.enrichment``). How many were
+  drawn from the site's own bin is logged.
 """
 
+import hashlib
 import logging
 
 import numpy as np
@@ -34,7 +49,7 @@ TRANSITION = {"A": "G", "G": "A", "C": "T", "T": "C"}
 GC_BIN = 0.05
 DISTANCE_EDGES = np.array([1, 1_001, 10_001, 100_001])  # bp: 0 inside a peak, then <= 1 kb, 10 kb, 100 kb, farther
 MAX_N_FRACTION = 0.1
-POOL_FACTOR = 8  # candidates drawn per background SNP wanted
+POOL_SIZE = 100_000  # candidates drawn for the pool, however many sites there are
 
 
 def read_peak_regions(path, contigs, aliases=None):
@@ -86,14 +101,21 @@ def site_bins(gc, distance):
     return gc_bin * (len(DISTANCE_EDGES) + 1) + distance_stratum(distance)
 
 
-def draw_background(sites, genome_path, peaks, seq_len, per_variant=3, max_count=20_000, seed=1):
-    """Background SNPs matched to ``sites`` (see the module docstring).
+def site_key(chrom, pos, ref, alt):
+    """A stable 64-bit integer of a site (its contig, position, REF and ALT alleles in any order):
+    with the seed, it seeds the site's matched background."""
+    alleles = f"{chrom}:{pos}:{ref}:{','.join(sorted(alt.split(',')))}"
+    return int.from_bytes(hashlib.blake2b(alleles.encode(), digest_size=8).digest(), "little")
+
+
+def draw_background(sites, genome_path, peaks, seq_len, per_variant=3, max_count=20_000, seed=1, reference=500):
+    """The reference and the matched background SNPs of ``sites`` (see the module docstring).
 
     Parameters
     ----------
     sites : DataFrame
-        One row per scored site: ``chrom``, ``pos`` (1-based), ``site``, ``n_alleles`` (alleles
-        scored there) and ``transition`` (for one allele: whether it is a transition).
+        One row per scored site: ``chrom``, ``pos`` (1-based), ``site``, ``ref`` and ``alt`` (the
+        alleles scored there, ALTs comma-joined).
     genome_path : str or Path
         The indexed FASTA the sites were checked against.
     peaks : DataFrame
@@ -101,43 +123,47 @@ def draw_background(sites, genome_path, peaks, seq_len, per_variant=3, max_count
     seq_len : int
         The model's window: GC is measured over it, and background windows stay inside contigs.
     per_variant : int
-        Background SNPs per site; fewer (at least one) where ``max_count`` would be passed.
+        Matched background SNPs per site; fewer (at least one) where ``max_count`` would be passed.
     max_count : int
-        At most this many background SNPs: beyond ``max_count`` sites, a seeded sample of
-        ``max_count`` sites gets one each (so that the cost stays a fraction of the scoring's).
+        At most this many matched background SNPs: beyond ``max_count`` sites, the ``max_count``
+        sites of smallest ``site_key`` get one each (so that the cost stays a fraction of the
+        scoring's); the reference comes on top.
     seed : int
-        Seeds the draw.
+        Seeds the pool and the reference, and with each site's key its matched background.
+    reference : int
+        Reference SNPs per distance stratum.
 
     Returns
     -------
     DataFrame
         In the shape of ``cisflow.io.vcf.read_vcf`` (chrom, pos, id, ref, alt, line), ``alt``
-        comma-joined where a site has several alleles, plus ``matched_site``, ``gc``,
-        ``peak_distance`` and ``stratum`` (``distance_stratum``); and ``sites`` with their own
-        ``gc``, ``peak_distance``, ``bin`` and ``stratum``.
+        comma-joined where a site has several alleles, plus ``matched_site`` (-1 for the
+        reference), ``role`` ('reference', then 'matched'), ``gc``, ``peak_distance`` and
+        ``stratum`` (``distance_stratum``); ids are 'ref:<chrom>:<pos>' and, for a matched SNP,
+        'bg:<chrom>:<pos>:<site key in hex>', whatever the order of the sites. And ``sites`` with
+        their own ``gc``, ``peak_distance``, ``bin`` and ``stratum``.
     """
     rng = np.random.default_rng(seed)
     index = read_fai(genome_path)
     merged = merged_peaks(peaks)
     sites = sites.reset_index(drop=True)
     sites = sites.assign(**_features(genome_path, index, merged, sites["chrom"], sites["pos"] - 1, seq_len))
+    pool = _candidates(rng, genome_path, index, merged, seq_len, POOL_SIZE)
+    references = _reference(rng, pool, reference)
+    keys = np.array([site_key(*site) for site in zip(sites["chrom"], sites["pos"], sites["ref"], sites["alt"])],
+                    dtype=np.uint64)
     per = max(1, min(per_variant, max_count // max(len(sites), 1)))
-    matched = sites if len(sites) <= max_count else sites.iloc[np.sort(rng.choice(len(sites), max_count, False))]
+    matched = np.sort(np.argsort(keys, kind="stable")[:max_count])
     if per < per_variant or len(matched) < len(sites):
         log.info("background: %d per site for %d of %d sites (not %d per site) to stay within %d SNPs", per,
                  len(matched), len(sites), per_variant, max_count)
-    pool = _candidates(rng, genome_path, index, merged, sites, seq_len, POOL_FACTOR * per * len(matched))
-    chosen, exact = _match(rng, matched, pool, per)
-    log.info("background: %d SNPs for %d sites, %d in the site's own GC and distance bin", len(chosen), len(sites),
-             exact)
-    background = pool.iloc[chosen[:, 1]].reset_index(drop=True)
-    matched = matched.loc[chosen[:, 0]].reset_index(drop=True)
-    alts = [_background_alts(rng, ref, n, transition)
-            for ref, n, transition in zip(background["ref"], matched["n_alleles"], matched["transition"])]
-    background = background.assign(alt=alts, matched_site=matched["site"].to_numpy(), line=0,
-                                   stratum=distance_stratum(background["peak_distance"]))
-    background["id"] = [f"bg{i + 1}" for i in range(len(background))]
-    columns = ["chrom", "pos", "id", "ref", "alt", "line", "matched_site", "gc", "peak_distance", "stratum"]
+    drawn = _match(seed, sites.iloc[matched], keys[matched], pool, per)
+    exact = int(drawn.pop("exact").sum())
+    log.info("background: %d reference SNPs (%s per distance stratum), %d matched to %d sites, %d in the site's "
+             "own GC and distance bin", len(references), references["stratum"].value_counts().sort_index().to_dict(),
+             len(drawn), len(sites), exact)
+    background = pd.concat([references, drawn], ignore_index=True).assign(line=0)
+    columns = ["chrom", "pos", "id", "ref", "alt", "line", "matched_site", "role", "gc", "peak_distance", "stratum"]
     return background[columns], sites.assign(stratum=distance_stratum(sites["peak_distance"]))
 
 
@@ -155,20 +181,18 @@ def _features(genome_path, index, merged, chroms, starts0, seq_len):
     return {"gc": gc, "peak_distance": distance, "bin": site_bins(gc, distance)}
 
 
-def _candidates(rng, genome_path, index, merged, sites, seq_len, n):
-    """About ``n`` candidate positions on the sites' contigs: half uniform, half near peaks (so
-    that bins close to peaks fill where peaks are sparse). Windows with more than 10 % N, a
-    centre base that is not ACGT, or a site's own position are left out."""
-    contigs = list(dict.fromkeys(sites["chrom"]))
-    lengths = np.array([index[c][0] for c in contigs], np.float64)
-    usable = np.clip(lengths - seq_len, 1, None)
-    taken = set(zip(sites["chrom"], sites["pos"]))
+def _candidates(rng, genome_path, index, merged, seq_len, n):
+    """The pool: about ``n`` candidate positions on the contigs with peaks (on every contig when
+    there are no peaks) longer than the window; half uniform, half near peaks. Windows with more
+    than 10 % N or a centre base that is not ACGT are left out."""
+    contigs = [c for c in (merged or index) if c in index and index[c][0] > seq_len]
+    if not contigs:
+        raise ValueError(f"no background SNP could be drawn: no contig{' with peaks' if merged else ''} is longer "
+                         f"than the model's window")
+    usable = np.array([index[c][0] - seq_len for c in contigs], np.float64)
     parts = []
     for chrom, count in zip(contigs, rng.multinomial(n, usable / usable.sum())):
-        length = index[chrom][0]
-        low, high = seq_len // 2, length - (seq_len - seq_len // 2)
-        if high <= low or count == 0:
-            continue
+        low, high = seq_len // 2, index[chrom][0] - (seq_len - seq_len // 2)
         uniform = rng.integers(low, high, count - count // 2)
         near = _near_peaks(rng, merged.get(chrom), count // 2, low, high)
         positions = np.unique(np.concatenate([uniform, near]))
@@ -176,15 +200,25 @@ def _candidates(rng, genome_path, index, merged, sites, seq_len, n):
         centre = windows[:, seq_len // 2]
         keep = ((windows == 4).mean(axis=1) <= MAX_N_FRACTION) & (centre < 4)
         positions, windows, centre = positions[keep], windows[keep], centre[keep]
-        own = np.array([(chrom, p + 1) in taken for p in positions.tolist()], bool)
-        positions, windows, centre = positions[~own], windows[~own], centre[~own]
         gc = gc_fraction(windows)
         distance = peak_distance(merged, chrom, positions)
         parts.append(pd.DataFrame({"chrom": chrom, "pos": positions + 1, "ref": np.array(list(BASES))[centre],
-                                   "gc": gc, "peak_distance": distance, "bin": site_bins(gc, distance)}))
-    if not parts:
-        raise ValueError("no background SNP could be drawn: the sites' contigs are shorter than the model's window")
+                                   "gc": gc, "peak_distance": distance, "bin": site_bins(gc, distance),
+                                   "stratum": distance_stratum(distance)}))
     return pd.concat(parts, ignore_index=True)
+
+
+def _reference(rng, pool, per_stratum):
+    """``per_stratum`` random candidates of each distance stratum of the pool (all where it has
+    fewer), each with one random substitution."""
+    strata = pool["stratum"].to_numpy()
+    rows = np.concatenate([rng.permutation(np.flatnonzero(strata == stratum))[:per_stratum]
+                           for stratum in range(len(DISTANCE_EDGES) + 1)]).astype(np.int64)
+    reference = pool.iloc[rows].reset_index(drop=True)
+    ref = np.array([BASES.index(base) for base in reference["ref"]], dtype=np.int64)
+    alt = np.array(list(BASES))[(ref + rng.integers(1, len(BASES), len(ref))) % len(BASES)]
+    return reference.assign(id="ref:" + reference["chrom"] + ":" + reference["pos"].astype(str), alt=alt,
+                            matched_site=-1, role="reference")
 
 
 def _near_peaks(rng, peaks, n, low, high):
@@ -200,33 +234,38 @@ def _near_peaks(rng, peaks, n, low, high):
     return np.clip(np.where(inside, within, beside), low, high - 1)
 
 
-def _match(rng, sites, pool, per):
-    """(k, 2) array of (site row, pool row) pairs, ``per`` pool rows a site, each pool row used
-    once: from the site's own bin first, then the nearest bins. Returns it and how many pairs
-    came from the site's own bin."""
+def _match(seed, sites, keys, pool, per):
+    """``per`` pool rows for each of ``sites`` (of site keys ``keys``), drawn without replacement
+    with a generator of ``seed`` and the site's key: from the site's own bin first, then the
+    nearest bins; with their ALT alleles, ids, ``matched_site``, ``role`` and ``exact`` (drawn
+    from the site's own bin)."""
     n_distance = len(DISTANCE_EDGES) + 1
     pool_bins = pool["bin"].to_numpy()
-    available = {b: list(rng.permutation(np.flatnonzero(pool_bins == b))) for b in np.unique(pool_bins)}
-    pairs, exact = [], 0
-    for bin_, members in sites.groupby("bin").groups.items():
-        members = rng.permutation(np.asarray(members))
-        wanted = per * len(members)
-        taken = []
-        for other in _nearest_bins(bin_, n_distance, available):
-            pool_rows = available[other]
-            take = min(wanted - len(taken), len(pool_rows))
-            taken += pool_rows[:take]
-            available[other] = pool_rows[take:]
-            if other == bin_:
-                exact += take
-            if len(taken) == wanted:
+    by_bin = {b: np.flatnonzero(pool_bins == b) for b in np.unique(pool_bins)}
+    nearest = {b: _nearest_bins(b, n_distance, by_bin) for b in np.unique(sites["bin"])}
+    refs, chroms, positions = pool["ref"].to_numpy(), pool["chrom"].to_numpy(), pool["pos"].to_numpy()
+    rows, alts, ids, matched_site, exact = [], [], [], [], []
+    for site, key in zip(sites.itertuples(), keys):
+        rng = np.random.default_rng([seed, int(key)])
+        chosen = []
+        for other in nearest[site.bin]:
+            take = min(per - len(chosen), len(by_bin[other]))
+            chosen += rng.choice(by_bin[other], take, replace=False).tolist()
+            exact += [other == site.bin] * take
+            if len(chosen) == per:
                 break
-        pairs += [(members[i % len(members)], row) for i, row in enumerate(taken)]
-    return np.array(pairs, dtype=np.int64).reshape(-1, 2), exact
+        site_alts = site.alt.split(",")
+        transition = TRANSITION[site.ref] == site_alts[0]
+        rows += chosen
+        alts += [_background_alts(rng, refs[row], len(site_alts), transition) for row in chosen]
+        ids += [f"bg:{chroms[row]}:{positions[row]}:{int(key):016x}" for row in chosen]
+        matched_site += [site.site] * len(chosen)
+    return pool.iloc[rows].reset_index(drop=True).assign(id=ids, alt=alts, matched_site=matched_site,
+                                                         role="matched", exact=exact)
 
 
-def _nearest_bins(bin_, n_distance, available):
-    """Bins with candidates, nearest to ``bin_`` first: same distance bin by GC distance, then
+def _nearest_bins(bin_, n_distance, by_bin):
+    """Bins of the pool, nearest to ``bin_`` first: same distance bin by GC distance, then
     other distance bins."""
     gc, distance = divmod(int(bin_), n_distance)
 
@@ -234,7 +273,7 @@ def _nearest_bins(bin_, n_distance, available):
         other_gc, other_distance = divmod(int(other), n_distance)
         return (abs(other_distance - distance) * 100 + abs(other_gc - gc), other)
 
-    return sorted((b for b, rows in available.items() if rows), key=cost)
+    return sorted(by_bin, key=cost)
 
 
 def _background_alts(rng, ref, n_alleles, transition):
@@ -251,14 +290,14 @@ def _background_alts(rng, ref, n_alleles, transition):
 
 
 def sites_of(checked):
-    """The scored SNV sites of a checked table (rows grouped by ``site``): chrom, pos, site,
-    n_alleles, transition (of the first allele)."""
+    """The scored SNV sites of a checked table (rows grouped by ``site``): chrom, pos, site, and
+    the alleles scored there, ``ref`` and ``alt`` (sorted, comma-joined)."""
     snvs = checked.loc[checked["score_ref"].notna() & checked["status"].isin(["scored", "swapped"]),
                        ["site", "chrom", "pos", "score_ref", "score_alt"]]  # not the per-output columns
-    grouped = snvs.groupby("site", sort=False)
-    first = grouped.first()
+    first = snvs.groupby("site", sort=False).first()
+    ordered = snvs.sort_values("score_alt", kind="stable")
+    alts = (ordered["score_alt"] + ",").groupby(ordered["site"]).sum().str[:-1]  # sorted, joined (a sum: fast)
     return pd.DataFrame({
-        "chrom": first["chrom"].to_numpy(), "pos": first["pos"].to_numpy(),
-        "site": first.index.to_numpy(), "n_alleles": grouped.size().to_numpy(),
-        "transition": [TRANSITION[r] == a for r, a in zip(first["score_ref"], first["score_alt"])],
+        "chrom": first["chrom"].to_numpy(), "pos": first["pos"].to_numpy(), "site": first.index.to_numpy(),
+        "ref": first["score_ref"].to_numpy(), "alt": alts.loc[first.index].to_numpy(),
     })

@@ -4,15 +4,19 @@ Outputs differ in how much any SNV moves them (a cell type with many peaks, a no
 the largest raw effect over 164 outputs tends to come from the noisiest one; and a change in
 log-odds is larger, for any SNV, where a probability is near 0 (between peaks) than where the
 model is unsure. Each output's effects are therefore set against the same output's effects at
-the matched background SNPs (``cisflow.variants.background``) of the same distance to the nearest peak,
-as a robust z-score: z = (effect - median) / (1.4826 x median absolute deviation) of that
-background. The median and MAD describe the typical SNV; a mean and standard deviation would be
-pulled up by the few background SNPs that happen to hit a site, and shrink exactly the effects
-that matter (on held-out synthetic cases, 0.86 against 0.82 AUROC for motif-destroying against
-neutral SNPs). The empirical p-value is (1 + background SNPs with |z| at least as large) /
-(background + 1). Variants are ranked by
-their largest |z|, whose own empirical p-value (against the background SNPs' largest |z|) says
-how often a background SNP scores as high on any output: the multiple outputs are accounted for.
+the reference background SNPs (``cisflow.variants.background``: a few hundred random SNPs of each
+distance stratum, drawn from the seed alone) of the same distance to the nearest peak, as a robust
+z-score: z = (effect - median) / (1.4826 x median absolute deviation) of that reference. Every
+site meets the same reference whatever else the set holds, so its z does not change with the
+order or the company of the records; the matched background SNPs (drawn for each site, for the
+trait enrichment) get their z against the reference too, and are no part of it. The median and
+MAD describe the typical SNV; a mean and standard deviation would be pulled up by the few
+background SNPs that happen to hit a site, and shrink exactly the effects that matter (on held-out
+synthetic cases, 0.86 against 0.82 AUROC for motif-destroying against neutral SNPs). The
+empirical p-value is (1 + reference SNPs with |z| at least as large) / (reference + 1). Variants
+are ranked by their largest |z|, whose own empirical p-value (against the reference SNPs' largest
+|z|) says how often a background SNP scores as high on any output: the multiple outputs are
+accounted for.
 """
 
 import numpy as np
@@ -20,17 +24,18 @@ import pandas as pd
 
 from cisflow.variants.scoring import effect_columns
 
-MIN_REFERENCE = 50  # background rows a stratum needs to be its own reference; fewer: the whole background
+MIN_REFERENCE = 50  # reference rows a stratum needs to be its own reference; fewer: the whole reference
 
 
 def calibrate(scored, background, task, stratum="stratum"):
     """``scored`` and ``background`` (both from ``variants.score_variants``) with z-scores.
 
-    Each row is set against the background rows of its own ``stratum`` (its distance bin to the
-    nearest peak, ``background.distance_stratum``): a variant in a peak against background SNPs in
-    peaks, one in a peak's flank against flank SNPs, whose effects are of another size. A stratum
-    with fewer than ``MIN_REFERENCE`` background rows, or tables without the column, use the whole
-    background.
+    Each row, scored or background, is set against the reference rows of ``background`` (``role``
+    'reference') of its own ``stratum`` (its distance bin to the nearest peak,
+    ``background.distance_stratum``): a variant in a peak against reference SNPs in peaks, one in a
+    peak's flank against flank SNPs, whose effects are of another size. A stratum with fewer than
+    ``MIN_REFERENCE`` reference rows, or tables without the column, use the whole reference. Other
+    background rows (the matched ones) are calibrated, not calibrated against.
 
     Adds to both, per target t: ``z_<t>`` (float32, as the effects); then ``max_abs_z`` and
     ``top_target`` (the output of the largest |z|), ``empirical_p`` (of max_abs_z among the
@@ -44,16 +49,16 @@ def calibrate(scored, background, task, stratum="stratum"):
     """
     columns = effect_columns(scored, task)
     targets = [column.split("_", 1)[1] for column in columns]
-    usable = background[background[columns].notna().any(axis=1)]
+    usable = background[background["role"].eq("reference") & background[columns].notna().any(axis=1)]
     if len(usable) < 2:
-        raise ValueError(f"{len(usable)} background SNP(s) scored: too few to calibrate against")
+        raise ValueError(f"{len(usable)} background SNP(s) of the reference scored: too few to calibrate against")
     out = []
     for table, per_output_p in ((scored, True), (background, False)):
         # z (then p) of every output in one float32 block, as the effects are (scoring.add_effects)
         block = np.full((len(table), (1 + per_output_p) * len(targets)), np.nan, np.float32, order="F")
         max_abs_z, empirical_p, top = np.full(len(table), np.nan), np.full(len(table), np.nan), np.full(len(table), -1)
         groups = table[stratum].fillna(-1) if stratum in table and stratum in usable else \
-            pd.Series(0, index=table.index)  # -1: a row outside the strata (an indel) meets the whole background
+            pd.Series(0, index=table.index)  # -1: a row outside the strata (an indel) meets the whole reference
         for value, rows in groups.groupby(groups, sort=False).groups.items():
             reference = usable[usable[stratum] == value] if stratum in usable else usable
             if len(reference) < MIN_REFERENCE:

@@ -1,10 +1,11 @@
 """Are a trait's GWAS SNPs enriched for regulatory effects, and in which outputs (cell types)?
 
 For each trait (a group of sites, ``cisflow.io.gwas_catalog``) and each model output, the trait's
-sites are compared with the background SNPs drawn for those very sites (``matched_site``,
-``cisflow.variants.background``): same contigs, GC content and distance to the nearest peak. The
-statistic of a site is the mean over its scored alleles of |z| of the output
-(``calibration.site_statistics``); ``any`` takes each site's largest over the outputs.
+sites are compared with the matched background SNPs drawn for those very sites (``matched_site``,
+``cisflow.variants.background``; not the reference, which no site was matched to): same GC content
+and distance to the nearest peak. The statistic of a site is the mean over its scored alleles of
+|z| of the output (``calibration.site_statistics``: z against the reference, for sites and
+background SNPs alike); ``any`` takes each site's largest over the outputs.
 
 The test is one-sided Mann-Whitney (trait sites larger than their background). Its effect size is
 the AUC, the probability that a trait site outscores one of its background SNPs (0.5: no
@@ -48,7 +49,7 @@ def trait_enrichment(site_stats, background_stats, groups, min_sites=MIN_SITES):
     site_stats : DataFrame
         ``calibration.site_statistics`` of the scored sites (index: site).
     background_stats : DataFrame
-        The same of the background SNPs, with ``matched_site``.
+        The same of the matched background SNPs, with ``matched_site``.
     groups : dict
         {trait: sites}; traits with fewer than ``min_sites`` scored sites are left out.
 

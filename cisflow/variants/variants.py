@@ -5,9 +5,10 @@ The steps, each its own module: read the input (``variant_sets``), take alleles 
 (``alleles``), lift to the genome's build (``liftover``), name contigs as the genome does
 (``contigs``), find REF and ALT where the input has none (``alleles``), check every allele
 (``variants.check_variants``), score both alleles on both strands (``variants.score_variants``),
-draw matched background SNPs and score them alike (``background``), put every output on the
-common z scale (``calibration``), rank, test each trait for enrichment (``enrichment``), and map
-the neighbourhood of the strongest variants by in-silico mutagenesis.
+draw background SNPs (a reference, and SNPs matched to each site) and score them alike
+(``background``), put every output on the common z scale (``calibration``), rank, test each trait
+for enrichment (``enrichment``), and map the neighbourhood of the strongest variants by in-silico
+mutagenesis.
 """
 
 import json
@@ -41,11 +42,11 @@ from cisflow.variants.snv_effects import precision_choice
 
 log = logging.getLogger(__name__)
 
-BACKGROUND = {"per_variant": 3, "max": 20_000, "seed": 1}
+BACKGROUND = {"per_variant": 3, "max": 20_000, "reference": 500, "seed": 1}
 ISM = {"top": 10, "flank": 10}  # the strongest variants (one a site) mapped by ISM, bases a side
 EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
-BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "gc", "peak_distance", "stratum", "status",
-                      "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
+BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "role", "gc", "peak_distance", "stratum",
+                      "status", "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
                       "empirical_p"]
 TRAIT_ISM_TRAITS, TRAIT_ISM_VARIANTS = 6, 2  # traits (by enrichment) and variants each in the trait ISM figure
 
@@ -94,7 +95,8 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     dbsnp_path, chain_path : path, optional
         A dbSNP VCF giving alleles where the input has none; a UCSC chain file to the genome's build.
     background : dict, optional
-        ``per_variant`` (0: no calibration), ``max`` and ``seed`` (``background.draw_background``).
+        ``per_variant`` (0: no calibration), ``max``, ``reference`` (SNPs per distance stratum) and
+        ``seed`` (``background.draw_background``).
     ism : dict, optional
         ``top``: the strongest variants (one a site) mapped by ISM (their ``ism_max_abs``; the
         figure draws the first ``plots.ISM_PANELS``), ``flank``: bases a side (default ``ISM``).
@@ -162,7 +164,8 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
 
 
 def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background, indels, precision, aliases):
-    """The background SNPs drawn for ``sites``, scored alike, and both tables calibrated."""
+    """The reference and matched background SNPs drawn for ``sites``, scored alike, and both tables
+    calibrated."""
     seq_len = meta["dataset"]["seq_len"]
     if peaks_path:
         peaks = read_peak_regions(peaks_path, contig_sizes(genome_path), aliases)
@@ -170,19 +173,36 @@ def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, bac
         log.warning("no peaks given: background SNPs are matched on GC content only")
         peaks = pd.DataFrame({"chrom": [], "start": [], "end": []})
     drawn, site_features = draw_background(sites, genome_path, peaks, seq_len, background["per_variant"],
-                                           background["max"], background["seed"])
-    checked = check_variants(drawn.assign(site=np.arange(len(drawn))), genome, seq_len, indels)
-    scored_background = score_variants(model, meta, genome, checked, precision=precision)
+                                           background["max"], background["seed"], background["reference"])
+    scored_background = pd.concat([_score_background(model, meta, genome, drawn[drawn["role"] == role], indels,
+                                                     precision) for role in ("reference", "matched")],
+                                  ignore_index=True)
     scored = scored.assign(stratum=scored["site"].map(site_features.set_index("site")["stratum"]))
     scored, scored_background = calibrate(scored, scored_background, meta["dataset"]["task"])
     return {"scored": scored, "background": scored_background}
+
+
+def _score_background(model, meta, genome, drawn, indels, precision):
+    """``drawn`` background SNPs scored, one row per allele. An allele several sites drew is
+    scored once; the reference and the matched SNPs are scored apart (``_calibrated``), so that
+    the reference's effects do not depend on what else is scored beside it."""
+    alleles = drawn.assign(alt=drawn["alt"].str.split(",")).explode("alt", ignore_index=True)
+    key = alleles["chrom"].astype(str) + ":" + alleles["pos"].astype(str) + ":" + alleles["alt"]
+    codes, _ = pd.factorize(key)
+    first = alleles[~key.duplicated()]
+    checked = check_variants(first[["chrom", "pos", "id", "ref", "alt", "line"]], genome, meta["dataset"]["seq_len"],
+                             indels)
+    effects = score_variants(model, meta, genome, checked, precision=precision)
+    effects = effects.drop(columns=[*first.columns.intersection(effects.columns), "multiallelic", "duplicate_of"])
+    return pd.concat([alleles, effects.iloc[codes].reset_index(drop=True)], axis=1)
 
 
 def _enrichment(ranked, calibrated, task, name):
     if calibrated is None:
         return None
     site_stats = site_statistics(ranked, task)
-    background_stats = site_statistics(calibrated["background"], task)
+    background = calibrated["background"]
+    background_stats = site_statistics(background[background["role"] == "matched"], task)
     sites = ranked.loc[~ranked["site"].duplicated(), ["site", "traits"]]
     sites = sites[sites["site"].isin(site_stats.index)]
     return trait_enrichment(site_stats, background_stats, trait_groups(sites, name))
@@ -236,8 +256,10 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
     if summary["scored"] == 0:
         summary["note"] = "no variant could be scored: see the status counts"
     if calibrated is not None:
-        summary["background"] = {"snps": int(calibrated["background"]["id"].nunique()),
-                                 "scored_rows": int(calibrated["background"]["score"].notna().sum())}
+        background = calibrated["background"]
+        summary["background"] = {"snps": int(background.loc[background["role"] == "matched", "id"].nunique()),
+                                 "reference": int(background.loc[background["role"] == "reference", "id"].nunique()),
+                                 "scored_rows": int(background["score"].notna().sum())}
         summary["significant"] = int((ranked["empirical_p"] < 0.05).sum())
     if enrichment is not None:
         any_output = enrichment[enrichment["output"] == "any"]
