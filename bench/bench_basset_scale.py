@@ -44,7 +44,7 @@ DEFAULT_SCALE = 0.02  # what `make bench` runs; --scale 1 for hg19's size
 STAGES = {"download": "download", "genome": "genome", "intervals": "intervals", "dataset": "dataset",
           "train": "train", "evaluate": "evaluate", "interpret": "interpret", "variants": "variants",
           "report": "report"}
-HISTORY = "results/models/{experiment}/history.tsv"  # rule train's output: seqs_per_s an epoch
+HISTORY = "results/models/{experiment}/*/history.tsv"  # rule train's output, a member each: seqs_per_s an epoch
 RULE_RUN = re.compile(r"^(?:local)?rule (\w+):$", re.MULTILINE)  # snakemake's line for each job it runs
 
 
@@ -74,10 +74,11 @@ def job_seconds(work, stage):
 
 
 def throughput(work, experiment="basset"):
-    """Training's sequences a second in its first epoch, from the model's history; None without one."""
-    path = work / HISTORY.format(experiment=experiment)
-    if not path.is_file():
+    """Training's sequences a second in its first epoch, from the (first member's) history; None without one."""
+    paths = sorted(work.glob(HISTORY.format(experiment=experiment)))
+    if not paths:
         return None
+    path = paths[0]
     with open(path, newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     return float(rows[0]["seqs_per_s"]) if rows and rows[0].get("seqs_per_s") else None

@@ -8,6 +8,10 @@ scores one variant at a time (its ref and alt windows, each strand a forward pas
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
 Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured on this project's machines).
 
+An ensemble of ``ENSEMBLE`` such models (an experiment's replicates) scores the SNPs once, each
+window read and encoded once for all members, against the same number of single-model runs, as
+the time ratio (aim: at most 1).
+
 The arithmetic rate is also given as a fraction of the CPU's fp32 (and bf16) peak, estimated from its clock,
 core count and vector width (AVX-512: two 16-lane FMA units a core); it counts four full forward
 passes a SNP (what the work would be without the shared computation), so it can exceed 1. On
@@ -27,6 +31,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from cisflow.io.genome import open_genome, prepare_fasta
+from cisflow.models.ensemble import Ensemble
 from cisflow.models.predict import device, one_hot, predict
 from cisflow.models.registry import build
 from cisflow.variants.checks import check_variants
@@ -36,6 +41,7 @@ from cisflow.variants.windows import variant_windows
 
 SEQ_LEN, TARGETS = 600, 164
 N_SNPS = {"cpu": 400, "cuda": 100_000}
+ENSEMBLE = 3  # members of the ensemble against as many single runs
 
 
 def simulated(tmp, n):
@@ -89,12 +95,25 @@ def main():
             start = time.perf_counter()
             score_variants(model, meta, genome, checked, batch_size=512, precision=precision)
             rates[precision] = len(checked) / (time.perf_counter() - start)
+        members = []
+        for seed in range(ENSEMBLE):
+            torch.manual_seed(seed)
+            members.append(build("basset", seq_len=SEQ_LEN, n_targets=TARGETS).to(dev).eval())
+        start = time.perf_counter()
+        for member in members:
+            score_variants(member, meta, genome, checked, batch_size=512)
+        singles = time.perf_counter() - start
+        start = time.perf_counter()
+        score_variants(Ensemble(members, [f"m{i}" for i in range(ENSEMBLE)]), meta, genome, checked, batch_size=512)
+        together = time.perf_counter() - start
         few = checked.head(max(len(checked) // 10, 20))
         start = time.perf_counter()
         one_at_a_time(model, meta, genome, few)
         single = len(few) / (time.perf_counter() - start)
         genome.close()
     print(f"bench variants_one_at_a_time: {single:.1f} SNPs/s")
+    print(f"bench variants_ensemble{ENSEMBLE}: {len(checked) / together:.1f} SNPs/s")
+    print(f"bench variants_ensemble{ENSEMBLE}_vs_{ENSEMBLE}_singles: {together / singles:.2f} x the time")
     for precision, rate in rates.items():
         print(f"bench variants_cisflow_{precision}: {rate:.1f} SNPs/s")
         print(f"bench variants_{precision}_speedup: {rate / single:.1f} x")

@@ -5,9 +5,12 @@
     cisflow score-variants --model model.pt --table gwas_hits.tsv --genome hg19.fa
     cisflow score-variants --model model.pt --gwas-catalog gwas-catalog-associations_ontology-annotated.tsv \
         --trait "type 2 diabetes mellitus" --chain hg38ToHg19.over.chain.gz --genome hg19.fa --peaks peaks.bed
+    cisflow ensemble --out ensemble.pt fold1/model.pt fold2/model.pt fold3/model.pt
 
 A model file holds everything needed (architecture, sizes, the dataset's sequence length, targets
-and padding), so a new sequence or variant list is scored without running Snakemake again.
+and padding), so a new sequence or variant list is scored without running Snakemake again. An
+ensemble of several (an experiment's replicates or folds, results/models/<experiment>/model.pt, or
+one made by `cisflow ensemble`) is one file too, taken wherever a model file is.
 """
 
 import argparse
@@ -81,6 +84,15 @@ def _parser():
     pred.add_argument("--out", type=Path, default=Path("predictions.tsv"),
                       help="TSV of predictions, a row a record (default: predictions.tsv)")
     pred.add_argument("--batch-size", type=int, default=512)
+    ensemble = commands.add_parser("ensemble", help="one model file of several models' ensemble (their mean "
+                                                    "log-odds or values), as the workflow makes of replicates")
+    ensemble.add_argument("members", nargs="+", type=Path,
+                          help="model files written by the train rule (or by cisflow), predicting the same outputs "
+                               "from the same input")
+    ensemble.add_argument("--out", required=True, type=Path, help="the ensemble's model file")
+    ensemble.add_argument("--names", nargs="+", metavar="NAME",
+                          help="the members' names (default: their folders' names, e.g. seed1, fold2, or where "
+                               "those are alike their files')")
     score = commands.add_parser("score-variants", help="score every variant of a VCF, a GWAS table, the GWAS Catalog "
                                                        "or summary statistics: effects per output, calibrated, ranked")
     score.add_argument("--model", required=True, type=Path,
@@ -222,6 +234,20 @@ def score_variant_set(args: argparse.Namespace) -> dict:
                          ism={"top": args.ism_top}, name=source.name)
 
 
+def ensemble_files(args: argparse.Namespace) -> dict:
+    """``cisflow ensemble``: the members' model files as one (``cisflow.models.ensemble``)."""
+    from cisflow.models.ensemble import save_ensemble
+
+    names = args.names
+    if names is None:
+        folders = [path.resolve().parent.name for path in args.members]
+        names = folders if len(set(folders)) == len(folders) else [path.stem for path in args.members]
+    if len(names) != len(args.members) or len(set(names)) != len(names):
+        raise ValueError(f"--names: {len(args.members)} distinct names needed, one a member, got {names}")
+    check_outputs({f"member {name}": path for name, path in zip(names, args.members)}, {"--out": args.out})
+    return save_ensemble(args.out, args.members, names)
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -230,6 +256,9 @@ def main(argv=None):
             check_outputs({"--model": args.model, "--fasta": args.fasta}, {"--out": args.out})
             table = predict_fasta(args.model, args.fasta, args.out, args.batch_size)
             print(f"{len(table)} sequences scored: {args.out}")
+        elif args.command == "ensemble":
+            written = ensemble_files(args)
+            print(f"ensemble of {len(written['members'])} members: {args.out}")
         else:
             summary = score_variant_set(args)
             print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")

@@ -7,10 +7,12 @@ from pathlib import Path
 # (Snakemake puts a script's folder on its sys.path), also inside conda envs and on cluster nodes.
 sys.path.insert(0, workflow.basedir)
 
+from cisflow.data.dataset import FORMAT as DATASET_FORMAT
 from cisflow.io.config import validate
 from cisflow.io.errors import InputError
 from cisflow.models.params import model_problems
 from cisflow.io.samplesheet import read_samples
+from cisflow.training.replicates import members as experiment_members, replicate_problems
 from cisflow.training.search import space_problems
 from cisflow.io.truth import read_truth
 
@@ -27,6 +29,14 @@ SAMPLES = (
 )
 DATASETS = config["datasets"]
 EXPERIMENTS = config["experiments"]
+# Each experiment's members (cisflow.training.replicates): one, or its seed replicates or folds.
+MEMBERS = {name: experiment_members(spec.get("replicates"), spec["training"]["seed"])
+           for name, spec in EXPERIMENTS.items()}
+
+
+wildcard_constraints:
+    experiment=r"[^/]+",
+    member=r"[^/]+",
 
 
 def _check_references():
@@ -52,6 +62,13 @@ def _check_references():
         init = spec["training"].get("init_from")
         if init is not None and init not in EXPERIMENTS:
             problems.append(f"experiments.{name}.training.init_from: no experiment {init!r}")
+        elif init is not None and len(MEMBERS[init]) not in (1, len(MEMBERS[name])):
+            problems.append(f"experiments.{name}.training.init_from: {init!r} has {len(MEMBERS[init])} members and "
+                            f"this experiment {len(MEMBERS[name])}: each member starts from the member of the same "
+                            "place, or all from a single model")
+        if spec["dataset"] in DATASETS:
+            problems += replicate_problems(f"experiments.{name}.replicates", spec.get("replicates"),
+                                           DATASETS[spec["dataset"]])
         for variant_set in spec["variants"]:
             if variant_set not in config["variants"]:
                 problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
@@ -214,9 +231,42 @@ def dataset_of(wildcards):
 
 
 def init_model(wildcards):
-    """The model file a fine-tuned experiment starts from (none for training from scratch)."""
+    """The model file a fine-tuned experiment starts from (none for training from scratch): the
+    init experiment's member in the same place as this member (its only one, or its first for a
+    search, which has no member)."""
     init = EXPERIMENTS[wildcards.experiment]["training"].get("init_from")
-    return [f"results/models/{init}/model.pt"] if init else []
+    if not init:
+        return []
+    names = [member["name"] for member in MEMBERS[wildcards.experiment]]
+    place = names.index(wildcards.member) if "member" in wildcards.keys() and len(MEMBERS[init]) > 1 else 0
+    return [f"results/models/{init}/{MEMBERS[init][place]['name']}/model.pt"]
+
+
+def member_spec(wildcards):
+    """The member of the experiment (cisflow.training.replicates): name, seed and fold."""
+    for member in MEMBERS[wildcards.experiment]:
+        if member["name"] == wildcards.member:
+            return member
+    raise WorkflowError(f"experiment {wildcards.experiment} has no member {wildcards.member!r} (its members: "
+                        f"{', '.join(member['name'] for member in MEMBERS[wildcards.experiment])})")
+
+
+def members_spec(wildcards):
+    return MEMBERS[wildcards.experiment]
+
+
+def member_names(wildcards):
+    return [member["name"] for member in MEMBERS[wildcards.experiment]]
+
+
+def member_outputs(rule, name):
+    """An input function: output ``name`` of ``rule`` for every member of the experiment."""
+
+    def outputs(wildcards):
+        return [output_of(rule, name, experiment=wildcards.experiment, member=member["name"])
+                for member in MEMBERS[wildcards.experiment]]
+
+    return outputs
 
 
 def model_spec(wildcards):
@@ -292,7 +342,7 @@ def variant_outputs():
 # Each report role -> (rule, output name): the report reads the paths those rules declare, so a
 # path is written once, in its rule.
 EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evaluate", "plot"),
-                     "history": ("train", "history"), "matches": ("interpret", "matches"),
+                     "matches": ("interpret", "matches"), "reproducibility": ("interpret", "reproducibility"),
                      "motif_plot": ("interpret", "motifs"), "saliency": ("interpret", "saliency"),
                      "influence": ("interpret", "influence")}
 MODISCO_REPORT = {"modisco_matches": ("modisco", "matches"), "modisco_plot": ("modisco", "plot")}
@@ -308,11 +358,13 @@ def output_of(rule, name, **wildcards):
 
 
 def report_manifest():
-    """{experiments: {experiment: {role: path, variants: {set: {role: path}}}}, datasets: {name:
+    """{experiments: {experiment: {role: path, histories: {member: path}, variants: {set: {role: path}}}}, datasets: {name:
     path}}: every file the report reads, by what it is (cisflow.report.report.run)."""
     experiments = {}
     for name in EXPERIMENTS:
         files = {role: output_of(*where, experiment=name) for role, where in EXPERIMENT_REPORT.items()}
+        files["histories"] = {member["name"]: output_of("train", "history", experiment=name, member=member["name"])
+                              for member in MEMBERS[name]}
         if name in modisco_experiments():
             files |= {role: output_of(*where, experiment=name) for role, where in MODISCO_REPORT.items()}
         files["variants"] = {vs: {role: output_of(*where, experiment=name, variant_set=vs)
@@ -328,6 +380,7 @@ def report_files(wildcards):
     manifest = report_manifest()
     files = [REPORT_TEMPLATE, *manifest["datasets"].values()]
     for experiment in manifest["experiments"].values():
-        files += [path for role, path in experiment.items() if role != "variants"]
+        files += [path for role, path in experiment.items() if role not in ("variants", "histories")]
+        files += list(experiment["histories"].values())
         files += [path for roles in experiment["variants"].values() for path in roles.values()]
     return files

@@ -6,6 +6,7 @@ rule dataset:
         directory("results/datasets/{dataset}"),
     params:
         spec=dataset_spec,
+        format=DATASET_FORMAT,
     log:
         "logs/dataset/{dataset}.log",
     conda:

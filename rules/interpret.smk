@@ -1,5 +1,6 @@
 rule interpret:
-    """First-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence; saliency and ISM maps."""
+    """Each member's first-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence, motifs by
+    the members they were found in; the ensemble's saliency and ISM maps."""
     input:
         model="results/models/{experiment}/model.pt",
         dataset=dataset_of,
@@ -29,6 +30,7 @@ rule interpret:
             category="Interpretation",
             subcategory="{experiment}",
         ),
+        reproducibility="results/interpret/{experiment}/reproducibility.tsv",
     params:
         spec=interpret_spec,
     log:

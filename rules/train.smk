@@ -1,13 +1,13 @@
 rule train:
-    """Train the experiment's model (GPU when torch sees one); resumes from results/models/*/resume.pt."""
+    """Train one member of the experiment (GPU when torch sees one); resumes from results/models/*/*/resume.pt."""
     input:
         dataset=dataset_of,
         init=init_model,
         best=search_best_of,
     output:
-        model="results/models/{experiment}/model.pt",
+        model="results/models/{experiment}/{member}/model.pt",
         history=report(
-            "results/models/{experiment}/history.tsv",
+            "results/models/{experiment}/{member}/history.tsv",
             caption="../report/history.rst",
             category="Training",
             subcategory="{experiment}",
@@ -15,8 +15,9 @@ rule train:
     params:
         model=model_spec,
         training=training_spec,
+        member=member_spec,
     log:
-        "logs/train/{experiment}.log",
+        "logs/train/{experiment}/{member}.log",
     threads: 2
     resources:
         gpu=1,
@@ -24,3 +25,19 @@ rule train:
         "../envs/torch.yaml"
     script:
         "../scripts/train.py"
+
+
+rule ensemble:
+    """The experiment's model: its members' ensemble in one file (a single member's file as it is)."""
+    input:
+        member_outputs("train", "model"),
+    output:
+        "results/models/{experiment}/model.pt",
+    params:
+        names=member_names,
+    log:
+        "logs/ensemble/{experiment}.log",
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/ensemble.py"

@@ -1,4 +1,5 @@
-"""Rule evaluate: test-split metrics, predictions and plots (cisflow.training.evaluate.run)."""
+"""Rule evaluate: the experiment's test metrics, predictions and plots, its members' spread beside them
+(cisflow.training.evaluate.run)."""
 
 import torch
 
@@ -7,5 +8,7 @@ from cisflow.training.evaluate import run
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-run(snakemake.input.model, snakemake.input.dataset, snakemake.output.metrics, snakemake.output.predictions,
-    snakemake.output.plot)
+out = snakemake.output
+run(snakemake.input.model, snakemake.input.dataset, [dict(member) for member in snakemake.params.members],
+    list(snakemake.input.metrics), list(snakemake.input.predictions), out.metrics, out.predictions, out.plot,
+    out.members)

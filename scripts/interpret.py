@@ -10,4 +10,4 @@ log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
 run(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.motifs,
-    out.saliency, out.influence)
+    out.saliency, out.influence, out.reproducibility)

@@ -1,9 +1,15 @@
 import gzip
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from cisflow.data.dataset import load_dataset
+from cisflow.models.ensemble import save_ensemble
+from cisflow.training.evaluate import evaluate_member
 from cisflow.training.evaluate import run as evaluate
+from cisflow.training.replicates import member_view, members
 from cisflow.training.train import train
 
 MODEL = {"conv": [{"filters": 8, "width": 7}], "global_pool": "max", "dense": [8]}
@@ -12,24 +18,83 @@ TRAINING = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "wei
             "shift": 0, "selection": "auto"}
 
 
+def trained_members(tmp_path, dataset, replicates, training=TRAINING):
+    """Each member of ``replicates`` trained and evaluated as the workflow's rules do; returns the
+    members, their metrics and predictions files, and the ensemble's file."""
+    team = members(replicates, training["seed"])
+    metrics, predictions = [], []
+    for member in team:
+        folder = tmp_path / member["name"]
+        train(dataset, "basset", MODEL, {**training, "seed": member["seed"]}, folder / "model.pt", folder / "h.tsv",
+              folder / "resume.pt", member=member)
+        evaluate_member(folder / "model.pt", dataset, member, folder / "metrics.json", folder / "pred.tsv.gz")
+        metrics.append(folder / "metrics.json")
+        predictions.append(folder / "pred.tsv.gz")
+    save_ensemble(tmp_path / "model.pt", [tmp_path / m["name"] / "model.pt" for m in team], [m["name"] for m in team])
+    return team, metrics, predictions
+
+
+def outputs(tmp_path):
+    return [tmp_path / name for name in ("metrics.json", "pred.tsv.gz", "plot.png", "members.tsv")]
+
+
 @pytest.mark.parametrize("reverse_complement", [True, False])
 def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse_complement):
-    train(planted, "basset", MODEL, {**TRAINING, "reverse_complement": reverse_complement}, tmp_path / "m.pt",
-          tmp_path / "h.tsv", tmp_path / "r.pt")
-    result = evaluate(tmp_path / "m.pt", planted, tmp_path / "metrics.json", tmp_path / "pred.tsv.gz",
-                      tmp_path / "plot.png")
+    team, metrics, predictions = trained_members(tmp_path, planted, None,
+                                                 {**TRAINING, "reverse_complement": reverse_complement})
+    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["n_test"] == 60 and written["task"] == "classification"
     from cisflow.models.checkpoint import load_model
 
-    model, _ = load_model(tmp_path / "m.pt")
+    model, _ = load_model(tmp_path / "model.pt")
     assert written["n_parameters"] == sum(p.numel() for p in model.parameters()) > 0
     assert written["both_strands"] is reverse_complement  # strands averaged only for models trained on both
     assert 0 <= result["auroc"] <= 1 and set(written["per_target"]) == {"bound"}
+    assert written["members"] == {"seed3": {"auroc": result["auroc"], "auprc": result["auprc"], "n_test": 60}}
+    assert written["member_spread"]["auroc"] == {"mean": result["auroc"], "sd": 0.0}
     with gzip.open(tmp_path / "pred.tsv.gz", "rt") as handle:
         lines = handle.read().splitlines()
     assert lines[0].split("\t") == ["id", "true_bound", "pred_bound"] and len(lines) == 61
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_seed_replicates_report_the_ensembles_test_figures_beside_the_members_spread(tmp_path, planted):
+    """One strand (no reverse complements), so that the ensemble's predictions can be checked from
+    its members' by hand: the sigmoid of their mean log-odds."""
+    team, metrics, predictions = trained_members(tmp_path, planted, {"seeds": 3},
+                                                 {**TRAINING, "reverse_complement": False})
+    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
+    each = [json.loads(path.read_text())["auroc"] for path in metrics]
+    assert len(set(each)) > 1  # the seeds made different models
+    assert result["n_members"] == 3 and result["evaluated"].startswith("the ensemble of 3 seed replicates")
+    assert result["member_spread"]["auroc"]["mean"] == pytest.approx(np.mean(each))
+    assert result["member_spread"]["auroc"]["sd"] == pytest.approx(np.std(each, ddof=1))
+    ensemble = pd.read_csv(tmp_path / "pred.tsv.gz", sep="\t")  # the ensemble's own, on the common test split
+    assert result["n_test"] == len(ensemble) == 60
+    member_predictions = [pd.read_csv(path, sep="\t") for path in predictions]
+    assert all(list(own["id"]) == list(ensemble["id"]) for own in member_predictions)
+    logits = np.log(np.stack([own["pred_bound"] for own in member_predictions]) /
+                    (1 - np.stack([own["pred_bound"] for own in member_predictions])))
+    np.testing.assert_allclose(ensemble["pred_bound"], 1 / (1 + np.exp(-logits.mean(axis=0))), rtol=1e-3, atol=1e-4)
+    table = pd.read_csv(tmp_path / "members.tsv", sep="\t")
+    assert list(table["member"]) == ["seed3", "seed4", "seed5"]
+    assert list(table["auroc"]) == pytest.approx(each, abs=1e-4)
+
+
+def test_folds_pool_every_members_held_out_predictions(tmp_path, planted):
+    team, metrics, predictions = trained_members(tmp_path, planted, {"folds": 4})
+    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
+    data = load_dataset(planted)
+    assert result["n_test"] == len(data.ids) == 400 and result["evaluated"].startswith("out of fold")
+    pooled = pd.read_csv(tmp_path / "pred.tsv.gz", sep="\t")
+    assert sorted(pooled["id"]) == sorted(data.ids)  # every sequence once, predicted by the member that held it out
+    for member, path in zip(team, predictions):
+        held = member_view(data, member)
+        mine = pd.read_csv(path, sep="\t")
+        assert list(mine["id"]) == [data.ids[i] for i in held.indices("test")]
+        assert json.loads((tmp_path / member["name"] / "metrics.json").read_text())["n_test"] == len(mine)
+    assert result["members"].keys() == {"fold1", "fold2", "fold3", "fold4"}
 
 
 @pytest.mark.parametrize("n_targets, legend", [(3, True), (13, False)])

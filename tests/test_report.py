@@ -18,45 +18,73 @@ def png(path):
     return path
 
 
-def matches_table(path):
+def matches_table(path, members=("seed1",)):
+    """A matches table of each of ``members``: filter 0 a credible CTCF, filter 1 an SP1 whose q fails."""
     rows = [dict(filter=0, status="tested", rank=1, jaspar_id="MA0139.2", name="CTCF", p_value=1e-9, q_value=1e-6,
                  shuffle_p_value=0.01, n_sites=50, information_content=12.0),
             dict(filter=0, status="tested", rank=2, jaspar_id="MA1929.2", name="CTCF", p_value=1e-5, q_value=0.01,
                  shuffle_p_value=0.5, n_sites=50, information_content=12.0),
             dict(filter=1, status="tested", rank=1, jaspar_id="MA0079.5", name="SP1", p_value=1e-4, q_value=0.2,
                  shuffle_p_value=0.01, n_sites=9, information_content=6.0)]
-    table = pd.DataFrame(rows).reindex(columns=MATCH_COLUMNS)
+    table = pd.concat([pd.DataFrame(rows).reindex(columns=MATCH_COLUMNS).assign(member=member) for member in members],
+                      ignore_index=True)
+    table = table[["member", *MATCH_COLUMNS]]
     table.to_csv(path, sep="\t", index=False)
     return table
 
 
-def test_summary_and_self_contained_page(tmp_path):
-    config = {
-        "genome": {"name": "g"}, "report": {"title": "Lab meeting"},
-        "datasets": {"d": {"kind": "table", "table": "t", "length": 50, "split": {"valid": 0.1, "test": 0.1}}},
-        "experiments": {"e": {"dataset": "d", "model": {"name": "cnn", "params": {}},
-                              "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 8, "epochs": 3,
-                                           "patience": 2}}},
-    }
-    (tmp_path / "metrics.json").write_text(json.dumps(
-        {"task": "regression", "pearson": 0.9, "spearman": 0.8, "r2": 0.7, "n_test": 10,
-         "per_target": {"y": {"pearson": 0.9, "spearman": 0.8, "r2": 0.7}}}))
-    pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.5], "valid_loss": [1.1, 0.7], "valid_score": [0.5, 0.9],
-                  "lr": [1e-3, 1e-3], "seconds": [1.5, 1.5], "seqs_per_s": [10, 10]}).to_csv(
-        tmp_path / "history.tsv", sep="\t", index=False)
-    matches = matches_table(tmp_path / "matches.tsv")
-    files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
-             "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
-             "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
-             "influence": tmp_path / "influence.tsv", "variants": {}}
-    pd.DataFrame({"filter": [0, 1], "influence": [0.2, 0.01], "best_match": ["CTCF", ""],
-                  "change_y": [-0.4, 0.1]}).to_csv(tmp_path / "influence.tsv", sep="\t", index=False)
-    (tmp_path / "d").mkdir()
-    (tmp_path / "d" / "attrs.json").write_text(json.dumps(
+def experiment_files(folder, task="regression", members=("seed1",), variants=None):
+    """The files the report reads of one experiment, as the workflow writes them (``report_manifest``'s
+    roles), for ``members``: metrics with each member's and their spread, a history a member, each
+    member's filter matches and influence, the motifs' reproducibility and the figures."""
+    keys = ("pearson", "spearman", "r2") if task == "regression" else ("auroc", "auprc")
+    figures = dict(zip(keys, (0.9, 0.8, 0.7)))
+    (folder / "metrics.json").write_text(json.dumps(
+        {"task": task, **figures, "n_test": 10, "per_target": {"y": figures},
+         "evaluated": "one model on the test split" if len(members) == 1 else "the ensemble of seed replicates",
+         "members": {m: {**{k: v - 0.01 * i for k, v in figures.items()}, "n_test": 10} for i, m in enumerate(members)},
+         "member_spread": {k: {"mean": v - 0.01, "sd": 0.01} for k, v in figures.items()}}))
+    histories = {}
+    for member in members:
+        histories[member] = folder / f"{member}.history.tsv"
+        pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.5], "valid_loss": [1.1, 0.7], "valid_score": [0.5, 0.9],
+                      "lr": [1e-3, 1e-3], "seconds": [1.5, 1.5], "seqs_per_s": [10, 10]}).to_csv(
+            histories[member], sep="\t", index=False)
+    matches = matches_table(folder / "matches.tsv", members)
+    pd.concat([pd.DataFrame({"member": member, "filter": [0, 1], "influence": [0.2, 0.01], "best_match": ["CTCF", ""],
+                             "change_y": [-0.4, 0.1]}) for member in members]).to_csv(
+        folder / "influence.tsv", sep="\t", index=False)
+    pd.DataFrame({"name": ["CTCF"], "jaspar_id": ["MA0139.2"], "members": [len(members)], "of": [len(members)],
+                  "found_in": [",".join(members)], "filters": [len(members)], "best_q_value": [1e-6]}).to_csv(
+        folder / "reproducibility.tsv", sep="\t", index=False)
+    files = {"metrics": folder / "metrics.json", "histories": histories, "matches": folder / "matches.tsv",
+             "reproducibility": folder / "reproducibility.tsv", "performance": png(folder / "p.png"),
+             "motif_plot": png(folder / "m.png"), "saliency": png(folder / "s.png"),
+             "influence": folder / "influence.tsv", "variants": variants or {}}
+    return files, matches
+
+
+CONFIG = {
+    "genome": {"name": "g"}, "report": {"title": "Lab meeting"},
+    "datasets": {"d": {"kind": "table", "table": "t", "length": 50, "split": {"valid": 0.1, "test": 0.1}}},
+    "experiments": {"e": {"dataset": "d", "model": {"name": "cnn", "params": {}},
+                          "training": {"optimizer": "adam", "lr": 0.001, "batch_size": 8, "epochs": 3,
+                                       "patience": 2}}},
+}
+
+
+def dataset_attrs(folder):
+    (folder / "d").mkdir()
+    (folder / "d" / "attrs.json").write_text(json.dumps(
         {"source": "table", "n": 100, "seq_len": 50, "split_sizes": {"train": 80, "valid": 10, "test": 10},
          "targets": ["y"], "counts": {"too_many_n": 2},
          "dropped_targets": {"K562": "none of its 8 peaks lie on contigs of the genome"}}))
-    datasets = {"d": tmp_path / "d"}
+    return {"d": folder / "d"}
+
+
+def test_summary_and_self_contained_page(tmp_path):
+    files, matches = experiment_files(tmp_path)
+    datasets = dataset_attrs(tmp_path)
     logs = tmp_path / "logs"
     (logs / "train").mkdir(parents=True)
     (logs / "train/e.log").write_text("2026-11-21 10:00:00 INFO cisflow.job: cisflow job on host node7, SLURM job 81, "
@@ -64,14 +92,14 @@ def test_summary_and_self_contained_page(tmp_path):
                                       "finished in 300.0 s\n")
     (logs / "report.log").write_text("2026-11-21 10:06:00 INFO cisflow.job: cisflow job on host login1, SLURM job -, "
                                      "partition -\n")  # still running: not listed
-    summary = build_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
+    summary = build_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
                            tmp_path / "summary.json", TEMPLATE, logs)
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["experiments"]["e"]["metrics"] == {"pearson": 0.9, "spearman": 0.8, "r2": 0.7}
-    assert written["experiments"]["e"]["motifs"] == [{"filter": 0, "jaspar_id": "MA0139.2", "name": "CTCF",
-                                                      "q_value": 1e-6}]
+    assert written["experiments"]["e"]["motifs"] == [{"member": "seed1", "filter": 0, "jaspar_id": "MA0139.2",
+                                                      "name": "CTCF", "q_value": 1e-6}]
     assert summary["experiments"]["e"]["training_seconds"] == 3.0
-    assert written["experiments"]["e"]["influential_filters"][0] == {"filter": 0, "influence": 0.2,
+    assert written["experiments"]["e"]["influential_filters"][0] == {"member": "seed1", "filter": 0, "influence": 0.2,
                                                                      "best_match": "CTCF"}
     assert best_match_names(matches) == {"CTCF": 1}
     assert written["jobs"] == [{"job": "train/e", "host": "node7", "slurm_job": "81", "partition": "gpu",
@@ -81,6 +109,25 @@ def test_summary_and_self_contained_page(tmp_path):
     assert "<b>target K562 dropped</b> (empty_targets: drop): none of its 8 peaks lie on contigs" in html
     assert "1 job, 5.0 minutes in all; 1 on the gpu partition" in html and "<td>node7</td>" in html
     assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'src="([^"]*)"', html))
+    assert "Members side by side" not in html and "Which motifs the members agree on" not in html
+
+
+def test_members_side_by_side_with_their_spread_and_the_motifs_they_agree_on(tmp_path):
+    members = ("seed1", "seed2", "seed3")
+    files, matches = experiment_files(tmp_path, members=members)
+    config = {**CONFIG, "experiments": {"e": {**CONFIG["experiments"]["e"], "replicates": {"seeds": 3}}}}
+    summary = build_report(config, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)},
+                           tmp_path / "index.html", tmp_path / "summary.json", TEMPLATE)
+    experiment = summary["experiments"]["e"]
+    assert [m["member"] for m in experiment["members"]] == list(members)
+    assert experiment["members"][2]["pearson"] == 0.88 and experiment["training_seconds"] == 9.0
+    assert experiment["member_spread"]["pearson"] == {"mean": 0.89, "sd": 0.01}
+    assert experiment["motif_reproducibility"][0]["members"] == 3
+    assert best_match_names(matches) == {"CTCF": 3}  # filter 0 of each member: three filters, not one
+    html = (tmp_path / "index.html").read_text()
+    assert "Members side by side" in html and "(members 0.890 ± 0.010)" in html
+    assert "<td class=\"num\">3 of 3</td>" in html and "seed1, seed2, seed3" in html
+    assert "3 such models were trained with different seeds and their ensemble" in html
 
 
 def test_methods_paragraph_describes_labelled_fasta_datasets():

@@ -193,24 +193,14 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     """A variant set in which nothing could be scored still gets its section: the statuses, and
     a table that says there is nothing to rank instead of an empty one."""
     from cisflow.report.report import run as build_report
-    from tests.test_report import TEMPLATE, matches_table, png
+    from tests.test_report import TEMPLATE, experiment_files
 
     vcf = setup["dir"] / "none.vcf"
     vcf.write_text(VCF_HEADER + "chrQ\t100\tq1\tA\tG\t.\tPASS\t.\n")
     out = outputs(setup["dir"], "none")
     score_vcf(setup["model"], vcf, setup["genome"], out)
-    (tmp_path / "metrics.json").write_text(json.dumps(
-        {"task": "classification", "auroc": 0.9, "auprc": 0.8, "n_test": 10, "per_target": {}}))
-    pd.DataFrame({"epoch": [1], "train_loss": [1.0], "valid_loss": [1.1], "valid_score": [0.5],
-                  "seconds": [1.5]}).to_csv(tmp_path / "history.tsv", sep="\t", index=False)
-    matches_table(tmp_path / "matches.tsv")
-    pd.DataFrame({"filter": [0], "influence": [0.2], "best_match": ["CTCF"]}).to_csv(tmp_path / "influence.tsv",
-                                                                                    sep="\t", index=False)
-    files = {"metrics": tmp_path / "metrics.json", "history": tmp_path / "history.tsv",
-             "matches": tmp_path / "matches.tsv", "performance": png(tmp_path / "p.png"),
-             "motif_plot": png(tmp_path / "m.png"), "saliency": png(tmp_path / "s.png"),
-             "influence": tmp_path / "influence.tsv",
-             "variants": {"none": {"summary": out["summary"], "table": out["table"], "plot": out["plot"]}}}
+    files, _ = experiment_files(tmp_path, "classification", variants={
+        "none": {"summary": out["summary"], "table": out["table"], "plot": out["plot"]}})
     config = {"genome": {"name": "g"}, "report": {"title": "t"},
               "datasets": {"d": {"kind": "peaks", "width": 40, "center": "summit", "split": {"valid": ["x"],
                                                                                             "test": ["y"]}}},

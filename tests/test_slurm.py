@@ -140,7 +140,7 @@ def test_reduced_demo_through_slurm_profile(slurm_cluster, tmp_path):
 
     summary = json.loads((workdir / "results/report/summary.json").read_text())
     logged = {row["job"]: row for row in summary["jobs"]}
-    for name in ("peaks_basset", "activity_cnn"):
-        row = logged[f"train/{name}"]
+    for name in ("peaks_basset/seed1", "peaks_basset/seed2", "peaks_basset/seed3", "activity_cnn/seed1"):
+        row = logged[f"train/{name}"]  # each member its own job on the gpu partition
         assert row["partition"] == "gpu" and row["slurm_job"] in {job["JobID"] for job in ran["train"]}, row
     assert logged["evaluate/peaks_basset"]["partition"] == "cpu", logged["evaluate/peaks_basset"]

@@ -73,6 +73,54 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
     pd.testing.assert_series_equal(resumed["valid_score"], reference["valid_score"])
 
 
+def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path, planted, monkeypatch, caplog):
+    """Members of an experiment are jobs of their own: fold 2 killed after its third epoch resumes
+    from its own resume.pt, and ends as an uninterrupted fold 2; fold 1's files are not touched, and
+    fold 1's resume checkpoint would not do for fold 2 (another split, another seed)."""
+    from cisflow.training.replicates import members
+
+    fold1, fold2 = members({"folds": 3}, 3)[:2]
+    model = {"name": "basset", "params": MODEL}
+
+    def member_run(member, name):
+        out = tmp_path / name
+        train_module.run(planted, model, TRAINING, str(out / "model.pt"), str(out / "history.tsv"), member=member)
+        return out
+
+    reference = pd.read_csv(member_run(fold2, "reference") / "history.tsv", sep="\t")
+    first = member_run(fold1, "fold1")
+    before = {path.name: path.stat().st_mtime_ns for path in first.iterdir()}
+    save = train_module._save_resume
+
+    def save_then_die(path, run, model, optimizer, scheduler, generator, state):
+        save(path, run, model, optimizer, scheduler, generator, state)
+        if state["epoch"] == 3:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        member_run(fold2, "fold2")
+    monkeypatch.setattr(train_module, "_save_resume", save)
+    assert (tmp_path / "fold2" / "resume.pt").exists() and not (tmp_path / "fold2" / "model.pt").exists()
+    with caplog.at_level(logging.INFO):
+        member_run(fold2, "fold2")
+    assert "resuming after epoch 3" in caplog.text
+    resumed = pd.read_csv(tmp_path / "fold2" / "history.tsv", sep="\t")
+    pd.testing.assert_series_equal(resumed["valid_score"], reference["valid_score"])
+    assert {path.name: path.stat().st_mtime_ns for path in first.iterdir()} == before
+    _, meta = load_model(tmp_path / "fold2" / "model.pt")
+    assert meta["member"]["name"] == "fold2" and meta["member"]["fold"] == {"index": 1, "of": 3}
+    assert meta["training"]["seed"] == 4 and sum(meta["dataset"]["split_sizes"].values()) == 400
+    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        member_run(fold1, "other")
+    monkeypatch.setattr(train_module, "_save_resume", save)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        member_run(fold2, "other")  # fold 1's checkpoint in fold 2's place
+    assert "was written with other settings; starting from scratch" in caplog.text
+
+
 def killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **training):
     """Run training 'x' until it has saved its first resume.pt, then kill it; returns its directory."""
     save = train_module._save_resume
@@ -136,7 +184,7 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
 def test_targets_stored_as_uint8_or_float32_train_alike(tmp_path, planted):
     import shutil
 
-    from cisflow.training.evaluate import run as evaluate
+    from cisflow.training.evaluate import evaluate_member
 
     as_float = tmp_path / "float32"
     shutil.copytree(planted, as_float)
@@ -146,7 +194,7 @@ def test_targets_stored_as_uint8_or_float32_train_alike(tmp_path, planted):
     for dataset, name in ((planted, "uint8"), (as_float, "float")):
         out = run(tmp_path, dataset, name, epochs=2)
         histories.append(pd.read_csv(out / "history.tsv", sep="\t"))
-        results.append(evaluate(out / "model.pt", dataset, out / "m.json", out / "p.tsv.gz", out / "p.png"))
+        results.append(evaluate_member(out / "model.pt", dataset, None, out / "m.json", out / "p.tsv.gz"))
     for column in ("train_loss", "valid_loss", "valid_score"):
         pd.testing.assert_series_equal(histories[0][column], histories[1][column])
     assert results[0]["auroc"] == results[1]["auroc"]
@@ -233,7 +281,7 @@ def test_fine_tuning_starts_from_another_models_parameters(tmp_path, planted):
 def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
     """Target = motif presence + a feature in its own (large) units: the model needs both."""
     from cisflow.data.dataset import write_dataset
-    from cisflow.training.evaluate import run as evaluate
+    from cisflow.training.evaluate import evaluate_member
 
     rng = np.random.default_rng(4)
     n = 600
@@ -252,7 +300,7 @@ def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
                        tmp_path / "resume.pt")
     model, meta = load_model(tmp_path / "model.pt")
     assert model.feature_mean.item() == pytest.approx(half_life[:400].mean(), rel=1e-4)
-    evaluate(tmp_path / "model.pt", tmp_path / "ds", tmp_path / "m.json", tmp_path / "p.tsv.gz", tmp_path / "p.png")
+    evaluate_member(tmp_path / "model.pt", tmp_path / "ds", None, tmp_path / "m.json", tmp_path / "p.tsv.gz")
     import json
 
     pearson = json.loads((tmp_path / "m.json").read_text())["pearson"]

@@ -11,7 +11,7 @@ from torch import nn
 from cisflow.data.encode import decode
 from cisflow.io.genome import open_genome, prepare_fasta
 from cisflow.io.vcf import read_vcf
-from cisflow.models.predict import predict
+from cisflow.models.predict import predict, predict_strands
 from cisflow.models.registry import build
 from cisflow.variants.checks import check_variants, status_counts
 from cisflow.variants.plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
@@ -269,6 +269,43 @@ def test_classification_model_from_registry(genome, vcf):
                                                                                  both_strands=True), rtol=1e-5)
     single = score_variants(model, meta, genome, checked, batch_size=1, precision="fp32")
     np.testing.assert_allclose(single["max_abs_sad"], scored["max_abs_sad"], rtol=1e-5)
+
+
+def test_an_ensembles_effects_are_the_mean_of_its_members_each_scored_alone(genome, vcf):
+    """Each member scores both alleles itself; only then are they combined: the ensemble's change in
+    log-odds is the mean of the members' (never one member's REF against another's ALT), beside
+    their sd and the fraction agreeing on its sign; its predictions are the sigmoid of the mean
+    logits. SNVs (the incremental path) and an indel (whole windows) alike."""
+    from cisflow.models.ensemble import Ensemble
+
+    models = []
+    for seed in (1, 2, 3):
+        torch.manual_seed(seed)
+        model = build("basset", seq_len=50, n_targets=2, conv=[dict(filters=4, width=5, pool=2)], dense=[8])
+        with torch.no_grad():
+            model.output_layer.weight.mul_(10.0 * seed)  # members far apart: a mix-up would show
+        models.append(model.eval())
+    meta = {"dataset": {"task": "classification", "seq_len": 50, "targets": ["t0", "t1"]}}
+    checked = check_variants(vcf, genome, 50, indels="score")
+    alone = [score_variants(model, meta, genome, checked, batch_size=3, precision="fp32") for model in models]
+    together = score_variants(Ensemble(models, ["a", "b", "c"]), meta, genome, checked, batch_size=3, precision="fp32")
+    done = together["score"].notna()
+    assert done.sum() == 6 and (together.loc[done, "status"] == "indel").sum() == 1
+    for target in ("t0", "t1"):
+        each = np.stack([table.loc[done, f"logodds_{target}"].to_numpy() for table in alone])
+        np.testing.assert_allclose(together.loc[done, f"logodds_{target}"], each.mean(axis=0), atol=1e-4)
+        np.testing.assert_allclose(together.loc[done, f"sd_{target}"], each.std(axis=0, ddof=1), rtol=1e-3, atol=1e-4)
+        agree = (np.sign(each) == np.sign(each.mean(axis=0))).mean(axis=0)
+        np.testing.assert_allclose(together.loc[done, f"agree_{target}"], agree)
+        mixed = np.stack([table.loc[done, f"alt_{target}"].to_numpy() for table in alone[1:]]).mean(axis=0) - \
+            alone[0].loc[done, f"ref_{target}"].to_numpy()
+        assert np.abs(together.loc[done, f"sad_{target}"].to_numpy() - mixed).max() > 1e-3
+    snvs = done & (together["status"] != "indel")
+    windows = variant_windows(genome, "chr1", together.loc[snvs, "pos"], 50)
+    logits = np.stack([predict_strands(model, windows, both_strands=True) for model in models]).mean(axis=0)
+    np.testing.assert_allclose(together.loc[snvs, ["ref_t0", "ref_t1"]], (1 / (1 + np.exp(-logits))).mean(axis=1),
+                               rtol=1e-5)
+    assert "sd_t0" not in alone[0] and "agree_t0" not in alone[0]  # one model has no spread
 
 
 def test_each_window_read_once(genome, checked):

@@ -1,5 +1,6 @@
 """The whole chain on a reduced demo config: it runs, re-runs nothing, and fails clearly on bad input."""
 
+import copy
 import gzip
 import json
 import re
@@ -11,8 +12,14 @@ from tests.workflow_helpers import ROOT, demo_config, snakemake, write_config
 pytestmark = pytest.mark.workflow
 
 
+FOLDS = [{"valid": ["chr20"], "test": ["chr19"]}, {"valid": ["chr21"], "test": ["chr20"]},
+         {"valid": ["chr22"], "test": ["chr21"]}]
+
+
 def reduced_config():
-    """The demo with short training and small models: every stage runs, in about a minute."""
+    """The demo with short training and small models: every stage runs, in a few minutes. The peak
+    model keeps the demo's three seed replicates; the promoter model is trained in three
+    chromosome folds."""
     config = demo_config()
     config["datasets"]["peaks"].update(background=0.2, background_method="gc_matched")
     config["datasets"]["peaks"]["blacklist"] = {"url": str(ROOT / "tests" / "data" / "demo_blacklist.bed")}
@@ -21,10 +28,11 @@ def reduced_config():
         "kind": "promoters", "tss": {"url": str(ROOT / "tests" / "data" / "demo_tss.bed")}, "upstream": 200,
         "downstream": 100, "expression": {"table": "expression", "id_column": "gene", "target_columns": ["log_tpm"]},
         "split": {"valid": ["chr21"], "test": ["chr22"]}}
-    config["experiments"]["promoters_cnn"] = {
+    config["experiments"]["promoters_cnn"] = {  # chromosome folds of a genome dataset, given by name
         "dataset": "promoters", "model": {"name": "cnn", "params": {"conv": [{"filters": 8, "width": 9}],
                                                                     "global_pool": "avg"}},
-        "training": {"epochs": 2}, "interpret": {"tax_group": "vertebrates"}}
+        "replicates": {"folds": copy.deepcopy(FOLDS)}, "training": {"epochs": 2},
+        "interpret": {"tax_group": "vertebrates"}}
     for experiment in config["experiments"].values():
         experiment["training"].update(epochs=2, patience=2)
         experiment["model"]["params"]["conv"] = experiment["model"]["params"]["conv"][:1]
@@ -65,6 +73,49 @@ def test_every_stage_produces_its_outputs(finished_run):
     assert isinstance(peaks["modisco_patterns"], list) and "modisco_patterns" not in table  # modisco: true in one
     counts = json.loads((workdir / "results/datasets/peaks/attrs.json").read_text())["counts"]
     assert counts["regions_in_blacklist"] > 0 and counts["regions_overrunning_contig_end"] == 3
+
+
+def test_members_are_jobs_of_their_own_and_the_experiment_their_ensemble(finished_run):
+    """Each member trained and tested on its own split; the peak model's figures are its three
+    seeds' ensemble's, the promoter model's pooled out of fold; every later stage took the ensemble."""
+    import gzip as gz
+
+    import pandas as pd
+    import torch
+
+    from cisflow.models.checkpoint import load_model
+    from cisflow.models.ensemble import Ensemble
+
+    workdir, _ = finished_run
+    summary = json.loads((workdir / "results/report/summary.json").read_text())
+    peaks, promoters = summary["experiments"]["peaks_basset"], summary["experiments"]["promoters_cnn"]
+    assert [m["member"] for m in peaks["members"]] == ["seed1", "seed2", "seed3"]
+    assert peaks["evaluated"].startswith("the ensemble of 3 seed replicates")
+    assert peaks["member_spread"]["auroc"]["sd"] > 0 and len(peaks["motif_reproducibility"]) > 0
+    assert [m["member"] for m in promoters["members"]] == ["fold1", "fold2", "fold3"]
+    assert promoters["evaluated"].startswith("out of fold")
+    attrs = json.loads((workdir / "results/datasets/promoters/attrs.json").read_text())
+    ids = (workdir / "results/datasets/promoters/ids.txt").read_text().split()
+    import numpy as np
+
+    chroms = np.asarray(attrs["contigs"])[np.load(workdir / "results/datasets/promoters/contig.npy")]
+    tested = {gene for gene, chrom in zip(ids, chroms) if chrom in ("chr19", "chr20", "chr21")}
+    with gz.open(workdir / "results/evaluation/promoters_cnn/test_predictions.tsv.gz", "rt") as handle:
+        pooled = pd.read_csv(handle, sep="\t", dtype={"id": str})
+    assert sorted(pooled["id"]) == sorted(tested) and promoters["n_test"] == len(tested)
+    for fold, member in enumerate(("fold1", "fold2", "fold3")):
+        model = torch.load(workdir / f"results/models/promoters_cnn/{member}/model.pt", weights_only=True)
+        assert model["member"]["held_out"] == FOLDS[fold] and model["training"]["seed"] == 1 + fold
+    ensemble, meta = load_model(workdir / "results/models/peaks_basset/model.pt")
+    assert isinstance(ensemble, Ensemble) and [m["name"] for m in meta["members"]] == ["seed1", "seed2", "seed3"]
+    variants = json.loads((workdir / "results/variants/peaks_basset/demo_gwas.summary.json").read_text())
+    assert variants["members"] == ["seed1", "seed2", "seed3"]
+    with gz.open(workdir / "results/variants/peaks_basset/demo_gwas.tsv.gz", "rt") as handle:
+        table = pd.read_csv(handle, sep="\t")
+    scored = table[table["score"].notna()]
+    assert scored["top_effect_sd"].notna().all() and scored["top_sign_agreement"].between(0.33, 1).all()
+    html = (workdir / "results/report/index.html").read_text()
+    assert "Members side by side" in html and "Which motifs the members agree on" in html and "members agreeing" in html
 
 
 def test_variant_table_keeps_every_record(finished_run):
@@ -129,8 +180,30 @@ def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tm
     config = reduced_config()
     config["experiments"]["peaks_basset"]["training"]["lr"] = 0.01
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
-    assert jobs == {"train": 1, "evaluate": 1, "interpret": 1, "modisco": 1, "variants": 2, "report": 1}, planned
+    assert jobs == {"train": 3, "evaluate_member": 3, "ensemble": 1, "evaluate": 1, "interpret": 1, "modisco": 1,
+                    "variants": 2, "report": 1}, planned
     assert "activity_cnn" not in planned and "promoters_cnn" not in planned, planned
+
+
+def test_a_new_member_or_a_changed_fold_retrains_that_member_only(finished_run, tmp_path):
+    """seeds: 4 instead of 3 trains seed4 alone (seed1-3 stay as they are); a fold's other
+    chromosomes retrain that fold alone; the ensemble and what reads it follow."""
+    workdir, _ = finished_run
+    config = reduced_config()
+    config["experiments"]["peaks_basset"]["replicates"] = {"seeds": 4}
+    config["experiments"]["promoters_cnn"]["replicates"]["folds"][2] = {"valid": ["chr19"], "test": ["chr21"]}
+    config_path = write_config(tmp_path, config)
+    jobs, planned = planned_jobs(workdir, config_path)
+    assert jobs == {"train": 2, "evaluate_member": 2, "ensemble": 2, "evaluate": 2, "interpret": 2, "modisco": 1,
+                    "variants": 2, "report": 1}, planned
+    plan = snakemake(workdir, config_path, "-n")
+    trained = re.findall(r"output: (results/models/[^/\s]+/[^/\s]+/model\.pt)", plan.stdout + plan.stderr)
+    assert set(trained) == {"results/models/peaks_basset/seed4/model.pt", "results/models/promoters_cnn/fold3/model.pt"}
+    automatic = reduced_config()
+    automatic["experiments"]["peaks_basset"]["replicates"] = {"folds": 3}
+    plan = snakemake(workdir, write_config(tmp_path, automatic), "-n")
+    trained = re.findall(r"output: (results/models/[^/\s]+/[^/\s]+/model\.pt)", plan.stdout + plan.stderr)
+    assert sorted(trained) == [f"results/models/peaks_basset/fold{i}/model.pt" for i in (1, 2, 3)], trained
 
 
 def test_changed_vcf_reruns_only_variant_scoring_and_the_report(finished_run, tmp_path):
@@ -234,8 +307,8 @@ def test_killed_training_job_resumes_from_its_last_epoch(finished_run):
         **config["experiments"]["activity_cnn"],
         "training": {**config["experiments"]["activity_cnn"]["training"], "epochs": 4, "patience": 4}}
     config_path = write_config(workdir, config)
-    target = "results/models/activity_long/model.pt"
-    resume = workdir / "results/models/activity_long/resume.pt"
+    target = "results/models/activity_long/seed1/model.pt"
+    resume = workdir / "results/models/activity_long/seed1/resume.pt"
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
                str(workdir), "--configfile", str(config_path), "--cores", "2", target]
     job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -253,8 +326,8 @@ def test_killed_training_job_resumes_from_its_last_epoch(finished_run):
     assert snakemake(workdir, config_path, "--unlock").returncode == 0
     result = snakemake(workdir, config_path, target)
     assert result.returncode == 0, result.stderr[-3000:]
-    log = (workdir / "logs/train/activity_long.log").read_text()
+    log = (workdir / "logs/train/activity_long/seed1.log").read_text()
     assert f"resuming after epoch {killed_after}" in log
-    history = pd.read_csv(workdir / "results/models/activity_long/history.tsv", sep="\t")
+    history = pd.read_csv(workdir / "results/models/activity_long/seed1/history.tsv", sep="\t")
     assert history["epoch"].tolist() == [1, 2, 3, 4]
     assert not resume.exists()

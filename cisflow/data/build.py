@@ -76,7 +76,7 @@ def from_regions(regions, targets, samples, genome_path, spec, out, region_count
                  "regions": {"width": writer.codes().shape[1], "center": spec.get("center", "summit")}}
         for name, value in counts.items():
             log.info("%s: %s", name, value)
-        return writer.finish(split, attrs)
+        return writer.finish(split, attrs, chroms)
 
 
 def _positives(targets, rows, chunk_rows):
@@ -258,7 +258,7 @@ def from_promoters(tss_path, genome_path, expression_path, spec, out, features_p
              "promoters": {"upstream": spec["upstream"], "downstream": spec["downstream"]}}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
-    return write_dataset(out, codes, targets, split, genes, attrs, features)
+    return write_dataset(out, codes, targets, split, genes, attrs, features, chroms=windows["chrom"].to_numpy())
 
 
 def _gene_features(path, spec, genes):

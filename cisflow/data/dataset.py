@@ -5,6 +5,7 @@ attributes.
     targets.npy  (n, targets)        uint8 0/1 for classification, float32 for regression
     features.npy (n, features) float32, optional: per-sequence numbers beside the sequence (half-lives)
     split.npy    (n,) uint8          0 train, 1 valid, 2 test
+    contig.npy   (n,) uint8/16/32    genome datasets: each row's chromosome, an index into attrs' contigs
     ids.txt      one id a line
     attrs.json   task, seq_len, targets, split rule, filter counts, source...
 
@@ -17,6 +18,7 @@ not by the dataset; ``write_dataset`` writes one held in memory. Every later sta
 """
 
 import contextlib
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ import numpy as np
 from cisflow.io.atomic import atomic_dir
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
+FORMAT = 2  # raised when the files change (2: contig.npy); a param of the dataset rule, so datasets are rebuilt
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Dataset:
     ids: list
     attrs: dict
     features: np.ndarray | None = None
+    chroms: np.ndarray | None = None  # (n,) each row's chromosome name (genome datasets)
 
     def indices(self, name):
         """Row indices of the split ``name`` (train, valid or test)."""
@@ -44,6 +48,13 @@ class Dataset:
     def features_of(self, rows):
         """The per-sequence features of ``rows`` as an array, or None for a dataset without them."""
         return None if self.features is None else np.asarray(self.features[rows])
+
+    def with_split(self, split):
+        """The same dataset with the (n,) ``split`` codes in place of its own (a fold's), its
+        attributes' split sizes counted anew."""
+        split = np.asarray(split, np.uint8)
+        sizes = {name: int((split == code).sum()) for name, code in SPLITS.items()}
+        return dataclasses.replace(self, split=split, attrs={**self.attrs, "split_sizes": sizes})
 
 
 TARGET_DTYPES = {"classification": np.uint8, "regression": np.float32}
@@ -106,8 +117,9 @@ class DatasetWriter:
             self.arrays[name] = _Rows(self.folder / f"{name}.npy", dtype, np.shape(rows)[1:])
         self.arrays[name].add(rows)
 
-    def finish(self, split, attrs):
-        """Write the (n,) ``split`` and ``attrs`` (which gain n, seq_len and split sizes); returns the attrs."""
+    def finish(self, split, attrs, chroms=None):
+        """Write the (n,) ``split``, each row's chromosome (``chroms``, genome datasets) and ``attrs``
+        (which gain n, seq_len and split sizes, and the chromosome names); returns the attrs."""
         split = np.asarray(split, dtype=np.uint8)
         rows = {name: array.n for name, array in self.arrays.items()}
         if {"codes", "targets"} - set(rows) or len({*rows.values(), len(split), self.n_ids}) != 1:
@@ -117,6 +129,12 @@ class DatasetWriter:
         np.save(self.folder / "split.npy", split)
         attrs = {**attrs, "n": len(split), "seq_len": int(self.arrays["codes"].row[0]),
                  "split_sizes": {name: int((split == code).sum()) for name, code in SPLITS.items()}}
+        if chroms is not None:
+            names, index = np.unique(np.asarray(chroms, dtype=str), return_inverse=True)
+            if len(index) != len(split):
+                raise ValueError(f"{len(index)} chromosomes for {len(split)} rows")
+            np.save(self.folder / "contig.npy", index.astype(np.min_scalar_type(max(len(names) - 1, 0))))
+            attrs["contigs"] = names.tolist()
         (self.folder / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
         self.attrs = attrs
         return attrs
@@ -165,15 +183,15 @@ class _Rows:
         self.file.close()
 
 
-def write_dataset(path, codes, targets, split, ids, attrs, features=None):
+def write_dataset(path, codes, targets, split, ids, attrs, features=None, chroms=None):
     """Write the dataset directory of arrays in memory, atomically; ``attrs`` (with its ``task``)
-    gains n, seq_len and split sizes."""
+    gains n, seq_len and split sizes (and with ``chroms``, each row's chromosome, the names)."""
     with dataset_writer(path, attrs["task"]) as writer:
         writer.add_codes(np.asarray(codes), ids)
         writer.add_targets(np.asarray(targets).reshape(len(ids), -1))
         if features is not None:
             writer.add_features(np.asarray(features).reshape(len(ids), -1))
-        return writer.finish(split, attrs)
+        return writer.finish(split, attrs, chroms)
 
 
 def read_attrs(path):
@@ -183,13 +201,16 @@ def read_attrs(path):
 def load_dataset(path, mmap=True):
     path = Path(path)
     mode = "r" if mmap else None
+    attrs = read_attrs(path)
+    contig = path / "contig.npy"
     return Dataset(
         codes=np.load(path / "codes.npy", mmap_mode=mode),
         targets=np.load(path / "targets.npy", mmap_mode=mode),
         split=np.load(path / "split.npy"),
         ids=(path / "ids.txt").read_text().splitlines(),
-        attrs=read_attrs(path),
+        attrs=attrs,
         features=np.load(path / "features.npy", mmap_mode=mode) if (path / "features.npy").exists() else None,
+        chroms=np.asarray(attrs["contigs"])[np.load(contig)] if contig.exists() else None,
     )
 
 

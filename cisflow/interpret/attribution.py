@@ -7,6 +7,7 @@ Their figures are drawn by ``cisflow.interpret.logos``.
 import numpy as np
 import torch
 
+from cisflow.models.ensemble import member_mean
 from cisflow.models.predict import forward, model_device, one_hot, predict
 
 
@@ -29,7 +30,8 @@ def saliency(model, codes, target, batch_size=256, features=None):
     """Gradient x input: (N, L) contribution of the observed base at each position (0 at N).
 
     The gradient is of the raw output ``target`` (the logit for classification models), which
-    does not saturate the way the probability does for confidently predicted sequences.
+    does not saturate the way the probability does for confidently predicted sequences; an
+    ensemble's is the mean of its members'.
     ``features`` (N, F) go beside the sequences to a model that takes them.
     """
     return np.concatenate([(grad * x).sum(dim=1).cpu().numpy()
@@ -42,8 +44,13 @@ def ism(model, codes, target, task, batch_size=512, features=None, span=None):
     The change is in probability for classification and in value for regression; the reference
     base's entry is 0 (a position holding N has no reference, so all four entries are changes).
     ``features`` (N, F) go beside each sequence's variants to a model that takes them. ``span``
-    (start, stop) mutates only those positions: (N, stop - start, 4).
+    (start, stop) mutates only those positions: (N, stop - start, 4). For an ensemble, the mean of
+    its members' changes.
     """
+    return member_mean(_ism, model, codes, target, task, batch_size, features, span)
+
+
+def _ism(model, codes, target, task, batch_size, features, span):
     codes = np.asarray(codes, dtype=np.uint8)
     start, stop = span or (0, codes.shape[1])
     effects = np.zeros((len(codes), stop - start, 4), dtype=np.float32)

@@ -17,11 +17,12 @@ from cisflow.interpret.filters import filter_pfms, write_meme
 from cisflow.interpret.influence import filter_influence
 from cisflow.interpret.jaspar import load_jaspar
 from cisflow.interpret.logos import plot_attributions, plot_filter_matches
-from cisflow.interpret.matches import best_matches
+from cisflow.interpret.matches import best_matches, reproducibility
 from cisflow.interpret.matching import match_motifs
 from cisflow.interpret.subsample import subsample, subsample_of_test
 from cisflow.io.atomic import atomic_path
 from cisflow.models.checkpoint import load_model
+from cisflow.models.ensemble import member_names, members_of
 from cisflow.models.predict import device, predict
 
 log = logging.getLogger(__name__)
@@ -34,21 +35,28 @@ ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
 def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, motifs_png: str,
-        saliency_png: str, influence_out: str) -> pd.DataFrame:
+        saliency_png: str, influence_out: str, reproducibility_out: str) -> pd.DataFrame:
     """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
     and influence, logos, and saliency and ISM of top test sequences; every pass looks at the
     same seeded subsample of the test split (``spec['subsample']`` sequences at most).
 
+    The first-layer filters of an ensemble's members do not align (filter 3 of one member is not
+    filter 3 of another), so each member's filters are matched and ranked on their own, and
+    ``reproducibility`` counts the members in which each JASPAR motif was found. Saliency and ISM
+    are the ensemble's: its members' averaged.
+
     Parameters
     ----------
     model_path, dataset_path : str
-        The model file and its dataset.
+        The model file (one model or an ensemble) and its dataset.
     spec : dict
         The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold, the
         test subsample's size and seed, how many of its sequences for influence and saliency).
-    meme_out, matches_out, motifs_png, saliency_png, influence_out : str
-        The filters as MEME, their matches (TSV, ``matching.MATCH_COLUMNS``), the logos of the
-        best-matched filters, the attribution maps and the filters ranked by influence (TSV).
+    meme_out, matches_out, motifs_png, saliency_png, influence_out, reproducibility_out : str
+        The filters as MEME (``<member>.filter<i>`` where there are several members), their
+        matches (TSV, ``member`` then ``matching.MATCH_COLUMNS``), the logos of the best-matched
+        filters, the attribution maps, the filters ranked by influence (TSV, with ``member``) and
+        the motifs by the members they were found in (TSV, ``matches.reproducibility``).
 
     Returns
     -------
@@ -59,26 +67,46 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
     data = load_dataset(dataset_path)
     test = subsample_of_test(data, spec)
     codes, features = np.asarray(data.codes[test]), data.features_of(test)
-    pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
-    write_meme(meme_out, pfms)
+    members, names = members_of(model), member_names(meta)
     jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
-    log.info("matching %d filters against %d %s motifs", len(pfms), len(jaspar), spec["jaspar_release"])
-    matches = match_motifs(pfms, jaspar)
+    some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
+    pfms, tables, influences = {}, [], []
+    for name, member in zip(names, members):
+        pfms[name] = filter_pfms(member, codes, threshold=spec["activation_threshold"])
+        log.info("member %s: matching %d filters against %d %s motifs", name, len(pfms[name]), len(jaspar),
+                 spec["jaspar_release"])
+        matches = match_motifs(pfms[name], jaspar)
+        matches.insert(0, "member", name)
+        tables.append(matches)
+        log.info("member %s: influence of %d filters on %d sequences", name, member.first_conv.out_channels,
+                 len(some))
+        influence = influence_table(member, meta, codes[some], matches, None if features is None else features[some])
+        influence.insert(0, "member", name)
+        influences.append(influence)
+    matches = pd.concat(tables, ignore_index=True)
+    several = len(names) > 1
+    write_meme(meme_out, [pfm for name in names for pfm in pfms[name]],
+               names=[f"{name}.filter{pfm.filter}" if several else f"filter{pfm.filter}"
+                      for name in names for pfm in pfms[name]])
     with atomic_path(matches_out) as tmp:
         matches.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
     matched = best_matches(matches)
-    best = matched.head(MOTIF_PANELS)
     log.info("%d filters match a JASPAR motif: %s", len(matched), ", ".join(sorted(set(matched["name"]))))
+    found = reproducibility(matches, names)
+    with atomic_path(reproducibility_out) as tmp:
+        found.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
+    if several:
+        log.info("motifs by members found in: %s", ", ".join(f"{row.name} {row.members}/{len(names)}"
+                                                            for row in found.itertuples()))
     by_id = {motif.matrix_id: motif for motif in jaspar}
     plot_filter_matches(motifs_png, [
-        dict(title=f"filter {row.filter} ({row.n_sites} sites) ~ {row.name} {row.jaspar_id}, q = {row.q_value:.2g}",
-             filter_probs=pfms[row.filter].probabilities, jaspar_probs=by_id[row.jaspar_id].probabilities,
+        dict(title=f"{f'{row.member} ' if several else ''}filter {row.filter} ({row.n_sites} sites) ~ {row.name} "
+                   f"{row.jaspar_id}, q = {row.q_value:.2g}",
+             filter_probs=pfms[row.member][row.filter].probabilities, jaspar_probs=by_id[row.jaspar_id].probabilities,
              offset=int(row.offset), orientation=row.orientation)
-        for row in best.itertuples()
+        for row in matched.head(MOTIF_PANELS).itertuples()
     ])
-    some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
-    log.info("influence of %d filters on %d sequences", model.first_conv.out_channels, len(some))
-    influence = influence_table(model, meta, codes[some], matches, None if features is None else features[some])
+    influence = pd.concat(influences, ignore_index=True).sort_values("influence", ascending=False, kind="stable")
     with atomic_path(influence_out) as tmp:
         influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
     plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
@@ -87,8 +115,8 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
 
 
 def influence_table(model, meta, codes, matches, features=None):
-    """Filters ranked by influence (Basset): the mean change of each output when the filter is
-    silenced, with each filter's best credible JASPAR match beside it."""
+    """Filters of one model ranked by influence (Basset): the mean change of each output when the
+    filter is silenced, with each filter's best credible JASPAR match beside it."""
     targets = meta["dataset"]["targets"]
     changes, overall = filter_influence(model, codes, meta["dataset"]["task"], features=features)
     best = best_matches(matches).set_index("filter")["name"]

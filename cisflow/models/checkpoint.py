@@ -45,7 +45,8 @@ def load_model(path: str, device=None) -> tuple:
     Parameters
     ----------
     path : str
-        A model.pt written by the train rule (``save_model``).
+        A model.pt written by the train rule (``save_model``), or an ensemble of several written by
+        the ensemble rule (``cisflow.models.ensemble``).
     device : torch.device or str, optional
         Where to put the model (CPU by default).
 
@@ -54,7 +55,9 @@ def load_model(path: str, device=None) -> tuple:
     (torch.nn.Module, dict)
         The model, mapping one-hot (batch, 4, seq_len) to (batch, n_targets) logits or values,
         and the metadata: ``model_name``, ``model_params``, ``dataset`` (the dataset's attributes:
-        ``task``, ``seq_len``, ``targets``...) and ``version``.
+        ``task``, ``seq_len``, ``targets``...) and ``version``. An ensemble is an
+        ``ensemble.Ensemble`` (the mean of its members' logits or values) whose metadata also
+        lists its ``members``.
 
     Every failure is an ``InputError`` saying what the file is and that it was not loaded. The
     architecture is first built on the meta device and its every tensor's shape compared with the
@@ -62,14 +65,35 @@ def load_model(path: str, device=None) -> tuple:
     are refused before allocating.
     """
     payload = _read(path)
-    _check_payload(path, payload)
-    name, params, dataset, weights = (payload[key] for key in KEYS)
-    _check_shapes(path, payload)
-    model = build_for_dataset(name, dataset, params)
-    model.load_state_dict(weights)
+    if isinstance(payload, dict) and "ensemble" in payload:
+        from cisflow.models.ensemble import load_ensemble  # the ensemble module reads its members through this one
+
+        return load_ensemble(path, payload, device)
+    model = build_checked(path, payload)
     del payload["state_dict"]
     model.to(device or "cpu").eval()
     return model, payload
+
+
+def read_checked(path):
+    """The payload of the single model file ``path``, checked as ``load_model`` checks it, unbuilt."""
+    payload = _read(path)
+    if isinstance(payload, dict) and "ensemble" in payload:
+        raise InputError(path, f"an ensemble, not a single model; {EXPECTED}")
+    _check_payload(path, payload)
+    _check_shapes(path, payload)
+    return payload
+
+
+def build_checked(path, payload):
+    """The model of a single model's ``payload`` (read from ``path``), its keys, types and shapes
+    checked first, its weights loaded (on the CPU)."""
+    _check_payload(path, payload)
+    _check_shapes(path, payload)
+    name, params, dataset, weights = (payload[key] for key in KEYS)
+    model = build_for_dataset(name, dataset, params)
+    model.load_state_dict(weights)
+    return model
 
 
 def _read(path):

@@ -37,15 +37,24 @@ def embed_png(path):
         return "data:image/png;base64," + base64.b64encode(handle.read()).decode()
 
 
-def learning_curve(history):
-    """Data URI of a loss / validation-score plot of one experiment's history table."""
+def learning_curve(histories):
+    """Data URI of a loss / validation-score plot of an experiment's history tables, one a member
+    ({member: history}; a single model's lines are labelled train and valid)."""
     figure, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(11, 4))
-    loss_ax.plot(history["epoch"], history["train_loss"], lw=2, label="train")
-    loss_ax.plot(history["epoch"], history["valid_loss"], lw=2, label="valid")
+    several = len(histories) > 1
+    for number, (member, history) in enumerate(histories.items()):
+        colour = plt.get_cmap("tab10")(number % 10)
+        loss_ax.plot(history["epoch"], history["train_loss"], lw=2, color=colour if several else None,
+                     label=f"{member} train" if several else "train")
+        loss_ax.plot(history["epoch"], history["valid_loss"], lw=2, ls="--" if several else "-",
+                     color=colour if several else None, label=f"{member} valid" if several else "valid")
+        score_ax.plot(history["epoch"], history["valid_score"], lw=2, color=colour if several else "#2ca02c",
+                      label=member if several else None)
     loss_ax.set(xlabel="epoch", ylabel="loss")
-    loss_ax.legend(fontsize=12)
-    score_ax.plot(history["epoch"], history["valid_score"], lw=2, color="#2ca02c")
+    loss_ax.legend(fontsize=10 if several else 12)
     score_ax.set(xlabel="epoch", ylabel="validation score")
+    if several:
+        score_ax.legend(fontsize=10)
     for ax in (loss_ax, score_ax):
         ax.xaxis.label.set_size(14)
         ax.yaxis.label.set_size(14)
@@ -60,8 +69,8 @@ def learning_curve(history):
 def significant_motifs(matches):
     """Filter -> JASPAR matches that count (``cisflow.interpret.matches``), best first."""
     table = credible_matches(matches)
-    return [{"filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name, "q_value": float(row.q_value)}
-            for row in table.itertuples()]
+    return [{"member": row.member, "filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name,
+             "q_value": float(row.q_value)} for row in table.itertuples()]
 
 
 def best_match_names(matches):
@@ -75,26 +84,38 @@ def headline(task, metrics):
     return {key: metrics[key] for key in keys}
 
 
+def member_rows(metrics, histories):
+    """One row a member: its name, test figures (on its own test split), epochs and training seconds."""
+    return [{"member": member, **metrics["members"][member], "epochs": int(history["epoch"].max()),
+             "training_seconds": float(history["seconds"].sum())} for member, history in histories.items()]
+
+
 def experiment_summary(name, spec, files, attrs):
     """Headline figures of one experiment from its output files (``files``: a dict of paths) and
     its dataset's attributes."""
     metrics = read_json(files["metrics"])
-    history = pd.read_csv(files["history"], sep="\t")
-    matches = pd.read_csv(files["matches"], sep="\t")
-    influence = pd.read_csv(files["influence"], sep="\t", keep_default_na=False)
+    histories = {member: pd.read_csv(path, sep="\t") for member, path in files["histories"].items()}
+    matches = pd.read_csv(files["matches"], sep="\t", dtype={"member": str})
+    influence = pd.read_csv(files["influence"], sep="\t", keep_default_na=False, dtype={"member": str})
+    reproducibility = pd.read_csv(files["reproducibility"], sep="\t", keep_default_na=False)
+    members = member_rows(metrics, histories)
     summary = {
         "task": metrics["task"],
         "dataset": spec["dataset"],
         "model": spec["model"]["name"],
         "n_parameters": metrics.get("n_parameters"),
         "metrics": headline(metrics["task"], metrics),
+        "evaluated": metrics["evaluated"],
         "per_target": metrics["per_target"],
         "n_test": metrics["n_test"],
-        "epochs": int(history["epoch"].max()),
-        "training_seconds": float(history["seconds"].sum()),
+        "members": members,
+        "member_spread": {key: metrics["member_spread"][key] for key in headline(metrics["task"], metrics)},
+        "epochs": max(member["epochs"] for member in members),
+        "training_seconds": sum(member["training_seconds"] for member in members),
         "motifs": significant_motifs(matches),
         "filters_matched": best_match_names(matches),
-        "influential_filters": [{"filter": int(row.filter), "influence": float(row.influence),
+        "motif_reproducibility": reproducibility.to_dict("records"),
+        "influential_filters": [{"member": row.member, "filter": int(row.filter), "influence": float(row.influence),
                                  "best_match": row.best_match} for row in influence.head(10).itertuples()],
         "variants": {},
     }
@@ -104,9 +125,9 @@ def experiment_summary(name, spec, files, attrs):
     for variant_set, roles in files["variants"].items():
         variants = read_json(roles["summary"])
         keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
-                "ranked_by", "background", "significant", "enrichment", "note")
+                "ranked_by", "background", "significant", "enrichment", "members", "note")
         summary["variants"][variant_set] = {k: variants[k] for k in keys if k in variants}
-    return summary, history, matches
+    return summary, histories, matches
 
 
 def methods_paragraph(config, datasets):
@@ -123,6 +144,18 @@ def methods_paragraph(config, datasets):
             f"up to {training['epochs']} epochs, stopping after {training['patience']} epochs without "
             f"improvement of the validation score; test predictions average both strands."
         )
+        replicates = spec.get("replicates")
+        if replicates and "seeds" in replicates and replicates["seeds"] > 1:
+            parts.append(f"{replicates['seeds']} such models were trained with different seeds and their ensemble "
+                         "(the mean of their log-odds or values) made every prediction, attribution and variant "
+                         "effect; test figures are the ensemble's, beside the models' mean and sd.")
+        elif replicates and "folds" in replicates:
+            folds = replicates["folds"]
+            what = (f"{folds} folds, each holding out its own chromosomes (or rows) for validation and test"
+                    if isinstance(folds, int) else f"{len(folds)} folds of given held-out chromosomes")
+            parts.append(f"It was trained in {what}; test figures pool every fold's held-out predictions (out of "
+                         "fold), and the folds' ensemble (the mean of their log-odds or values) made every "
+                         "attribution and variant effect.")
         if spec.get("interpret", {}).get("modisco"):
             parts.append(
                 f"TF-MoDISco (modisco-lite) clustered the hypothetical contributions (input gradients, mean over "
@@ -133,9 +166,11 @@ def methods_paragraph(config, datasets):
         "First-layer filters were converted to position frequency matrices from their activating "
         "subsequences and compared with JASPAR CORE by Tomtom. Variant effects are alt − ref predictions "
         "(SAD) and, for classification outputs, changes in log-odds, averaged over both strands; each output's "
-        "effects were expressed as z-scores against background SNPs drawn from the genome and matched to the "
-        "scored variants on contig, GC content and distance to the nearest peak, and variants were ranked by their "
-        "largest |z|. Trait enrichment compares a trait's SNPs with their matched background SNPs (one-sided "
+        "effects were expressed as robust z-scores (median and MAD) against reference SNPs drawn from the genome "
+        "at the same distance to the nearest peak, the same reference for every variant whatever else was scored, "
+        "and variants were ranked by their largest |z|. Trait enrichment compares a trait's SNPs with background "
+        "SNPs matched to each of them on GC content and distance to the nearest peak, drawn with a seed of the "
+        "site's own (one-sided "
         "Mann-Whitney test, AUC with a Hanley-McNeil 95% confidence interval, Benjamini-Hochberg q-values). "
         "Computed with cisflow " + cisflow.__version__ + "."
     )
@@ -222,7 +257,8 @@ def variant_section(variant_set, files):
 
 
 TOP_VARIANT_COLUMNS = ("rank", "id", "chrom", "pos", "score_ref", "score_alt", "alt_from", "status", "score",
-                       "top_target", "empirical_p")  # what the page's table of top variants shows
+                       "top_target", "top_effect", "top_effect_sd", "top_sign_agreement",
+                       "empirical_p")  # what the page's table of top variants shows
 
 
 def _top_variants(path, n=10):
@@ -252,9 +288,10 @@ def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_
     config : dict
         The run's config (experiments, datasets, report title).
     manifest : dict
-        Every file the page reads, by role: ``experiments``: {experiment: {metrics, history,
-        matches, influence, performance, motif_plot, saliency[, modisco_matches, modisco_plot],
-        variants: {set: {summary, table, plot, ism, manhattan, enrichment_plot, trait_ism}}}} and
+        Every file the page reads, by role: ``experiments``: {experiment: {metrics, histories
+        ({member: history}), matches, reproducibility, influence, performance, motif_plot,
+        saliency[, modisco_matches, modisco_plot], variants: {set: {summary, table, plot, ism,
+        manhattan, enrichment_plot, trait_ism}}}} and
         ``datasets``: {dataset: its directory}.
     html_out, summary_out : str
         The page and its headline figures (JSON).
@@ -274,13 +311,13 @@ def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_
     sections = []
     for name, spec in config["experiments"].items():
         files = outputs["experiments"][name]
-        experiment, history, matches = experiment_summary(name, spec, files, datasets[spec["dataset"]])
+        experiment, histories, matches = experiment_summary(name, spec, files, datasets[spec["dataset"]])
         summary["experiments"][name] = experiment
         sections.append({
             "name": name,
             "summary": experiment,
             "params": spec["model"]["params"],
-            "learning_curve": learning_curve(history),
+            "learning_curve": learning_curve(histories),
             "performance": embed_png(files["performance"]),
             "motif_plot": embed_png(files["motif_plot"]),
             "saliency": embed_png(files["saliency"]),

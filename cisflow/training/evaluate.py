@@ -1,8 +1,14 @@
 """Held-out evaluation: test-split predictions, metrics per target, and the plots that show them.
 
-The test split's codes are read from the memory-mapped dataset a chunk at a time
+Each member of an experiment (``cisflow.training.replicates``) is evaluated on its own test split
+(``evaluate_member``, rule evaluate_member); the experiment's evaluation (``run``, rule evaluate)
+is its answer beside its members' spread: one model's own figures; for seed replicates the
+ensemble's on the common test split; for folds the pooled out-of-fold figures (every region
+predicted by the member that held it out). Per metric and per target it adds the members' mean
+and sd. The test split's codes are read from the memory-mapped dataset a chunk at a time
 (``cisflow.training.chunks``), with progress lines for a long pass; its targets are kept as stored
-(uint8 for classification)."""
+(uint8 for classification).
+"""
 
 import json
 
@@ -20,31 +26,18 @@ from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device
 from cisflow.training import metrics
 from cisflow.training.chunks import predict_rows
+from cisflow.training.replicates import member_view
 
 LEGEND_TARGETS = 12  # more targets than this are drawn thin, without a legend (Basset has 164)
 CURVE_POINTS = 1000  # points a curve is drawn with at most
+MEMBER_PRECISION = "%.9g"  # a member's predictions as written: float32 read back exactly (pooled out-of-fold)
+HEADLINE = {"classification": ("auroc", "auprc"), "regression": ("pearson", "spearman", "r2")}
 
 
-def run(model_path: str, dataset_path: str, metrics_out: str, predictions_out: str, plot_out: str) -> dict:
-    """The evaluate rule: the model scored on its dataset's test split.
-
-    Parameters
-    ----------
-    model_path, dataset_path : str
-        The model file and the dataset it was trained on.
-    metrics_out, predictions_out, plot_out : str
-        The metrics (JSON: AUROC/AUPRC per target for classification, Pearson/Spearman/R² for
-        regression, their means, the parameter count), the test predictions (TSV, gzipped: id,
-        then the target and the prediction of each output) and the figure (ROC/PR or scatter).
-
-    Returns
-    -------
-    dict
-        The metrics. Predictions average both strands when the model was trained on both
-        (``strand_symmetric``).
-    """
+def predict_test(model_path: str, data) -> tuple:
+    """The model in ``model_path`` on the test split of ``data`` (a ``Dataset``, with a member's
+    split where it has one): its metrics and the test rows' (N, T) targets and predictions."""
     model, meta = load_model(model_path, device())
-    data = load_dataset(dataset_path)
     task, names = data.attrs["task"], data.attrs["targets"]
     test = data.indices("test")
     targets = np.asarray(data.targets[test])
@@ -53,18 +46,158 @@ def run(model_path: str, dataset_path: str, metrics_out: str, predictions_out: s
     result = metrics.compute(task, targets, outputs, names)
     result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta),
                   n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad))
-    with atomic_open(metrics_out) as out:
-        json.dump(result, out, indent=2)
-    columns = {"id": [data.ids[i] for i in test]}
+    return result, test, targets, outputs
+
+
+def predictions_table(ids, targets, outputs, names) -> pd.DataFrame:
+    """id, then the target and the prediction of each output (``true_<t>``, ``pred_<t>``)."""
+    columns = {"id": list(ids)}
     for j, name in enumerate(names):
         columns[f"true_{name}"], columns[f"pred_{name}"] = targets[:, j], outputs[:, j]
-    table = pd.DataFrame(columns)
+    return pd.DataFrame(columns)
+
+
+def read_predictions(path) -> pd.DataFrame:
+    """A test predictions table (``predictions_table``) as written."""
+    return pd.read_csv(path, sep="\t", dtype={"id": str})
+
+
+def split_predictions(table, names) -> tuple:
+    """(N, T) targets and predictions of a test predictions table (``predictions_table``)."""
+    return (table[[f"true_{name}" for name in names]].to_numpy(np.float32),
+            table[[f"pred_{name}" for name in names]].to_numpy(np.float32))
+
+
+def evaluate_member(model_path: str, dataset_path: str, member: dict | None, metrics_out: str,
+                    predictions_out: str) -> dict:
+    """The evaluate_member rule: a member's model on its own test split.
+
+    Parameters
+    ----------
+    model_path, dataset_path : str
+        The member's model file and the experiment's dataset.
+    member : dict or None
+        The member (``cisflow.training.replicates.members``): its split is a fold's or the
+        dataset's. None: the dataset's split.
+    metrics_out, predictions_out : str
+        Its metrics (JSON, as ``run`` writes them for one model) and test predictions (TSV, gzipped:
+        id, then the target and the prediction of each output, written to float32's precision).
+
+    Returns
+    -------
+    dict
+        The metrics.
+    """
+    data = load_dataset(dataset_path)
+    data = member_view(data, member) if member else data
+    result, test, targets, outputs = predict_test(model_path, data)
+    result["member"] = member["name"] if member else None
+    with atomic_open(metrics_out) as out:
+        json.dump(result, out, indent=2)
+    with Progress(f"write the test predictions of {len(data.attrs['targets'])} targets"):
+        write_tsv(predictions_table([data.ids[i] for i in test], targets, outputs, data.attrs["targets"]),
+                  predictions_out, float_format=MEMBER_PRECISION)
+    return result
+
+
+def member_spread(task: str, members: dict, names: list) -> dict:
+    """Per headline metric and per target, the members' mean and sd (sample sd; 0 for one member).
+
+    Parameters
+    ----------
+    task : {'classification', 'regression'}
+    members : dict
+        {member: its metrics (``metrics.compute``'s, with ``per_target``)}.
+    names : list
+        The targets.
+
+    Returns
+    -------
+    dict
+        ``{metric: {mean, sd}}`` over the headline metrics, and ``per_target: {target: {metric:
+        {mean, sd}}}``; NaN metrics (a target with one class in a member's test split) left out.
+    """
+    def spread(values):
+        values = np.asarray([v for v in values if not np.isnan(v)], np.float64)
+        if not len(values):
+            return {"mean": float("nan"), "sd": float("nan")}
+        return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
+
+    keys = HEADLINE[task]
+    out = {key: spread([m[key] for m in members.values()]) for key in keys}
+    out["per_target"] = {name: {key: spread([m["per_target"][name][key] for m in members.values()]) for key in keys}
+                         for name in names}
+    return out
+
+
+def run(model_path: str, dataset_path: str, members: list, member_metrics: list, member_predictions: list,
+        metrics_out: str, predictions_out: str, plot_out: str, members_out: str) -> dict:
+    """The evaluate rule: the experiment's held-out figures, its members' beside them.
+
+    Parameters
+    ----------
+    model_path, dataset_path : str
+        The experiment's model file (its members' ensemble) and its dataset.
+    members : list of dict
+        The members (``cisflow.training.replicates.members``), in the order of the next two.
+    member_metrics, member_predictions : list of str
+        Each member's ``evaluate_member`` outputs.
+    metrics_out, predictions_out, plot_out, members_out : str
+        The experiment's metrics (JSON: AUROC/AUPRC per target for classification,
+        Pearson/Spearman/R² for regression, their means, the parameter count; ``evaluated``: what
+        they are of; ``members``: each member's; ``member_spread``: their mean and sd), its test
+        predictions (TSV, gzipped), the figure (ROC/PR or scatter) and the members' metrics per
+        target (TSV: member, target, metrics).
+
+    Returns
+    -------
+    dict
+        The metrics. One member: its own. Seed replicates: the ensemble's on the dataset's test
+        split. Folds: pooled out of fold, every member's test split (its held-out chromosomes or
+        rows) predicted by it.
+    """
+    data = load_dataset(dataset_path)
+    task, names = data.attrs["task"], data.attrs["targets"]
+    by_member = {member["name"]: _read_json(path) for member, path in zip(members, member_metrics)}
+    if len(members) == 1:
+        result = dict(by_member[members[0]["name"]])
+        table = read_predictions(member_predictions[0])
+        targets, outputs = split_predictions(table, names)
+        result["evaluated"] = "one model on the test split"
+    elif any(member["fold"] for member in members):
+        table = pd.concat([read_predictions(path) for path in member_predictions], ignore_index=True)
+        targets, outputs = split_predictions(table, names)
+        first = by_member[members[0]["name"]]
+        result = metrics.compute(task, targets, outputs, names)
+        result.update(task=task, n_test=len(table), model=first["model"], both_strands=first["both_strands"],
+                      n_parameters=first["n_parameters"],
+                      evaluated=f"out of fold: each of {len(members)} folds' test regions predicted by the member that "
+                                "held them out, pooled")
+    else:
+        result, test, targets, outputs = predict_test(model_path, data)
+        result["n_parameters"] = by_member[members[0]["name"]]["n_parameters"]
+        result["evaluated"] = f"the ensemble of {len(members)} seed replicates on the test split"
+        table = predictions_table([data.ids[i] for i in test], targets, outputs, names)
+    result.update(n_members=len(members), members={name: {key: m[key] for key in (*HEADLINE[task], "n_test")}
+                                                    for name, m in by_member.items()},
+                  member_spread=member_spread(task, by_member, names))
+    result.pop("member", None)
+    with atomic_open(metrics_out) as out:
+        json.dump(result, out, indent=2)
     with Progress(f"write the test predictions of {len(names)} targets"):
         write_tsv(table, predictions_out)
+    write_tsv(pd.DataFrame([{"member": name, "target": target, **{key: m["per_target"][target][key]
+                                                                   for key in HEADLINE[task]}}
+                            for name, m in by_member.items() for target in names]), members_out)
     plot = plot_classification if task == "classification" else plot_regression
     with Progress(f"plot {len(names)} targets"):
         save_figure(plot(targets, outputs, names, result), plot_out)
     return result
+
+
+def _read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
 
 
 def plot_classification(targets, probs, names, result):

@@ -47,6 +47,7 @@ from cisflow.training import metrics
 from cisflow.training.batches import TrainingBatches
 from cisflow.training.chunks import column_moments, predict_rows
 from cisflow.training.distributed import World, launch
+from cisflow.training.replicates import describe, held_out, member_view
 from cisflow.training.search import merge_best
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def settings_digest(*parts):
 
 
 def train(dataset_path: str, model_name: str, model_params: dict, training: dict, model_out: str, history_out: str,
-          resume_path: str, init_path: str | None = None, on_epoch=None) -> dict:
+          resume_path: str, init_path: str | None = None, on_epoch=None, member: dict | None = None) -> dict:
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
     Parameters
@@ -125,6 +126,9 @@ def train(dataset_path: str, model_name: str, model_params: dict, training: dict
     on_epoch : callable, optional
         Called after each epoch with its history row (a hyperparameter search reports to its
         pruner there).
+    member : dict, optional
+        The experiment's member this is (``cisflow.training.replicates.members``): trained on its
+        split (a fold's, or the dataset's) and recorded in the model file. None: the dataset's split.
 
     Returns
     -------
@@ -139,14 +143,19 @@ def train(dataset_path: str, model_name: str, model_params: dict, training: dict
     lock = exclusive_lock(Path(resume_path).with_name(".train.lock")) if world.main else contextlib.nullcontext()
     with lock:
         return _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path,
-                      init_path, on_epoch)
+                      init_path, on_epoch, member)
 
 
 def _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path,
-           on_epoch):
+           on_epoch, member):
     torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
     np.random.seed(training["seed"])
     data = load_dataset(dataset_path)
+    if member is not None:
+        member = {**member, "held_out": held_out(data, member)}
+        data = member_view(data, member)
+        if world.main:
+            log.info("member %s: %s", member["name"], describe(member, member["held_out"]))
     task, attrs = data.attrs["task"], data.attrs
     dev = world.device
     train_idx, valid_idx = data.indices("train"), data.indices("valid")
@@ -173,7 +182,7 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
                                                            patience=training["lr_patience"])
     loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
     generator = torch.Generator(device="cpu").manual_seed(training["seed"])
-    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path)),
+    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
            "config": {"model": {"name": model_name, "params": model_params}, "training": training,
                       "init_from": str(init_path) if init_path else None},
            "dataset": attrs, "version": cisflow.__version__}
@@ -231,8 +240,8 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     model.load_state_dict(state["best_state"])
     scale.fold_into(model.output_layer)
     with _writing:
-        save_model(model_out, model, model_name, model_params, attrs,
-                   training=training, best_valid_score=state["best_score"], epochs_run=state["epoch"])
+        save_model(model_out, model, model_name, model_params, attrs, training=training, member=member,
+                   best_valid_score=state["best_score"], epochs_run=state["epoch"])
         with atomic_open(history_out) as out:
             out.write("\t".join(HISTORY_COLUMNS) + "\n")
             for row in state["history"]:
@@ -506,7 +515,7 @@ def _resume(path, digest, model, optimizer, scheduler, generator, main=True):
 
 
 def run(dataset: str, model: dict, training: dict, model_out: str, history_out: str, init: str | None = None,
-        best: str | None = None, gpus: int = 1, log_path: str | None = None) -> None:
+        best: str | None = None, gpus: int = 1, log_path: str | None = None, member: dict | None = None) -> None:
     """The train rule: the experiment's model trained on its dataset, resumable from the
     ``resume.pt`` beside ``model_out``.
 
@@ -526,6 +535,9 @@ def run(dataset: str, model: dict, training: dict, model_out: str, history_out: 
         GPUs the job was given: several train as one DDP process each (torchrun).
     log_path : str, optional
         The job's log, which the DDP processes append to.
+    member : dict, optional
+        The member of the experiment to train (``cisflow.training.replicates.members``): its seed
+        replaces ``training.seed``, its split the dataset's. None: the experiment as one model.
 
     The job stops when the workflow that started it is gone (a killed Snakemake) rather than
     train on as an orphan (``stop_with_workflow``).
@@ -533,9 +545,11 @@ def run(dataset: str, model: dict, training: dict, model_out: str, history_out: 
     model_params = model["params"]
     if best:
         model_params, training = merge_best(model_params, training, best)
+    if member is not None:
+        training = {**training, "seed": member["seed"]}
     kwargs = dict(dataset_path=dataset, model_name=model["name"], model_params=model_params, training=training,
                   model_out=model_out, history_out=history_out,
-                  resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init)
+                  resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init, member=member)
     if gpus > 1:
         launch({**kwargs, "log_path": log_path}, processes=gpus)
         return

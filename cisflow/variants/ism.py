@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from cisflow.models.ensemble import member_mean
 from cisflow.models.predict import predict
 from cisflow.variants.windows import variant_windows
 
@@ -25,7 +26,7 @@ def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
     Returns (len(rows), 2 * flank + 1, 4) changes (0 at the genome's own base) and, per row,
     ``ism_max_abs``: the largest |change| over those positions, which says whether the variant
     sits in the strongest site of its neighbourhood or beside it. Each row costs 8 * flank + 5
-    sequences through the model, on both strands.
+    sequences through the model, on both strands; for an ensemble, the mean of its members' changes.
     """
     dataset = meta["dataset"]
     seq_len, targets = dataset["seq_len"], [str(t) for t in dataset["targets"]]
@@ -40,7 +41,7 @@ def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
         variants = np.repeat(window[None], len(positions) * 4 + 1, axis=0)
         variants[1 + np.arange(len(positions) * 4), np.repeat(positions, 4)] = np.tile(np.arange(4), len(positions))
         target = targets.index(row["top_target"])
-        out = predict(model, variants, dataset["task"], batch_size, both_strands=True)[:, target]
+        out = member_mean(predict, model, variants, dataset["task"], batch_size, both_strands=True)[:, target]
         change = (out[1:] - out[0]).reshape(len(positions), 4)
         known = window[positions] < 4  # an N has no own base: all four are changes
         change[np.flatnonzero(known), window[positions][known]] = 0.0

@@ -2,13 +2,14 @@
 a Parquet file a program reads.
 
 A scored row carries, per model output t, ``ref_<t>``, ``alt_<t>``, ``sad_<t>``, ``logodds_<t>``,
-``log2fc_<t>``, ``z_<t>`` and ``p_<t>`` (``scoring``, ``calibration``): for Basset's 164 outputs
-over a thousand numbers a row, which gzipped text writes at a few hundred rows a second. The ranked
-TSV keeps the headline columns of every row (identity, status, ranking score, the output it comes
-from and that output's values: ``top_effect``, ``top_sad``, ``top_ref_pred``, ``top_alt_pred``,
-``top_z``); the Parquet file holds the same rows in the same order, the TSV's columns and then
-every per-output column as float32 (the model's own precision), readable a column at a time
-(``pandas.read_parquet(path, columns=["id", "z_K562"])``).
+``log2fc_<t>``, ``z_<t>`` and ``p_<t>`` (``scoring``, ``calibration``), and for an ensemble
+``sd_<t>`` and ``agree_<t>``: for Basset's 164 outputs over a thousand numbers a row, which gzipped
+text writes at a few hundred rows a second. The ranked TSV keeps the headline columns of every row
+(identity, status, ranking score, the output it comes from and that output's values:
+``top_effect``, for an ensemble ``top_effect_sd`` and ``top_sign_agreement``, ``top_sad``,
+``top_ref_pred``, ``top_alt_pred``, ``top_z``); the Parquet file holds the same rows in the same
+order, the TSV's columns and then every per-output column as float32 (the model's own precision),
+readable a column at a time (``pandas.read_parquet(path, columns=["id", "z_K562"])``).
 """
 
 import numpy as np
@@ -18,9 +19,11 @@ import pyarrow.parquet as pq
 from cisflow.io.atomic import atomic_path
 from cisflow.variants.scoring import EFFECT
 
-PER_OUTPUT = ("ref", "alt", "sad", "logodds", "log2fc", "z", "p")  # prefixes of the per-output columns
-# headline columns: the top output's value of each of these prefixes (the effect's prefix by task)
-TOP_VALUES = {"top_effect": None, "top_sad": "sad", "top_ref_pred": "ref", "top_alt_pred": "alt", "top_z": "z"}
+PER_OUTPUT = ("ref", "alt", "sad", "logodds", "log2fc", "sd", "agree", "z", "p")  # prefixes of the per-output columns
+# headline columns: the top output's value of each of these prefixes (the effect's prefix by task); an
+# ensemble's members' sd of that effect and the fraction of members agreeing on its sign
+TOP_VALUES = {"top_effect": None, "top_effect_sd": "sd", "top_sign_agreement": "agree", "top_sad": "sad",
+              "top_ref_pred": "ref", "top_alt_pred": "alt", "top_z": "z"}
 ROW_GROUP = 65_536  # rows a Parquet row group: what is converted to Arrow at once
 
 
@@ -45,7 +48,8 @@ def headline_table(ranked, targets, task):
     Returns
     -------
     DataFrame
-        n rows: every column of ``ranked`` that is not per output, and ``top_effect``, ``top_sad``,
+        n rows: every column of ``ranked`` that is not per output, and ``top_effect``
+        (``top_effect_sd`` and ``top_sign_agreement`` for an ensemble), ``top_sad``,
         ``top_ref_pred``, ``top_alt_pred`` (and ``top_z`` where calibrated): the value at the row's
         ``top_target``, NaN where it has none.
     """

@@ -6,6 +6,12 @@ probability is saturated near 0 or 1; for outputs that cannot be negative ``log2
 *effect* of an output is its ``logodds`` for classification and its ``sad`` for regression;
 ``cisflow.variants.calibration`` turns effects into z-scores against background SNPs. SNVs share
 their window's reference pass (``cisflow.variants.snv_effects``).
+
+An ensemble's members score the same windows, read from the genome and encoded once: each member
+gives both alleles' raw outputs on its own, and only then are they combined. The ensemble's raw
+outputs are the members' mean (log-odds for classification), so its effect of an output is the
+mean of the members' effects; beside it go the members' sd of that effect (``sd``) and the
+fraction of members whose effect has the ensemble's sign (``agree``).
 """
 
 import numpy as np
@@ -14,6 +20,7 @@ from sklearn.metrics import roc_auc_score
 
 from cisflow.data.encode import encode
 from cisflow.io.logs import Progress
+from cisflow.models.ensemble import members_of
 from cisflow.models.predict import model_device, predict_strands, strand_mean
 from cisflow.variants.snv_effects import SnvScorer, use_bf16
 from cisflow.variants.windows import indel_windows, variant_windows
@@ -51,54 +58,68 @@ def score_variants(model, meta, genome, checked, batch_size=256, precision="auto
         averaged: probabilities for classification), ``sad_<t>`` = alt - ref; for classification
         ``logodds_<t>`` (alt - ref of the logits, both strands averaged); for outputs that cannot
         be negative ``log2fc_<t>`` = log2((alt + c) / (ref + c)), c = 1e-3 for probabilities and 1
-        for counts. Then ``max_abs_sad``, ``max_abs_effect`` and ``top_target`` (the output with
-        the largest |effect|, see the module docstring) and ``score`` (= max_abs_effect, until
+        for counts; for an ensemble ``sd_<t>`` and ``agree_<t>`` (module docstring). Then
+        ``max_abs_sad``, ``max_abs_effect`` and ``top_target`` (the output with the largest
+        |effect|, see the module docstring) and ``score`` (= max_abs_effect, until
         ``cisflow.variants.calibration`` replaces it by the largest |z|).
     """
     dataset = meta["dataset"]
     targets = [str(target) for target in dataset["targets"]]
+    members = members_of(model)
     checked = checked.reset_index(drop=True)
     shape = (len(checked), len(targets))
-    predictions = {name: np.full(shape, np.nan, np.float32) for name in ("ref", "alt", "ref_logit", "alt_logit")}
+    kinds = ("ref", "alt", "ref_logit", "alt_logit") + (("sd", "agree") if len(members) > 1 else ())
+    predictions = {name: np.full(shape, np.nan, np.float32) for name in kinds}
     todo = checked[checked["score_ref"].notna()]
     indel = todo["status"] == "indel"
     if indel.any():
         ref_codes, alt_codes = indel_windows(genome, todo[indel], dataset["seq_len"])
         pairs = np.stack([ref_codes, alt_codes], axis=1).reshape(-1, ref_codes.shape[1])
-        raw = predict_strands(model, pairs, batch_size, both_strands=True)
-        _store(predictions, todo.index[indel], raw[0::2], raw[1::2], dataset["task"])
+        raw = np.stack([predict_strands(member, pairs, batch_size, both_strands=True) for member in members])
+        _store(predictions, todo.index[indel], raw[:, 0::2], raw[:, 1::2], dataset["task"])
     todo = todo[~indel]
     if len(todo):
-        scorer = SnvScorer(model, use_bf16(precision, model_device(model)))
-    with Progress(f"score {len(todo):,} SNVs' alleles", total=len(todo), unit="SNVs") as progress:
+        bf16 = use_bf16(precision, model_device(model))
+        scorers = [SnvScorer(member, bf16) for member in members]
+    with Progress(f"score {len(todo):,} SNVs' alleles" + (f" with {len(members)} members" if len(members) > 1 else ""),
+                  total=len(todo), unit="SNVs") as progress:
         for chrom, rows in todo.groupby("chrom", sort=False):
             for start in range(0, len(rows), SNV_STEP):
                 chunk = rows.iloc[start : start + SNV_STEP]
-                ref_raw, alt_raw = _predict_alleles(scorer, dataset, genome, chrom, chunk, batch_size)
+                ref_raw, alt_raw = _predict_alleles(scorers, dataset, genome, chrom, chunk, batch_size)
                 _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
                 progress.advance(len(chunk))
     return add_effects(checked, targets, predictions, dataset["task"])
 
 
 def _store(predictions, rows, ref_raw, alt_raw, task):
-    """Strand means of (n, 2, T) raw outputs into ``predictions`` at ``rows``."""
-    predictions["ref"][rows] = strand_mean(ref_raw, task)
-    predictions["alt"][rows] = strand_mean(alt_raw, task)
-    predictions["ref_logit"][rows] = ref_raw.mean(axis=1)
-    predictions["alt_logit"][rows] = alt_raw.mean(axis=1)
+    """Both alleles' (k, n, 2, T) raw outputs of k members into ``predictions`` at ``rows``: the
+    strand means of the members' mean and, for several members, the spread of their effects."""
+    ref_mean, alt_mean = ref_raw.mean(axis=0), alt_raw.mean(axis=0)
+    predictions["ref"][rows] = strand_mean(ref_mean, task)
+    predictions["alt"][rows] = strand_mean(alt_mean, task)
+    predictions["ref_logit"][rows] = ref_mean.mean(axis=1)
+    predictions["alt_logit"][rows] = alt_mean.mean(axis=1)
+    if "sd" in predictions:
+        effects = (alt_raw.astype(np.float64) - ref_raw).mean(axis=2)  # (k, n, T): each member's effect
+        predictions["sd"][rows] = effects.std(axis=0, ddof=1)
+        predictions["agree"][rows] = (np.sign(effects) == np.sign(effects.mean(axis=0))).mean(axis=0)
 
 
-def _predict_alleles(scorer, dataset, genome, chrom, rows, batch_size):
-    """(ref, alt) raw outputs, (n, 2, T) each, of SNV ``rows`` on one contig. Each position's
-    window is read and run once, however many alts it has; each alt pass reuses what it shares
-    with the ref pass (``cisflow.variants.snv_effects``)."""
+def _predict_alleles(scorers, dataset, genome, chrom, rows, batch_size):
+    """(ref, alt) raw outputs, (k, n, 2, T) each, of SNV ``rows`` on one contig by each of k
+    members' ``scorers``. Each position's window is read and encoded once for every member, and
+    run once a member however many alts it has; each alt pass reuses what it shares with the ref
+    pass (``cisflow.variants.snv_effects``)."""
     seq_len = dataset["seq_len"]
     centre = seq_len // 2
     positions, window_of = np.unique(rows["pos"].to_numpy(), return_inverse=True)
     ref_codes = variant_windows(genome, chrom, positions, seq_len)
     if not np.array_equal(ref_codes[window_of, centre], encode("".join(rows["score_ref"]))):
         raise ValueError(f"the genome differs from the one the variants on {chrom!r} were checked against")
-    return scorer(ref_codes, encode("".join(rows["score_alt"])), batch_size, window_of)
+    alt_bases = encode("".join(rows["score_alt"]))
+    pairs = [scorer(ref_codes, alt_bases, batch_size, window_of) for scorer in scorers]
+    return np.stack([ref for ref, _ in pairs]), np.stack([alt for _, alt in pairs])
 
 
 def add_effects(checked, targets, predictions, task):
@@ -114,6 +135,7 @@ def add_effects(checked, targets, predictions, task):
     prefixes = ["ref", "alt", "sad"] + (["logodds"] if task == "classification" else [])
     if not (np.nanmin(ref, initial=0.0) < 0 or np.nanmin(alt, initial=0.0) < 0):  # probabilities or counts
         prefixes.append("log2fc")
+    prefixes += [name for name in ("sd", "agree") if name in predictions]
     n, n_targets = len(checked), len(targets)
     block = np.empty((n, len(prefixes) * n_targets), np.float32, order="F")  # a column: contiguous
     max_abs_sad, max_abs_effect, top = np.full(n, np.nan), np.full(n, np.nan), np.full(n, -1)
@@ -136,7 +158,7 @@ def add_effects(checked, targets, predictions, task):
 
 def _effect(prefix, predictions, task):
     """(n, T) values of one per-output column kind (``score_variants``), differences in float64."""
-    if prefix in ("ref", "alt"):
+    if prefix in ("ref", "alt", "sd", "agree"):
         return predictions[prefix]
     if prefix == "logodds":
         return predictions["alt_logit"].astype(np.float64) - predictions["ref_logit"]

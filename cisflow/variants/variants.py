@@ -25,6 +25,7 @@ from cisflow.io.liftover import lift_counts, lift_variants
 from cisflow.io.textio import write_tsv
 from cisflow.io.truth import log_left_out, read_truth
 from cisflow.models.checkpoint import load_model
+from cisflow.models.ensemble import member_names
 from cisflow.models.predict import device, model_device
 from cisflow.variants.alleles import attach_dbsnp, check_risk_build, read_dbsnp_alleles, resolve_alleles
 from cisflow.variants.background import draw_background, read_peak_regions, sites_of
@@ -152,6 +153,7 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     table = headline_table(ranked, dataset["targets"], dataset["task"])
     summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
     summary["precision"] = precision_choice(precision, model_device(model))[1]
+    summary["members"] = member_names(meta)
     if truth is not None:
         summary["truth_auroc"] = truth_auroc(table, truth)
         summary["truth_auroc_by"] = {column: truth_auroc(table, truth, column)
