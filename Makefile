@@ -9,7 +9,7 @@ PROFILE_HOME ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
 
 ENVS_VENV := .venv-envs
 
-.PHONY: setup demo test test-envs bench lint demo-data clean install-profile
+.PHONY: setup demo test test-envs bench device-check lint demo-data clean install-profile
 
 setup: $(VENV)/.installed
 	@tools/ensure-bedtools.sh
@@ -48,6 +48,12 @@ $(ENVS_VENV)/.installed: $(VENV)/.installed envs/*.yaml tools/env_pins.py
 # genome at 2% of hg19 (python bench/bench_basset_scale.py --scale 1 for hg19's size).
 bench: setup
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# For a CUDA machine (the `device` tool; see README, "Benchmarks"): training, DDP, variant scoring and
+# the differences against CPU fp32 in under 8 minutes. No setup: that machine has its own python3.
+# ARGS=--smoke runs it here, on the CPU at toy sizes.
+device-check:
+	bench/device_check.sh $(ARGS)
 
 lint: setup
 	$(BIN)/snakemake --lint
