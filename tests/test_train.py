@@ -47,18 +47,24 @@ def test_training_learns_a_planted_motif(tmp_path, planted):
     assert not (out / "resume.pt").exists()
 
 
-def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, planted, monkeypatch):
-    reference = pd.read_csv(run(tmp_path, planted, "whole") / "history.tsv", sep="\t")
+def killed_at(monkeypatch, epoch, training):
+    """Run ``training()`` until it has saved the resume.pt of ``epoch``, then kill it."""
     save = train_module._save_resume
 
     def save_then_die(path, run, model, optimizer, scheduler, generator, state):
         save(path, run, model, optimizer, scheduler, generator, state)
-        if state["epoch"] == 3:
+        if state["epoch"] == epoch:
             raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(train_module, "_save_resume", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, planted, "killed")
+        training()
+    monkeypatch.setattr(train_module, "_save_resume", save)
+
+
+def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, planted, monkeypatch):
+    reference = pd.read_csv(run(tmp_path, planted, "whole") / "history.tsv", sep="\t")
+    killed_at(monkeypatch, 3, lambda: run(tmp_path, planted, "killed"))
     assert (tmp_path / "killed" / "resume.pt").exists()
     assert not (tmp_path / "killed" / "model.pt").exists()
     checkpoint = torch.load(tmp_path / "killed" / "resume.pt", weights_only=True)
@@ -66,7 +72,6 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
     assert checkpoint["config"]["training"] == TRAINING and checkpoint["config"]["model"]["name"] == "basset"
     assert checkpoint["dataset"]["targets"] == ["bound"] and checkpoint["version"] == cisflow.__version__
     assert {"optimizer", "scheduler", "generator", "torch_rng", "cuda_rng"} <= set(checkpoint)
-    monkeypatch.setattr(train_module, "_save_resume", save)
     out = tmp_path / "killed"
     train_module.train(planted, "basset", MODEL, TRAINING, out / "model.pt", out / "history.tsv", out / "resume.pt")
     resumed = pd.read_csv(out / "history.tsv", sep="\t")
@@ -90,17 +95,7 @@ def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path
     reference = pd.read_csv(member_run(fold2, "reference") / "history.tsv", sep="\t")
     first = member_run(fold1, "fold1")
     before = {path.name: path.stat().st_mtime_ns for path in first.iterdir()}
-    save = train_module._save_resume
-
-    def save_then_die(path, run, model, optimizer, scheduler, generator, state):
-        save(path, run, model, optimizer, scheduler, generator, state)
-        if state["epoch"] == 3:
-            raise KeyboardInterrupt("killed")
-
-    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        member_run(fold2, "fold2")
-    monkeypatch.setattr(train_module, "_save_resume", save)
+    killed_at(monkeypatch, 3, lambda: member_run(fold2, "fold2"))
     assert (tmp_path / "fold2" / "resume.pt").exists() and not (tmp_path / "fold2" / "model.pt").exists()
     with caplog.at_level(logging.INFO):
         member_run(fold2, "fold2")
@@ -111,10 +106,7 @@ def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path
     _, meta = load_model(tmp_path / "fold2" / "model.pt")
     assert meta["member"]["name"] == "fold2" and meta["member"]["fold"] == {"index": 1, "of": 3}
     assert meta["training"]["seed"] == 4 and sum(meta["dataset"]["split_sizes"].values()) == 400
-    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
-        member_run(fold1, "other")
-    monkeypatch.setattr(train_module, "_save_resume", save)
+    killed_at(monkeypatch, 3, lambda: member_run(fold1, "other"))
     caplog.clear()
     with caplog.at_level(logging.INFO):
         member_run(fold2, "other")  # fold 1's checkpoint in fold 2's place
@@ -123,16 +115,7 @@ def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path
 
 def killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **training):
     """Run training 'x' until it has saved its first resume.pt, then kill it; returns its directory."""
-    save = train_module._save_resume
-
-    def die(*args):
-        save(*args)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(train_module, "_save_resume", die)
-    with pytest.raises(KeyboardInterrupt):
-        run(tmp_path, planted, "x", **training)
-    monkeypatch.setattr(train_module, "_save_resume", save)
+    killed_at(monkeypatch, 1, lambda: run(tmp_path, planted, "x", **training))
     return tmp_path / "x"
 
 
