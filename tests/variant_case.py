@@ -218,6 +218,7 @@ def make_case(outdir, seed=3, destroyed=DESTROYED, neutral=(NEUTRAL_IN_PEAKS, NE
                                "background_method": "gc_matched", "split": {"valid": ["chr2"], "test": ["chr3"]}}},
         "experiments": {"case_model": {
             "dataset": "peaks",
+            "replicates": {"seeds": 3},  # the answer of three seeds' ensemble, not of one seed (README)
             "model": {"name": "basset", "params": {"conv": [{"filters": 64, "width": 15}], "padding": "same",
                                                    "global_pool": "max", "dense": [32], "dense_dropout": 0.3}},
             "training": {"epochs": 20, "batch_size": 64, "optimizer": "adam", "lr": 0.003, "patience": 5,
