@@ -72,16 +72,8 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
     some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
     pfms, tables, influences = {}, [], []
     for name, member in zip(names, members):
-        pfms[name] = filter_pfms(member, codes, threshold=spec["activation_threshold"])
-        log.info("member %s: matching %d filters against %d %s motifs", name, len(pfms[name]), len(jaspar),
-                 spec["jaspar_release"])
-        matches = match_motifs(pfms[name], jaspar)
-        matches.insert(0, "member", name)
+        pfms[name], matches, influence = member_filters(name, member, meta, codes, features, some, jaspar, spec)
         tables.append(matches)
-        log.info("member %s: influence of %d filters on %d sequences", name, member.first_conv.out_channels,
-                 len(some))
-        influence = influence_table(member, meta, codes[some], matches, None if features is None else features[some])
-        influence.insert(0, "member", name)
         influences.append(influence)
     matches = pd.concat(tables, ignore_index=True)
     several = len(names) > 1
@@ -112,6 +104,20 @@ def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_o
     plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
                                                      [data.ids[i] for i in test], features))
     return matches
+
+
+def member_filters(name, model, meta, codes, features, some, jaspar, spec):
+    """One model's (member ``name``'s) filter PFMs from ``codes``, their JASPAR matches and their
+    influence on the sequences ``some`` of ``codes``; both tables with ``member`` first."""
+    pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
+    log.info("member %s: matching %d filters against %d %s motifs", name, len(pfms), len(jaspar),
+             spec["jaspar_release"])
+    matches = match_motifs(pfms, jaspar)
+    matches.insert(0, "member", name)
+    log.info("member %s: influence of %d filters on %d sequences", name, len(pfms), len(some))
+    influence = influence_table(model, meta, codes[some], matches, None if features is None else features[some])
+    influence.insert(0, "member", name)
+    return pfms, matches, influence
 
 
 def influence_table(model, meta, codes, matches, features=None):
