@@ -104,6 +104,10 @@ def _parser():
     variants.add_argument("--gwas-catalog", type=Path,
                           help="the GWAS Catalog's associations TSV as downloaded (GRCh38 positions: give --chain "
                                "for a model on another build); REF from the genome, ALT from the risk allele")
+    variants.add_argument("--credible-sets", type=Path,
+                          help="fine-mapped credible sets: FinnGen's SuSiE .snp files, an Open Targets credible_set "
+                               "Parquet file, or a table (trait, credible_set, chrom, pos, pip, ref + alt or rsid); "
+                               "each set's SNPs ranked by predicted effect, PIP beside (.loci.tsv.gz)")
     variants.add_argument("--sumstats", type=Path,
                           help="GWAS-SSF summary statistics (chromosome, base_pair_location, effect_allele, "
                                "other_allele, p_value); lines at or below --p-threshold")
@@ -122,8 +126,8 @@ def _parser():
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
     score.add_argument("--trait", action="append", dest="traits", metavar="TRAIT",
                        help="with --gwas-catalog: keep this trait (DISEASE/TRAIT or MAPPED_TRAIT name, or an "
-                            "ontology id such as EFO_0001360); repeat for several. With --sumstats: the trait the "
-                            "file is of")
+                            "ontology id such as EFO_0001360); repeat for several. With --credible-sets: keep this "
+                            "trait of the file. With --sumstats: the trait the file is of")
     score.add_argument("--p-threshold", type=float, default=5e-8,
                        help="with --sumstats: keep variants with p at or below this (default 5e-8)")
     score.add_argument("--dbsnp", type=Path,
@@ -131,6 +135,17 @@ def _parser():
                             "(otherwise all three substitutions are scored, flagged alt_unknown)")
     score.add_argument("--chain", type=Path,
                        help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
+    score.add_argument("--locus-window", type=int, default=500_000, metavar="BP",
+                       help="each trait's SNPs within this distance of each other form one locus, the unit enrichment "
+                            "counts; with --ld-panel, a lead's reach (default 500000)")
+    score.add_argument("--ld-panel", type=Path,
+                       help="a reference panel (a genotype VCF on the genome's build, bgzipped and tabix-indexed or "
+                            "not): loci clumped around leads by r2, as PLINK --clump does")
+    score.add_argument("--r2", type=float, default=0.6,
+                       help="with --ld-panel: the r2 with its lead a SNP needs to join the lead's locus (default 0.6)")
+    score.add_argument("--proxies", type=float, metavar="R2",
+                       help="with --ld-panel: also score each input SNP's proxies (the panel's SNVs at r2 >= R2 within "
+                            "--locus-window), each naming its lead")
     score.add_argument("--peaks", type=Path,
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
@@ -157,15 +172,29 @@ def _parser():
                        help="auto (default): the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU "
                             "has it, each allele's changed span in fp32, so effects keep fp32 accuracy; "
                             "fp32: everything in fp32")
+    score.add_argument("--jaspar-release", default="JASPAR2024",
+                       help="the JASPAR release whose CORE motifs name the motif each SNV breaks or makes (the "
+                            "motif, motif_id, motif_delta, motif_score and motif_p columns; default JASPAR2024)")
+    score.add_argument("--tax-group", default="vertebrates",
+                       help="the JASPAR taxonomic group of those motifs (default vertebrates; plants, insects, "
+                            "fungi...)")
+    score.add_argument("--motif-p-value", type=float, default=1e-4,
+                       help="a motif is named only where its best REF or ALT match over the windows holding the SNP "
+                            "has a FIMO-style p-value below this (default 1e-4, FIMO's)")
+    score.add_argument("--learned-motifs", type=Path, metavar="DIR",
+                       help="the model's interpret folder (results/interpret/<experiment>: filters.meme, matches.tsv "
+                            "and, where TF-MoDISco ran, modisco.meme, modisco_matches.tsv): the learned_motif column "
+                            "names the credibly matched learned motif whose site holds the SNP")
     return parser
 
 
-VARIANT_INPUTS = ("vcf", "table", "gwas_catalog", "sumstats")
+VARIANT_INPUTS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
 # what score-variants writes beside --out: the stem of --out (less .tsv.gz) and these suffixes
 BESIDE_OUT = {"scores": ".scores.parquet", "plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf",
               "ism": ".ism.png", "manhattan": ".manhattan.png", "associations": ".associations.tsv.gz",
               "background": ".background.tsv.gz", "enrichment": ".enrichment.tsv",
-              "enrichment_plot": ".enrichment.png", "trait_ism": ".trait_ism.png"}
+              "enrichment_plot": ".enrichment.png", "trait_ism": ".trait_ism.png", "loci": ".loci.tsv.gz",
+              "loci_plot": ".loci.png"}
 
 
 def check_outputs(inputs, outputs):
@@ -210,6 +239,7 @@ def output_set(outputs):
 def score_variant_set(args: argparse.Namespace) -> dict:
     """``cisflow score-variants``: ``cisflow.variants.variants.run`` on the command line's inputs,
     every output named from ``--out`` and written as one set. Returns the run's summary."""
+    from cisflow.variants.motif_changes import learned_motif_files
     from cisflow.variants.variants import run as score_vcf
 
     kind, source = next((kind, getattr(args, kind)) for kind in VARIANT_INPUTS if getattr(args, kind))
@@ -220,18 +250,25 @@ def score_variant_set(args: argparse.Namespace) -> dict:
         if getattr(args, role):
             outputs[role], labels[role] = getattr(args, role), f"--{role}"
     inputs = {"--model": args.model, f"--{kind.replace('_', '-')}": source, "--genome": args.genome,
-              "--truth": args.truth, "--peaks": args.peaks, "--chain": args.chain, "--dbsnp": args.dbsnp}
+              "--truth": args.truth, "--peaks": args.peaks, "--ld-panel": args.ld_panel, "--chain": args.chain,
+              "--dbsnp": args.dbsnp}
     check_outputs(inputs, {labels[role]: path for role, path in outputs.items()})
     trait = args.traits[0] if kind == "sumstats" and args.traits else None
     with output_set(outputs) as staged:
         return score_vcf(args.model, source, args.genome, staged, kind=kind, peaks_path=args.peaks,
-                         truth_path=args.truth, traits=args.traits if kind == "gwas_catalog" else None,
+                         truth_path=args.truth,
+                         traits=args.traits if kind in ("gwas_catalog", "credible_sets") else None,
                          p_threshold=args.p_threshold, trait=trait,
                          dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
+                         locus_window=args.locus_window, r2=args.r2, panel_path=args.ld_panel,
+                         proxies={"r2": args.proxies} if args.proxies else None,
                          max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
                          background={"per_variant": args.background, "reference": args.background_reference,
                                      "seed": args.seed},
-                         ism={"top": args.ism_top}, name=source.name)
+                         ism={"top": args.ism_top}, name=source.name,
+                         jaspar={"release": args.jaspar_release, "tax_group": args.tax_group},
+                         learned_motifs=learned_motif_files(args.learned_motifs) if args.learned_motifs else None,
+                         motif_p_value=args.motif_p_value)
 
 
 def ensemble_files(args: argparse.Namespace) -> dict:

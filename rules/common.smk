@@ -84,10 +84,13 @@ def _variant_set_problems(name, entry):
     """Keys that belong to another kind of variant input, and a local truth table that cannot be
     read, caught before any job runs (a downloaded one is checked before scoring)."""
     problems = []
-    for key, kind in (("traits", "gwas_catalog"), ("dbsnp", "gwas_catalog"), ("trait", "sumstats"),
-                      ("p_threshold", "sumstats")):
-        if key in entry and kind not in entry:
-            problems.append(f"variants.{name}.{key}: only for a {kind} input")
+    for key, kinds in (("traits", ("gwas_catalog", "credible_sets")), ("dbsnp", ("gwas_catalog",)),
+                       ("trait", ("sumstats",)), ("p_threshold", ("sumstats",))):
+        if key in entry and not any(kind in entry for kind in kinds):
+            problems.append(f"variants.{name}.{key}: only for a {' or '.join(kinds)} input")
+    for key in ("proxies", "ld_panel_index"):
+        if key in entry and "ld_panel" not in entry:
+            problems.append(f"variants.{name}.{key}: needs a reference panel (ld_panel)")
     truth = entry.get("truth", {}).get("url", "")
     if truth and "://" not in truth and Path(truth).is_file():
         try:
@@ -124,7 +127,7 @@ _search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in
 if _search_problems:
     raise WorkflowError("config: " + "\n  ".join(_search_problems))
 
-VARIANT_KINDS = ("vcf", "table", "gwas_catalog", "sumstats")
+VARIANT_KINDS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
 
 
 def variant_kind(variant_set):
@@ -157,7 +160,18 @@ def _sources():
             sources[f"truth/{name}"] = entry["truth"]
         if "liftover" in entry:
             sources[f"chains/{name}"] = entry["liftover"]
+        if "ld_panel" in entry:
+            sources[f"panels/{name}"] = entry["ld_panel"]
+        if "ld_panel_index" in entry:
+            sources[panel_index(name)] = entry["ld_panel_index"]
     return sources
+
+
+def panel_index(variant_set):
+    """Where a variant set's panel index is downloaded: beside the panel, .tbi or .csi as its URL ends
+    (htslib finds it there)."""
+    suffix = ".csi" if config["variants"][variant_set]["ld_panel_index"]["url"].endswith(".csi") else ".tbi"
+    return f"panels/{variant_set}{suffix}"
 
 
 SOURCES = _sources()
@@ -307,6 +321,13 @@ def variant_chain(wildcards):
     return [f"resources/downloads/chains/{wildcards.variant_set}"] if "liftover" in entry else []
 
 
+def variant_panel(wildcards):
+    """The reference panel of a variant set, and its index, where it has them."""
+    entry = config["variants"][wildcards.variant_set]
+    files = [f"resources/downloads/panels/{wildcards.variant_set}"] if "ld_panel" in entry else []
+    return files + ([f"resources/downloads/{panel_index(wildcards.variant_set)}"] if "ld_panel_index" in entry else [])
+
+
 def variant_dbsnp(wildcards):
     """The dbSNP VCF giving a GWAS Catalog set its alleles, if it has one."""
     entry = config["variants"][wildcards.variant_set]
@@ -321,8 +342,22 @@ def variant_peaks(wildcards):
 def variant_params(wildcards):
     """What the variants script takes from the variant set's entry besides its files."""
     entry = config["variants"][wildcards.variant_set]
-    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background", "ism")
+    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background", "ism",
+            "motif_p_value", "locus_window", "r2", "proxies")
     return {"kind": variant_kind(wildcards.variant_set), **{key: entry[key] for key in keys if key in entry}}
+
+
+def variant_jaspar(wildcards):
+    """The JASPAR motifs the variants' motif changes are named from: the experiment's interpret release and taxon."""
+    spec = EXPERIMENTS[wildcards.experiment]["interpret"]
+    return {"release": spec["jaspar_release"], "tax_group": spec["tax_group"]}
+
+
+def variant_learned_motifs(wildcards):
+    """The experiment's learned motifs, (MEME file, matches table) in turn: its filters' (rule interpret) and, where
+    it runs TF-MoDISco, its patterns' (rule modisco)."""
+    rules_of = ["interpret", "modisco"] if wildcards.experiment in modisco_experiments() else ["interpret"]
+    return [output_of(rule, name, experiment=wildcards.experiment) for rule in rules_of for name in ("meme", "matches")]
 
 
 def modisco_experiments():
@@ -348,7 +383,8 @@ EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evalua
 MODISCO_REPORT = {"modisco_matches": ("modisco", "matches"), "modisco_plot": ("modisco", "plot")}
 VARIANT_REPORT = {"summary": ("variants", "summary"), "table": ("variants", "table"), "plot": ("variants", "plot"),
                   "ism": ("variants", "ism"), "manhattan": ("variants", "manhattan"),
-                  "enrichment_plot": ("variants", "enrichment_plot"), "trait_ism": ("variants", "trait_ism")}
+                  "enrichment_plot": ("variants", "enrichment_plot"), "trait_ism": ("variants", "trait_ism"),
+                  "loci_plot": ("variants", "loci_plot")}
 
 
 def output_of(rule, name, **wildcards):

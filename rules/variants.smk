@@ -11,6 +11,8 @@ rule variants:
         truth=variant_truth,
         chain=variant_chain,
         dbsnp=variant_dbsnp,
+        panel=variant_panel,
+        learned=variant_learned_motifs,
     output:
         table="results/variants/{experiment}/{variant_set}.tsv.gz",
         scores="results/variants/{experiment}/{variant_set}.scores.parquet",
@@ -43,6 +45,13 @@ rule variants:
             category="Variant effects",
             subcategory="{experiment}",
         ),
+        loci="results/variants/{experiment}/{variant_set}.loci.tsv.gz",
+        loci_plot=report(
+            "results/variants/{experiment}/{variant_set}.loci.png",
+            caption="../report/loci.rst",
+            category="Variant effects",
+            subcategory="{experiment}",
+        ),
         manhattan=report(
             "results/variants/{experiment}/{variant_set}.manhattan.png",
             caption="../report/manhattan.rst",
@@ -52,6 +61,7 @@ rule variants:
     params:
         aliases=config["contig_aliases"],
         spec=variant_params,
+        jaspar=variant_jaspar,
     log:
         "logs/variants/{experiment}/{variant_set}.log",
     threads: 2

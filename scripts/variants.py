@@ -10,8 +10,11 @@ log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 inputs, out, spec = snakemake.input, snakemake.output, dict(snakemake.params.spec)
 outputs = {role: out[role] for role in ("table", "scores", "plot", "summary", "vcf", "associations", "background",
-                                        "enrichment", "enrichment_plot", "ism", "trait_ism", "manhattan")}
+                                        "enrichment", "enrichment_plot", "ism", "trait_ism", "manhattan", "loci",
+                                        "loci_plot")}
 run(inputs.model, inputs.variants, inputs.fasta, outputs, kind=spec.pop("kind"), peaks_path=inputs.peaks,
     truth_path=(inputs.truth or [None])[0], chain_path=(inputs.chain or [None])[0],
-    dbsnp_path=(inputs.dbsnp or [None])[0], aliases=snakemake.params.aliases, name=snakemake.wildcards.variant_set,
+    dbsnp_path=(inputs.dbsnp or [None])[0], panel_path=(inputs.panel or [None])[0],
+    aliases=snakemake.params.aliases, name=snakemake.wildcards.variant_set,
+    jaspar=dict(snakemake.params.jaspar), learned_motifs=list(zip(inputs.learned[::2], inputs.learned[1::2])),
     **spec)

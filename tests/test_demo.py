@@ -112,7 +112,7 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(out, tmp_path
     generate(tmp_path / "again", SEED, SCALE)
     generate(tmp_path / "other", SEED + 1, SCALE)
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
-    assert len(files) == 13
+    assert len(files) == 15
     for name in files:
         assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
     for name in ["genome.fa.gz", "variants.vcf", "activity.tsv.gz", "peaks/K562.narrowPeak.gz"]:
@@ -342,3 +342,47 @@ def test_help_names_the_files(capsys):
         main(["--help"])
     assert exit_.value.code == 0
     assert "genome.fa.gz" in capsys.readouterr().out
+
+
+def test_the_panel_plants_ld_around_every_scored_snp_clear_of_the_sites(out, genome, truth, sites):
+    from cisflow.io.panel import r_squared, read_panel
+
+    contigs = list(genome)
+    panel = read_panel(out / "panel.vcf.gz", {c: [(1, len(genome[c]))] for c in contigs}, contigs)
+    scored = [row for row in truth if row["effect"] in ("destroys", "neutral")]
+    assert set(row["id"] for row in scored) <= set(panel.id)
+    for i in range(len(panel)):  # every panel SNV on the genome's base
+        assert genome[panel.chrom[i]][panel.pos[i] - 1].upper() == panel.ref[i]
+    spans = [(row["chrom"], int(row["start"]), int(row["end"])) for row in sites]
+    others = [i for i in range(len(panel)) if not panel.id[i].startswith("rs")]
+    assert not any(chrom == panel.chrom[i] and start <= panel.pos[i] - 1 < end
+                   for i in others for chrom, start, end in spans)
+    linked, unlinked = [], []
+    for row in scored:
+        lead = list(panel.id).index(row["id"])
+        near = [i for i in others
+                if panel.chrom[i] == panel.chrom[lead] and abs(panel.pos[i] - panel.pos[lead]) <= 2000]
+        r2 = r_squared(panel.dosage[near], panel.dosage[lead])
+        linked.append((r2 >= 0.75).sum())
+        unlinked.append((r2 < 0.5).sum())
+    assert min(linked) >= 2 and min(unlinked) >= 2, (linked, unlinked)
+
+
+def test_credible_sets_in_finngens_layout_hold_each_lead_and_its_proxies(out, truth):
+    from cisflow.demo.panel import CREDIBLE_TRAITS, NEUTRAL_SETS
+    from cisflow.io.credible_sets import read_credible_sets
+
+    rows = read_credible_sets(out / "credible_sets.SUSIE.snp.gz")
+    assert set(rows["format"]) == {"finngen_susie"} and set(rows["trait"]) == set(CREDIBLE_TRAITS)
+    sums = rows.groupby(["trait", "credible_set"])["pip"].sum()
+    assert sums.between(0.9, 1.0).all()
+    positions = {(row["chrom"][3:], row["pos"]): row for row in truth}
+    for trait, (_, _, tf, _) in CATALOG_TRAITS.items():
+        if trait not in CREDIBLE_TRAITS:
+            continue
+        held = [positions.get((chrom, pos)) for chrom, pos in rows.loc[rows["trait"] == trait, ["chrom", "pos"]]
+                .itertuples(index=False)]
+        held = [row for row in held if row]
+        destroying = [row for row in truth if row["effect"] == "destroys" and row["motif"] == tf]
+        assert {row["id"] for row in destroying} <= {row["id"] for row in held}
+        assert sum(row["effect"] == "neutral" for row in held) == NEUTRAL_SETS

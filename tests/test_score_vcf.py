@@ -58,7 +58,8 @@ def outputs(directory, stem="out"):
     roles = {"table": ".tsv.gz", "scores": ".scores.parquet", "plot": ".png", "summary": ".summary.json",
              "vcf": ".scored.vcf", "associations": ".associations.tsv.gz", "background": ".background.tsv.gz",
              "enrichment": ".enrichment.tsv", "enrichment_plot": ".enrichment.png", "ism": ".ism.png",
-             "trait_ism": ".trait_ism.png", "manhattan": ".manhattan.png"}
+             "trait_ism": ".trait_ism.png", "manhattan": ".manhattan.png", "loci": ".loci.tsv.gz",
+             "loci_plot": ".loci.png"}
     return {role: directory / f"{stem}{suffix}" for role, suffix in roles.items()}
 
 
@@ -103,9 +104,19 @@ def test_summary_statistics_above_the_threshold_are_left_out(setup):
         for pos, p in [(500, "1e-9"), (900, "0.3"), (1500, "2e-12"), (2500, "4e-8"), (600, "1e-20"), (700, "3e-9"),
                        (800, "1 x 10-10"), (1000, "0.001")]))
     summary = score_vcf(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"), kind="sumstats",
-                        trait="LDL cholesterol", background={"per_variant": 3})
+                        trait="LDL cholesterol", background={"per_variant": 3}, locus_window=50)
     assert summary["sites"] == 6 and summary["status"]["scored"] == 6
-    assert summary["enrichment"][0]["trait"] == "LDL cholesterol"
+    assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 6}}  # 100 bp apart at least: six loci
+    assert summary["enrichment"][0]["trait"] == "LDL cholesterol" and summary["enrichment"][0]["n_loci"] == 6
+    summary = score_vcf(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"), kind="sumstats",
+                        trait="LDL cholesterol", background={"per_variant": 3}, locus_window=150)
+    assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 3}}  # 500-600-700-800 chained
+    assert summary["enrichment"] == []  # three loci are too few to test
+    table = pd.read_csv(setup["dir"] / "ss.tsv.gz", sep="\t").drop_duplicates("id").set_index("id")
+    assert table.loc[["rs500", "rs600", "rs700", "rs800"], "locus"].tolist() == ["chr1:600"] * 4  # the smallest p
+    assert table.loc["rs500", "lead"] == "rs600" and table.loc["rs1500", "locus"] == "chr1:1500"
+    associations = pd.read_csv(setup["dir"] / "ss.associations.tsv.gz", sep="\t").set_index("id")
+    assert associations.loc["rs700", "locus"] == "chr1:600" and associations.loc["rs700", "lead"] == "rs600"
 
 
 @pytest.mark.parametrize("records", [
@@ -288,3 +299,66 @@ def test_a_sites_z_does_not_depend_on_the_order_or_company_of_the_records(demo):
                  for name, background in backgrounds.items()}
     pd.testing.assert_frame_equal(reference["alone"], reference["forward"])
     pd.testing.assert_frame_equal(reference["reversed"], reference["forward"])
+
+
+def test_credible_sets_are_loci_their_snps_ranked_by_predicted_effect_with_pip_beside(setup):
+    """Six credible sets of three SNPs (a plain table, one set without alleles): each set is a
+    locus named by its id, its candidate the SNP of largest predicted |z|, whatever its PIP; the
+    trait is tested on its sets' PIP-weighted |z|."""
+    seq = setup["records"]["chr1"]
+    rows = ["trait\tcredible_set\tchrom\tpos\tref\talt\tpip"]
+    for number in range(6):
+        for offset, pip in zip((0, 40, 80), (0.6, 0.3, 0.1)):
+            pos = 200 + 450 * number + offset
+            ref = seq[pos - 1] if number else "."
+            alt = next(base for base in "ACGT" if base != seq[pos - 1]) if number else "."
+            rows.append(f"LDL\tcs{number}\tchr1\t{pos}\t{ref}\t{alt}\t{pip}")
+    path = setup["dir"] / "sets.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    out = outputs(setup["dir"], "cs")
+    summary = score_vcf(setup["model"], path, setup["genome"], out, kind="credible_sets", peaks_path=setup["peaks"],
+                        background={"per_variant": 3, "reference": 60}, ism={"top": 0})
+    assert summary["loci"] == {"LDL": {"snps": 18, "loci": 6}}
+    loci = pd.read_csv(out["loci"], sep="\t")
+    assert sorted(loci["locus"].unique()) == [f"cs{i}" for i in range(6)] and loci["pip"].notna().all()
+    for name, rows_of in loci.groupby("locus"):
+        scored = rows_of.dropna(subset=["score"])
+        candidate = rows_of[rows_of["candidate"]]
+        assert len(candidate) == 1 and candidate["score"].iloc[0] == scored["score"].max()
+        assert rows_of.loc[rows_of["pip"].idxmax(), "id"] == rows_of["lead"].iloc[0]  # the lead: the largest PIP
+    assert summary["top_loci"][0]["score"] == pytest.approx(loci["score"].max(), rel=1e-4)
+    assert summary["top_loci"][0]["pip"] is not None
+    table = pd.read_csv(out["table"], sep="\t")
+    assert table.loc[table["pos"] == 200, "alt_from"].eq("alt_unknown").all()  # cs0 without alleles: all three
+    assert summary["enrichment"][0]["n_loci"] == 6 and summary["enrichment"][0]["n_sites"] == 18
+    assert out["loci_plot"].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_loci(setup):
+    """A panel of 100 samples in which chr1:1,000's haplotypes are copied at 1,200 and 1,400 (r² 1)
+    and 2,000 is unlinked: scoring the lead with --proxies scores its two proxies too, each naming
+    it, and the three are one LD locus; 2,000, though within the window, is not a proxy."""
+    from tests.test_panel import panel_vcf
+
+    seq = setup["records"]["chr1"]
+    rng = np.random.default_rng(3)
+    haplotypes, free = rng.random((100, 2)) < 0.4, rng.random((100, 2)) < 0.4
+
+    def record(pos, name, h):
+        alt = next(base for base in "ACGT" if base != seq[pos - 1])
+        return ("chr1", pos, name, seq[pos - 1], alt, [f"{int(a)}|{int(b)}" for a, b in h])
+
+    panel = panel_vcf(setup["dir"] / "panel.vcf", [record(1000, "lead", haplotypes), record(1200, "p1", haplotypes),
+                                                   record(1400, "p2", haplotypes), record(2000, "free", free)], 100)
+    lead_alt = next(base for base in "ACGT" if base != seq[999])
+    vcf = setup["dir"] / "lead.vcf"
+    vcf.write_text(VCF_HEADER + f"chr1\t1000\trsLead\t{seq[999]}\t{lead_alt}\t.\tPASS\t.\n")
+    result = cli("score-variants", "--model", setup["model"], "--vcf", vcf, "--genome", setup["genome"],
+                 "--ld-panel", panel, "--proxies", "0.8", "--locus-window", "5000", "--background", "0",
+                 "--out", setup["dir"] / "proxies.tsv.gz")
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(setup["dir"] / "proxies.tsv.gz", sep="\t").set_index("id")
+    assert sorted(table.index) == ["p1", "p2", "rsLead"] and (table["status"] == "scored").all()
+    assert table.loc[["p1", "p2"], "proxy_of"].tolist() == ["rsLead", "rsLead"]
+    assert table.loc[["p1", "p2"], "alt_from"].tolist() == ["panel", "panel"]
+    assert table["locus"].nunique() == 1 and (table["lead"] == "rsLead").all()

@@ -181,7 +181,7 @@ def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tm
     config["experiments"]["peaks_basset"]["training"]["lr"] = 0.01
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
     assert jobs == {"train": 3, "evaluate_member": 3, "ensemble": 1, "evaluate": 1, "interpret": 1, "modisco": 1,
-                    "variants": 2, "report": 1}, planned
+                    "variants": 3, "report": 1}, planned
     assert "activity_cnn" not in planned and "promoters_cnn" not in planned, planned
 
 
@@ -195,7 +195,7 @@ def test_a_new_member_or_a_changed_fold_retrains_that_member_only(finished_run, 
     config_path = write_config(tmp_path, config)
     jobs, planned = planned_jobs(workdir, config_path)
     assert jobs == {"train": 2, "evaluate_member": 2, "ensemble": 2, "evaluate": 2, "interpret": 2, "modisco": 1,
-                    "variants": 2, "report": 1}, planned
+                    "variants": 3, "report": 1}, planned
     plan = snakemake(workdir, config_path, "-n")
     trained = re.findall(r"output: (results/models/[^/\s]+/[^/\s]+/model\.pt)", plan.stdout + plan.stderr)
     assert set(trained) == {"results/models/peaks_basset/seed4/model.pt", "results/models/promoters_cnn/fold3/model.pt"}
@@ -262,7 +262,7 @@ def test_variant_set_keys_of_another_kind_and_a_bad_truth_stop_before_any_job(tm
     result = snakemake(tmp_path, write_config(tmp_path, config), "-n")
     output = result.stdout + result.stderr
     assert result.returncode != 0
-    assert "variants.demo_gwas.traits: only for a gwas_catalog input" in output, output[-2000:]
+    assert "variants.demo_gwas.traits: only for a gwas_catalog or credible_sets input" in output, output[-2000:]
     assert "variants.demo_catalog.truth: " in output and "truth.tsv:1: a truth table needs the columns id and effect" \
         in output, output[-2000:]
 

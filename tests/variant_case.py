@@ -211,7 +211,8 @@ def make_case(outdir, seed=3, destroyed=DESTROYED, neutral=(NEUTRAL_IN_PEAKS, NE
         "genome": {"name": "case", "url": str(outdir / "genome.fa.gz")},
         "samples": str(outdir / "samples.tsv"),
         "variants": {"case_gwas": {"gwas_catalog": {"url": str(outdir / "catalog.tsv.gz")},
-                                   "truth": {"url": str(outdir / "truth.tsv")}, "all_experiments": True},
+                                   "truth": {"url": str(outdir / "truth.tsv")}, "all_experiments": True,
+                                   "locus_window": 10_000},  # a 2 Mb genome: 500 kb would make few loci
                      "case_vcf": {"vcf": {"url": str(outdir / "variants.vcf")},
                                   "truth": {"url": str(outdir / "truth.tsv")}, "all_experiments": True}},
         "datasets": {"peaks": {"kind": "peaks", "width": 300, "center": "summit", "background": 0.5,

@@ -43,7 +43,7 @@ def tested(requirements, names):
     return list(wanted.values())
 
 
-TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML")
+TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML", "pysam")
 
 if __name__ == "__main__":
     env_pins = pins(sys.argv[1])

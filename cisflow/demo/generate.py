@@ -26,6 +26,7 @@ from cisflow.demo.motifs import (
     load_motifs,
     motifs_text,
 )
+from cisflow.demo.panel import CREDIBLE_TRAITS, SAMPLES, credible_sets_text, make_panel, panel_vcf_text
 from cisflow.demo.peaks import (
     MIN_GAP,
     SITE_REACH,
@@ -123,6 +124,13 @@ positions are 1-based.
 - `activity_truth.tsv.gz`: per table row, its `kind`, the planted count of each yeast motif and the noiseless
   activity (`expected`).
 - `motifs.tsv`: every planted motif: role (`peaks` or `table`), TF, JASPAR ID, release, weight (table motifs).
+- `panel.vcf.gz`: a reference panel, {SAMPLES} samples' phased GT calls (a VCF as 1000 Genomes distributes
+  its panels, not indexed): every destroying and neutral SNP with 2-4 proxies within 2 kb copying its
+  haplotypes (r² 0.75-1), one weaker copy (r² about 0.3) and two unlinked SNVs, all clear of planted sites.
+- `credible_sets.SUSIE.snp.gz`: fine-mapped credible sets in FinnGen's SuSiE layout for
+  {' and '.join(CREDIBLE_TRAITS)}: each of the trait's destroying SNPs and 4 neutral ones with its
+  proxies form a set, PIPs spread over them as SuSiE spreads them in tight LD (the causal SNP is not always
+  the one of largest PIP); the weak copy and the unlinked SNVs of each region are listed with cs -1.
 
 ## Planted truth
 
@@ -161,6 +169,8 @@ def generate(outdir, seed=7, scale=1.0):
     weights = np.array(list(TABLE_WEIGHTS.values()))
     rows = make_table(rng, table_motifs, weights, round(TABLE_ROWS * scale))
     catalog = catalog_text(rng, variants)
+    panel = make_panel(rng, genome, peaks, variants)  # drawn last: the files above stay as they were without it
+    credible_sets = credible_sets_text(rng, panel, variants)
 
     write(outdir / "genome.fa.gz", fasta_bytes(genome))
     for sample in PEAK_MOTIFS:
@@ -173,6 +183,8 @@ def generate(outdir, seed=7, scale=1.0):
     write(outdir / "activity.tsv.gz", table_text(rows))
     write(outdir / "activity_truth.tsv.gz", table_truth_text(rows, table_motifs, weights))
     write(outdir / "motifs.tsv", motifs_text(motifs))
+    write(outdir / "panel.vcf.gz", panel_vcf_text(panel, sizes))
+    write(outdir / "credible_sets.SUSIE.snp.gz", credible_sets)
     write(outdir / "README.md", readme_text(seed, scale, motifs, peaks, variants, rows))
 
 

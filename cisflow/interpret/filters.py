@@ -154,6 +154,21 @@ def write_meme(path, pfms, names=None):
                                       pfm.n_sites))
 
 
+def read_meme(path):
+    """The motifs of a MEME minimal motif file (as ``write_meme`` writes it): {name: (width, 4)
+    probabilities in ACGT order}, in the file's order."""
+    motifs, name = {}, None
+    with open(path) as lines:
+        for line in lines:
+            fields = line.split()
+            if fields[:1] == ["MOTIF"]:
+                name = fields[1]
+                motifs[name] = []
+            elif name and fields and fields[0][0] in "0123456789.":  # a row of the letter-probability matrix
+                motifs[name].append([float(value) for value in fields])
+    return {name: np.array(rows) for name, rows in motifs.items()}
+
+
 def _meme_motif(name, probs, n_sites):
     rows = "".join(" ".join(f"{p:.6f}" for p in row) + "\n" for row in probs)
     return (f"MOTIF {name}\nletter-probability matrix: alength= 4 w= {len(probs)} "

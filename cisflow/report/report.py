@@ -125,7 +125,7 @@ def experiment_summary(name, spec, files, attrs):
     for variant_set, roles in files["variants"].items():
         variants = read_json(roles["summary"])
         keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
-                "ranked_by", "background", "significant", "enrichment", "members", "note")
+                "ranked_by", "background", "significant", "enrichment", "members", "loci", "top_loci", "note")
         summary["variants"][variant_set] = {k: variants[k] for k in keys if k in variants}
     return summary, histories, matches
 
@@ -168,9 +168,11 @@ def methods_paragraph(config, datasets):
         "(SAD) and, for classification outputs, changes in log-odds, averaged over both strands; each output's "
         "effects were expressed as robust z-scores (median and MAD) against reference SNPs drawn from the genome "
         "at the same distance to the nearest peak, the same reference for every variant whatever else was scored, "
-        "and variants were ranked by their largest |z|. Trait enrichment compares a trait's SNPs with background "
-        "SNPs matched to each of them on GC content and distance to the nearest peak, drawn with a seed of the "
-        "site's own (one-sided "
+        "and variants were ranked by their largest |z|. Each trait's SNPs were grouped into loci (by distance, or "
+        "by r² with a lead in a reference panel; a credible set is a locus), and trait enrichment compares the "
+        "trait's loci (their largest |z|, a credible set's PIP-weighted mean) with background loci built alike "
+        "from SNPs matched to each of theirs on GC content and distance to the nearest peak, drawn with a seed of "
+        "the site's own (one-sided "
         "Mann-Whitney test, AUC with a Hanley-McNeil 95% confidence interval, Benjamini-Hochberg q-values). "
         "Computed with cisflow " + cisflow.__version__ + "."
     )
@@ -250,7 +252,7 @@ def variant_section(variant_set, files):
     summary = read_json(files["summary"])
     status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
     figures = {role: embed_png(files[role]) if role in files else None
-               for role in ("plot", "ism", "manhattan", "enrichment_plot", "trait_ism")}
+               for role in ("plot", "ism", "manhattan", "enrichment_plot", "trait_ism", "loci_plot")}
     return {"name": variant_set, **figures, "status_text": status_text or "none",
             "enrichment": summary.get("enrichment", [])[:12], "top": _top_variants(files["table"]),
             "summary": summary}
@@ -258,7 +260,7 @@ def variant_section(variant_set, files):
 
 TOP_VARIANT_COLUMNS = ("rank", "id", "chrom", "pos", "score_ref", "score_alt", "alt_from", "status", "score",
                        "top_target", "top_effect", "top_effect_sd", "top_sign_agreement",
-                       "empirical_p")  # what the page's table of top variants shows
+                       "empirical_p", "motif", "motif_delta", "learned_motif")  # what the page's top variants show
 
 
 def _top_variants(path, n=10):

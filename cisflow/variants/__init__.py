@@ -5,7 +5,8 @@ calibrated effects and trait enrichment.
 ``alleles`` (REF and ALT where the input has none), ``checks`` (each allele against the genome,
 a status each), ``windows`` (the window a variant is scored in), ``snv_effects`` (alt passes that
 reuse the ref pass), ``scoring`` (effects per output, ranking), ``background`` (matched
-background SNPs), ``calibration`` (z-scores and empirical p-values), ``enrichment`` (traits x
-outputs), ``ism`` (mutagenesis around a variant), ``plots``, ``scored_vcf``, ``scores`` (the ranked
-table as written: headline TSV and per-output Parquet).
+background SNPs), ``calibration`` (z-scores and empirical p-values), ``loci`` (a trait's SNPs in
+loci, by distance or LD; a lead's proxies), ``enrichment`` (traits x outputs, locus by locus), ``ism`` (mutagenesis around a variant), ``motif_changes`` (the motif each SNV breaks or
+makes), ``plots``, ``scored_vcf``, ``scores`` (the ranked table as written: headline TSV and
+per-output Parquet).
 """

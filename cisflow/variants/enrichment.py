@@ -1,19 +1,24 @@
-"""Are a trait's GWAS SNPs enriched for regulatory effects, and in which outputs (cell types)?
+"""Are a trait's GWAS loci enriched for regulatory effects, and in which outputs (cell types)?
 
-For each trait (a group of sites, ``cisflow.io.gwas_catalog``) and each model output, the trait's
-sites are compared with the matched background SNPs drawn for those very sites (``matched_site``,
-``cisflow.variants.background``; not the reference, which no site was matched to): same GC content
-and distance to the nearest peak. The statistic of a site is the mean over its scored alleles of
-|z| of the output (``calibration.site_statistics``: z against the reference, for sites and
-background SNPs alike); ``any`` takes each site's largest over the outputs.
+A GWAS reports loci: a causal SNP among proxies in LD (``cisflow.variants.loci``), from summary
+statistics hundreds of significant SNPs per locus. Counting them one by one as independent would
+dilute a locus's causal SNP among its proxies, and would not be calibrated: SNPs of one locus share
+their sequence context, so their statistics are correlated. The test unit is therefore the locus.
 
-The test is one-sided Mann-Whitney (trait sites larger than their background). Its effect size is
-the AUC, the probability that a trait site outscores one of its background SNPs (0.5: no
-enrichment), with a 95 % confidence interval from the Hanley-McNeil standard error; q-values are
-Benjamini-Hochberg over every trait x output test of the table. ``fold``, the trait's median
-statistic over its background's, says how much larger its typical effect is: where a trait is
-enriched in several outputs (a multi-task model moves other outputs too when it loses a cell
-type's motif), the output of the largest fold is the trait's ``top_output``.
+For each trait, locus and model output, the SNP statistic is the mean over its scored alleles of
+|z| (``calibration.site_statistics``; ``any`` takes each SNP's largest over the outputs), and the
+locus statistic the largest of its SNPs' (one causal SNP among proxies is what a locus holds; a mean
+would dilute it), or for a credible set the PIP-weighted mean (its SNPs weighted by how likely each
+is the causal one). Background loci are built the same way from each SNP's matched background SNPs
+(``cisflow.variants.background``: same GC content and distance to the nearest peak): the k-th
+background locus of a locus holds the k-th background SNP of each of its SNPs, so it has as many
+SNPs, and the same weights. The test is one-sided Mann-Whitney of the trait's loci against their
+background loci; its effect size the AUC, the probability that a trait locus outscores one of its
+background loci (0.5: no enrichment), with a 95 % interval from the Hanley-McNeil standard error;
+q-values are Benjamini-Hochberg over every trait x output of the table. ``fold``, the trait's
+median locus statistic over its background loci's, says how much larger its typical locus is: where
+a trait is enriched in several outputs (a multi-task model moves other outputs too when it loses a
+cell type's motif), the output of the largest fold is the trait's ``top_output``.
 """
 
 import numpy as np
@@ -25,8 +30,8 @@ from cisflow.io.figures import save_figure
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.stats import benjamini_hochberg
 
-MIN_SITES = 5
-COLUMNS = ["trait", "output", "n_sites", "n_background", "auc", "auc_low", "auc_high", "p_value", "q_value",
+MIN_LOCI = 5  # loci a trait needs to be tested
+COLUMNS = ["trait", "output", "n_sites", "n_loci", "n_background", "auc", "auc_low", "auc_high", "p_value", "q_value",
            "median_trait", "median_background", "fold"]
 
 
@@ -41,41 +46,79 @@ def trait_groups(sites, default):
     return groups or {default: list(sites["site"])}
 
 
-def trait_enrichment(site_stats, background_stats, groups, min_sites=MIN_SITES):
+def trait_enrichment(site_stats, background_stats, groups, loci=None, weights=None, min_loci=MIN_LOCI):
     """The enrichment table: one row per (trait, output), outputs then ``any``.
 
     Parameters
     ----------
     site_stats : DataFrame
-        ``calibration.site_statistics`` of the scored sites (index: site).
+        ``calibration.site_statistics`` of the scored sites (index: site; a column per output and
+        ``any``).
     background_stats : DataFrame
-        The same of the matched background SNPs, with ``matched_site``.
+        The same of the matched background SNPs (one row each, in the order they were drawn), with
+        ``matched_site``.
     groups : dict
-        {trait: sites}; traits with fewer than ``min_sites`` scored sites are left out.
+        {trait: sites}.
+    loci : dict, optional
+        {trait: {site: locus}}; without it (or for a site it lacks) each site is a locus of its own.
+    weights : dict, optional
+        {trait: {site: weight}} (credible sets: the PIP): a locus statistic is then the weighted
+        mean of its SNPs', not their largest.
+    min_loci : int
+        Traits with fewer loci (of scored sites with background) are left out.
 
     Returns
     -------
     DataFrame
-        Columns ``COLUMNS``, sorted by p-value.
+        Columns ``COLUMNS``, sorted by p-value: ``n_sites`` the trait's SNPs, ``n_loci`` its loci,
+        ``n_background`` their background loci, the AUC and its interval, p and q, the median locus
+        statistics and their ratio ``fold``.
     """
     outputs = [column for column in site_stats.columns if column != "any"] + ["any"]
+    drawn = background_stats.groupby("matched_site", sort=False).indices  # site -> its background rows, in draw order
+    background_values = background_stats[outputs].to_numpy(np.float64)
+    site_values = site_stats[outputs].to_numpy(np.float64)
+    site_row = {site: row for row, site in enumerate(site_stats.index)}
     rows = []
     for trait, members in groups.items():
-        members = [site for site in dict.fromkeys(members) if site in site_stats.index]
-        background = background_stats[background_stats["matched_site"].isin(members)]
-        if len(members) < min_sites or len(background) < min_sites:
+        members = [site for site in dict.fromkeys(members) if site in site_stats.index and site in drawn]
+        of_locus = (loci or {}).get(trait, {})
+        by_locus = {}
+        for site in members:
+            by_locus.setdefault(of_locus.get(site, ("site", site)), []).append(site)
+        if len(by_locus) < min_loci:
             continue
-        for output in outputs:
-            auc, low, high, p = auc_test(site_stats.loc[members, output].to_numpy(), background[output].to_numpy())
-            median_trait = float(np.median(site_stats.loc[members, output]))
-            median_background = float(np.median(background[output]))
-            rows.append({"trait": trait, "output": output, "n_sites": len(members), "n_background": len(background),
-                         "auc": auc, "auc_low": low, "auc_high": high, "p_value": p, "median_trait": median_trait,
-                         "median_background": median_background,
+        weight = (weights or {}).get(trait)
+        trait_loci, background_loci = [], []
+        for sites in by_locus.values():
+            w = None if weight is None else np.array([weight.get(site, 0.0) for site in sites], np.float64)
+            trait_loci.append(_locus_statistic(site_values[[site_row[site] for site in sites]], w))
+            draws = [drawn[site] for site in sites]
+            depth = max(len(rows_of) for rows_of in draws)
+            picked = np.array([[rows_of[k % len(rows_of)] for rows_of in draws] for k in range(depth)])
+            background_loci += [_locus_statistic(background_values[rows], w) for rows in picked]
+        trait_loci, background_loci = np.array(trait_loci), np.array(background_loci)
+        for j, output in enumerate(outputs):
+            auc, low, high, p = auc_test(trait_loci[:, j], background_loci[:, j])
+            median_trait = float(np.median(trait_loci[:, j]))
+            median_background = float(np.median(background_loci[:, j]))
+            rows.append({"trait": trait, "output": output, "n_sites": len(members), "n_loci": len(by_locus),
+                         "n_background": len(background_loci), "auc": auc, "auc_low": low, "auc_high": high,
+                         "p_value": p, "median_trait": median_trait, "median_background": median_background,
                          "fold": median_trait / median_background if median_background > 0 else np.inf})
     table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "q_value"])
     table.insert(COLUMNS.index("q_value"), "q_value", benjamini_hochberg(table["p_value"].to_numpy()))
     return table.sort_values(["p_value", "trait", "output"], kind="mergesort").reset_index(drop=True)
+
+
+def _locus_statistic(values, weights=None):
+    """(outputs,) a locus's statistic from its SNPs' (snps, outputs) ``values``: their largest, or
+    their ``weights``-weighted mean (equal weights where the weights are all 0)."""
+    if weights is None:
+        return values.max(axis=0)
+    if weights.sum() <= 0:
+        weights = np.ones(len(values))
+    return weights @ values / weights.sum()
 
 
 def top_outputs(table, q=0.05):

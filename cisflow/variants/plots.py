@@ -115,3 +115,49 @@ def plot_effects_along_genome(ranked, path, label=5):
     ax.set_ylabel("largest |z|" if "max_abs_z" in scored else "largest |effect|", fontsize=13)
     ax.set_title(f"Variant effects along the genome ({len(scored)} scored)", fontsize=15)
     save_figure(fig, path, dpi=110, tight=False)
+
+
+LOCUS_PANELS = 12  # loci drawn at most, their candidates the strongest
+
+
+def plot_loci(locus_rows, path, n=LOCUS_PANELS):
+    """The ``n`` loci of strongest candidate (``loci.locus_table``'s first), a panel each: every SNP
+    at its position, its predicted |z| (or |effect|) as a stem, and its PIP (credible sets) or
+    -log10 p (GWAS) on the second axis; the candidate regulatory variant starred and named, the
+    lead ringed."""
+    keys = list(dict.fromkeys(zip(locus_rows["trait"], locus_rows["locus"])))[:n]
+    fig = Figure(figsize=(12, 2.4 * max(len(keys), 1) + 0.6), layout="constrained")
+    if not keys:
+        ax = fig.add_subplot()
+        ax.text(0.5, 0.5, "no locus with a scored SNP", ha="center", va="center", fontsize=16)
+        ax.set_axis_off()
+        save_figure(fig, path, dpi=110, tight=False)
+        return
+    axes = fig.subplots(len(keys), 1, squeeze=False)[:, 0]
+    grouped = locus_rows.groupby(["trait", "locus"], sort=False)
+    for ax, key in zip(axes, keys):
+        rows = grouped.get_group(key).sort_values("pos")
+        kb = rows["pos"].to_numpy() / 1e3
+        score = rows["score"].to_numpy(float)
+        ax.vlines(kb, 0, score, color="#1f77b4", lw=2)
+        ax.plot(kb, score, "o", color="#1f77b4", ms=5)
+        best = rows[rows["candidate"]]
+        ax.plot(best["pos"] / 1e3, best["score"], "*", color="#d62728", ms=16, zorder=3)
+        for row in best.itertuples():
+            ax.annotate(row.id, (row.pos / 1e3, row.score), xytext=(6, 4), textcoords="offset points", fontsize=11)
+        lead = rows[rows["id"] == rows["lead"]]
+        ax.plot(lead["pos"] / 1e3, lead["score"], "o", mfc="none", mec="black", ms=11, mew=1.5)
+        ax.set_ylabel("|z|", fontsize=12)
+        ax.set_ylim(0, np.nanmax(score) * 1.25 if np.isfinite(score).any() else 1)
+        credible = rows["pip"].notna().any()
+        p_values = np.maximum(rows["p_value"].astype(float), 1e-300)  # a Catalog p below a double's range is 0
+        evidence, label = (rows["pip"], "PIP") if credible else (-np.log10(p_values), "-log10 p")
+        if evidence.notna().any():
+            twin = ax.twinx()
+            twin.plot(kb, evidence, "s", color="#7f7f7f", ms=5, alpha=0.8)
+            twin.set_ylabel(label, fontsize=12, color="#555555")
+            twin.set_ylim(0, 1.05 if label == "PIP" else float(np.nanmax(evidence)) * 1.2 + 0.1)
+        ax.set_title(f"{key[0]}: locus {key[1]} ({len(rows)} SNPs; lead {rows['lead'].iloc[0]} ringed, candidate "
+                     f"starred)", fontsize=12)
+    axes[-1].set_xlabel("position on the contig (kb)", fontsize=12)
+    save_figure(fig, path, dpi=110, tight=False)

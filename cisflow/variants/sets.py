@@ -2,7 +2,8 @@
 
 Kinds: ``vcf`` (``cisflow.io.vcf``), ``table`` (a GWAS-style table with REF and ALT,
 ``cisflow.io.gwas``), ``gwas_catalog`` (the GWAS Catalog's associations file,
-``cisflow.io.gwas_catalog``) and ``sumstats`` (GWAS-SSF summary statistics, ``cisflow.io.sumstats``).
+``cisflow.io.gwas_catalog``), ``sumstats`` (GWAS-SSF summary statistics, ``cisflow.io.sumstats``)
+and ``credible_sets`` (fine-mapped credible sets, ``cisflow.io.credible_sets``).
 
 ``variants`` has the columns of ``read_vcf`` (chrom, pos, id, ref, alt, line) plus ``site``
 (one per position to score: a record, a table line, or a Catalog position however many studies
@@ -14,20 +15,23 @@ site go back to every line that reported it.
 
 import pandas as pd
 
+from cisflow.io.credible_sets import credible_set_sites, read_credible_sets
 from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
 from cisflow.io.sumstats import read_sumstats
 from cisflow.io.vcf import read_vcf
 
-KINDS = ("vcf", "table", "gwas_catalog", "sumstats")
+KINDS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
 
 
 def read_variant_set(path, kind="vcf", traits=None, p_threshold=5e-8, trait=None):
     """(variants, associations) of one variant input (module docstring).
 
-    ``traits`` keeps only those traits of a GWAS Catalog file; ``p_threshold`` and ``trait``
-    (the trait a summary-statistics file is of) apply to ``sumstats``.
+    ``traits`` keeps only those traits of a GWAS Catalog file or of credible sets; ``p_threshold``
+    and ``trait`` (the trait a summary-statistics file is of) apply to ``sumstats``.
     """
+    if kind == "credible_sets":
+        return credible_set_sites(read_credible_sets(path, traits))
     if kind == "gwas_catalog":
         variants, associations = catalog_sites(read_gwas_catalog(path, traits))
         return variants.assign(alt_from=""), associations

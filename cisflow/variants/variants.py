@@ -34,7 +34,17 @@ from cisflow.variants.checks import check_build, check_variants, status_counts
 from cisflow.variants.enrichment import COLUMNS as ENRICHMENT_COLUMNS
 from cisflow.variants.enrichment import plot_enrichment, top_outputs, trait_enrichment, trait_groups
 from cisflow.variants.ism import check_ism, variant_ism
-from cisflow.variants.plots import plot_effects_along_genome, plot_top_variants, plot_variant_ism
+from cisflow.variants.loci import (
+    assign_loci,
+    credible_set_loci,
+    locus_table,
+    site_loci,
+    top_loci,
+    trait_snps,
+    with_proxies,
+)
+from cisflow.variants.motif_changes import P_VALUE, add_motif_changes
+from cisflow.variants.plots import plot_effects_along_genome, plot_loci, plot_top_variants, plot_variant_ism
 from cisflow.variants.scored_vcf import write_scored_vcf
 from cisflow.variants.scores import headline_table, write_scores
 from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc
@@ -71,7 +81,9 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
         chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
         max_ref_mismatch: float = 0.05, background: dict | None = None, ism: dict | None = None,
-        precision: str = "auto", name: str = "variants") -> dict:
+        jaspar: dict | None = None, learned_motifs: list | None = None, motif_p_value: float = P_VALUE,
+        precision: str = "auto", name: str = "variants", locus_window: int = 500_000, r2: float = 0.6,
+        panel_path: str | None = None, proxies: dict | None = None) -> dict:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
     Parameters
@@ -103,6 +115,16 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         figure draws the first ``plots.ISM_PANELS``), ``flank``: bases a side (default ``ISM``).
     precision, indels, max_ref_mismatch, aliases
         As ``variants.score_variants`` and ``variants.check_variants`` take them.
+    jaspar, learned_motifs, motif_p_value : dict, list, float
+        The motif each SNV breaks or makes (``motif_changes.add_motif_changes``): JASPAR's ``release``
+        and ``tax_group`` (default JASPAR2024 vertebrates), the experiment's (MEME file, matches
+        table) pairs of learned motifs, and the match threshold (p-value).
+    locus_window, r2, panel_path : int, float, path
+        Each trait's SNPs are grouped into loci (``cisflow.variants.loci``): within ``locus_window``
+        bp of each other, or with a reference panel (a genotype VCF) around leads at r² >= ``r2``.
+    proxies : dict, optional
+        ``{r2: 0.8}``: with ``panel_path``, each input SNP's proxies in the panel (r² >= r2 within
+        ``locus_window``) are scored too, each naming its lead (``proxy_of``).
 
     Returns
     -------
@@ -130,6 +152,14 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         variants = rename_contigs(variants, contig_sizes(genome_path), aliases, vcf_path)
         variants = resolve_alleles(variants, genome)
         check_risk_build(variants, vcf_path, genome_path)
+        genome_contigs = list(contig_sizes(genome_path))
+        if proxies:
+            if not panel_path:
+                raise ValueError("proxies need a reference panel (the variant set's ld_panel, or --ld-panel)")
+            variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
+        snps = trait_snps(variants, associations, name)
+        loci = credible_set_loci(associations, variants) if kind == "credible_sets" else \
+            assign_loci(snps, locus_window, r2, panel_path, genome_contigs)
         checked = check_variants(variants, genome, dataset["seq_len"], indels)
         check_build(checked, vcf_path, genome_path, max_ref_mismatch)
         scored = score_variants(model, meta, genome, checked, precision=precision)
@@ -143,15 +173,21 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         del scored  # the per-output columns are held once: in rank order
         top = _top_sites(ranked, ism["top"])
         maps, ism_max = variant_ism(model, meta, genome, top, ism["flank"])
-        enrichment = _enrichment(ranked, calibrated, dataset["task"], name)
+        enrichment = _enrichment(ranked, calibrated, dataset["task"], name, loci)
         trait_top = _trait_top(ranked, enrichment)
         trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism["flank"])
     finally:
         genome.close()
     ranked.insert(ranked.columns.get_loc("score") + 1, "ism_max_abs", np.nan)
     ranked.loc[top.index, "ism_max_abs"] = ism_max
-    table = headline_table(ranked, dataset["targets"], dataset["task"])
+    table = site_loci(headline_table(ranked, dataset["targets"], dataset["task"]), loci, name)
+    locus_rows = locus_table(table, loci, snps)
+    table, motifs = add_motif_changes(table, genome_path, jaspar, learned_motifs or (), motif_p_value)
     summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
+    summary["motifs"] = motifs
+    summary["loci"] = {trait: {"snps": len(rows), "loci": int(rows["locus"].nunique())}
+                       for trait, rows in loci.groupby("trait", sort=False)}
+    summary["top_loci"] = top_loci(locus_rows)
     summary["precision"] = precision_choice(precision, model_device(model))[1]
     summary["members"] = member_names(meta)
     if truth is not None:
@@ -159,7 +195,13 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         summary["truth_auroc_by"] = {column: truth_auroc(table, truth, column)
                                      for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in table}
         log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
+    named = next((column for column in ("groups", "traits", "trait") if column in associations), "traits")
+    associations = site_loci(associations, loci, name, named)
     _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
+    if outputs.get("loci"):
+        write_tsv(locus_rows, outputs["loci"])
+    if outputs.get("loci_plot"):
+        plot_loci(locus_rows, outputs["loci_plot"])
     with atomic_open(outputs["summary"]) as out:
         json.dump(summary, out, indent=2, default=_json_value)
     return summary
@@ -199,7 +241,8 @@ def _score_background(model, meta, genome, drawn, indels, precision):
     return pd.concat([alleles, effects.iloc[codes].reset_index(drop=True)], axis=1)
 
 
-def _enrichment(ranked, calibrated, task, name):
+def _enrichment(ranked, calibrated, task, name, loci):
+    """The traits' enrichment, locus by locus (``cisflow.variants.enrichment``)."""
     if calibrated is None:
         return None
     site_stats = site_statistics(ranked, task)
@@ -207,7 +250,11 @@ def _enrichment(ranked, calibrated, task, name):
     background_stats = site_statistics(background[background["role"] == "matched"], task)
     sites = ranked.loc[~ranked["site"].duplicated(), ["site", "traits"]]
     sites = sites[sites["site"].isin(site_stats.index)]
-    return trait_enrichment(site_stats, background_stats, trait_groups(sites, name))
+    by_trait = dict(list(loci.groupby("trait", sort=False)))
+    of_locus = {trait: dict(zip(rows["site"], rows["locus"])) for trait, rows in by_trait.items()}
+    weights = {trait: dict(zip(rows["site"], rows["pip"])) for trait, rows in by_trait.items()} if "pip" in loci \
+        else None  # credible sets: a locus is its SNPs' PIP-weighted mean
+    return trait_enrichment(site_stats, background_stats, trait_groups(sites, name), of_locus, weights)
 
 
 def _top_sites(ranked, n):
@@ -266,7 +313,8 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
     if enrichment is not None:
         any_output = enrichment[enrichment["output"] == "any"]
         summary["enrichment"] = [
-            {key: row[key] for key in ("trait", "n_sites", "auc", "auc_low", "auc_high", "p_value", "q_value")}
+            {key: row[key] for key in ("trait", "n_sites", "n_loci", "auc", "auc_low", "auc_high", "p_value",
+                                       "q_value")}
             for row in any_output.head(20).to_dict("records")]
         best = top_outputs(enrichment)
         for entry in summary["enrichment"]:

@@ -1,0 +1,146 @@
+"""A reference panel's genotypes, read only where they are needed: r² between a trait's SNPs (LD loci)
+and a lead SNP's proxies.
+
+The panel is a VCF of samples' GT calls (one 1000 Genomes population, say), plain or bgzipped. With
+an index beside it (``<file>.tbi`` or ``<file>.csi``, as 1000 Genomes distributes its VCFs) only the
+windows asked for are read (cyvcf2: htslib's region queries); without one the file is streamed once
+and only the records inside those windows kept. Biallelic SNVs only: a multi-allelic record's GT does
+not give the dosage of one ALT. A sample's dosage is its count of ALT alleles (0, 1, 2); a missing
+call is left out of the r² of the pairs it is in. Contig names are mapped to the genome's
+(``cisflow.io.contigs``).
+"""
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from cisflow.io.contigs import contig_mapping
+from cisflow.io.errors import InputError
+
+log = logging.getLogger(__name__)
+
+DOSAGE = np.array([0, 1, 2, np.nan], np.float32)  # cyvcf2's gt_types with gts012: hom ref, het, hom alt, unknown
+
+
+@dataclass
+class Genotypes:
+    """Panel variants and their dosages: ``chrom``, ``pos`` (1-based), ``id``, ``ref``, ``alt`` (n,)
+    arrays, ``dosage`` (n, samples) float32, NaN where a call is missing."""
+
+    chrom: np.ndarray
+    pos: np.ndarray
+    id: np.ndarray
+    ref: np.ndarray
+    alt: np.ndarray
+    dosage: np.ndarray
+
+    def at(self, rows):
+        return Genotypes(*(getattr(self, name)[rows] for name in ("chrom", "pos", "id", "ref", "alt", "dosage")))
+
+    def __len__(self):
+        return len(self.pos)
+
+
+def indexed(path):
+    """Whether the panel has an index beside it (``.tbi`` or ``.csi``)."""
+    return any(Path(f"{path}{suffix}").is_file() for suffix in (".tbi", ".csi"))
+
+
+def read_panel(path, windows, genome_contigs) -> Genotypes:
+    """The panel's biallelic SNVs inside ``windows``, with their dosages.
+
+    Parameters
+    ----------
+    path : str or Path
+        The panel VCF (plain or bgzipped; indexed or not: module docstring).
+    windows : dict
+        {genome contig: [(start, end), ...]}, 1-based and inclusive.
+    genome_contigs : iterable of str
+        The genome's contig names, to map the panel's onto (``chr1`` / ``1``).
+
+    Returns
+    -------
+    Genotypes
+        Sorted by contig (in ``windows``' order) and position; ``chrom`` in the genome's names.
+    """
+    import cyvcf2  # htslib: only where a panel is given
+
+    try:
+        vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True)
+    except (OSError, IOError) as error:
+        raise InputError(path, f"cannot read the reference panel as a VCF ({error})") from None
+    if not vcf.samples:
+        raise InputError(path, "the reference panel has no samples (no genotype columns): r² needs genotypes")
+    genome_name = {name: contig for name, contig in contig_mapping(vcf.seqnames, genome_contigs, source=str(path))
+                   .items() if contig is not None}
+    panel_name = {contig: name for name, contig in genome_name.items()}
+    merged = {chrom: _merge(spans) for chrom, spans in windows.items() if spans}
+    rows = []
+    if indexed(path):
+        for chrom, spans in merged.items():
+            if chrom in panel_name:
+                for start, end in spans:
+                    rows += [_row(record, chrom) for record in vcf(f"{panel_name[chrom]}:{start}-{end}")
+                             if _usable(record)]
+    else:
+        log.info("%s: no index beside the reference panel (.tbi/.csi): reading it through once", path)
+        for record in vcf:
+            if record.CHROM not in genome_name:  # a contig the header does not declare
+                genome_name.update(contig_mapping([record.CHROM], genome_contigs, source=str(path)))
+            chrom = genome_name[record.CHROM]
+            if chrom in merged and _inside(merged[chrom], record.POS) and _usable(record):
+                rows.append(_row(record, chrom))
+    vcf.close()
+    order = {chrom: i for i, chrom in enumerate(merged)}
+    rows.sort(key=lambda row: (order[row[0]], row[1]))
+    if not rows:
+        return Genotypes(*(np.empty(0, kind) for kind in (object, np.int64, object, object, object)),
+                         np.empty((0, len(vcf.samples)), np.float32))
+    chrom, pos, ids, ref, alt, dosage = zip(*rows)
+    return Genotypes(np.array(chrom, object), np.array(pos, np.int64), np.array(ids, object), np.array(ref, object),
+                     np.array(alt, object), np.stack(dosage))
+
+
+def _usable(record):
+    return record.is_snp and len(record.ALT) == 1
+
+
+def _row(record, chrom):
+    return (chrom, record.POS, record.ID or f"{chrom}:{record.POS}:{record.REF}:{record.ALT[0]}", record.REF,
+            record.ALT[0], DOSAGE[record.gt_types])
+
+
+def _merge(spans):
+    """Sorted, overlapping spans merged: [(start, end), ...]."""
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _inside(spans, pos):
+    starts = [start for start, _ in spans]
+    i = np.searchsorted(starts, pos, side="right") - 1
+    return i >= 0 and pos <= spans[i][1]
+
+
+def r_squared(dosage, other):
+    """r² between the rows of (n, samples) ``dosage`` and the (samples,) dosages ``other`` over the
+    samples called in both: (n,) float64, NaN where either does not vary there."""
+    dosage = np.asarray(dosage, np.float64)
+    other = np.asarray(other, np.float64)[None, :]
+    both = ~np.isnan(dosage) & ~np.isnan(other)
+    count = both.sum(axis=1)
+    x, y = np.where(both, dosage, 0.0), np.where(both, other, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_x, mean_y = x.sum(axis=1) / count, y.sum(axis=1) / count
+        cov = (x * y).sum(axis=1) / count - mean_x * mean_y
+        var_x = (x * x).sum(axis=1) / count - mean_x**2
+        var_y = (y * y).sum(axis=1) / count - mean_y**2
+        r2 = cov**2 / (var_x * var_y)
+    return np.where((var_x > 1e-12) & (var_y > 1e-12), np.clip(r2, 0, 1), np.nan)
