@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from cisflow.io.panel import read_panel
 from cisflow.variants.loci import distance_loci, ld_loci, proxies, site_loci, trait_snps, with_proxies
 from tests.test_panel import panel_vcf
 
@@ -70,6 +71,23 @@ def test_proxies_are_the_panels_variants_in_ld_with_a_lead(tmp_path):
     found = proxies(leads, panel, CONTIGS, 500_000, 0.8)
     assert found[["id", "proxy_of"]].values.tolist() == [["proxy", "rs1"]] and found["r2"].iloc[0] == 1.0
     assert len(proxies(leads, panel, CONTIGS, 2_000_000, 0.8)) == 2  # 'far' too, within 2 Mb
+
+
+def test_proxies_read_the_panel_a_stretch_at_a_time_and_find_the_same(tmp_path, monkeypatch):
+    import cisflow.variants.loci as loci_module
+
+    panel = linked_panel(tmp_path)
+    leads = pd.DataFrame({"chrom": ["chr1"] * 3, "pos": [901_000, 1000, 3000], "id": ["rs9", "rs1", "rs3"],
+                          "ref": ["A", "A", "G"], "alt": ["C", "G", "A"]})
+    whole = proxies(leads, panel, CONTIGS, 1_000_000, 0.8)
+    read = []
+    monkeypatch.setattr(loci_module, "SPAN", 10)  # every lead a stretch of its own
+    monkeypatch.setattr(loci_module, "read_panel", lambda *args: read.append(args[1]) or read_panel(*args))
+    apart = proxies(leads, panel, CONTIGS, 1_000_000, 0.8)
+    assert len(read) == 3 and len(whole) == len(apart) == 6
+    key = ["proxy_of", "id"]
+    pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True),
+                                  apart.sort_values(key).reset_index(drop=True))
 
 
 def test_proxies_join_the_set_as_sites_naming_their_lead_and_carrying_its_traits(tmp_path):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cisflow.io.errors import InputError
-from cisflow.io.panel import indexed, r_squared, read_panel
+from cisflow.io.panel import MISSING, indexed, r_squared, read_panel
 
 HEADER = ("##fileformat=VCFv4.2\n##contig=<ID=1,length=100000>\n##contig=<ID=2,length=100000>\n"
           '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
@@ -36,7 +36,8 @@ def test_dosages_of_biallelic_snvs_inside_the_windows_named_as_the_genome_names_
     assert not indexed(path)
     assert list(genotypes.id) == ["a", "b", "c"] and list(genotypes.chrom) == ["chr1", "chr1", "chr2"]
     np.testing.assert_array_equal(genotypes.dosage[0], [0, 1, 2, 0, 1, 1])
-    assert np.isnan(genotypes.dosage[1, 5]) and genotypes.dosage[1, :5].tolist() == [0, 1, 2, 0, 1]
+    assert genotypes.dosage[1, 5] == MISSING and genotypes.dosage[1, :5].tolist() == [0, 1, 2, 0, 1]
+    assert genotypes.dosage.dtype == np.uint8  # a byte a call: a 2,500-sample window stays small
     assert len(read_panel(path, {"chr1": [(4000, 6000)]}, ["chr1"])) == 1
     assert len(read_panel(path, {"chr3": [(1, 10**6)]}, ["chr1", "chr3"])) == 0
 
@@ -61,6 +62,8 @@ def test_r_squared_by_hand_and_missing_calls_left_out_of_their_pair():
     assert r2[0] == pytest.approx(1.0) and r2[1] == pytest.approx(1.0)  # copies, and the mirror image
     assert np.isnan(r2[2])  # does not vary
     assert r2[3] == pytest.approx(np.corrcoef(rows[3], lead)[0, 1] ** 2)
+    as_bytes = np.where(np.isnan(rows), MISSING, rows).astype(np.uint8)
+    np.testing.assert_array_equal(r_squared(as_bytes, lead.astype(np.uint8)), r2)
 
 
 def test_a_panel_without_samples_is_refused(tmp_path):

@@ -5,8 +5,9 @@ The panel is a VCF of samples' GT calls (one 1000 Genomes population, say), plai
 an index beside it (``<file>.tbi`` or ``<file>.csi``, as 1000 Genomes distributes its VCFs) only the
 windows asked for are read (cyvcf2: htslib's region queries); without one the file is streamed once
 and only the records inside those windows kept. Biallelic SNVs only: a multi-allelic record's GT does
-not give the dosage of one ALT. A sample's dosage is its count of ALT alleles (0, 1, 2); a missing
-call is left out of the r² of the pairs it is in. Contig names are mapped to the genome's
+not give the dosage of one ALT. A sample's dosage is its count of ALT alleles (0, 1, 2), one byte
+(``MISSING`` where the call is), so that a window of a 2,500-sample panel costs 2.5 kB a variant; a
+missing call is left out of the r² of the pairs it is in. Contig names are mapped to the genome's
 (``cisflow.io.contigs``).
 """
 
@@ -21,13 +22,14 @@ from cisflow.io.errors import InputError
 
 log = logging.getLogger(__name__)
 
-DOSAGE = np.array([0, 1, 2, np.nan], np.float32)  # cyvcf2's gt_types with gts012: hom ref, het, hom alt, unknown
+MISSING = 255
+DOSAGE = np.array([0, 1, 2, MISSING], np.uint8)  # cyvcf2's gt_types with gts012: hom ref, het, hom alt, unknown
 
 
 @dataclass
 class Genotypes:
     """Panel variants and their dosages: ``chrom``, ``pos`` (1-based), ``id``, ``ref``, ``alt`` (n,)
-    arrays, ``dosage`` (n, samples) float32, NaN where a call is missing."""
+    arrays, ``dosage`` (n, samples) uint8, ``MISSING`` where a call is."""
 
     chrom: np.ndarray
     pos: np.ndarray
@@ -97,7 +99,7 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
     rows.sort(key=lambda row: (order[row[0]], row[1]))
     if not rows:
         return Genotypes(*(np.empty(0, kind) for kind in (object, np.int64, object, object, object)),
-                         np.empty((0, len(vcf.samples)), np.float32))
+                         np.empty((0, len(vcf.samples)), np.uint8))
     chrom, pos, ids, ref, alt, dosage = zip(*rows)
     return Genotypes(np.array(chrom, object), np.array(pos, np.int64), np.array(ids, object), np.array(ref, object),
                      np.array(alt, object), np.stack(dosage))
@@ -131,9 +133,9 @@ def _inside(spans, pos):
 
 def r_squared(dosage, other):
     """r² between the rows of (n, samples) ``dosage`` and the (samples,) dosages ``other`` over the
-    samples called in both: (n,) float64, NaN where either does not vary there."""
-    dosage = np.asarray(dosage, np.float64)
-    other = np.asarray(other, np.float64)[None, :]
+    samples called in both: (n,) float64, NaN where either does not vary there. Dosages as
+    ``Genotypes`` holds them (``MISSING`` for a missing call) or as floats (NaN)."""
+    dosage, other = _floats(dosage), _floats(other)[None, :]
     both = ~np.isnan(dosage) & ~np.isnan(other)
     count = both.sum(axis=1)
     x, y = np.where(both, dosage, 0.0), np.where(both, other, 0.0)
@@ -144,3 +146,11 @@ def r_squared(dosage, other):
         var_y = (y * y).sum(axis=1) / count - mean_y**2
         r2 = cov**2 / (var_x * var_y)
     return np.where((var_x > 1e-12) & (var_y > 1e-12), np.clip(r2, 0, 1), np.nan)
+
+
+def _floats(dosage):
+    """Dosages as float64, a missing call NaN."""
+    dosage = np.asarray(dosage)
+    if dosage.dtype == np.uint8:
+        return np.where(dosage == MISSING, np.nan, dosage.astype(np.float64))
+    return dosage.astype(np.float64)

@@ -144,29 +144,44 @@ def proxies(leads: pd.DataFrame, panel_path, genome_contigs, window: int, r2: fl
     DataFrame
         One row per (lead, proxy), the lead itself left out: ``chrom``, ``pos``, ``id``, ``ref``,
         ``alt`` (the panel's), ``proxy_of`` (the lead's id) and ``r2``.
+
+    The panel is read a stretch of at most ``SPAN`` bp at a time (leads in order of position), so
+    that memory is set by the stretch, not by the leads' spread over the genome.
     """
+    found, in_panel = [], 0
+    for batch in _stretches(leads.sort_values(["chrom", "pos"], kind="mergesort"), window):
+        windows = {batch["chrom"].iloc[0]: [(max(int(pos) - window, 1), int(pos) + window) for pos in batch["pos"]]}
+        genotypes = read_panel(panel_path, windows, genome_contigs)
+        row = _panel_rows(batch, genotypes)
+        in_panel += int((row >= 0).sum())
+        for i, lead in enumerate(batch.itertuples()):
+            if row[i] < 0:
+                continue
+            near = np.flatnonzero(np.abs(genotypes.pos - int(lead.pos)) <= window)
+            near = near[near != row[i]]
+            values = r_squared(genotypes.dosage[near], genotypes.dosage[row[i]])
+            keep = values >= r2
+            found.append(pd.DataFrame({"chrom": genotypes.chrom[near[keep]], "pos": genotypes.pos[near[keep]],
+                                       "id": genotypes.id[near[keep]], "ref": genotypes.ref[near[keep]],
+                                       "alt": genotypes.alt[near[keep]], "proxy_of": lead.id, "r2": values[keep]}))
+    log.info("proxies: %d of %d lead SNPs in the reference panel, %d proxies at r2 >= %g within %d bp", in_panel,
+             len(leads), sum(len(part) for part in found), r2, window)
     columns = ["chrom", "pos", "id", "ref", "alt", "proxy_of", "r2"]
-    if leads.empty:
-        return pd.DataFrame(columns=columns)
-    windows = {}
-    for chrom, pos in zip(leads["chrom"], leads["pos"]):
-        windows.setdefault(chrom, []).append((max(int(pos) - window, 1), int(pos) + window))
-    genotypes = read_panel(panel_path, windows, genome_contigs)
-    row = _panel_rows(leads.reset_index(drop=True), genotypes)
-    found = []
-    for i, lead in enumerate(leads.reset_index(drop=True).itertuples()):
-        if row[i] < 0:
-            continue
-        near = np.flatnonzero((genotypes.chrom == lead.chrom) & (np.abs(genotypes.pos - int(lead.pos)) <= window))
-        near = near[near != row[i]]
-        values = r_squared(genotypes.dosage[near], genotypes.dosage[row[i]])
-        keep = near[values >= r2]
-        found.append(pd.DataFrame({"chrom": genotypes.chrom[keep], "pos": genotypes.pos[keep], "id": genotypes.id[keep],
-                                   "ref": genotypes.ref[keep], "alt": genotypes.alt[keep], "proxy_of": lead.id,
-                                   "r2": values[values >= r2]}))
-    log.info("proxies: %d of %d lead SNPs in the reference panel, %d proxies at r2 >= %g within %d bp",
-             int((row >= 0).sum()), len(row), sum(len(part) for part in found), r2, window)
     return pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=columns)
+
+
+SPAN = 5_000_000  # bp of a contig's panel read at once for proxies
+
+
+def _stretches(leads, window):
+    """``leads`` (sorted by contig and position) in batches on one contig whose windows span at most
+    ``SPAN`` bp (a lead alone may span more)."""
+    start = 0
+    chroms, positions = leads["chrom"].to_numpy(), leads["pos"].to_numpy()
+    for end in range(1, len(leads) + 1):
+        if end == len(leads) or chroms[end] != chroms[start] or positions[end] - positions[start] + 2 * window > SPAN:
+            yield leads.iloc[start:end].reset_index(drop=True)
+            start = end
 
 
 def trait_snps(variants: pd.DataFrame, associations: pd.DataFrame, default: str) -> pd.DataFrame:
