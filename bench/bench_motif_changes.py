@@ -15,18 +15,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from cisflow.interpret.jaspar import load_jaspar
 from cisflow.models.predict import device
-from cisflow.models.registry import build
 from cisflow.variants.checks import check_variants
 from cisflow.variants.motif_changes import motif_changes
 from cisflow.variants.scoring import score_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.bench_variants import SEQ_LEN, TARGETS, simulated  # noqa: E402
+from bench.bench_variants import SEQ_LEN, exact_basset, simulated  # noqa: E402
 
 N_ANNOTATE = 200_000  # the GWAS-scale set
 N_SCORE = {"cpu": 400, "cuda": 20_000}
@@ -35,9 +32,7 @@ REPEATS = 3
 
 def main():
     dev = device()
-    torch.manual_seed(0)
-    model = build("basset", seq_len=SEQ_LEN, n_targets=TARGETS).to(dev).eval()
-    meta = {"dataset": {"task": "classification", "seq_len": SEQ_LEN, "targets": [f"t{i}" for i in range(TARGETS)]}}
+    model, meta = exact_basset(dev)
     with tempfile.TemporaryDirectory() as tmp:
         genome, vcf = simulated(Path(tmp), N_ANNOTATE)
         rows = vcf.rename(columns={"ref": "score_ref", "alt": "score_alt"})  # REF is the genome's base

@@ -82,11 +82,17 @@ def cpu_peaks(dev):
     return {"fp32": fp32, "bf16": bf16}
 
 
+def exact_basset(dev, seed=0):
+    """The exact Basset (``SEQ_LEN`` bp, ``TARGETS`` outputs), seeded weights, on ``dev``, and its metadata."""
+    torch.manual_seed(seed)
+    model = build("basset", seq_len=SEQ_LEN, n_targets=TARGETS).to(dev).eval()
+    return model, {"dataset": {"task": "classification", "seq_len": SEQ_LEN,
+                               "targets": [f"t{i}" for i in range(TARGETS)]}}
+
+
 def main():
     dev = device()
-    torch.manual_seed(0)
-    model = build("basset", seq_len=SEQ_LEN, n_targets=TARGETS).to(dev).eval()
-    meta = {"dataset": {"task": "classification", "seq_len": SEQ_LEN, "targets": [f"t{i}" for i in range(TARGETS)]}}
+    model, meta = exact_basset(dev)
     with tempfile.TemporaryDirectory() as tmp:
         genome, vcf = simulated(Path(tmp), N_SNPS[dev.type])
         checked = check_variants(vcf, genome, SEQ_LEN)
