@@ -8,13 +8,11 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 
 from cisflow.data.dataset import FORMAT as DATASET_FORMAT
-from cisflow.io.config import validate
-from cisflow.io.errors import InputError
+from cisflow.io.config import name_problems, reference_problems, validate
 from cisflow.models.params import model_problems
 from cisflow.io.samplesheet import read_samples
 from cisflow.training.replicates import members as experiment_members, replicate_problems
 from cisflow.training.search import space_problems
-from cisflow.io.truth import read_truth
 
 SCHEMAS = Path(workflow.basedir) / "schemas"
 
@@ -40,81 +38,21 @@ wildcard_constraints:
 
 
 def _check_references():
-    """Names that must point at config entries or registered models (and the parameters those
-    take), checked before any job runs."""
-    problems = []
-    for name, spec in DATASETS.items():
-        if spec["kind"] in ("peaks", "promoters") and "genome" not in config:
-            problems.append(f"datasets.{name}: a {spec['kind']} dataset needs a genome (key 'genome')")
-        for role in ("expression", "features"):
-            if role in spec and spec[role]["table"] not in config["tables"]:
-                problems.append(f"datasets.{name}.{role}.table: no table {spec[role]['table']!r} under 'tables'")
-        if spec["kind"] == "peaks" and not SAMPLES:
-            problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
-        if spec["kind"] == "table" and spec["table"] not in config["tables"]:
-            problems.append(f"datasets.{name}.table: no table {spec['table']!r} under 'tables'")
-        if spec["kind"] == "fasta":
-            problems += _fasta_problems(name, spec)
+    """Names that would share files, names that must point at config entries or registered models (and
+    the parameters those take), checked before any job runs."""
+    problems = name_problems(config, SAMPLES) + reference_problems(config, SAMPLES)
     for name, spec in EXPERIMENTS.items():
-        if spec["dataset"] not in DATASETS:
-            problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
         problems += model_problems(f"experiments.{name}.model", spec["model"])
         init = spec["training"].get("init_from")
-        if init is not None and init not in EXPERIMENTS:
-            problems.append(f"experiments.{name}.training.init_from: no experiment {init!r}")
-        elif init is not None and len(MEMBERS[init]) not in (1, len(MEMBERS[name])):
+        if init in EXPERIMENTS and len(MEMBERS[init]) not in (1, len(MEMBERS[name])):
             problems.append(f"experiments.{name}.training.init_from: {init!r} has {len(MEMBERS[init])} members and "
                             f"this experiment {len(MEMBERS[name])}: each member starts from the member of the same "
                             "place, or all from a single model")
         if spec["dataset"] in DATASETS:
             problems += replicate_problems(f"experiments.{name}.replicates", spec.get("replicates"),
                                            DATASETS[spec["dataset"]])
-        for variant_set in spec["variants"]:
-            if variant_set not in config["variants"]:
-                problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
-            elif DATASETS.get(spec["dataset"], {}).get("kind") != "peaks":
-                problems.append(f"experiments.{name}.variants: variant scoring needs a genomic (peaks) dataset")
-    for name, entry in config["variants"].items():
-        problems += _variant_set_problems(name, entry)
     if problems:
         raise WorkflowError("config: " + "\n  ".join(problems))
-
-
-def _variant_set_problems(name, entry):
-    """Keys that belong to another kind of variant input, and a local truth table that cannot be
-    read, caught before any job runs (a downloaded one is checked before scoring)."""
-    problems = []
-    for key, kinds in (("traits", ("gwas_catalog", "credible_sets")), ("dbsnp", ("gwas_catalog",)),
-                       ("trait", ("sumstats",)), ("p_threshold", ("sumstats",))):
-        if key in entry and not any(kind in entry for kind in kinds):
-            problems.append(f"variants.{name}.{key}: only for a {' or '.join(kinds)} input")
-    for key in ("proxies", "ld_panel_index"):
-        if key in entry and "ld_panel" not in entry:
-            problems.append(f"variants.{name}.{key}: needs a reference panel (ld_panel)")
-    truth = entry.get("truth", {}).get("url", "")
-    if truth and "://" not in truth and Path(truth).is_file():
-        try:
-            read_truth(truth)
-        except InputError as error:
-            problems.append(f"variants.{name}.truth: {error}")
-    return problems
-
-
-def _fasta_problems(name, spec):
-    """A fasta dataset's sources must be single files under tables, with one value per target."""
-    problems = []
-    for role in ("sources", "test_sources"):
-        for i, source in enumerate(spec.get(role, [])):
-            key = f"datasets.{name}.{role}.{i}"
-            table = config["tables"].get(source["table"])
-            if table is None:
-                problems.append(f"{key}.table: no table {source['table']!r} under 'tables'")
-            elif "paste" in table:
-                problems.append(f"{key}.table: {source['table']!r} is pasted; a FASTA source is one file")
-            label = source["label"]
-            if isinstance(label, list) and len(label) != len(spec["targets"]):
-                problems.append(f"{key}.label: {len(label)} values for {len(spec['targets'])} targets")
-    return problems
 
 
 _check_references()

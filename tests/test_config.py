@@ -1,10 +1,11 @@
 import copy
+import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from cisflow.io.config import validate
+from cisflow.io.config import name_problems, reference_problems, validate
 from cisflow.io.errors import InputError
 from cisflow.io.samplesheet import read_samples
 
@@ -117,3 +118,120 @@ def test_conv_layer_keys_are_checked():
         f"m.params.conv.1.size: unknown layer key 'size'; {takes}",
         f"m.params.conv.1: missing key 'width'; {takes}",
         f"m.params.conv.2: 'conv8' is not a mapping; {takes}"]
+
+
+# Names that become file and folder names: one definition (config.schema.yaml's $defs/name) for all.
+NAME_RULE = "(1 to 100 letters, digits, _ - . ; not starting with .)"
+BAD_NAMES = ["..", ".", ".hidden", "../escape", "a/b", "", "x" * 101, "a name", "naïve"]
+GOOD_NAMES = ["K562", "GI.S.INT.FET", "a-b_c.1", "-x", "x" * 100]
+
+
+def _name_refs(schema, path=()):
+    """(path, node) of every schema node that refers to $defs/name, in this file or in the config schema."""
+    if isinstance(schema, dict):
+        if schema.get("$ref") in ("#/$defs/name", "config.schema.yaml#/$defs/name"):
+            yield ".".join(path), schema
+        for key, value in schema.items():
+            yield from _name_refs(value, (*path, key))
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            yield from _name_refs(value, (*path, str(i)))
+
+
+def test_every_name_that_becomes_a_path_uses_the_one_definition():
+    config_schema, samples_schema = (yaml.safe_load(path.read_text()) for path in (SCHEMA, SAMPLES_SCHEMA))
+    refs = {f"config:{path}" for path, _ in _name_refs(config_schema)}
+    refs |= {f"samples:{path}" for path, _ in _name_refs(samples_schema)}
+    assert refs == {"config:properties.genome.properties.name", "config:properties.tables.propertyNames",
+                    "config:properties.variants.propertyNames", "config:properties.datasets.propertyNames",
+                    "config:properties.experiments.propertyNames", "samples:properties.sample"}
+    # No second definition: the only patterns of letters are the definition's and the search space's
+    # keys (dotted paths into an experiment, not names of files).
+    names = config_schema["$defs"]["name"]
+    space = config_schema["properties"]["experiments"]["additionalProperties"]["properties"]["search"]
+    assert set(_patterns_of_letters(config_schema)) | set(_patterns_of_letters(samples_schema)) == {
+        names["pattern"], space["properties"]["space"]["propertyNames"]["pattern"]}
+    assert f"({names['description']})" == NAME_RULE
+
+
+def _patterns_of_letters(schema):
+    if isinstance(schema, dict):
+        if "A-Za-z" in str(schema.get("pattern", "")):
+            yield schema["pattern"]
+        schema = list(schema.values())
+    for value in schema if isinstance(schema, list) else []:
+        yield from _patterns_of_letters(value)
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_a_name_that_is_no_file_name_is_refused_wherever_it_becomes_a_path(demo_config, name, tmp_path):
+    for key in ("datasets", "experiments", "tables", "variants"):
+        config = copy.deepcopy(demo_config)
+        config[key][name] = config[key][next(iter(config[key]))] if config[key] else {"url": "t.tsv"}
+        with pytest.raises(InputError) as refused:
+            validate(config, SCHEMA, "config.yaml")
+        assert f"\n  {key}.{name}: not a valid name {NAME_RULE}" in str(refused.value)
+    demo_config["genome"]["name"] = name
+    with pytest.raises(InputError, match=re.escape(f"genome.name: {name!r} is not a valid name {NAME_RULE}")):
+        validate(demo_config, SCHEMA, "config.yaml")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(f"sample\turl\nK562\tk.bed\n{name}\th.bed\n")
+    value = repr(name) if name else "nothing"  # an empty cell is read as None
+    with pytest.raises(InputError, match=re.escape(f"samples.tsv:3: column sample: {value} is not a valid name")):
+        read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_a_key_that_is_not_a_string_is_refused_as_a_name(demo_config):
+    demo_config["variants"][3] = demo_config["variants"][next(iter(demo_config["variants"]))]
+    with pytest.raises(InputError, match=re.escape(f"variants.3: not a valid name {NAME_RULE}")):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_of_letters_digits_and_inner_dots_are_taken(demo_config, name, tmp_path):
+    for key in ("datasets", "experiments", "variants"):
+        demo_config[key][name] = copy.deepcopy(next(iter(demo_config[key].values())))
+    demo_config["genome"]["name"] = name
+    validate(demo_config, SCHEMA, "config.yaml")
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text(f"sample\turl\n{name}\th.bed\n")
+    assert read_samples(sheet, SAMPLES_SCHEMA)[0]["sample"] == name
+
+
+def test_names_that_would_share_files_are_named(demo_config):
+    config = validate(demo_config, SCHEMA, "config.yaml")
+    gwas = config["variants"]["demo_gwas"]
+    config["variants"] |= {"demo_gwas.loci": gwas, "Demo_GWAS": gwas}
+    config["tables"] |= {"activity.0": config["tables"]["activity"]}
+    assert name_problems(config, ["K562", "GM12878", "k562", "K562.rep2"]) == [
+        "tables.activity.0: begins with 'activity' and a dot: its files (activity.0.*) could clash with those of "
+        "'activity', which the workflow names activity.<suffix>; rename one",
+        "variants.Demo_GWAS: differs from 'demo_gwas' only in case: on a case-insensitive file system (macOS, "
+        "Windows) the two share files",
+        "variants.demo_gwas.loci: begins with 'demo_gwas' and a dot: its files (demo_gwas.loci.*) could clash with "
+        "those of 'demo_gwas', which the workflow names demo_gwas.<suffix>; rename one",
+        "samples: the sheet's sample 'k562' differs from 'K562' only in case: on a case-insensitive file system "
+        "(macOS, Windows) the two share files"]
+
+
+def test_references_to_missing_entries_and_keys_of_another_kind_are_named(demo_config):
+    config = validate(demo_config, SCHEMA, "config.yaml")
+    config["datasets"]["activity"]["table"] = "activty"
+    config["experiments"]["peaks_basset"]["training"]["init_from"] = "peaks"
+    config["experiments"]["activity_cnn"]["variants"] = ["demo_vcf", "demo_gwas"]
+    config["variants"]["demo_gwas"]["trait"] = "height"
+    assert reference_problems(config, []) == [
+        "datasets.peaks: a peaks dataset needs a samples sheet (key 'samples')",
+        "datasets.activity.table: no table 'activty' under 'tables'",
+        "experiments.peaks_basset.training.init_from: no experiment 'peaks'",
+        "experiments.activity_cnn.variants: no variant set 'demo_vcf' under 'variants'",
+        "experiments.activity_cnn.variants: variant scoring needs a genomic (peaks) dataset",
+        "variants.demo_gwas.trait: only for a sumstats input"]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda path: path.name)
+def test_every_study_config_is_valid_with_no_clashing_names_or_dangling_references(path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # the configs' paths are relative to the repository
+    config = validate(yaml.safe_load(path.read_text()), SCHEMA, path.name)
+    samples = [row["sample"] for row in read_samples(config["samples"], SAMPLES_SCHEMA)] if "samples" in config else []
+    assert name_problems(config, samples) == [] and reference_problems(config, samples) == []
