@@ -267,6 +267,31 @@ def test_variant_set_keys_of_another_kind_and_a_bad_truth_stop_before_any_job(tm
         in output, output[-2000:]
 
 
+NAME_RULE = "not a valid name (1 to 100 letters, digits, _ - . ; not starting with .)"
+
+
+@pytest.mark.parametrize("where", ["samples sheet", "variant set"])
+def test_a_name_that_is_no_file_name_stops_before_any_job(tmp_path, where):
+    """A sample '..' or a variant set '../escape' would name files outside their folders: refused with its
+    key, before any job. A real run, not -n, so that nothing under resources/ or results/ means something."""
+    config = reduced_config()
+    if where == "variant set":
+        config["variants"]["../escape"] = config["variants"]["demo_gwas"]
+        config["experiments"]["peaks_basset"]["variants"].append("../escape")
+    config_path = write_config(tmp_path, config)
+    sheet = tmp_path / "samples.tsv"
+    if where == "samples sheet":
+        url = sheet.read_text().splitlines()[1].split("\t")[1]
+        sheet.write_text(sheet.read_text() + f"..\t{url}\t\n")
+    result = snakemake(tmp_path, config_path)
+    output = result.stdout + result.stderr
+    expected = {"samples sheet": f"{sheet}:5: column sample: '..' is {NAME_RULE}",
+                "variant set": f"variants.../escape: {NAME_RULE}"}[where]
+    assert result.returncode != 0 and expected in output, output[-3000:]
+    assert "Job stats" not in output and "rule download" not in output, output[-3000:]
+    assert not (tmp_path / "resources").exists() and not (tmp_path / "results").exists()
+
+
 def test_malformed_peak_file_names_file_and_line(tmp_path):
     bad = tmp_path / "K562_bad.bed"
     bad.write_text("chr19\t20000\t20300\tp1\t0\t.\t1\t1\t1\t150\nchr19\t30000\tthirty\tp2\t0\t.\t1\t1\t1\t150\n")
