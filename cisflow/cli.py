@@ -25,7 +25,16 @@ from pathlib import Path
 import pandas as pd
 
 from cisflow.data.encode import encode_padded
-from cisflow.io.atomic import atomic_path
+from cisflow.io.atomic import (
+    Terminated,
+    atomic_path,
+    cleanup_on_signals,
+    output_problem,
+    part_prefix,
+    remove_stale_parts,
+    write_target,
+)
+from cisflow.io.config import number_option
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta
 from cisflow.models.checkpoint import load_model, strand_symmetric
@@ -83,7 +92,8 @@ def _parser():
     pred.add_argument("--fasta", required=True, type=Path, help="sequences, plain or gzipped FASTA")
     pred.add_argument("--out", type=Path, default=Path("predictions.tsv"),
                       help="TSV of predictions, a row a record (default: predictions.tsv)")
-    pred.add_argument("--batch-size", type=int, default=512)
+    pred.add_argument("--batch-size", type=number_option("experiments.*.training.batch_size"), default=512,
+                      help="sequences a batch (default 512)")
     ensemble = commands.add_parser("ensemble", help="one model file of several models' ensemble (their mean "
                                                     "log-odds or values), as the workflow makes of replicates")
     ensemble.add_argument("members", nargs="+", type=Path,
@@ -128,37 +138,39 @@ def _parser():
                        help="with --gwas-catalog: keep this trait (DISEASE/TRAIT or MAPPED_TRAIT name, or an "
                             "ontology id such as EFO_0001360); repeat for several. With --credible-sets: keep this "
                             "trait of the file. With --sumstats: the trait the file is of")
-    score.add_argument("--p-threshold", type=float, default=5e-8,
+    score.add_argument("--p-threshold", type=number_option("variants.*.p_threshold"), default=5e-8,
                        help="with --sumstats: keep variants with p at or below this (default 5e-8)")
     score.add_argument("--dbsnp", type=Path,
                        help="a dbSNP VCF: alleles for Catalog SNPs whose risk allele is the reference or unknown "
                             "(otherwise all three substitutions are scored, flagged alt_unknown)")
     score.add_argument("--chain", type=Path,
                        help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
-    score.add_argument("--locus-window", type=int, default=500_000, metavar="BP",
+    score.add_argument("--locus-window", type=number_option("variants.*.locus_window"), default=500_000, metavar="BP",
                        help="each trait's SNPs within this distance of each other form one locus, the unit enrichment "
                             "counts; with --ld-panel, a lead's reach (default 500000)")
     score.add_argument("--ld-panel", type=Path,
                        help="a reference panel (a genotype VCF on the genome's build, bgzipped and tabix-indexed or "
                             "not): loci clumped around leads by r2, as PLINK --clump does")
-    score.add_argument("--r2", type=float, default=0.6,
+    score.add_argument("--r2", type=number_option("variants.*.r2"), default=0.6,
                        help="with --ld-panel: the r2 with its lead a SNP needs to join the lead's locus (default 0.6)")
-    score.add_argument("--proxies", type=float, metavar="R2",
+    score.add_argument("--proxies", type=number_option("variants.*.proxies.r2"), metavar="R2",
                        help="with --ld-panel: also score each input SNP's proxies (the panel's SNVs at r2 >= R2 within "
                             "--locus-window), each naming its lead")
     score.add_argument("--peaks", type=Path,
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
-    score.add_argument("--background", type=int, default=3, metavar="N",
+    score.add_argument("--background", type=number_option("variants.*.background.per_variant"), default=3, metavar="N",
                        help="background SNPs matched to each scored site (GC content, distance to peaks), drawn "
                             "from the site itself, to test traits for enrichment; 0 turns the background off "
                             "(no z-scores, no enrichment) and ranks by the raw effect (default 3)")
-    score.add_argument("--background-reference", type=int, default=500, metavar="N",
+    score.add_argument("--background-reference", type=number_option("variants.*.background.reference"), default=500,
+                       metavar="N",
                        help="reference background SNPs per stratum of distance to the nearest peak, drawn from "
                             "the seed alone: every effect's z-score and p-value are set against them, whatever else "
                             "the set holds (default 500)")
-    score.add_argument("--seed", type=int, default=1, help="seed of the background draw (default 1)")
-    score.add_argument("--ism-top", type=int, default=10, metavar="N",
+    score.add_argument("--seed", type=number_option("variants.*.background.seed"), default=1,
+                       help="seed of the background draw (default 1)")
+    score.add_argument("--ism-top", type=number_option("variants.*.ism.top"), default=10, metavar="N",
                        help="in-silico mutagenesis around the N top-ranked variants (one per site), 10 bases a side; "
                             "the ISM figure draws the first 12 (default 10)")
     score.add_argument("--truth", type=Path,
@@ -166,7 +178,7 @@ def _parser():
                             "ranking in the summary")
     score.add_argument("--indels", choices=["score", "skip"], default="score",
                        help="score indels of plain bases from both alleles' windows, or flag them unscored")
-    score.add_argument("--max-ref-mismatch", type=float, default=0.05,
+    score.add_argument("--max-ref-mismatch", type=number_option("variants.*.max_ref_mismatch"), default=0.05,
                        help="largest fraction of SNVs matching neither allele before stopping (default 0.05)")
     score.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                        help="auto (default): the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU "
@@ -178,7 +190,7 @@ def _parser():
     score.add_argument("--tax-group", default="vertebrates",
                        help="the JASPAR taxonomic group of those motifs (default vertebrates; plants, insects, "
                             "fungi...)")
-    score.add_argument("--motif-p-value", type=float, default=1e-4,
+    score.add_argument("--motif-p-value", type=number_option("variants.*.motif_p_value"), default=1e-4,
                        help="a motif is named only where its best REF or ALT match over the windows holding the SNP "
                             "has a FIMO-style p-value below this (default 1e-4, FIMO's)")
     score.add_argument("--learned-motifs", type=Path, metavar="DIR",
@@ -199,8 +211,11 @@ BESIDE_OUT = {"scores": ".scores.parquet", "plot": ".png", "summary": ".summary.
 
 def check_outputs(inputs, outputs):
     """Refuse, before anything is read, an output that would overwrite an input or another output, or
-    that is a directory. ``inputs`` and ``outputs`` map how the command line names a path to it (an
-    output's name ends with the option that sets it, the one to change)."""
+    that exists and is not a regular file (a directory, a device such as /dev/null, a named pipe), which
+    the output's rename would replace with a file; a symlink is judged by where it points, where the
+    output is written (``cisflow.io.atomic.output_problem``). ``inputs`` and ``outputs`` map how the
+    command line names a path to it (an output's name ends with the option that sets it, the one to
+    change)."""
     read = {Path(path).resolve(): flag for flag, path in inputs.items() if path is not None}
     written = {}
     for label, path in outputs.items():
@@ -210,8 +225,9 @@ def check_outputs(inputs, outputs):
                                    f"give {label.split()[-1]} another path")
         if resolved in written:
             raise InputError(path, f"{written[resolved]} and {label} are the same file; give them different paths")
-        if resolved.is_dir():
-            raise InputError(path, f"{label} is a directory; give a file path")
+        problem = output_problem(path)
+        if problem:
+            raise InputError(path, f"{label} {problem}; give a file path")
         written[resolved] = label
 
 
@@ -219,18 +235,22 @@ def check_outputs(inputs, outputs):
 def output_set(outputs):
     """Temporary paths for ``outputs`` (role -> path), each in a hidden folder beside its output (the
     same file system), moved into place together when the block succeeds: a failure half-way leaves
-    the previous outputs as they were instead of a new table beside stale plots."""
+    the previous outputs as they were instead of a new table beside stale plots. An output that is a
+    symlink is written where it points (``cisflow.io.atomic.write_target``). The folders are named
+    ``.cisflow.<host>-<pid>-<random>.part``; those a killed run of this user and host left in a folder
+    are removed as the set starts there (``cisflow.io.atomic.remove_stale_parts``)."""
+    targets = {role: write_target(path) for role, path in outputs.items()}
     folders, staged = {}, {}
     try:
-        for role, path in outputs.items():
-            path = Path(path)
-            if path.parent not in folders:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                folders[path.parent] = Path(tempfile.mkdtemp(prefix=".cisflow-", suffix=".part", dir=path.parent))
-            staged[role] = folders[path.parent] / path.name
+        for role, target in targets.items():
+            if target.parent not in folders:
+                remove_stale_parts(target.parent)
+                folders[target.parent] = Path(tempfile.mkdtemp(prefix=part_prefix("cisflow"), suffix=".part",
+                                                               dir=target.parent))
+            staged[role] = folders[target.parent] / target.name
         yield staged
-        for role, path in outputs.items():
-            os.replace(staged[role], path)
+        for role, target in targets.items():
+            os.replace(staged[role], target)
     finally:
         for folder in folders.values():
             shutil.rmtree(folder, ignore_errors=True)
@@ -261,7 +281,7 @@ def score_variant_set(args: argparse.Namespace) -> dict:
                          p_threshold=args.p_threshold, trait=trait,
                          dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
                          locus_window=args.locus_window, r2=args.r2, panel_path=args.ld_panel,
-                         proxies={"r2": args.proxies} if args.proxies else None,
+                         proxies={"r2": args.proxies} if args.proxies is not None else None,
                          max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
                          background={"per_variant": args.background, "reference": args.background_reference,
                                      "seed": args.seed},
@@ -286,22 +306,34 @@ def ensemble_files(args: argparse.Namespace) -> dict:
 
 
 def main(argv=None):
+    """The ``cisflow`` command: 0 when done, 1 on a user's mistake (the message on stderr), 128 + the
+    signal's number on SIGTERM or SIGHUP, after removing what was half written (2: argparse's usage
+    errors, as SystemExit)."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command == "predict":
-            check_outputs({"--model": args.model, "--fasta": args.fasta}, {"--out": args.out})
-            table = predict_fasta(args.model, args.fasta, args.out, args.batch_size)
-            print(f"{len(table)} sequences scored: {args.out}")
-        elif args.command == "ensemble":
-            written = ensemble_files(args)
-            print(f"ensemble of {len(written['members'])} members: {args.out}")
-        else:
-            summary = score_variant_set(args)
-            print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")
+        with cleanup_on_signals():
+            return run_command(args)
     except (ValueError, OSError) as error:  # InputError is a ValueError; OSError: an unwritable --out
         print(f"cisflow {args.command}: {error}", file=sys.stderr)
         return 1
+    except Terminated as stop:
+        print(f"cisflow {args.command}: {stop}", file=sys.stderr)
+        return stop.code
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the parsed command line's command; print what it wrote. Returns 0."""
+    if args.command == "predict":
+        check_outputs({"--model": args.model, "--fasta": args.fasta}, {"--out": args.out})
+        table = predict_fasta(args.model, args.fasta, args.out, args.batch_size)
+        print(f"{len(table)} sequences scored: {args.out}")
+    elif args.command == "ensemble":
+        written = ensemble_files(args)
+        print(f"ensemble of {len(written['members'])} members: {args.out}")
+    else:
+        summary = score_variant_set(args)
+        print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")
     return 0
 
 

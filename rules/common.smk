@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 
 from cisflow.data.dataset import FORMAT as DATASET_FORMAT
-from cisflow.io.config import name_problems, reference_problems, validate
+from cisflow.io.config import name_problems, reference_problems, space_range_problems, validate
 from cisflow.models.params import model_problems
 from cisflow.io.samplesheet import read_samples
 from cisflow.training.replicates import members as experiment_members, replicate_problems
@@ -57,11 +57,13 @@ def _check_references():
 
 _check_references()
 
-# Search spaces are checked against their experiments (bounds, and every dotted key a path in it)
-# before any job runs, like the references above.
+# Search spaces are checked against their experiments (bounds, and every dotted key a path in it),
+# the values of a training key against its range in the schema, before any job runs, like the
+# references above.
 _search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in spec
                     for problem in space_problems(f"experiments.{name}.search.space", spec["model"]["params"],
-                                                  spec["training"], spec["search"]["space"])]
+                                                  spec["training"], spec["search"]["space"])
+                    + space_range_problems(f"experiments.{name}.search.space", spec["search"]["space"])]
 if _search_problems:
     raise WorkflowError("config: " + "\n  ".join(_search_problems))
 

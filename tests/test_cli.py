@@ -1,8 +1,13 @@
 """The `cisflow` command: a model file alone predicts sequences and scores variants."""
 
+import argparse
 import json
+import os
+import signal
+import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,8 +15,10 @@ import pytest
 import torch
 
 from cisflow.cli import main
+from cisflow.io.atomic import HOST
 from cisflow.training.train import train
 from tests.conftest import MOTIF
+from tests.test_atomic import ended_pid, wait_for
 from tests.test_checkpoint import RunsACommand, model_file
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
@@ -165,7 +172,7 @@ def test_predict_refuses_to_overwrite_its_fasta_before_loading_the_model(tmp_pat
     (["--out", "s.tsv", "--vcf", None, "--sumstats", "s.tsv"], "s.tsv: --out is the --sumstats input"),
     (["--plot", "p.png", "--summary", "p.png"], "p.png: --plot and --summary are the same file; "
                                                 "give them different paths"),
-    (["--out", "sub"], "sub: --out is a directory; give a file path"),
+    (["--out", "sub"], "sub: --out is a directory, not a regular file; give a file path"),
 ])
 def test_score_variants_refuses_an_output_that_is_an_input(tmp_path, capsys, monkeypatch, args, problem):
     """Each output path (given, or derived from --out) is compared with each input, resolved, before
@@ -179,3 +186,165 @@ def test_score_variants_refuses_an_output_that_is_an_input(tmp_path, capsys, mon
     status, err = run_main(capsys, "score-variants", *argv)
     assert status == 1 and err.startswith(f"cisflow score-variants: {problem}")
     assert not (tmp_path / "marker").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "sub"]
+
+
+@pytest.mark.parametrize("command", ["predict", "score-variants", "ensemble"])
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path, capsys, command, kind):
+    """--out /dev/null or a named pipe: the rename would replace it with a file. Refused before the
+    model is loaded (it would write the marker)."""
+    model = bad_model(tmp_path, "malicious")
+    if kind == "device":
+        out, problem = Path("/dev/null"), "is a character device, not a regular file"
+    else:
+        out, problem = tmp_path / "pipe", "is a named pipe (FIFO), not a regular file"
+        os.mkfifo(out)
+    argv = {"predict": ["--model", model, "--fasta", tmp_path / "in.fa"],
+            "score-variants": ["--model", model, "--vcf", tmp_path / "in.vcf", "--genome", tmp_path / "g.fa"],
+            "ensemble": [model, tmp_path / "other.pt"]}[command]
+    status, err = run_main(capsys, command, *argv, "--out", out)
+    assert status == 1 and err == f"cisflow {command}: {out}: --out {problem}; give a file path\n"
+    assert (stat.S_ISCHR if kind == "device" else stat.S_ISFIFO)(os.lstat(out).st_mode)
+    assert not (tmp_path / "marker").exists()
+
+
+def test_an_output_beside_out_that_is_a_pipe_is_refused(tmp_path, capsys):
+    os.mkfifo(tmp_path / "scores.scored.vcf")
+    status, err = run_main(capsys, "score-variants", "--model", tmp_path / "m.pt", "--vcf", tmp_path / "in.vcf",
+                           "--genome", tmp_path / "g.fa", "--out", tmp_path / "scores.tsv.gz")
+    assert status == 1 and err == (f"cisflow score-variants: {tmp_path / 'scores.scored.vcf'}: the .scored.vcf output "
+                                   "of --out is a named pipe (FIFO), not a regular file; give a file path\n")
+
+
+# `cisflow score-variants` with cisflow.variants.variants.run replaced by one that writes every output
+# "new" and, given a sync file, says so there and waits for a signal mid-write: argv is the sync file
+# (or -) then the command line
+SCORE_VARIANTS_CHILD = """
+import pathlib, signal, sys
+import cisflow.variants.variants
+from cisflow.cli import main
+
+def run(model, source, genome, outputs, **settings):
+    for path in outputs.values():
+        pathlib.Path(path).write_text("new")
+    if sys.argv[1] != "-":
+        pathlib.Path(sys.argv[1]).write_text("writing")
+        signal.pause()
+    return {"sites": 1, "scored": 2}
+
+cisflow.variants.variants.run = run
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def score_variants_child(tmp_path, sync="-", out=None):
+    """A `cisflow score-variants` process (SCORE_VARIANTS_CHILD) writing --out (default out/scores.tsv.gz)."""
+    argv = ["score-variants", "--model", tmp_path / "m.pt", "--vcf", tmp_path / "in.vcf", "--genome",
+            tmp_path / "g.fa", "--out", out or tmp_path / "out" / "scores.tsv.gz"]
+    return subprocess.Popen([sys.executable, "-c", SCORE_VARIANTS_CHILD, sync, *map(str, argv)], text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_score_variants_terminated_mid_write_leaves_no_staging_folder(tmp_path, signum):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "scores.tsv.gz").write_text("old")
+    sync = tmp_path / "sync"
+    child = score_variants_child(tmp_path, sync)
+    wait_for(sync, child)
+    assert len(list((tmp_path / "out").glob(".cisflow.*.part"))) == 1
+    child.send_signal(signum)
+    assert child.wait(timeout=60) == 128 + signum
+    assert child.stderr.read().endswith(f"cisflow score-variants: terminated by {signum.name}; "
+                                        "unfinished outputs removed\n")
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["scores.tsv.gz"]
+    assert (tmp_path / "out" / "scores.tsv.gz").read_text() == "old"
+
+
+def test_staging_folders_of_ended_runs_of_this_host_are_removed_by_the_next(tmp_path):
+    (tmp_path / "out").mkdir()
+    stale = tmp_path / "out" / f".cisflow.{HOST}-{ended_pid()}-x1.part"
+    live = tmp_path / "out" / f".cisflow.{HOST}-{os.getpid()}-x2.part"
+    for folder in (stale, live):
+        folder.mkdir()
+        (folder / "scores.tsv.gz").write_text("half")
+    child = score_variants_child(tmp_path)
+    assert child.wait(timeout=120) == 0, child.stderr.read()
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert live.name in names and stale.name not in names and "scores.tsv.gz" in names
+    assert not [name for name in names if name.endswith(".part") and name != live.name]
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_a_symlinked_out_is_written_through(tmp_path, dangling):
+    """The link stays a link; its target (a file, or where a dangling link points, its folder existing)
+    gets the new table."""
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "table.tsv.gz"
+    if not dangling:
+        target.write_text("old")
+    (tmp_path / "out").mkdir()
+    link = tmp_path / "out" / "scores.tsv.gz"
+    link.symlink_to(target)
+    child = score_variants_child(tmp_path, out=link)
+    assert child.wait(timeout=120) == 0, child.stderr.read()
+    assert link.is_symlink() and target.read_text() == "new" and (tmp_path / "out" / "scores.png").read_text() == "new"
+    assert [p.name for p in (tmp_path / "real").iterdir()] == ["table.tsv.gz"]
+
+
+def test_a_dangling_symlinked_out_to_a_missing_folder_is_refused(tmp_path, capsys):
+    link = tmp_path / "scores.tsv.gz"
+    link.symlink_to(tmp_path / "gone" / "scores.tsv.gz")
+    status, err = run_main(capsys, "score-variants", "--model", tmp_path / "m.pt", "--vcf", tmp_path / "in.vcf",
+                           "--genome", tmp_path / "g.fa", "--out", link)
+    assert status == 1 and err == (f"cisflow score-variants: {link}: --out is a symlink to "
+                                   f"{tmp_path / 'gone' / 'scores.tsv.gz'}, whose folder does not exist; "
+                                   "give a file path\n")
+    assert link.is_symlink() and not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize("command, option, value, problem", [
+    ("score-variants", "--background", "-1", "-1 is less than the minimum of 0 (allowed: at least 0)"),
+    ("score-variants", "--max-ref-mismatch", "-1", "-1.0 is less than the minimum of 0 (allowed: at least 0 and "
+                                                   "at most 1)"),
+    ("score-variants", "--max-ref-mismatch", "2", "2.0 is greater than the maximum of 1"),
+    ("predict", "--batch-size", "0", "0 is less than the minimum of 1 (allowed: at least 1)"),
+    ("predict", "--batch-size", "-5", "-5 is less than the minimum of 1"),
+    ("predict", "--batch-size", "2.5", "'2.5' is not an integer"),
+    ("score-variants", "--p-threshold", "-1", "-1.0 is less than or equal to the minimum of 0 (allowed: above 0 and "
+                                              "at most 1)"),
+    ("score-variants", "--p-threshold", "nan", "nan is not a finite number"),
+    ("score-variants", "--r2", "1.5", "1.5 is greater than the maximum of 1 (allowed: above 0 and at most 1)"),
+    ("score-variants", "--r2", "0", "0.0 is less than or equal to the minimum of 0"),
+    ("score-variants", "--proxies", "0", "0.0 is less than or equal to the minimum of 0"),
+    ("score-variants", "--locus-window", "-1", "-1 is less than the minimum of 0"),
+    ("score-variants", "--ism-top", "-1", "-1 is less than the minimum of 0 (allowed: at least 0 and at most 10000)"),
+    ("score-variants", "--ism-top", "10001", "10001 is greater than the maximum of 10000"),
+    ("score-variants", "--background-reference", "0", "0 is less than the minimum of 1 (allowed: at least 1)"),
+    ("score-variants", "--motif-p-value", "0", "0.0 is less than or equal to the minimum of 0"),
+    ("score-variants", "--motif-p-value", "inf", "inf is not a finite number"),
+    ("score-variants", "--seed", "-1", "-1 is less than the minimum of 0 (allowed: at least 0 and at most 2147483647)"),
+])
+def test_a_number_out_of_range_is_refused_naming_the_option(tmp_path, capsys, command, option, value, problem):
+    """Before anything is read: the model would write the marker if it were loaded."""
+    model = bad_model(tmp_path, "malicious")
+    inputs = {"predict": ["--fasta", tmp_path / "in.fa"],
+              "score-variants": ["--vcf", tmp_path / "in.vcf", "--genome", tmp_path / "g.fa"]}[command]
+    with pytest.raises(SystemExit) as stop:
+        main([command, "--model", str(model), *map(str, inputs), "--out", str(tmp_path / "out"), option, value])
+    assert stop.value.code == 2
+    assert f"cisflow {command}: error: argument {option}: {problem}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["malicious.pt"]
+
+
+def test_every_numeric_option_takes_its_range_from_the_config_schema():
+    """A numeric option's type is cisflow.io.config.number_option's (its key's schema), never a bare
+    int or float, so that no option forgets its range or differs from the config."""
+    from cisflow.cli import _parser
+
+    commands = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+    options = [(name, action) for name, command in commands.items() for action in command._actions]
+    assert not [(name, action.dest) for name, action in options if action.type in (int, float)]
+    assert {action.dest for _, action in options if getattr(action.type, "__name__", "") in ("integer", "number")} == {
+        "batch_size", "p_threshold", "locus_window", "r2", "proxies", "background", "background_reference", "seed",
+        "ism_top", "max_ref_mismatch", "motif_p_value"}

@@ -235,3 +235,113 @@ def test_every_study_config_is_valid_with_no_clashing_names_or_dangling_referenc
     config = validate(yaml.safe_load(path.read_text()), SCHEMA, path.name)
     samples = [row["sample"] for row in read_samples(config["samples"], SAMPLES_SCHEMA)] if "samples" in config else []
     assert name_problems(config, samples) == [] and reference_problems(config, samples) == []
+
+
+def set_key(config, key, value):
+    """Set the dotted ``key`` of ``config`` to ``value``, making the mappings on the way."""
+    *parents, last = key.split(".")
+    node = config
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("experiments.{experiment}.training.batch_size", 0, "0 is less than the minimum of 1 (allowed: at least 1)"),
+    ("experiments.{experiment}.training.seed", -1, "-1 is less than the minimum of 0 (allowed: at least 0 and at most "
+                                                   "2147483647)"),
+    ("experiments.{experiment}.training.lr", float("nan"), "nan is not a finite number"),
+    ("experiments.{experiment}.training.weight_decay", float("-inf"), "-inf is not a finite number"),
+    ("experiments.{experiment}.training.epochs", 2.0, "2.0 is not of type 'integer'"),
+    ("experiments.{experiment}.interpret.activation_threshold", 0, "0 is less than or equal to the minimum of 0 "
+                                                                   "(allowed: above 0 and at most 1)"),
+    ("experiments.{experiment}.search", {"trials": 0, "space": {"training.lr": {"type": "float", "low": 1e-4,
+                                                                                "high": 1e-2}}},
+     "0 is less than the minimum of 1"),
+    ("variants.{variants}.max_ref_mismatch", 2, "2 is greater than the maximum of 1 (allowed: at least 0 and at "
+                                                "most 1)"),
+    ("variants.{variants}.background.per_variant", -1, "-1 is less than the minimum of 0 (allowed: at least 0)"),
+    ("variants.{variants}.r2", 0, "0 is less than or equal to the minimum of 0 (allowed: above 0 and at most 1)"),
+    ("variants.{variants}.p_threshold", 1.5, "1.5 is greater than the maximum of 1"),
+    ("datasets.peaks.max_n_fraction", 1.5, "1.5 is greater than the maximum of 1 (allowed: at least 0 and at most 1)"),
+    ("datasets.peaks.seed", -2, "-2 is less than the minimum of 0"),
+])
+def test_a_number_out_of_range_is_refused_naming_the_key_and_the_range(demo_config, key, value, problem):
+    key = key.format(experiment=next(iter(demo_config["experiments"])), variants=next(iter(demo_config["variants"])))
+    set_key(demo_config, key, value)
+    where = key + (".trials" if key.endswith(".search") else "")
+    with pytest.raises(InputError, match=re.escape(f"{where}: {problem}")):
+        validate(demo_config, SCHEMA, "config.yaml")
+
+
+@pytest.mark.parametrize("option, key, value", [
+    ("--background", "variants.*.background.per_variant", "-1"), ("--r2", "variants.*.r2", "1.5"),
+    ("--batch-size", "experiments.*.training.batch_size", "0"), ("--seed", "variants.*.background.seed", "-1"),
+    ("--motif-p-value", "variants.*.motif_p_value", "nan")])
+def test_a_command_line_option_is_refused_in_the_words_its_config_key_is(demo_config, option, key, value):
+    """`cisflow`'s options take the schema of the key they set: the same range, the same message."""
+    import argparse
+
+    from cisflow.cli import _parser
+    from cisflow.io.config import number_option
+
+    parse = number_option(key)
+    with pytest.raises(argparse.ArgumentTypeError) as refused:
+        parse(value)
+    name = next(iter(demo_config["variants" if key.startswith("variants") else "experiments"]))
+    set_key(demo_config, key.replace("*", name), int(value) if parse.__name__ == "integer" else float(value))
+    with pytest.raises(InputError) as config_refused:
+        validate(demo_config, SCHEMA, "config.yaml")
+    assert f"{key.replace('*', name)}: {refused.value}\n" in str(config_refused.value) + "\n"
+    commands = next(action for action in _parser()._actions if action.choices).choices
+    options = [action for command in commands.values() for action in command._actions
+               if option in action.option_strings]
+    assert options
+    for action in options:
+        with pytest.raises(argparse.ArgumentTypeError, match=re.escape(str(refused.value))):
+            action.type(value)
+
+
+def _numbers(schema, path=()):
+    """(path, schema) of every number or integer the schema declares, at any depth."""
+    if isinstance(schema, dict):
+        kinds = schema.get("type") if isinstance(schema.get("type"), list) else [schema.get("type")]
+        if {"number", "integer"} & {kind for kind in kinds if isinstance(kind, str)}:  # not a property named type
+            yield path, schema
+        for key, value in schema.items():
+            yield from _numbers(value, (*path, key))
+    elif isinstance(schema, list):
+        for index, value in enumerate(schema):
+            yield from _numbers(value, (*path, str(index)))
+
+
+# numbers whose every value can mean something: a FASTA source's target values (a regression's may be
+# negative) and a search space's low, high and choices, which are values of another key (checked against
+# that key's range: space_range_problems)
+ANY_NUMBER = {"label", "low", "high", "choices"}
+
+
+def test_every_number_in_the_schema_has_a_lower_bound():
+    """So that the next number added cannot forget its range."""
+    from cisflow.io.config import load_schema
+
+    numbers = list(_numbers(load_schema(SCHEMA)))
+    assert len(numbers) > 50
+    unbounded = ["/".join(path) for path, schema in numbers
+                 if not {"minimum", "exclusiveMinimum"} & set(schema)
+                 and not ANY_NUMBER & {path[i + 1] for i, part in enumerate(path[:-1]) if part == "properties"}]
+    assert unbounded == []
+
+
+def test_a_search_space_is_checked_against_the_range_of_the_key_it_sets():
+    from cisflow.io.config import space_range_problems
+
+    space = {"training.lr": {"type": "float", "low": -1.0, "high": 0.1},
+             "training.batch_size": {"type": "int", "low": 0, "high": 64},
+             "training.optimizer": {"type": "categorical", "choices": ["adam", "rmsprop"]},
+             "training.dropout": {"type": "float", "low": 0.1, "high": 0.5},
+             "model.params.dense_dropout": {"type": "float", "low": -5.0, "high": 0.5}}
+    assert space_range_problems("experiments.x.search.space", space) == [
+        "experiments.x.search.space.training.lr.low: -1.0 is less than or equal to the minimum of 0 (allowed: above 0)",
+        "experiments.x.search.space.training.batch_size.low: 0 is less than the minimum of 1 (allowed: at least 1)",
+        "experiments.x.search.space.training.optimizer.choices.1: 'rmsprop' is not one of ['adam', 'adamw', 'sgd']"]

@@ -345,3 +345,35 @@ def number_option(key):
 
     parse.__name__ = "integer" if integer else "number"
     return parse
+
+
+def space_range_problems(where, space):
+    """A search space's values checked as the config keys they set: each entry's low and high (or
+    choices) against the schema of its training key, so a trial never runs with a value the config
+    would refuse (model parameters are not in the schema; ``cisflow.models.params`` checks those).
+
+    Parameters
+    ----------
+    where : str
+        The space's config path (``experiments.x.search.space``), for the messages.
+    space : dict
+        Dotted key (``training.lr``) -> its entry ({type, low, high, ...} or {type: categorical, choices}).
+
+    Returns
+    -------
+    list of str
+        One line a value out of its key's range, naming the entry's field: ``<where>.training.lr.low: ...``.
+    """
+    problems = []
+    for key, spec in space.items():
+        try:
+            validator = _Validator(key_schema(f"experiments.*.{key}"))
+        except KeyError:  # a model parameter, or a key the experiment lacks (cisflow.training.search says so)
+            continue
+        values = ({f"choices.{i}": choice for i, choice in enumerate(spec["choices"])}
+                  if spec["type"] == "categorical" else {"low": spec["low"], "high": spec["high"]})
+        for field, value in values.items():
+            error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+            if error is not None:
+                problems.append(f"{where}.{key}.{field}: {_problem(error)}")
+    return problems

@@ -4,7 +4,9 @@ An uncaught exception is written to the log too (its message first), so that Sna
 ``--show-failed-logs`` shows the user which file and line were at fault. Each log also starts
 with where the job ran (host, SLURM job and partition) and ends with how long it took: the
 report's table of jobs reads them back (``job_record``). A job that can run longer than a minute
-says how far it is at least twice a minute (``Progress``).
+says how far it is at least twice a minute (``Progress``). A SIGTERM or SIGHUP (a cancelled or
+timed-out job) ends a script through its ``finally`` blocks, so the temporary files of unfinished
+outputs go (``cisflow.io.atomic.raise_on_signals``), and the log says so (exit status 1).
 """
 
 import atexit
@@ -16,6 +18,8 @@ import sys
 import threading
 import time
 
+from cisflow.io.atomic import raise_on_signals
+
 START = "cisflow job on host {host}, SLURM job {job}, partition {partition}"
 END = "cisflow job finished in {seconds:.1f} s"
 _START_LINE = re.compile(r"cisflow job on host (\S+), SLURM job (\S+), partition (\S+)")
@@ -25,7 +29,9 @@ PROGRESS_EVERY = 30.0  # seconds between two progress lines of a long pass
 
 
 def log_to(path, level=logging.INFO, append=False):
-    """Send the library's log records and any uncaught exception to ``path`` (and stderr)."""
+    """Send the library's log records and any uncaught exception to ``path`` (and stderr); make
+    SIGTERM and SIGHUP end the job by an exception (``cisflow.io.atomic.Terminated``), logged as
+    an uncaught one."""
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
     handlers = [logging.FileHandler(path, mode="a" if append else "w"), logging.StreamHandler(sys.stderr)]
     for handler in handlers:
@@ -33,6 +39,7 @@ def log_to(path, level=logging.INFO, append=False):
     logging.basicConfig(level=level, handlers=handlers, force=True)
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    raise_on_signals()
     log = logging.getLogger("cisflow.job")
     log.info(START.format(host=socket.gethostname(), job=os.environ.get("SLURM_JOB_ID", "-"),
                           partition=os.environ.get("SLURM_JOB_PARTITION", "-")))
