@@ -1,5 +1,6 @@
 """Helpers shared by the rules: config validation and the wildcard -> input/parameter functions."""
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -66,6 +67,40 @@ _search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in
                     + space_range_problems(f"experiments.{name}.search.space", spec["search"]["space"])]
 if _search_problems:
     raise WorkflowError("config: " + "\n  ".join(_search_problems))
+
+# What snakemake-executor-plugin-slurm runs where snakemake runs: sbatch to submit, squeue and sacct for
+# the jobs' states, sacct to guess the account where the profile gives none.
+SLURM_TOOLS = ("sbatch", "squeue", "sacct")
+
+
+def _check_slurm_tools():
+    """Under the slurm executor, its client tools on PATH: missing, they are named before any job, not
+    met by each job's submission after the first status poll."""
+    missing = [tool for tool in SLURM_TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise WorkflowError(f"the slurm executor (--profile slurm) needs {', '.join(SLURM_TOOLS)} on PATH: not found "
+                            f"here ({', '.join(missing)}); run without the slurm profile (every job on this machine), "
+                            "or on the cluster's login node")
+
+
+def _remove_stale_logs():
+    """The logs of the jobs about to run, removed before the first is submitted. Snakemake removes a job's
+    log when the job starts (Job.prepare), which a cluster job does on its node: a job that fails before
+    that (sbatch refused it, SLURM never started it) would have the log of an earlier run printed as its
+    own (--show-failed-logs)."""
+    for job in workflow.dag.needrun_jobs():
+        for log in job.log:
+            Path(log).unlink(missing_ok=True)
+
+
+# Main process, real runs only (Snakemake calls no onstart for a dry run, which submits nothing and
+# needs no SLURM tools: a plan can be made on a workstation), after the plan and before any job.
+onstart:
+    if workflow.executor_plugin.name == "slurm":
+        _check_slurm_tools()
+    if workflow.non_local_exec:
+        _remove_stale_logs()
+
 
 VARIANT_KINDS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
 

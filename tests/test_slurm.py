@@ -1,6 +1,7 @@
 """The reduced demo through a real single-node SLURM cluster on loopback (tools/slurm-cluster.sh),
 run as a user would: `make install-profile`, then `snakemake --profile slurm`. Every job must go
-through sbatch, training on the `gpu` partition with a GPU, the rest on `cpu`; sacct says where."""
+through sbatch, training on the `gpu` partition with a GPU, the rest on `cpu`; sacct says where.
+Without a cluster: the profile where SLURM's tools are missing or refuse a job."""
 
 import os
 import re
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_workflow import reduced_config
-from tests.workflow_helpers import HANG_GUARD, ROOT, write_config
+from tests.workflow_helpers import HANG_GUARD, ROOT, demo_config, write_config
 
-pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
+pytestmark = pytest.mark.workflow
 
 CLUSTER = ROOT / "tools" / "slurm-cluster.sh"
 GPU_RULES = {"train", "search_trials", "variants"}  # set-resources in profiles/slurm: partition gpu, gpu: 1
@@ -75,6 +76,7 @@ def _planned_jobs(output):
     return {rule: int(n) for rule, n in re.findall(r"^(\w+)\s+(\d+)$", table.group(1), re.M)}
 
 
+@pytest.mark.slurm
 def test_reduced_demo_through_slurm_profile(slurm_cluster, tmp_path):
     xdg, workdir = tmp_path / "xdg", tmp_path / "run"
     workdir.mkdir()
@@ -144,3 +146,73 @@ def test_reduced_demo_through_slurm_profile(slurm_cluster, tmp_path):
         row = logged[f"train/{name}"]  # each member its own job on the gpu partition
         assert row["partition"] == "gpu" and row["slurm_job"] in {job["JobID"] for job in ran["train"]}, row
     assert logged["evaluate/peaks_basset"]["partition"] == "cpu", logged["evaluate/peaks_basset"]
+
+
+# SLURM's client programs (slurm-client), none of which a machine without SLURM has.
+SLURM_CLIENT = {"sacct", "sacctmgr", "salloc", "sattach", "sbatch", "sbcast", "scancel", "scontrol", "scrontab",
+                "sdiag", "sinfo", "sprio", "squeue", "sreport", "srun", "sshare", "sstat", "strigger", "sview"}
+STALE = "an earlier run's log: this run never wrote it"
+
+
+def _path_without_slurm(tmp_path, *first):
+    """A PATH of the folders ``first``, then python's, then every other program of this PATH but SLURM's
+    (linked into one folder): this machine as one without SLURM (where SLURM is installed, for the
+    loopback test, too)."""
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    for folder in map(Path, os.environ["PATH"].split(os.pathsep)):
+        for program in sorted(folder.iterdir()) if folder.is_dir() else []:
+            link = programs / program.name
+            if program.name not in SLURM_CLIENT and program.is_file() and os.access(program, os.X_OK) \
+                    and not link.is_symlink():
+                link.symlink_to(program)
+    return os.pathsep.join(map(str, [*first, Path(sys.executable).parent, programs]))
+
+
+def _profile_run(workdir, path, *targets):
+    """`snakemake --profile profiles/slurm` on the demo, with PATH ``path`` and a stale log planted where
+    the genome's download logs."""
+    config_path = write_config(workdir, demo_config())
+    stale = workdir / "logs/download/genome/demo.log"
+    stale.parent.mkdir(parents=True)
+    stale.write_text(STALE + "\n")
+    command = [sys.executable, "-m", "snakemake", "--profile", str(ROOT / "profiles" / "slurm"), "--snakefile",
+               str(ROOT / "Snakefile"), "--directory", str(workdir), "--configfile", str(config_path),
+               "--slurm-init-seconds-before-status-checks", "1", *targets]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=HANG_GUARD, cwd=workdir,
+                            env={**os.environ, "PATH": path})
+    return result, result.stdout + result.stderr
+
+
+def test_profile_without_slurm_tools_says_so_before_any_job(tmp_path):
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    result, output = _profile_run(workdir, _path_without_slurm(tmp_path))
+    assert result.returncode != 0, output[-3000:]
+    refusal = ("the slurm executor (--profile slurm) needs sbatch, squeue, sacct on PATH: not found here (sbatch, "
+               "squeue, sacct); run without the slurm profile (every job on this machine), or on the cluster's login "
+               "node")
+    assert refusal in output, output[-3000:]
+    assert "Error in rule" not in output and "submitted" not in output, output[-3000:]
+    assert STALE not in output
+    assert not (workdir / "resources").exists() and not (workdir / "logs/slurm").exists()
+    assert (workdir / "logs/download/genome/demo.log").read_text() == STALE + "\n"  # nothing ran: left as it was
+
+
+def test_a_job_sbatch_refuses_shows_no_earlier_log_as_its_own(tmp_path):
+    """sbatch refuses the job (a partition the profile names that the cluster lacks): the job never ran,
+    so it has no log of this attempt to show, and the one of an earlier run is not shown as its."""
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "sbatch").write_text("#!/bin/sh\necho 'sbatch: error: invalid partition specified: cpu' >&2\nexit 1\n")
+    for program in ("squeue", "sacct"):  # nothing queued, no account to guess
+        (fake / program).write_text("#!/bin/sh\nexit 0\n")
+    for program in fake.iterdir():
+        program.chmod(0o755)
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    result, output = _profile_run(workdir, _path_without_slurm(tmp_path, fake), "resources/downloads/genome/demo")
+    assert result.returncode != 0, output[-3000:]
+    assert "sbatch: error: invalid partition specified: cpu" in output, output[-3000:]
+    assert "Logfile logs/download/genome/demo.log not found." in output, output[-3000:]
+    assert STALE not in output, output[-3000:]
