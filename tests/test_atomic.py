@@ -88,6 +88,16 @@ def test_a_dangling_symlink_is_written_where_it_points_if_that_folder_exists(tmp
     assert link.is_symlink() and not missing.parent.exists()
 
 
+def test_an_output_inside_a_file_is_refused(tmp_path):
+    (tmp_path / "file.txt").write_text("keep")
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'file.txt' / 'sub' / 'out.txt'}: the output is "
+                                                   f"inside {tmp_path / 'file.txt'}, which is a regular file, not a "
+                                                   "directory")):
+        with atomic_open(tmp_path / "file.txt" / "sub" / "out.txt") as out:
+            out.write("new")
+    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"] and (tmp_path / "file.txt").read_text() == "keep"
+
+
 def test_a_symlinked_output_folder_is_replaced_through_the_link(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "old").write_text("1")
@@ -147,6 +157,30 @@ def test_a_terminated_write_removes_its_temporary_file(tmp_path, signum):
     assert writer.wait(timeout=60) == 1 and f"terminated by {signum.name}" in writer.stderr.read()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "sync"]
     assert (tmp_path / "out.txt").read_text() == "old"
+
+
+RULE_SCRIPT = """
+import pathlib, signal, sys
+from cisflow.io.atomic import atomic_open
+from cisflow.io.logs import log_to
+
+log_to(sys.argv[3])
+with atomic_open(sys.argv[1]) as out:
+    pathlib.Path(sys.argv[2]).write_text("writing")
+    signal.pause()
+"""
+
+
+def test_a_rule_script_terminated_mid_write_logs_it_and_leaves_no_temporary_file(tmp_path):
+    """Every rule script starts with cisflow.io.logs.log_to, which makes SIGTERM raise."""
+    sync, log = tmp_path / "sync", tmp_path / "job.log"
+    script = subprocess.Popen([sys.executable, "-c", RULE_SCRIPT, tmp_path / "out.txt", sync, log], text=True,
+                              stderr=subprocess.PIPE)
+    wait_for(sync, script)
+    script.terminate()
+    assert script.wait(timeout=60) == 1
+    assert "Terminated: terminated by SIGTERM; unfinished outputs removed" in log.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.log", "sync"]
 
 
 def wait_for(sync, process):

@@ -208,6 +208,16 @@ def test_an_output_that_is_not_a_regular_file_is_refused_and_left_alone(tmp_path
     assert not (tmp_path / "marker").exists()
 
 
+def test_an_output_inside_a_file_is_refused_before_the_model_is_loaded(tmp_path, capsys):
+    model = bad_model(tmp_path, "malicious")
+    (tmp_path / "in.fa").write_text(">a\nACGT\n")
+    out = tmp_path / "in.fa" / "pred.tsv"
+    status, err = run_main(capsys, "predict", "--model", model, "--fasta", tmp_path / "in.fa", "--out", out)
+    assert status == 1 and err == (f"cisflow predict: {out}: --out is inside {tmp_path / 'in.fa'}, which is a regular "
+                                   "file, not a directory; give a file path\n")
+    assert not (tmp_path / "marker").exists()
+
+
 def test_an_output_beside_out_that_is_a_pipe_is_refused(tmp_path, capsys):
     os.mkfifo(tmp_path / "scores.scored.vcf")
     status, err = run_main(capsys, "score-variants", "--model", tmp_path / "m.pt", "--vcf", tmp_path / "in.vcf",
@@ -348,3 +358,53 @@ def test_every_numeric_option_takes_its_range_from_the_config_schema():
     assert {action.dest for _, action in options if getattr(action.type, "__name__", "") in ("integer", "number")} == {
         "batch_size", "p_threshold", "locus_window", "r2", "proxies", "background", "background_reference", "seed",
         "ism_top", "max_ref_mismatch", "motif_p_value"}
+
+
+def overflowing(payload):
+    """Finite weights whose arithmetic overflows float32 on every sequence (136 x 3e38 in the dense layer)."""
+    payload["state_dict"]["blocks.0.0.bias"].fill_(3e38)
+    payload["state_dict"]["head.0.weight"].fill_(1.0)
+
+
+def test_predict_refuses_a_model_whose_weights_or_outputs_are_not_finite_and_writes_nothing(tmp_path, capsys):
+    from tests.test_checkpoint import crafted, poisoned
+
+    fasta = tmp_path / "seqs.fa"
+    fasta.write_text("".join(f">r{i}\n{'ACGT' * 10}\n" for i in range(3)))
+    out = tmp_path / "pred.tsv"
+    diverged = crafted(tmp_path / "diverged", poisoned)
+    status, err = run_main(capsys, "predict", "--model", diverged, "--fasta", fasta, "--out", out)
+    assert status == 1 and err == (f"cisflow predict: {diverged}: tensor blocks.0.0.weight holds 3 NaN / 1 inf "
+                                   "values: the model is unusable (a diverged training?); train it again, with a "
+                                   "lower training.lr if it diverges again\n")
+    assert not out.exists()
+    overflows = crafted(tmp_path / "overflows", overflowing)
+    status, err = run_main(capsys, "predict", "--model", overflows, "--fasta", fasta, "--out", out)
+    assert status == 1 and err.startswith(f"cisflow predict: {overflows}: the model's outputs are NaN or infinite "
+                                          "for 3 of 3 sequences (")
+    assert "its arithmetic overflows, so none of its predictions can be trusted and none was written" in err
+    assert not out.exists() and sorted(path.name for path in tmp_path.iterdir()) == ["diverged", "overflows",
+                                                                                     "seqs.fa"]
+
+
+def test_score_variants_blames_a_model_that_is_not_finite_not_the_background(tmp_path, genome, capsys):
+    from tests.test_checkpoint import crafted, poisoned
+
+    sequence = genome[1]["chrA"]
+    vcf = tmp_path / "x.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "".join(
+        f"chrA\t{pos}\tv{pos}\t{sequence[pos - 1]}\t{'A' if sequence[pos - 1] != 'A' else 'C'}\t.\tPASS\t.\n"
+        for pos in (300, 700, 1100)))
+    out = tmp_path / "out" / "scores.tsv.gz"
+    args = ["--vcf", vcf, "--genome", genome[0], "--background", "2", "--background-reference", "20", "--out", out]
+    diverged = crafted(tmp_path / "diverged", poisoned)
+    status, err = run_main(capsys, "score-variants", "--model", diverged, *args)
+    assert status == 1 and err.startswith(f"cisflow score-variants: {diverged}: tensor blocks.0.0.weight holds 3 "
+                                          "NaN / 1 inf values: the model is unusable")
+    assert "background" not in err and list(out.parent.iterdir()) == []
+    overflows = crafted(tmp_path / "overflows", overflowing)
+    status, err = run_main(capsys, "score-variants", "--model", overflows, *args)
+    assert status == 1 and err.startswith(f"cisflow score-variants: {overflows}: the model's outputs are NaN or "
+                                          "infinite for 3 of 3 variants' alleles (v300, v700, v1100): its "
+                                          "arithmetic overflows")
+    assert list(out.parent.iterdir()) == []

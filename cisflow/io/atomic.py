@@ -112,8 +112,9 @@ def output_problem(path, directory=False):
     Returns
     -------
     str or None
-        E.g. ``"is a character device, not a regular file"``; None where the path is missing, a
-        regular file (a folder for ``directory``), or a link to one of those.
+        E.g. ``"is a character device, not a regular file"``; None where the path is missing (its
+        folder existing or to be made), a regular file (a folder for ``directory``), or a link to
+        one of those.
     """
     target = Path(os.path.realpath(path))
     try:
@@ -122,6 +123,9 @@ def output_problem(path, directory=False):
         if os.path.islink(path) and not target.parent.is_dir():
             return f"is a symlink to {target}, whose folder does not exist"
         return None
+    except NotADirectoryError:
+        blocking = next(parent for parent in target.parents if os.path.exists(parent))
+        return f"is inside {blocking}, which is {_kind(os.stat(blocking).st_mode)}, not a directory"
     except OSError as error:
         return f"cannot be written: {error.strerror}"
     if stat.S_ISDIR(mode) if directory else stat.S_ISREG(mode):
@@ -150,12 +154,12 @@ def write_target(path, directory=False):
     InputError
         Where ``output_problem`` says why it cannot be written.
     """
-    if not os.path.islink(path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
     problem = output_problem(path, directory)
     if problem:
         raise InputError(path, f"the output {problem}")
-    return Path(os.path.realpath(path))
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
 
 
 def _alive(pid):
