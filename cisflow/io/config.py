@@ -8,6 +8,10 @@ finite (.nan, .inf) and an integer where it is written as a float (3.0).
 Each number's range is declared once, in the schema: the config is validated against it, and
 the `cisflow` command's options that set the same settings take it from there (``number_option``),
 so a value refused in one is refused in the other with the same words.
+
+Every name that becomes a file or folder name (genome, samples, tables, datasets, experiments,
+variant sets) is one definition, the schemas' ``$defs/name``; ``name_problems`` finds names that
+would share files and ``reference_problems`` names that point at nothing, both before any job.
 """
 
 import argparse
