@@ -119,13 +119,13 @@ def test_peaks_from_an_intervals_table_or_a_bed(tmp_path):
                                           "1\t30\t40\tr2\t1\n2\t50\t60\tr3\t0\n")
     (tmp_path / "peaks.bed").write_text("chr1\t10\t20\tp\t0\t.\t1\t1\t1\t5\n")
     sizes = {"chr1": 100, "chr2": 100}
-    table = read_peak_regions(tmp_path / "regions.tsv", sizes)
+    table = read_peak_regions(tmp_path / "regions.tsv", sizes, "genome.fa")
     assert table.values.tolist() == [["chr1", 10, 20], ["chr2", 50, 60]]  # the background row r2 left out
-    assert read_peak_regions(tmp_path / "peaks.bed", sizes).values.tolist() == [["chr1", 10, 20]]
+    assert read_peak_regions(tmp_path / "peaks.bed", sizes, "genome.fa").values.tolist() == [["chr1", 10, 20]]
     (tmp_path / "old.tsv").write_text("chrom\tstart\tend\tid\tK562\n1\t10\t20\tr1\t1\n")
-    with pytest.raises(InputError, match=r"old.tsv: not a regions table of this cisflow: its columns are chrom, start, "
-                                         r"end, id, K562, not chrom, start, end, id, background \(run the intervals"):
-        read_peak_regions(tmp_path / "old.tsv", sizes)
+    with pytest.raises(InputError, match=r"old.tsv:1: not a regions table of this cisflow: its columns are chrom, "
+                                         r"start, end, id, K562, not chrom, start, end, id, background \(run the "):
+        read_peak_regions(tmp_path / "old.tsv", sizes, "genome.fa")
 
 
 def test_beyond_max_the_sites_of_smallest_key_get_one_each_in_any_order(patchy_genome):

@@ -348,7 +348,7 @@ def test_malformed_open_targets_credible_sets(tmp_path, caplog):
 
 def test_lines_read_in_chunks_keep_their_numbers(tmp_path, monkeypatch):
     expected = read_credible_sets(FINNGEN)
-    monkeypatch.setattr("cisflow.io.credible_sets.CHUNK", 3)
+    monkeypatch.setattr("cisflow.io.textio.BLOCK", 1000)
     pd.testing.assert_frame_equal(read_credible_sets(FINNGEN), expected)
     lines = gzip.decompress(FINNGEN.read_bytes()).decode().splitlines()
     lines[8] = lines[8].replace("\t109274968\t", "\t0\t")

@@ -148,8 +148,9 @@ def test_indel_ref_match_is_still_reported(checked):
 
 def test_status_counts(checked):
     assert status_counts(checked) == {"scored": 3, "swapped": 2, "ref_mismatch": 1, "ref_equals_alt": 0,
-                                      "duplicate": 0, "indel": 3, "invalid_allele": 0, "genome_n": 0, "unmapped": 0,
-                                      "unlifted": 0, "contig_missing": 1, "near_contig_end": 3}
+                                      "duplicate": 0, "indel": 3, "ambiguous_allele": 0, "invalid_allele": 0,
+                                      "genome_n": 0, "unmapped": 0, "unlifted": 0, "contig_missing": 1,
+                                      "near_contig_end": 3}
 
 
 def test_ref_equal_to_alt_is_flagged_not_scored(genome, tmp_path):
@@ -490,9 +491,11 @@ def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
 
 @pytest.mark.parametrize("ref, alt, status", [
     ("A", "X", "invalid_allele"), ("I", "A", "invalid_allele"), ("A", "<INS:ME>", "indel"),
-    ("A", "A]chr2:100]", "indel"), ("A", "*", "indel"), ("AN", "A", "indel"),
+    ("A", "A]chr2:100]", "indel"), ("A", "*", "indel"), ("AN", "A", "indel"), ("AR", "A", "invalid_allele"),
+    ("N", "A", "ambiguous_allele"), ("A", "n", "ambiguous_allele"), ("R", "G", "ambiguous_allele"),
+    ("A", "Y", "ambiguous_allele"), ("N", "N", "ambiguous_allele"), ("N", ".", "indel"), ("N", "AC", "indel"),
 ])
-def test_alleles_vcf_does_not_allow_are_flagged_invalid(genome, tmp_path, ref, alt, status):
+def test_odd_alleles_get_a_status_of_their_own(genome, tmp_path, ref, alt, status):
     path = tmp_path / "odd.vcf"
     path.write_text(VCF_HEADER + f"chr1\t50\todd\t{ref}\t{alt}\t.\tPASS\t.\n")
     assert check_variants(read_vcf(path), genome, SEQ_LEN)["status"].item() == status

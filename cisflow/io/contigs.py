@@ -3,10 +3,13 @@
 Peaks, variants and genomes from different sources often disagree. ``contig_mapping`` decides,
 for each name a source uses, which genome contig it means: the same name, the name with `chr`
 added or removed, the mitochondrion's aliases, or an explicit alias from the config. Nothing is
-renamed silently: the mapping is logged, and names that map to nothing are reported by the caller.
+renamed silently: the mapping is logged, and names that map to nothing are reported by the caller
+(``on_genome`` does it for a file of regions: counted, or an error naming the file where none is left).
 """
 
 import logging
+
+from cisflow.io.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +50,64 @@ def rename_contigs(table, genome_contigs, aliases=None, source="input"):
     mapping = contig_mapping(table["chrom"].unique(), genome_contigs, aliases, source)
     mapped = table["chrom"].map(lambda name: mapping[name] or name)
     return table.assign(chrom=mapped)
+
+
+def on_genome(table, path, genome_contigs, genome_path, aliases=None, what="peaks"):
+    """The rows of ``table`` on contigs of the genome, their ``chrom`` in the genome's names.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Rows of ``path`` with a ``chrom`` column (peaks, regions).
+    path : str or Path
+        The file they were read from, for the log and the error.
+    genome_contigs : iterable of str
+        The genome's contig names.
+    genome_path : str or Path
+        The genome, for the messages.
+    aliases : dict, optional
+        Contig name -> the genome's (the config's ``contig_aliases``).
+    what : str
+        What a row is, in the messages (plural).
+
+    Returns
+    -------
+    DataFrame
+        ``table``'s rows on the genome. Rows on other contigs are left out with a warning that counts them;
+        where none is on the genome, an InputError naming ``path`` shows both sides' names.
+    """
+    genome_contigs = list(genome_contigs)
+    mapping = contig_mapping(table["chrom"].unique(), genome_contigs, aliases, str(path))
+    mapped = table["chrom"].map(mapping)
+    known = mapped.notna().to_numpy()
+    if known.all():
+        return table.assign(chrom=mapped)
+    missing = list(dict.fromkeys(table["chrom"][~known]))
+    if not known.any():
+        raise InputError(path, f"none of its {len(table):,} {what} is on a contig of the genome {genome_path} "
+                               f"({what} on {_shown(missing)}; the genome has {_shown(genome_contigs)})"
+                               f"{_hint(missing, genome_contigs)}")
+    log.warning("%s: %d of %d %s are on contigs the genome %s lacks (%s): left out", path, (~known).sum(), len(table),
+                what, genome_path, _shown(missing))
+    return table[known].assign(chrom=mapped[known])
+
+
+def _shown(names, first=4):
+    return ", ".join(names[:first]) + (", ..." if len(names) > first else "")
+
+
+def _key(name):
+    """A contig name without case or chr prefix: what names that differ only so share."""
+    name = name.lower()
+    return name[3:] if name.startswith("chr") else name
+
+
+def _hint(names, genome_contigs):
+    """How to make ``names`` (none a genome contig) the genome's: the pair that differs only in case or a chr
+    prefix where there is one, else what to check."""
+    keys = {_key(contig): contig for contig in genome_contigs}
+    near = next(((name, keys[_key(name)]) for name in names if _key(name) in keys), None)
+    if near:
+        return (f": the names differ from the genome's in case or a chr prefix ({near[0]} / {near[1]}); map them with "
+                "contig_aliases")
+    return ": check that both are of one species and build, or map other names (NC_000001.11) with contig_aliases"

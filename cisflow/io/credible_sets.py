@@ -32,7 +32,6 @@ later). Contig names lose ``chr`` and 23, 24, 25 become X, Y, MT. The PIPs of on
 (a trait and a set id) summing past 1.05 stop the read: that is not a file of credible sets.
 """
 
-import csv
 import difflib
 import logging
 
@@ -46,7 +45,7 @@ import pyarrow.parquet as pq
 from cisflow.io.errors import InputError
 from cisflow.io.gwas_catalog import CHROMOSOME_NUMBERS, GROUP_SEPARATOR
 from cisflow.io.pvalues import parse_p_values
-from cisflow.io.textio import first_line, open_bytes, open_text
+from cisflow.io.textio import delimited_chunks, open_bytes, read_header
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,6 @@ EXPECTED = ("FinnGen's SuSiE .snp file (tab-separated: trait, region, chromosome
             "or Open Targets' credible_set dataset (Parquet or JSON lines: studyLocusId, studyId, locus)")
 PIP_SUM_LIMIT = 1.05
 MISSING_IDS = ("", ".", "NA")
-CHUNK = 500_000
 _P_VALUE = pa.struct([("pValueMantissa", pa.float64()), ("pValueExponent", pa.int64())])
 JSON_SCHEMA = pa.schema([("studyLocusId", pa.string()), ("studyId", pa.string()), ("locus", pa.list_(pa.struct([
     ("variantId", pa.string()), ("posteriorProbability", pa.float64()), ("is95CredibleSet", pa.bool_()),
@@ -104,10 +102,10 @@ def read_credible_sets(path, traits=None):
     keep = _Traits(traits)
     with open(path, "rb") as handle:
         parquet = handle.read(4) == b"PAR1"
-    header = "" if parquet else first_line(path)
-    if not parquet and not header.strip():
+    header = None if parquet else read_header(path)
+    if header is not None and not header.names:
         raise InputError(path, f"empty file: expected {EXPECTED}")
-    if parquet or header.lstrip().startswith("{"):
+    if parquet or header.names[0].lstrip().startswith("{"):
         rows = _open_targets(path, _read_parquet(path) if parquet else _read_json(path), keep)
     else:
         rows = _read_text(path, header, keep)
@@ -192,7 +190,7 @@ def _stop(path, bad, lines, problem):
 
 def _read_text(path, header, keep):
     """The rows of a FinnGen SuSiE file or a credible-set table, read in chunks of the columns needed."""
-    names = {name.strip().lower(): name for name in header.rstrip("\r\n").split("\t")}
+    names = {name.strip().lower(): name for name in header.names}
     if {"cs", "prob"} <= names.keys():
         fmt, roles, required = "finngen_susie", FINNGEN, FINNGEN_REQUIRED
     elif "credible_set" in names:
@@ -200,7 +198,7 @@ def _read_text(path, header, keep):
         names.setdefault("rsid", names.get("id"))
     else:
         shown = ", ".join(list(names.values())[:12]) + (" ..." if len(names) > 12 else "")
-        raise InputError(path, f"not a file of credible sets: the header has {shown}; expected {EXPECTED}", 1)
+        raise InputError(path, f"not a file of credible sets: the header has {shown}; expected {EXPECTED}", header.line)
     missing = [roles[role] for role in required if roles[role] not in names]
     if fmt == "table":
         if ("ref" in names) != ("alt" in names):
@@ -209,27 +207,23 @@ def _read_text(path, header, keep):
             missing.append("ref and alt, or rsid")
     if missing:
         raise InputError(path, f"{'FinnGen SuSiE' if fmt == 'finngen_susie' else 'credible-set table'}: "
-                               f"no {', '.join(missing)} column", 1)
+                               f"no {', '.join(missing)} column", header.line)
     columns = {role: names[column] for role, column in roles.items() if names.get(column)}
-    parts, outside, start = [], 0, 2
-    with open_text(path) as handle:
-        reader = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
-                             usecols=list(columns.values()), chunksize=CHUNK, skip_blank_lines=False)
-        for chunk in reader:
-            chunk = chunk.rename(columns={column: role for role, column in columns.items()})
-            chunk = chunk.apply(lambda column: column.str.strip())
-            chunk.insert(0, "line", np.arange(start, start + len(chunk)))
-            start += len(chunk)
-            chunk = keep(chunk[chunk.drop(columns="line").ne("").any(axis=1)])
-            if fmt == "finngen_susie":
-                raw, left_out = _finngen(path, chunk)
-                outside += left_out
-            else:
-                raw = _table(path, chunk)
-            parts.append(_rows(path, raw, {role: columns.get(role, role) for role in roles}, fmt))
+    positions = {role: header.position(path, name.strip()) for role, name in columns.items()}
+    parts, outside = [], 0
+    for chunk in delimited_chunks(path, header, positions):
+        roles_read = list(positions)
+        chunk[roles_read] = chunk[roles_read].apply(lambda column: column.str.strip())
+        chunk = keep(chunk[chunk[roles_read].ne("").any(axis=1)])
+        if fmt == "finngen_susie":
+            raw, left_out = _finngen(path, chunk)
+            outside += left_out
+        else:
+            raw = _table(path, chunk)
+        parts.append(_rows(path, raw, {role: columns.get(role, role) for role in roles}, fmt))
     if outside:
         log.info("%s: %d variants in no credible set (cs -1) left out", path, outside)
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=COLUMNS)
 
 
 def _p_values(path, chunk, name):

@@ -10,7 +10,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from cisflow.data.encode import encode
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
-from cisflow.io.textio import is_gzip, open_bytes, read_error
+from cisflow.io.textio import is_gzip, open_bytes, open_text, read_error
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +205,23 @@ def _check_index(path):
 
 
 def read_fai(path):
-    """{contig: (length, byte offset, bases a line, bytes a line)} from the FASTA's .fai index."""
+    """{contig: (length, byte offset, bases a line, bytes a line)} from the FASTA's .fai index.
+
+    A line that is not an index entry (a name and four numbers, tab-separated) is an InputError naming
+    the .fai and the line: an index written by another tool, or damaged, is deleted and made anew.
+    """
     index = {}
-    with open(f"{path}.fai") as fai:
-        for line in fai:
-            name, length, offset, line_bases, line_bytes = line.split("\t")[:5]
-            index[name] = (int(length), int(offset), int(line_bases), int(line_bytes))
+    fai = f"{path}.fai"
+    with open_text(fai) as handle:
+        for number, line in enumerate(handle, 1):
+            fields = line.rstrip("\r\n").split("\t")
+            numbers = fields[1:5]
+            if len(numbers) < 4 or not all(text.isascii() and text.isdigit() for text in numbers):
+                raise InputError(fai, f"not a FASTA index entry (name, length, offset, bases a line, bytes a line; "
+                                      f"tab-separated): delete {fai} and run again to index {path} anew", number)
+            index[fields[0]] = tuple(map(int, numbers))
+    if not index:
+        raise InputError(fai, f"an empty FASTA index: delete {fai} and run again to index {path} anew")
     return index
 
 

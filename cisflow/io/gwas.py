@@ -13,11 +13,9 @@ read by ``cisflow.io.gwas_catalog``; GWAS-SSF summary statistics by ``cisflow.io
 
 import re
 
-import pandas as pd
-
 from cisflow.io.errors import InputError
 from cisflow.io.pvalues import parse_p_values
-from cisflow.io.textio import first_line, open_text
+from cisflow.io.textio import first_line, quoted_rows, read_header
 from cisflow.io.vcf import COLUMNS
 
 NAMES = {
@@ -39,25 +37,23 @@ def read_gwas_table(path):
     A missing required column is an error listing the columns found; a position that is not a
     positive integer or an empty allele is an error naming the line.
     """
-    header = first_line(path)
-    if not header.strip():
+    line = first_line(path)
+    if not line.strip():
         raise InputError(path, "empty file: a GWAS-style table needs a header line (rsid, chrom, pos, ref, alt)")
-    sep = "\t" if "\t" in header else ","
-    with open_text(path) as handle:
-        table = pd.read_csv(handle, sep=sep, dtype=str, keep_default_na=False)
-    found = {column.strip().lower(): column for column in table.columns}
+    sep = "\t" if "\t" in line else ","
+    header = read_header(path, sep, quoted=True)
     columns = {}
     for role, names in NAMES.items():
-        match = next((found[name] for name in names if name in found), None)
-        if match is None and role in REQUIRED:
+        position = next((at for at in (header.position(path, name, _lower) for name in names) if at is not None), None)
+        if position is None and role in REQUIRED:
             raise InputError(path, f"no {role} column (looked for {', '.join(names)}); "
-                                   f"the header has {', '.join(table.columns)}", 1)
-        if match is not None:
-            columns[role] = match
-    if table.empty:
+                                   f"the header has {', '.join(header.names)}", header.line)
+        if position is not None:
+            columns[role] = position
+    out = quoted_rows(path, header, columns, sep)
+    if out.empty:
         raise InputError(path, "no variants below the header")
-    out = pd.DataFrame({role: table[column].str.strip() for role, column in columns.items()})
-    out["line"] = range(2, len(out) + 2)
+    out[list(columns)] = out[list(columns)].apply(lambda column: column.str.strip())
     for row in out.itertuples():
         if not _INTEGER.fullmatch(row.pos) or int(row.pos) < 1:
             raise InputError(path, f"position {row.pos!r} is not a positive integer", row.line)
@@ -71,3 +67,7 @@ def read_gwas_table(path):
         out["p_value"], out["mlog10_p"] = parse_p_values(out["p_value"].tolist(), path, out["line"].tolist())
     extra = [role for role in ("trait", "p_value", "mlog10_p") if role in out]
     return out[COLUMNS + extra]
+
+
+def _lower(name):
+    return name.strip().lower()

@@ -11,12 +11,14 @@ the risk allele is the candidate ALT.
 ``read_gwas_catalog`` gives one row per (line, SNP): a haplotype line (``rs1; rs2``) and an
 interaction line (``rs1 x rs2``) yield a row per SNP, marked in ``association``. Rows that cannot
 be placed keep a status instead of vanishing: ``unmapped`` (no position, or positions that do not
-pair up with the SNPs) and ``indel`` (a risk allele of several bases). ``catalog_sites`` then
+pair up with the SNPs), ``ambiguous_allele`` (a risk allele that is an IUPAC code such as N) and
+``indel`` (a risk allele of several bases). ``CHR_POS`` is empty where the Catalog could not map a
+SNP, and one position a SNP joined as the SNPs are (``;``, `` x ``); any other text (``-5``, ``abc``)
+is no Catalog's and an error naming the line. ``catalog_sites`` then
 gives one variant per position, however many studies report it, with every trait and p-value
 kept on the association rows that point at it (``site``).
 """
 
-import csv
 import difflib
 import re
 
@@ -24,8 +26,9 @@ import numpy as np
 import pandas as pd
 
 from cisflow.io.errors import InputError
-from cisflow.io.pvalues import parse_p_values
-from cisflow.io.textio import open_text
+from cisflow.io.pvalues import parse_mlog10_values, parse_p_values
+from cisflow.io.textio import delimited_chunks, read_header
+from cisflow.io.vcf import is_ambiguous_base
 
 COLUMNS = {  # role -> the Catalog's column
     "trait": "DISEASE/TRAIT",
@@ -45,9 +48,8 @@ REQUIRED = ("trait", "chrom", "pos", "snps", "risk", "p_value")
 CHROMOSOME_NUMBERS = {"23": "X", "24": "Y", "25": "MT", "M": "MT"}
 GROUP_SEPARATOR = " | "
 SNV_ALLELES = {"A", "C", "G", "T", "."}
-CHUNK = 100_000
 _SPLIT = re.compile(r"\s*;\s*|\s+[xX]\s+")
-_INTEGER = re.compile(r"[0-9]+")
+_POSITION = re.compile(r"0*[1-9][0-9]*")
 
 
 def is_gwas_catalog(header):
@@ -73,43 +75,32 @@ def read_gwas_catalog(path, traits=None):
     DataFrame
         Columns ``line``, ``snp``, ``chrom``, ``pos`` (Int64, NA where unmapped), ``risk_allele``
         (upper case, ``.`` when unknown), ``association`` (single, haplotype, interaction),
-        ``status`` (empty, ``unmapped`` or ``indel``), ``trait``, ``mapped_trait``, ``trait_ids``,
+        ``status`` (empty, ``unmapped``, ``ambiguous_allele`` or ``indel``), ``trait``, ``mapped_trait``, ``trait_ids``,
         ``groups`` (the asked traits it matched, or its mapped traits, joined by `` | ``),
         ``p_value``, ``mlog10_p``, ``gene``, ``study``, ``pubmed``.
     """
-    header = _header(path)
-    missing = [COLUMNS[role] for role in REQUIRED if COLUMNS[role] not in header]
+    header = read_header(path)
+    if not header.names:
+        raise InputError(path, "empty file: a GWAS Catalog associations file starts with its header line")
+    columns = {role: header.position(path, column) for role, column in COLUMNS.items()}
+    missing = [COLUMNS[role] for role in REQUIRED if columns[role] is None]
     if missing:
+        names = [name.strip() for name in header.names]
         raise InputError(path, f"not a GWAS Catalog associations file: no {', '.join(missing)} column; "
-                               f"the header has {', '.join(header[:12])}{' ...' if len(header) > 12 else ''}", 1)
-    wanted = [column for column in COLUMNS.values() if column in header]
+                               f"the header has {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}",
+                         header.line)
     parts, found, seen = [], set(), set()
-    with open_text(path) as handle:
-        reader = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
-                             usecols=wanted, chunksize=CHUNK, skip_blank_lines=False)
-        start = 2
-        for chunk in reader:
-            chunk = chunk.rename(columns={column: role for role, column in COLUMNS.items()})
-            chunk.insert(0, "line", np.arange(start, start + len(chunk)))
-            start += len(chunk)
-            chunk = chunk[chunk["snps"].str.strip().ne("") | chunk["chrom"].str.strip().ne("")]
-            chunk = _with_groups(chunk, traits, found, seen)
-            if len(chunk):
-                parts.append(_rows(path, chunk))
+    for chunk in delimited_chunks(path, header, {role: at for role, at in columns.items() if at is not None}):
+        chunk = chunk[chunk["snps"].str.strip().ne("") | chunk["chrom"].str.strip().ne("")]
+        chunk = _with_groups(chunk, traits, found, seen)
+        if len(chunk):
+            parts.append(_rows(path, chunk))
     if traits:
         _check_traits_found(path, traits, found, seen)
     if not parts:
         raise InputError(path, "no associations below the header" if not traits else
                          f"no associations of the traits asked for ({', '.join(traits)})")
     return pd.concat(parts, ignore_index=True)
-
-
-def _header(path):
-    with open_text(path) as handle:
-        line = handle.readline()
-    if not line.strip():
-        raise InputError(path, "empty file: a GWAS Catalog associations file starts with its header line")
-    return [name.strip() for name in line.rstrip("\r\n").split("\t")]
 
 
 def _trait_ids(uris):
@@ -171,47 +162,65 @@ def _split(cell):
 
 def _rows(path, chunk):
     """One row per (line, SNP) of a chunk of Catalog lines."""
-    p_value, mlog10 = parse_p_values(chunk["p_value"].tolist(), path, chunk["line"].tolist(), "P-VALUE")
+    lines = chunk["line"].tolist()
+    p_value, mlog10 = parse_p_values(chunk["p_value"].tolist(), path, lines, "P-VALUE")
     if "mlog10_p" in chunk:  # the Catalog's own -log10 p where the text underflowed or was left out
-        given = pd.to_numeric(chunk["mlog10_p"], errors="coerce").to_numpy()
+        given = parse_mlog10_values(chunk["mlog10_p"].tolist(), path, lines, "PVALUE_MLOG")[1]
         mlog10 = np.where(np.isnan(mlog10) | np.isinf(mlog10), given, mlog10)
     rows = []
     for i, row in enumerate(chunk.to_dict("records")):
         snps = _split(row["snps"])
-        chroms, positions, risks = _split(row["chrom"]), _split(row["pos"]), _split(row["risk"])
+        chroms, positions, risks = _split(row["chrom"]), _positions(path, row), _split(row["risk"])
         kind = ("interaction" if re.search(r"\s[xX]\s", row["snps"]) else
                 "haplotype" if len(snps) > 1 else "single")
-        placed = len(chroms) == len(positions) == len(snps) and all(_INTEGER.fullmatch(p) for p in positions)
+        placed = len(chroms) == len(positions) == len(snps) and all(positions)
         risk_of = _risk_alleles(snps, risks)
         for j, snp in enumerate(snps or [""]):
             allele = risk_of.get(snp, ".")
-            status = "" if placed else "unmapped"
-            if placed and allele not in SNV_ALLELES:
-                status = "indel"
             rows.append({
                 "line": row["line"], "snp": snp or ".",
                 "chrom": CHROMOSOME_NUMBERS.get(chroms[j], chroms[j]) if placed else ".",
-                "pos": int(positions[j]) if placed and int(positions[j]) > 0 else pd.NA,
-                "risk_allele": allele, "association": kind, "status": status,
+                "pos": int(positions[j]) if placed else pd.NA,
+                "risk_allele": allele, "association": kind, "status": _status(placed, allele),
                 "trait": row["trait"].strip(), "mapped_trait": row.get("mapped_trait", "").strip(),
                 "trait_ids": row["trait_ids"], "groups": row["groups"],
                 "p_value": p_value[i], "mlog10_p": mlog10[i],
                 "gene": row.get("gene", "").strip(), "study": row.get("study", "").strip(),
                 "pubmed": row.get("pubmed", "").strip(),
             })
-    table = pd.DataFrame(rows)
-    table.loc[table["pos"].isna() & table["status"].eq(""), "status"] = "unmapped"
-    return table.astype({"pos": "Int64"})
+    return pd.DataFrame(rows).astype({"pos": "Int64"})
+
+
+def _positions(path, row):
+    """The CHR_POS parts of a line: each a position (a positive integer) or empty (a SNP the Catalog did not
+    map); anything else is an InputError naming the line, for no release of the Catalog writes it."""
+    parts = _split(row["pos"])
+    if not all(_POSITION.fullmatch(part) for part in parts if part):
+        raise InputError(path, f"CHR_POS {row['pos'].strip()!r} is not a position: a positive integer, empty where the "
+                               "Catalog could not map the SNP, or one a SNP joined by ';' (a haplotype) or ' x ' (an "
+                               "interaction)", row["line"])
+    return parts
+
+
+def _status(placed, allele):
+    """An association's status from its position and risk allele: '' (a SNV, or its allele unknown), unmapped,
+    ambiguous_allele (an IUPAC code such as N) or indel (several bases)."""
+    if not placed:
+        return "unmapped"
+    if allele in SNV_ALLELES:
+        return ""
+    return "ambiguous_allele" if is_ambiguous_base(allele) else "indel"
 
 
 def _risk_alleles(snps, risks):
     """{snp: risk allele} from the ``rs7903146-T`` parts of a line, matched by id (or by order where
-    the ids differ): upper case; several bases kept (an indel); ``.`` when unknown (``?``) or not bases."""
+    the ids differ): upper case; several bases kept (an indel), and an IUPAC ambiguity code (``N``);
+    ``.`` when unknown (``?``) or not bases."""
     parsed = []
     for part in risks:
         snp, dash, allele = part.strip().rpartition("-")
         allele = allele.strip().upper()
-        known = bool(dash) and bool(allele) and set(allele) <= set("ACGT")
+        known = bool(dash) and bool(allele) and (set(allele) <= set("ACGT") or is_ambiguous_base(allele))
         parsed.append((snp.strip() if dash else part.strip(), allele if known else "."))
     by_id = dict(parsed)
     if all(snp in by_id for snp in snps) or len(parsed) != len(snps):
@@ -229,7 +238,7 @@ def catalog_sites(associations):
     haplotype associations, `` | ``-joined: an interaction is not the SNP's own association),
     ``p_value`` and ``mlog10_p`` (the strongest), and ``site`` (0, 1, ...), which the
     associations gain too (NA for unplaced rows). A position whose every association is an indel
-    gets ``pre_status`` indel.
+    gets ``pre_status`` indel; one whose associations are indels or ambiguous (N), ambiguous_allele.
     """
     placed = associations[associations["pos"].notna()]
     keys = list(zip(placed["chrom"], placed["pos"].astype("int64")))
@@ -248,8 +257,16 @@ def catalog_sites(associations):
             "n_associations": len(group), "traits": GROUP_SEPARATOR.join(groups),
             "p_value": group["p_value"].min(), "mlog10_p": group["mlog10_p"].max(),
             "site": int(group["site"].iloc[0]),
-            "pre_status": "indel" if group["status"].eq("indel").all() else "",
+            "pre_status": _site_status(set(group["status"])),
         })
     columns = ["chrom", "pos", "id", "ref", "alt", "line", "risk_allele", "n_associations", "traits", "p_value",
                "mlog10_p", "site", "pre_status"]
     return pd.DataFrame(rows, columns=columns).astype({"pos": "int64", "line": "int64"}), associations
+
+
+def _site_status(statuses):
+    """The status a site takes from its associations' ``statuses`` before the check: indel where every one
+    is an indel, ambiguous_allele where none has a SNV's allele (or an unknown one) and one is ambiguous."""
+    if statuses == {"indel"}:
+        return "indel"
+    return "ambiguous_allele" if statuses <= {"indel", "ambiguous_allele"} else ""

@@ -8,10 +8,16 @@ one that maps nowhere or to several places keeps its source position, and its ``
 says why, so that it is reported (status ``unlifted``) instead of silently dropped.
 """
 
+import os
+import re
+
 import pandas as pd
 
 from cisflow.data.encode import reverse_complement_text
+from cisflow.io.errors import InputError
+from cisflow.io.textio import open_text
 
+_SCORE = re.compile(r"[0-9]+(\.[0-9]+)?")
 ALLELE_COLUMNS = ("ref", "alt", "risk_allele", "known_alleles")  # comma-joined alleles, complemented on minus
 
 
@@ -22,9 +28,7 @@ def lift_variants(variants, chain_path):
     'no_match' (the position is not in the target build) or 'multiple' (several places). The
     allele columns (``ALLELE_COLUMNS`` present) of a minus-strand hit are reverse-complemented.
     """
-    from liftover import ChainFile
-
-    chain = ChainFile(str(chain_path), one_based=True)
+    chain = read_chain(chain_path)
     lifted = variants.assign(source_chrom=variants["chrom"], source_pos=variants["pos"], lift="ok")
     alleles = [column for column in ALLELE_COLUMNS if column in variants]
     chroms, positions, outcomes = [], [], []
@@ -46,6 +50,91 @@ def lift_variants(variants, chain_path):
         else:
             positions.append(pos)
     return lifted.assign(chrom=chroms, pos=pd.array(positions, dtype="int64"), lift=outcomes, **values)
+
+
+def read_chain(path):
+    """The chain file at ``path`` (UCSC's, gzipped or not) as the ``liftover`` package's index.
+
+    The file is checked a line at a time first (``_ChainCheck``): the package names no line in its
+    messages (``invalid alignment line: abc``) and takes some faulty lines (an alignment line of four
+    numbers) without a word. A file without any chain (empty, or of something else) is an InputError
+    too: every variant would be ``unlifted``.
+    """
+    from liftover import ChainFile
+
+    if not os.path.isfile(path):
+        raise InputError(path, "chain file not found")
+    check = _ChainCheck(path)
+    with open_text(path) as handle:
+        for number, line in enumerate(handle, 1):
+            check.line(number, line.split())
+    check.end()
+    if not check.chains:
+        raise InputError(path, "holds no chain: an empty file, or not a UCSC chain file (lines 'chain score tName "
+                               "tSize tStrand tStart tEnd qName qSize qStrand qStart qEnd id', then 'size dt dq')")
+    try:
+        return ChainFile(str(path), one_based=True)
+    except ValueError as error:  # a fault the check does not know
+        raise InputError(path, f"not a chain file the liftover package can read ({error})") from None
+
+
+class _ChainCheck:
+    """The UCSC chain format, a line at a time: a header ``chain score tName tSize tStrand tStart tEnd qName
+    qSize qStrand qStart qEnd [id]``, blocks ``size dt dq`` and a last ``size`` whose sizes and gaps add up
+    to the header's spans, a blank line; ``#`` lines are comments. The first fault is an InputError."""
+
+    def __init__(self, path):
+        self.path, self.start, self.spans, self.last, self.chains = path, None, None, 0, 0
+
+    def line(self, number, fields):
+        self.last = number
+        if fields and fields[0].startswith("#"):
+            return
+        if not fields:
+            self._ends_inside(number)
+        elif fields[0] == "chain":
+            self._ends_inside(number)
+            self._header(number, fields)
+        elif self.start is None:
+            raise InputError(self.path, f"{' '.join(fields)!r} is not a chain header ('chain score tName tSize "
+                                        "tStrand tStart tEnd qName qSize qStrand qStart qEnd id') and follows none",
+                             number)
+        else:
+            self._block(number, fields)
+
+    def end(self):
+        self._ends_inside(self.last + 1)
+
+    def _header(self, number, fields):
+        numbers = [fields[i] for i in (3, 5, 6, 8, 10, 11)] if len(fields) in (12, 13) else []
+        if (not numbers or not all(map(_is_count, numbers)) or {fields[4], fields[9]} - {"+", "-"}
+                or not _SCORE.fullmatch(fields[1])):
+            raise InputError(self.path, f"{' '.join(fields)!r} is not a chain header: 'chain score tName tSize tStrand "
+                                        "tStart tEnd qName qSize qStrand qStart qEnd id', the strands + or -, the "
+                                        "others but the names numbers", number)
+        self.start, self.chains = number, self.chains + 1
+        self.spans = [int(fields[6]) - int(fields[5]), int(fields[11]) - int(fields[10])]
+
+    def _block(self, number, fields):
+        if len(fields) not in (1, 3) or not all(map(_is_count, fields)):
+            raise InputError(self.path, f"{' '.join(fields)!r} is not an alignment line: 'size dt dq' (numbers), or "
+                                        f"the chain's last 'size'", number)
+        size, *gaps = map(int, fields)
+        self.spans = [span - size - gap for span, gap in zip(self.spans, gaps or [0, 0])]
+        if len(fields) == 1:
+            if self.spans != [0, 0]:
+                raise InputError(self.path, f"the blocks of the chain on line {self.start} do not add up to its "
+                                            "header's spans (tEnd - tStart, qEnd - qStart)", number)
+            self.start = None
+
+    def _ends_inside(self, number):
+        if self.start is not None:
+            raise InputError(self.path, f"the chain on line {self.start} ends without its last block (a size "
+                                        "alone): a truncated file?", number)
+
+
+def _is_count(text):
+    return text.isascii() and text.isdigit()
 
 
 def _hits(chain, chrom, pos):

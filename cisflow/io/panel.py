@@ -11,6 +11,7 @@ missing call is left out of the r² of the pairs it is in. Contig names are mapp
 (``cisflow.io.contigs``).
 """
 
+import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 
 from cisflow.io.contigs import contig_mapping
 from cisflow.io.errors import InputError
+from cisflow.io.textio import BLOCK, open_bytes, open_text
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +69,7 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
     Genotypes
         Sorted by contig (in ``windows``' order) and position; ``chrom`` in the genome's names.
     """
-    import cyvcf2  # htslib: only where a panel is given
-
-    try:
-        vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True)
-    except (OSError, IOError) as error:
-        raise InputError(path, f"cannot read the reference panel as a VCF ({error})") from None
-    if not vcf.samples:
-        raise InputError(path, "the reference panel has no samples (no genotype columns): r² needs genotypes")
+    vcf = _open(path)
     genome_name = {name: contig for name, contig in contig_mapping(vcf.seqnames, genome_contigs, source=str(path))
                    .items() if contig is not None}
     panel_name = {contig: name for name, contig in genome_name.items()}
@@ -84,11 +79,14 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
         for chrom, spans in merged.items():
             if chrom in panel_name:
                 for start, end in spans:
-                    rows += [_row(record, chrom) for record in vcf(f"{panel_name[chrom]}:{start}-{end}")
+                    region = f"{panel_name[chrom]}:{start}-{end}"
+                    rows += [_row(record, chrom) for _, record in _records(path, vcf(region), f" in {region}")
                              if _usable(record)]
     else:
         log.info("%s: no index beside the reference panel (.tbi/.csi): reading it through once", path)
-        for record in vcf:
+        for line, record in _records(path, vcf, "", _header_lines(path) + 1):
+            if record.POS < 1:
+                raise InputError(path, "not a VCF record (CHROM, POS, ID, REF, ALT ... tab-separated)", line)
             if record.CHROM not in genome_name:  # a contig the header does not declare
                 genome_name.update(contig_mapping([record.CHROM], genome_contigs, source=str(path)))
             chrom = genome_name[record.CHROM]
@@ -103,6 +101,53 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
     chrom, pos, ids, ref, alt, dosage = zip(*rows)
     return Genotypes(np.array(chrom, object), np.array(pos, np.int64), np.array(ids, object), np.array(ref, object),
                      np.array(alt, object), np.stack(dosage))
+
+
+def _open(path):
+    """The panel as a cyvcf2.VCF; a file htslib cannot open or whose header it cannot parse, or one without
+    samples, is an InputError."""
+    import cyvcf2  # htslib: only where a panel is given
+
+    try:
+        vcf = cyvcf2.VCF(str(path), gts012=True, lazy=True)
+    except Exception as error:  # cyvcf2 raises OSError, or a bare Exception for a header it cannot parse
+        _check_gzip(path)
+        raise InputError(path, f"cannot read the reference panel as a VCF ({error})") from None
+    if not vcf.samples:
+        raise InputError(path, "the reference panel has no samples (no genotype columns): r² needs genotypes")
+    return vcf
+
+
+def _check_gzip(path):
+    """An InputError naming the line where the panel's gzip stream is cut short or corrupt, if it is: what
+    htslib reports only as a header or record it cannot parse. Reads the whole file: only once htslib failed."""
+    with open_bytes(path) as handle:
+        while handle.read(BLOCK):
+            pass
+
+
+def _header_lines(path):
+    """How many lines the panel's header has (htslib's copy of it gains lines of its own)."""
+    with open_text(path) as handle:
+        return sum(1 for _ in itertools.takewhile(lambda line: line.startswith("#"), handle))
+
+
+def _records(path, records, where, first=None):
+    """(line, record) of a cyvcf2 iteration: ``first`` the first record's line (None where unknown, as in a
+    region); a record htslib refuses (cyvcf2 raises a bare Exception) is an InputError naming its line, or
+    ``where`` it is."""
+    line = first
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except Exception as error:  # cyvcf2's: htslib's own message went to stderr
+            _check_gzip(path)
+            raise InputError(path, f"htslib cannot read the record{where} ({error}; its message is above)",
+                             line) from None
+        yield line, record
+        line = None if line is None else line + 1
 
 
 def _usable(record):

@@ -1,8 +1,10 @@
-"""P-values as GWAS files write them: ``3E-35``, ``1.00E-09``, ``1 x 10-8``, ``2 × 10^-12``, ``5e-324``.
+"""P-values as GWAS files write them: ``3E-35``, ``1.00E-09``, ``1 x 10-8``, ``2 × 10^-12``, ``5e-324``, or as
+their -log10 (``34.52``: GWAS-SSF's ``neg_log_10_p_value``, the Catalog's ``PVALUE_MLOG``).
 
 Genome-wide significant p-values routinely fall below the smallest double (about 1e-308), so each
 is kept as its -log10 too, computed from the mantissa and the exponent as written, never from the
-rounded float.
+rounded float. Either way a value outside its range (p outside [0, 1], a negative -log10 p) is an
+error naming the file, the line and the column; empty, NA, NR, NaN or ``.`` is a p-value not reported.
 """
 
 import math
@@ -55,3 +57,22 @@ def parse_p_values(texts, path, lines, column="p_value"):
                                    f"1 x 10-8)", lines[i])
         p[i], mlog10[i] = parsed
     return p, np.maximum(mlog10, 0.0)
+
+
+def parse_mlog10_values(texts, path, lines, column="neg_log_10_p_value"):
+    """(p, -log10 p) float arrays of written -log10 p-values; empty, NA or NR is NaN (not reported).
+
+    ``inf`` is p = 0, as a p-value of 0 is; anything else that is not a number >= 0 (``-3`` would be
+    p = 1000) is an error naming ``path``, the line (from ``lines``, aligned with ``texts``), ``column``
+    and the text.
+    """
+    texts = pd.Series(texts, dtype=str).str.strip()
+    mlog10 = pd.to_numeric(texts, errors="coerce").to_numpy(dtype=float, copy=True)
+    missing = texts.str.upper().isin(MISSING).to_numpy()
+    bad = np.flatnonzero(~missing & ~(mlog10 >= -1e-12))  # NaN compares False
+    if bad.size:
+        raise InputError(path, f"{column} {texts.iat[bad[0]]!r} is not a -log10 p-value (a number >= 0, such as "
+                               f"34.5 for p = 3E-35)", lines[bad[0]])
+    mlog10[missing] = np.nan
+    mlog10 = np.maximum(mlog10, 0.0)
+    return 10.0**-mlog10, mlog10

@@ -17,11 +17,11 @@ peaks are what background SNPs are matched on), neither of which needs the mergi
 import json
 
 import numpy as np
-import pandas as pd
 
-from cisflow.io.atomic import atomic_open, atomic_path
+from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
-from cisflow.io.textio import write_tsv
+from cisflow.io.jsonio import write_json
+from cisflow.io.textio import read_delimited, read_header, write_tsv
 
 COLUMNS = ["chrom", "start", "end", "id", "background"]
 
@@ -43,18 +43,33 @@ def write_intervals(regions, targets, samples, counts, regions_out, targets_out,
     write_tsv(regions[COLUMNS], regions_out, float_format=None)
     with atomic_path(targets_out) as tmp, open(tmp, "wb") as out:
         np.save(out, np.asarray(targets, dtype=np.uint8).reshape(len(regions), len(samples)))
-    with atomic_open(counts_out) as out:
-        json.dump({**counts, "samples": list(samples)}, out, indent=2)
+    write_json(counts_out, {**counts, "samples": list(samples)})
 
 
 def read_regions(path):
-    """The regions table written by the intervals rule (TSV: chrom, start, end, id, background);
-    a table without these columns (one of an older cisflow, with a column a sample) is an InputError."""
-    regions = pd.read_csv(path, sep="\t", dtype={"chrom": str, "id": str})
-    if list(regions.columns) != COLUMNS:
-        raise InputError(path, f"not a regions table of this cisflow: its columns are "
-                               f"{', '.join(map(str, regions.columns[:6]))}, not {', '.join(COLUMNS)} (run the "
-                               "intervals rule again)")
+    """The regions table written by the intervals rule (TSV: chrom, start, end, id, background).
+
+    A table without these columns (one of an older cisflow, with a column a sample) is an InputError,
+    and so is a line of another number of fields, a coordinate that is not a non-negative integer, a
+    start not before its end or a background that is not 0 or 1 (naming the line).
+    """
+    header = read_header(path)
+    if [name.strip() for name in header.names] != COLUMNS:
+        found = ", ".join(name.strip() for name in header.names[:6]) or "none (an empty file)"
+        raise InputError(path, f"not a regions table of this cisflow: its columns are {found}, not "
+                               f"{', '.join(COLUMNS)} (run the intervals rule again)", header.line or None)
+    regions = read_delimited(path, header, {name: i for i, name in enumerate(COLUMNS)})
+    lines = regions.pop("line").to_numpy()
+    for column in ("start", "end", "background"):
+        values = regions[column]
+        bad = np.flatnonzero(~values.str.fullmatch(r"[0-9]{1,18}").to_numpy(dtype=bool))
+        if bad.size:
+            raise InputError(path, f"{column} {values.iat[bad[0]]!r} is not a non-negative integer", int(lines[bad[0]]))
+        regions[column] = values.astype("int64")
+    for bad, problem in ((regions["start"] >= regions["end"], "start is not before end"),
+                         (~regions["background"].isin([0, 1]), "background is not 0 or 1")):
+        if bad.any():
+            raise InputError(path, problem, int(lines[np.flatnonzero(bad.to_numpy())[0]]))
     return regions
 
 

@@ -1,32 +1,47 @@
 """The samples sheet: one peak file per sample (cell type), by URL or path, with an optional sha256 and
 an optional peak_format (how to read the file: cisflow.io.peaks.PEAK_FORMATS)."""
 
-import pandas as pd
-
 from cisflow.io.config import validate_rows
 from cisflow.io.errors import InputError
-from cisflow.io.textio import open_text
+from cisflow.io.textio import quoted_rows, read_header
 
 REQUIRED_COLUMNS = ("sample", "url")
 
 
 def read_samples(path, schema_path):
-    """Rows of the sheet as dicts, validated; errors name the sheet, the line and the column."""
-    try:
-        with open_text(path) as handle:
-            table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
-    except pd.errors.EmptyDataError:
-        raise InputError(path, "the samples sheet is empty") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    """Rows of the sheet as dicts, validated; errors name the sheet, the line and the column.
+
+    Parameters
+    ----------
+    path : str or Path
+        The sheet: tab-separated, a header naming at least ``sample`` and ``url``.
+    schema_path : str or Path
+        The JSON schema of a row.
+
+    Returns
+    -------
+    list of dict
+        One a sample: {column: value, or None where empty}.
+    """
+    header = read_header(path, quoted=True)
+    if not header.names:
+        raise InputError(path, "the samples sheet is empty")
+    names = [name for name in header.names if name]
+    missing = [column for column in REQUIRED_COLUMNS if column not in names]
     if missing:
-        raise InputError(path, f"missing column(s) {', '.join(missing)}; the header has {', '.join(table.columns)}",
-                         line=1)
+        raise InputError(path, f"missing column(s) {', '.join(missing)}; the header has {', '.join(names)}",
+                         line=header.line)
+    table = quoted_rows(path, header, {name: header.position(path, name) for name in names}, "\t")
+    lines = table.pop("line").tolist()
     rows = [{k: (v or None) for k, v in row.items()} for row in table.to_dict("records")]
-    validate_rows(rows, schema_path, path)
-    names = table["sample"].tolist()
-    for index, name in enumerate(names):
-        if names.index(name) != index:
-            raise InputError(path, f"sample {name!r} appears twice", line=index + 2)
+    try:
+        validate_rows(rows, schema_path, path)
+    except InputError as error:  # validate_rows counts rows from line 2; a blank or quoted line shifts them
+        raise InputError(path, error.problem, lines[error.line - 2]) from None
+    samples = table["sample"].tolist()
+    for index, name in enumerate(samples):
+        if samples.index(name) != index:
+            raise InputError(path, f"sample {name!r} appears twice", line=lines[index])
     if not rows:
         raise InputError(path, "the samples sheet has no samples")
     return rows

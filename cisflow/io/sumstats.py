@@ -9,7 +9,7 @@ REF and ``effect_allele`` as ALT; where the genome has the effect allele instead
 swaps them (status ``swapped``).
 """
 
-import csv
+import logging
 import math
 import re
 
@@ -18,13 +18,14 @@ import pandas as pd
 
 from cisflow.io.errors import InputError
 from cisflow.io.gwas_catalog import CHROMOSOME_NUMBERS
-from cisflow.io.pvalues import parse_p_values
-from cisflow.io.textio import open_text
+from cisflow.io.pvalues import parse_mlog10_values, parse_p_values
+from cisflow.io.textio import delimited_chunks, read_header
+
+log = logging.getLogger(__name__)
 
 REQUIRED = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
 OPTIONAL = ("p_value", "neg_log_10_p_value", "rsid", "variant_id")
 MISSING_IDS = ("", "NA", "#NA", ".")
-CHUNK = 500_000
 _INTEGER = re.compile(r"[0-9]+")
 
 
@@ -44,32 +45,33 @@ def read_sumstats(path, p_threshold=5e-8, trait=None):
     -------
     DataFrame
         chrom, pos, id, ref (other_allele), alt (effect_allele), line, p_value, mlog10_p, traits
-        and ``site`` (0, 1, ...), one row per kept line.
+        and ``site`` (0, 1, ...), one row per kept line. Lines with no p-value (empty or NA) are
+        left out and counted in the log; a p-value out of its range is an error naming the line.
     """
-    with open_text(path) as handle:
-        line = handle.readline()
-    if not line.strip():
+    header = read_header(path)
+    if not header.names:
         raise InputError(path, "empty file: GWAS-SSF summary statistics start with their header line")
-    header = [name.strip().lower() for name in line.rstrip("\r\n").split("\t")]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing or not {"p_value", "neg_log_10_p_value"} & set(header):
-        missing += [] if {"p_value", "neg_log_10_p_value"} & set(header) else ["p_value (or neg_log_10_p_value)"]
+    columns = {name: header.position(path, name, key=lambda field: field.strip().lower())
+               for name in REQUIRED + OPTIONAL}
+    columns = {name: position for name, position in columns.items() if position is not None}
+    missing = [name for name in REQUIRED if name not in columns]
+    if not {"p_value", "neg_log_10_p_value"} & columns.keys():
+        missing.append("p_value (or neg_log_10_p_value)")
+    if missing:
+        shown = [name.strip().lower() for name in header.names]
         raise InputError(path, f"not GWAS-SSF summary statistics: no {', '.join(missing)} column; the header has "
-                               f"{', '.join(header[:12])}{' ...' if len(header) > 12 else ''}", 1)
+                               f"{', '.join(shown[:12])}{' ...' if len(shown) > 12 else ''}", header.line)
     threshold = -math.log10(p_threshold)
-    parts, start = [], 2
-    with open_text(path) as handle:
-        reader = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE,
-                             usecols=lambda name: name.strip().lower() in REQUIRED + OPTIONAL, chunksize=CHUNK,
-                             skip_blank_lines=False)
-        for chunk in reader:
-            chunk = chunk.rename(columns=lambda name: name.strip().lower())
-            lines = np.arange(start, start + len(chunk))
-            start += len(chunk)
-            mlog10 = _mlog10(path, chunk, lines)
-            keep = mlog10 >= threshold - 1e-12
-            if keep.any():
-                parts.append(_variants(path, chunk[keep], lines[keep], mlog10[keep]))
+    parts, unreported = [], 0
+    for chunk in delimited_chunks(path, header, columns):
+        lines = chunk["line"].to_numpy()
+        mlog10 = _mlog10(path, chunk, lines)
+        unreported += int(np.isnan(mlog10).sum())
+        keep = mlog10 >= threshold - 1e-12
+        if keep.any():
+            parts.append(_variants(path, chunk[keep], lines[keep], mlog10[keep]))
+    if unreported:
+        log.warning("%s: %d lines without a p-value (empty, NA or NaN) left out", path, unreported)
     if not parts:
         raise InputError(path, f"no variant at or below the p-value threshold {p_threshold:g}")
     table = pd.concat(parts, ignore_index=True)
@@ -77,13 +79,9 @@ def read_sumstats(path, p_threshold=5e-8, trait=None):
 
 
 def _mlog10(path, chunk, lines):
+    """-log10 p of each line: from neg_log_10_p_value where the file has it (exact where p underflows)."""
     if "neg_log_10_p_value" in chunk:
-        values = pd.to_numeric(chunk["neg_log_10_p_value"], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(np.isnan(values) & chunk["neg_log_10_p_value"].str.strip().ne("").to_numpy())
-        if bad.size:
-            raise InputError(path, f"neg_log_10_p_value {chunk['neg_log_10_p_value'].iat[bad[0]]!r} is not a number",
-                             int(lines[bad[0]]))
-        return values
+        return parse_mlog10_values(chunk["neg_log_10_p_value"].tolist(), path, lines)[1]
     return parse_p_values(chunk["p_value"].tolist(), path, lines)[1]
 
 

@@ -13,6 +13,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.textio import open_text
 
 COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
+AMBIGUITY_CODES = "NRYKMSWBDHV"  # IUPAC: N any base, R A or G, Y C or T, K G or T, M A or C, S C or G, W A or T...
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
@@ -38,6 +39,15 @@ def read_vcf(path):
         raise InputError(path, "no #CHROM header line: an empty file, or not a VCF")
     table = pd.DataFrame(rows, columns=COLUMNS)
     return table.astype({"chrom": str, "pos": "int64", "id": str, "ref": str, "alt": str, "line": "int64"})
+
+
+def is_ambiguous_base(allele):
+    """Whether ``allele`` is one IUPAC ambiguity code (N, R, Y...): a single base, but not a known one.
+
+    The one definition of what ``cisflow.variants.checks`` calls ``ambiguous_allele``, for every source
+    of alleles (VCF, tables, summary statistics, the GWAS Catalog's risk alleles).
+    """
+    return len(allele) == 1 and allele.upper() in AMBIGUITY_CODES
 
 
 def _parse_record(path, line, lineno):

@@ -14,36 +14,37 @@ Rows whose alleles were given (VCF, tables, summary statistics) keep theirs; the
 names the source.
 """
 
-import csv
-
 import numpy as np
 import pandas as pd
 
-from cisflow.io.textio import open_text
+from cisflow.io.errors import InputError
+from cisflow.io.textio import delimited_chunks, read_header
 
 BASES = "ACGT"
-CHUNK = 1_000_000
+VCF_HEADER = ["#CHROM", "POS", "ID", "REF", "ALT"]
 
 
 def read_dbsnp_alleles(path, ids):
     """{rsid: [REF, ALT, ...]} of the ``ids`` found in a dbSNP VCF (plain or gzipped).
 
-    The VCF is streamed in chunks and only its ID, REF and ALT columns are parsed, so dbSNP's
-    full release (about a billion records) passes in constant memory; a subset (dbSNP's common
-    SNPs, or the records of the catalog's rsids) is much faster.
+    The VCF is streamed a block of lines at a time and only its ID, REF and ALT columns are parsed,
+    so dbSNP's full release (about a billion records) passes in constant memory; a subset (dbSNP's
+    common SNPs, or the records of the catalog's rsids) is much faster. A file that is not a VCF
+    (no ``#CHROM`` header line) and a record of another number of fields than the header are
+    InputErrors naming the file and the line.
     """
+    header = read_header(path, meta="##")
+    names = [name.strip() for name in header.names]
+    if names[:5] != VCF_HEADER:
+        found = f"its header line has {', '.join(names[:8])}" if names else "an empty file"
+        raise InputError(path, f"not a VCF (dbSNP's VCF is expected): {found}, not {', '.join(VCF_HEADER)} ...",
+                         header.line or None)
     wanted = set(ids)
     found = {}
-    with open_text(path) as handle:
-        for line in iter(handle.readline, ""):  # meta lines, then the #CHROM header
-            if not line.startswith("##"):
-                break
-        reader = pd.read_csv(handle, sep="\t", header=None, names=["id", "ref", "alt"], usecols=[2, 3, 4],
-                             dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE, chunksize=CHUNK)
-        for chunk in reader:
-            hits = chunk[chunk["id"].isin(wanted)]
-            for rsid, ref, alt in hits.itertuples(index=False):
-                found.setdefault(rsid, [ref.upper(), *(a.upper() for a in alt.split(",") if a not in ("", "."))])
+    for chunk in delimited_chunks(path, header, {"id": 2, "ref": 3, "alt": 4}):
+        hits = chunk[chunk["id"].isin(wanted)]
+        for rsid, ref, alt in hits[["id", "ref", "alt"]].itertuples(index=False):
+            found.setdefault(rsid, [ref.upper(), *(a.upper() for a in alt.split(",") if a not in ("", "."))])
     return found
 
 

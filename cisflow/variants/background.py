@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from cisflow.data.encode import gc_fraction
-from cisflow.io.contigs import rename_contigs
+from cisflow.io.contigs import on_genome
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.io.peaks import read_peaks
 from cisflow.io.regions import read_regions
@@ -52,16 +52,18 @@ MAX_N_FRACTION = 0.1
 POOL_SIZE = 100_000  # candidates drawn for the pool, however many sites there are
 
 
-def read_peak_regions(path, contigs, aliases=None):
+def read_peak_regions(path, contigs, genome_path, aliases=None):
     """The peaks background SNPs are matched on: the regions of an intervals table (the
     workflow's ``results/intervals/<dataset>.tsv.gz``) that are not background, or the
-    records of a BED or narrowPeak file; contig names mapped to the genome's ``contigs``."""
+    records of a BED or narrowPeak file; contig names mapped to the genome's ``contigs`` (those of
+    ``genome_path``). Peaks on other contigs are left out and counted in the log; a file none of
+    whose peaks is on the genome is an InputError (``cisflow.io.contigs.on_genome``)."""
     if first_line(path).startswith("chrom\tstart\tend"):
         regions = read_regions(path)
         peaks = regions.loc[regions["background"] == 0, ["chrom", "start", "end"]].reset_index(drop=True)
     else:
         peaks = read_peaks(path, "bed")[["chrom", "start", "end"]]  # coordinates only: any BED-like layout
-    return rename_contigs(peaks, contigs, aliases, path)
+    return on_genome(peaks, path, contigs, genome_path, aliases).reset_index(drop=True)
 
 
 def peak_distance(peaks, chrom, positions):

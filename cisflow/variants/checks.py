@@ -12,6 +12,8 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
 ``indel``           anything but a single-base A/C/G/T substitution: length changes, multi-base
                     substitutions, symbolic (``<DEL>``), ``*`` and missing (``.``) alleles. Those
                     of plain bases whose REF matches are scored with ``indels='score'``.
+``ambiguous_allele`` a single-base REF or ALT that is N or another IUPAC ambiguity code (R, Y...):
+                    which base it is is not known, so there is nothing to score.
 ``invalid_allele``  REF or ALT holds a character no VCF allele has (``X``, ``I``/``D`` codes...).
 ``genome_n``        the genome has N at the position (a GWAS Catalog SNP lifted into a gap).
 ``unmapped``        the input gives no position (GWAS Catalog associations the Catalog could not map).
@@ -19,8 +21,8 @@ Every (record, ALT allele) pair gets one row and one status; only the first two 
 ``contig_missing``  CHROM is not a contig of the genome.
 ``near_contig_end`` the window overruns the contig (or the position lies beyond it).
 
-A status decided before the check (``pre_status``: unmapped, indel or genome_n from the GWAS
-Catalog's rows) is kept as it is. Alleles are compared with the genome case-insensitively
+A status decided before the check (``pre_status``: unmapped, indel, ambiguous_allele or genome_n
+from the GWAS Catalog's rows) is kept as it is. Alleles are compared with the genome case-insensitively
 (soft-masked repeats are lower case). ``check_build`` stops a run whose variants look like another
 genome build than the genome's.
 """
@@ -29,10 +31,11 @@ import re
 
 import pandas as pd
 
+from cisflow.io.vcf import is_ambiguous_base
 from cisflow.variants.windows import window_start
 
-STATUSES = ("scored", "swapped", "ref_mismatch", "ref_equals_alt", "duplicate", "indel", "invalid_allele",
-            "genome_n", "unmapped", "unlifted", "contig_missing", "near_contig_end")
+STATUSES = ("scored", "swapped", "ref_mismatch", "ref_equals_alt", "duplicate", "indel", "ambiguous_allele",
+            "invalid_allele", "genome_n", "unmapped", "unlifted", "contig_missing", "near_contig_end")
 
 
 SCORED_STATUSES = ("scored", "swapped")
@@ -121,6 +124,8 @@ def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
     ref, alt = ref.upper(), alt.upper()
     start = window_start(pos, seq_len)
     ref_match = genome_ref == ref
+    if _is_ambiguous_snv(ref, alt):
+        return ref_match, "ambiguous_allele", None, None
     if ref == alt:
         return ref_match, "ref_equals_alt", None, None
     if not _is_snv(ref, alt):
@@ -141,11 +146,17 @@ def _is_snv(ref, alt):
     return len(ref) == len(alt) == 1 and ref in "ACGT" and alt in "ACGT"
 
 
+def _is_ambiguous_snv(ref, alt):
+    """A single-base substitution (upper case) of which an allele is an ambiguity code (N, R, Y...)."""
+    single = all(len(allele) == 1 and (allele in "ACGT" or is_ambiguous_base(allele)) for allele in (ref, alt))
+    return single and (is_ambiguous_base(ref) or is_ambiguous_base(alt))
+
+
 def _is_vcf_allele(allele):
-    """Bases (N included), a symbolic allele (<DEL>), a breakend (G]chr2:100]), * or ."""
+    """Bases (N included), one IUPAC ambiguity code, a symbolic allele (<DEL>), a breakend (G]chr2:100]), * or ."""
     allele = allele.upper()
-    return (allele in ("*", ".") or set(allele) <= set("ACGTN") or (allele.startswith("<") and allele.endswith(">"))
-            or bool(_BREAKEND.fullmatch(allele)))
+    return (allele in ("*", ".") or set(allele) <= set("ACGTN") or is_ambiguous_base(allele)
+            or (allele.startswith("<") and allele.endswith(">")) or bool(_BREAKEND.fullmatch(allele)))
 
 
 def _is_bases(allele):

@@ -212,7 +212,7 @@ def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, bac
     calibrated."""
     seq_len = meta["dataset"]["seq_len"]
     if peaks_path:
-        peaks = read_peak_regions(peaks_path, contig_sizes(genome_path), aliases)
+        peaks = read_peak_regions(peaks_path, contig_sizes(genome_path), genome_path, aliases)
     else:
         log.warning("no peaks given: background SNPs are matched on GC content only")
         peaks = pd.DataFrame({"chrom": [], "start": [], "end": []})
