@@ -3,6 +3,7 @@ passes log their progress."""
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -95,3 +96,71 @@ def test_a_short_pass_logs_nothing(caplog):
     with Progress("quick", total=1, every=3600) as progress:
         progress.advance()
     assert caplog.records == []
+
+
+def test_a_log_is_appended_to_and_the_record_is_the_last_attempts(tmp_path):
+    log = tmp_path / "train.log"
+    assert run_job(log, SLURM_JOB_ID="1", SLURM_JOB_PARTITION="cpu").returncode == 0
+    first = log.read_text()
+    assert run_job(log, SLURM_JOB_ID="2", SLURM_JOB_PARTITION="gpu").returncode == 0
+    text = log.read_text()
+    assert text.startswith(first) and text.count("cisflow job on host") == 2
+    assert re.search(r"cisflow job on host \S+, SLURM job 2, partition gpu, PID \d+, started \d{4}-\d\d-\d\dT", text)
+    record = job_record(log)
+    assert (record["slurm_job"], record["partition"]) == ("2", "gpu") and record["seconds"] is not None
+
+
+def test_the_record_is_the_attempt_that_started_last_with_its_own_end(tmp_path):
+    """Lines copied back after a log was removed put an earlier attempt after a later one."""
+    log = tmp_path / "train.log"
+    log.write_text("\n".join([
+        "cisflow job on host b, SLURM job 2, partition gpu, PID 22, started 2026-11-21T10:05:00.000000+01:00",
+        "cisflow job on host a, SLURM job 1, partition cpu, PID 11, started 2026-11-21T10:00:00.000000+01:00",
+        "cisflow job (PID 11) finished in 400.0 s", "cisflow job (PID 22) finished in 7.0 s"]) + "\n")
+    assert job_record(log) == {"host": "b", "slurm_job": "2", "partition": "gpu", "seconds": 7.0}
+
+
+HOLDING_JOB = textwrap.dedent("""
+    import logging, pathlib, sys, time
+    from cisflow.io.logs import log_to
+    path, name, ready, go = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3]), pathlib.Path(sys.argv[4])
+    log_to(path, header=name != "rank")
+    logging.getLogger("cisflow.test").info("%s before", name)
+    ready.touch()
+    while not go.exists():
+        time.sleep(0.05)
+    logging.getLogger("cisflow.test").info("%s after", name)
+""")
+
+
+def test_a_log_removed_under_its_writers_gets_their_lines_back_once(tmp_path):
+    """Snakemake removes a job's log as it starts the job, also while a job of another run writes
+    it (here a job and a further process of it, as a DDP rank): the next job's log is a new file;
+    the earlier writers copy what they had into it, once, and write on there."""
+    log, go = tmp_path / "train.log", tmp_path / "go"
+    writers = []
+    try:
+        for name in ("first", "rank"):
+            ready = tmp_path / f"{name}.ready"
+            writers.append(subprocess.Popen([sys.executable, "-c", HOLDING_JOB, str(log), name, str(ready), str(go)],
+                                            env={**os.environ, "SLURM_JOB_ID": "1"}))
+            deadline = time.monotonic() + 120  # a hang guard
+            while not ready.exists() and writers[-1].poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ready.exists()
+        held = log.read_text()
+        log.unlink()
+        assert run_job(log, SLURM_JOB_ID="2").returncode == 0
+        second = log.read_text()
+        go.touch()
+        assert [writer.wait(120) for writer in writers] == [0, 0]
+    finally:
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
+    text = log.read_text()
+    assert text.startswith(second) and text.count(held) == 1 and text.count("its lines follow, copied back") == 1
+    assert "INFO cisflow.test: first after" in text and "INFO cisflow.test: rank after" in text
+    assert text.count("cisflow job on host") == 2
+    record = job_record(log)
+    assert record["slurm_job"] == "2" and record["seconds"] is not None

@@ -437,26 +437,146 @@ def wait_for(condition, seconds, what):
         time.sleep(0.1)
 
 
-def test_a_second_training_of_an_experiment_stops_at_once_naming_the_lock_and_its_holder(tmp_path, planted):
+HOLDER = """
+import logging, pathlib, sys, time
+from cisflow.io.logs import log_to
+from cisflow.training.train import exclusive_lock
+lock, log, locked, release = map(pathlib.Path, sys.argv[1:])
+log_to(log)
+with exclusive_lock(lock):
+    logging.getLogger("cisflow.test").info("holder at work")
+    locked.touch()
+    while not release.exists():
+        time.sleep(0.05)
+    logging.getLogger("cisflow.test").info("holder done")
+"""
+
+
+def test_a_second_training_waits_for_the_lock_then_trains_and_the_holders_log_stays_whole(tmp_path, planted):
+    """A job of a second workflow run: Snakemake removed the log the holder writes as it started
+    the job; the job waits, saying for whom, and trains once the holder is done; the holder's log
+    lines are all still there, and the log's record is the second job's."""
+    import socket
     import subprocess
 
-    out = tmp_path / "out"
+    from cisflow.io.logs import job_record
+
+    out, locked, release = tmp_path / "out", tmp_path / "locked", tmp_path / "release"
     out.mkdir()
-    first = subprocess.Popen(trainer_command(tmp_path, planted, out))
+    log = out / "train.log"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out / ".train.lock"), str(log), str(locked),
+                               str(release)])
+    waiter = None
     try:
-        wait_for(lambda: (out / "resume.pt").exists() or first.poll() is not None, 120, "first epoch")
-        assert first.poll() is None
-        expected = (rf"^{re.escape(str(out / '.train.lock'))}: another training of this experiment holds this "
-                    rf"lock \(PID {first.pid} on host .+\); two must not write the same files at once")
-        with pytest.raises(train_module.TrainingLocked, match=expected):
-            train_module.train(planted, "basset", MODEL, TRAINING, out / "model.pt", out / "history.tsv",
-                               out / "resume.pt")
+        wait_for(lambda: locked.exists() or holder.poll() is not None, 120, "lock taken by the holder")
+        assert holder.poll() is None
+        held = log.read_text()
+        log.unlink()  # as Snakemake does, starting the second run's job
+        waiter = subprocess.Popen(trainer_command(tmp_path, planted, out, epochs=2, patience=2))
+        wait_for(lambda: log.exists() and "waiting for the training" in log.read_text(), 120, "waiting line")
+        assert waiter.poll() is None and sorted(path.name for path in out.iterdir()) == [".train.lock", "train.log"]
+        release.touch()
+        assert holder.wait(120) == 0 and waiter.wait(600) == 0
     finally:
-        first.kill()
-        first.wait(60)
-    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 1}, out / "model.pt",
-                               out / "history.tsv", out / "resume.pt")  # the lock went with its process
-    assert len(state["history"]) == 1
+        for process in (holder, waiter):
+            if process is not None and process.poll() is None:
+                process.kill()
+    text = log.read_text()
+    assert text.count(held) == 1 and "INFO cisflow.test: holder done" in text
+    assert re.search(rf"waiting for the training of {re.escape(tmp_path.name)}/out held by PID {holder.pid} on host "
+                     rf"{re.escape(socket.gethostname())} \(since [0-9-]+ [0-9:]+\) to end \(lock "
+                     rf"{re.escape(str(out / '.train.lock'))}\)", text)
+    assert pd.read_csv(out / "history.tsv", sep="\t")["epoch"].tolist() == [1, 2] and not (out / "resume.pt").exists()
+    assert f"cisflow job (PID {waiter.pid}) finished in " in text and f"PID {holder.pid}) finished in " in text
+    record = job_record(log)
+    seconds = float(re.search(rf"cisflow job \(PID {waiter.pid}\) finished in ([0-9.]+) s", text).group(1))
+    assert record["seconds"] == seconds  # the second attempt's, though the holder's lines come after its own
+
+
+HOLDING_TRAINER = """
+import json, pathlib, sys, time
+from cisflow.training.train import member_lock, train
+kwargs, locked, go = json.loads(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+with member_lock(kwargs["resume_path"]) as waited:
+    locked.touch()
+    while not go.exists():
+        time.sleep(0.05)
+    train(**kwargs, waited_for_lock=waited)
+"""
+
+
+@pytest.mark.parametrize("same_settings", [True, False])
+def test_a_training_finished_while_a_second_waited_is_kept_without_an_epoch(tmp_path, planted, monkeypatch, caplog,
+                                                                            same_settings):
+    """The holder trains the member while a second training waits for the lock: with the same
+    settings the second keeps the holder's model and history (no epoch, nothing written) and
+    returns their state; with other settings it trains its own."""
+    import json
+    import subprocess
+    import threading
+
+    out, locked, go = tmp_path / "out", tmp_path / "locked", tmp_path / "go"
+    out.mkdir()
+    mine = dict(dataset_path=str(planted), model_name="basset", model_params=MODEL,
+                training={**TRAINING, "epochs": 2, "patience": 2}, model_out=str(out / "model.pt"),
+                history_out=str(out / "history.tsv"), resume_path=str(out / "resume.pt"))
+    theirs = mine if same_settings else {**mine, "training": {**mine["training"], "seed": 4}}
+    holder = subprocess.Popen([sys.executable, "-c", HOLDING_TRAINER, json.dumps(theirs), str(locked), str(go)])
+    caplog.set_level(logging.INFO, logger="cisflow.training.train")
+    if same_settings:
+        for name in ("run_epoch", "save_model"):
+            monkeypatch.setattr(train_module, name, lambda *args, **kwargs: pytest.fail("trained or wrote"))
+    result = {}
+
+    def second():
+        try:
+            result["state"] = train_module.train(**mine)
+        except BaseException as error:
+            result["error"] = error
+
+    waiter = threading.Thread(target=second)
+    try:
+        wait_for(lambda: locked.exists() or holder.poll() is not None, 120, "lock taken by the holder")
+        waiter.start()
+        wait_for(lambda: "waiting for the training" in caplog.text, 120, "waiting line")
+        go.touch()
+        assert holder.wait(600) == 0
+        waiter.join(600)
+        assert not waiter.is_alive() and "error" not in result, result
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    saved = torch.load(out / "model.pt", weights_only=True)
+    state = result["state"]
+    assert history["epoch"].tolist() == [row["epoch"] for row in state["history"]] == [1, 2]
+    kept = "were written by the training of these settings"
+    if same_settings:
+        assert kept in caplog.text and "resuming" not in caplog.text
+        assert state["best_score"] == saved["best_valid_score"] and state["epoch"] == saved["epochs_run"] == 2
+        pd.testing.assert_frame_equal(history, pd.DataFrame(state["history"]), check_dtype=False)
+    else:
+        assert kept not in caplog.text
+        assert saved["training"]["seed"] == 3 and state["best_score"] == pytest.approx(saved["best_valid_score"])
+
+
+def test_a_finished_trainings_resume_file_writes_the_outputs_without_an_epoch(tmp_path, planted, monkeypatch):
+    """Killed after its last epoch was saved, before the model was written: a rerun writes the
+    best epoch's model and the history from resume.pt, training nothing."""
+    killed_at(monkeypatch, 2, lambda: run(tmp_path, planted, "out", epochs=2, patience=2))
+    out = tmp_path / "out"
+    checkpoint = torch.load(out / "resume.pt", weights_only=True)
+    monkeypatch.setattr(train_module, "run_epoch", lambda *args, **kwargs: pytest.fail("an epoch was run"))
+    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2, "patience": 2}, out / "model.pt",
+                               out / "history.tsv", out / "resume.pt")
+    assert state["history"] == checkpoint["state"]["history"] and not (out / "resume.pt").exists()
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    assert history["epoch"].tolist() == [1, 2]
+    assert history["valid_score"].tolist() == pytest.approx([row["valid_score"] for row in state["history"]], rel=1e-5)
+    saved = torch.load(out / "model.pt", weights_only=True)
+    best = checkpoint["state"]["best_state"]  # a classifier's targets are not rescaled: its weights as they were
+    assert saved["state_dict"].keys() == best.keys()
+    assert all(torch.equal(saved["state_dict"][key], best[key]) for key in best)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc and prctl")

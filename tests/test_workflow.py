@@ -356,3 +356,66 @@ def test_killed_training_job_resumes_from_its_last_epoch(finished_run):
     history = pd.read_csv(workdir / "results/models/activity_long/seed1/history.tsv", sep="\t")
     assert history["epoch"].tolist() == [1, 2, 3, 4]
     assert not resume.exists()
+
+
+def test_a_second_run_waits_for_the_members_training_and_destroys_nothing(tmp_path):
+    """Two runs on one experiment, the second started after `snakemake --unlock` while the first's
+    training job holds on: each training job waits for the member's lock (held here by the test
+    until both wait, so which trains first does not depend on speed); one trains, the other keeps
+    its model without an epoch. Both runs succeed, and the log the second run's start removed
+    (Snakemake removes a job's log as it starts it) has the first job's lines back."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import pandas as pd
+
+    from cisflow.io.logs import job_record
+    from cisflow.training.train import member_lock
+    from tests.workflow_helpers import HANG_GUARD
+
+    config = reduced_config()
+    config["experiments"]["activity_cnn"]["training"].update(epochs=1, patience=1, max_steps_per_epoch=5)
+    config_path = write_config(tmp_path, config)
+    member, log = tmp_path / "results/models/activity_cnn/seed1", tmp_path / "logs/train/activity_cnn/seed1.log"
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",
+               str(tmp_path), "--configfile", str(config_path), "--cores", "2",
+               "results/models/activity_cnn/seed1/model.pt"]
+    waiting = f"waiting for the training of activity_cnn/seed1 held by PID {os.getpid()} on host "
+    runs = []
+
+    def start():
+        errors = (tmp_path / f"run{len(runs) + 1}.stderr").open("w")
+        runs.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors, start_new_session=True))
+
+    def wait_until(condition, what):
+        deadline = time.monotonic() + HANG_GUARD
+        while not condition():
+            assert time.monotonic() < deadline and all(run.poll() is None for run in runs), f"no {what}"
+            time.sleep(0.2)
+
+    def text():
+        return log.read_text() if log.exists() else ""
+
+    try:
+        with member_lock(member / "resume.pt"):
+            start()
+            wait_until(lambda: waiting in text(), "first run's training waiting")
+            first_lines = text()
+            assert snakemake(tmp_path, config_path, "--unlock").returncode == 0
+            start()
+            wait_until(lambda: waiting in text() and not text().startswith(first_lines), "second run's waiting")
+        assert [run.wait(HANG_GUARD) for run in runs] == [0, 0], [
+            (tmp_path / f"run{i}.stderr").read_text()[-3000:] for i in (1, 2)]
+    finally:
+        for run in runs:
+            if run.poll() is None:
+                os.killpg(run.pid, 9)
+    final = log.read_text()
+    assert final.count(first_lines) == 1 and final.count(waiting) == 2
+    assert final.count("epoch   1  train loss") == 1  # trained once
+    assert final.count("were written by the training of these settings") == 1  # kept by the other
+    assert pd.read_csv(member / "history.tsv", sep="\t")["epoch"].tolist() == [1]
+    assert sorted(path.name for path in member.iterdir()) == [".train.lock", "history.tsv", "model.pt"]
+    assert job_record(log)["seconds"] is not None

@@ -87,22 +87,28 @@ class World:
 
 
 def launch(train_kwargs, processes):
-    """Run ``cisflow.training.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun;
-    should the workflow that started this process die, torchrun is stopped and this process ends
-    (each training process in turn stops once torchrun is gone)."""
-    from cisflow.training.train import stop_with_workflow
+    """Run ``cisflow.training.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun,
+    holding the member's lock (``member_lock``) throughout, so a second training of the member
+    waits before any process starts (waiting in rank 0, the others would meet their collectives'
+    timeout); should the workflow that started this process die, torchrun is stopped and this
+    process ends (each training process in turn stops once torchrun is gone)."""
+    from cisflow.training.train import member_lock, stop_with_workflow
 
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-        json.dump({key: str(value) if isinstance(value, os.PathLike) else value
-                   for key, value in train_kwargs.items()}, handle)
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-               "-m", "cisflow.training.distributed", handle.name]
-    try:
-        with subprocess.Popen(command) as torchrun, stop_with_workflow(before_exit=lambda: _stop(torchrun)):
-            if torchrun.wait() != 0:
-                raise subprocess.CalledProcessError(torchrun.returncode, command)
-    finally:
-        os.unlink(handle.name)
+    started = []
+    with stop_with_workflow(before_exit=lambda: [_stop(torchrun) for torchrun in started]), \
+            member_lock(train_kwargs["resume_path"]) as waited:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+            json.dump({**{key: str(value) if isinstance(value, os.PathLike) else value
+                          for key, value in train_kwargs.items()}, "waited_for_lock": waited}, handle)
+        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+                   "-m", "cisflow.training.distributed", handle.name]
+        try:
+            with subprocess.Popen(command) as torchrun:
+                started.append(torchrun)
+                if torchrun.wait() != 0:
+                    raise subprocess.CalledProcessError(torchrun.returncode, command)
+        finally:
+            os.unlink(handle.name)
 
 
 def _stop(process, grace_s=60):
@@ -122,7 +128,7 @@ def main(kwargs_path):
         kwargs = json.load(handle)
     log_path = kwargs.pop("log_path", None)
     if log_path and int(os.environ.get("RANK", "0")) == 0:
-        log_to(log_path, append=True)
+        log_to(log_path, header=False)  # the launcher's job wrote its start line
     try:
         with stop_with_workflow():  # torchrun, this process's parent
             train(**kwargs)

@@ -11,14 +11,33 @@ down, to smoke-test a genome-scale config on CPU. Each epoch ends
 with a resume checkpoint (model, optimiser, scheduler, RNG states, history, best state, resolved
 config, dataset attributes, package version); a killed run started again with the same settings
 continues after the last finished epoch (a checkpoint that cannot be read is set aside and training
-starts afresh). A lock beside it keeps two trainings of one experiment from writing the same files,
-and a job started by the workflow stops when the workflow's process is gone (``stop_with_workflow``)
-instead of training on as an orphan. On CUDA the forward pass runs under bf16 autocast; the
-model may be compiled (``training.compile``), and several GPUs train it as DDP processes
-(``cisflow.training.distributed``).
+starts afresh). A job started by the workflow stops when the workflow's process is gone
+(``stop_with_workflow``) instead of training on as an orphan. On CUDA the forward pass runs under
+bf16 autocast; the model may be compiled (``training.compile``), and several GPUs train it as DDP
+processes (``cisflow.training.distributed``).
+
+Two trainings of one member (two workflow runs on one experiment, the second started after
+``snakemake --unlock`` while the first trains) must not write, or delete, each other's files: a
+lock beside resume.pt (``exclusive_lock``) makes the second wait, saying once and then every few
+minutes whose training it waits for, rather than fail (a failed job's outputs are deleted by
+Snakemake, and by then they may be the first run's finished model). Holding the lock, it goes on
+as any rerun does: from resume.pt where the first stopped early, and where the first finished
+its training with the same settings (the model file records their digest) it keeps that model
+and history as they are, without an epoch. Job logs are appended to, so the waiting job's lines
+do not wipe the first's (``cisflow.io.logs``).
+
+What this cannot prevent, since Snakemake does it before any of this code runs: a job's start
+removes its existing outputs and its log (``Job.prepare``). Where the first run finishes between
+the second planning its job and starting it, the second's start deletes the first's fresh
+model.pt and history.tsv, and the first run then fails (MissingOutputException) or its later jobs
+miss their input; the second trains the member again. A second run that fails or is interrupted
+in the moments between the first finishing and the second keeping its model deletes them too
+(Snakemake removes a failed job's outputs). The first's log survives its removal: its process
+copies its lines back into the file at the path (``cisflow.io.logs.JobLog``).
 """
 
 import contextlib
+import csv
 import fcntl
 import hashlib
 import json
@@ -57,6 +76,7 @@ DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
 SHELLS = {"sh", "bash", "dash", "zsh", "ksh"}
 WORKFLOW_POLL_S = 2.0
+LOCK_REMINDER_S = 300.0  # seconds between two lines of a training that waits for another's lock
 _writing = threading.Lock()  # held while files are written: a stopped orphan never leaves half of one
 
 
@@ -107,7 +127,8 @@ def settings_digest(*parts):
 
 
 def train(dataset_path: str, model_name: str, model_params: dict, training: dict, model_out: str, history_out: str,
-          resume_path: str, init_path: str | None = None, on_epoch=None, member: dict | None = None) -> dict:
+          resume_path: str, init_path: str | None = None, on_epoch=None, member: dict | None = None,
+          waited_for_lock: bool | None = None) -> dict:
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
     Parameters
@@ -129,25 +150,33 @@ def train(dataset_path: str, model_name: str, model_params: dict, training: dict
     member : dict, optional
         The experiment's member this is (``cisflow.training.replicates.members``): trained on its
         split (a fold's, or the dataset's) and recorded in the model file. None: the dataset's split.
+    waited_for_lock : bool, optional
+        Given where the caller holds the member's lock already (``member_lock``; the DDP launcher
+        does, for its processes): whether it had to wait for another training. None: this
+        process takes the lock itself, waiting for as long as another holds it.
 
     Returns
     -------
     dict
-        The final training state (``best_score``, ``history``, ``epoch``...).
+        The final training state (``best_score``, ``history``, ``epoch``...). Where another
+        process finished this training (same settings) while this one waited for the lock, its
+        model file and history are kept as they are, without an epoch, and the state is read back
+        from them.
 
     Started by torchrun (``cisflow.training.distributed``), each process trains on its share of
-    the split and rank 0 writes the files, holding ``.train.lock`` beside ``resume_path``
-    throughout (``TrainingLocked`` if another process holds it).
+    the split and rank 0 writes the files, while the launcher holds the lock.
     """
     world = World.from_env()
-    lock = exclusive_lock(Path(resume_path).with_name(".train.lock")) if world.main else contextlib.nullcontext()
-    with lock:
+    if waited_for_lock is not None:
         return _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path,
-                      init_path, on_epoch, member)
+                      init_path, on_epoch, member, waited_for_lock)
+    with member_lock(resume_path) as waited:
+        return _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path,
+                      init_path, on_epoch, member, waited)
 
 
 def _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path,
-           on_epoch, member):
+           on_epoch, member, waited):
     torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
     np.random.seed(training["seed"])
     data = load_dataset(dataset_path)
@@ -157,6 +186,13 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
         if world.main:
             log.info("member %s: %s", member["name"], describe(member, member["held_out"]))
     task, attrs = data.attrs["task"], data.attrs
+    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
+           "config": {"model": {"name": model_name, "params": model_params}, "training": training,
+                      "init_from": str(init_path) if init_path else None},
+           "dataset": attrs, "version": cisflow.__version__}
+    finished = _finished_meanwhile(model_out, history_out, run["digest"], world.main) if waited else None
+    if finished is not None:
+        return finished
     dev = world.device
     train_idx, valid_idx = data.indices("train"), data.indices("valid")
     if len(train_idx) == 0 or len(valid_idx) == 0:
@@ -182,10 +218,6 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
                                                            patience=training["lr_patience"])
     loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
     generator = torch.Generator(device="cpu").manual_seed(training["seed"])
-    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
-           "config": {"model": {"name": model_name, "params": model_params}, "training": training,
-                      "init_from": str(init_path) if init_path else None},
-           "dataset": attrs, "version": cisflow.__version__}
     state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
         state = _resume(resume_path, run["digest"], model, optimizer, scheduler, generator, world.main) or state
@@ -241,7 +273,7 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     scale.fold_into(model.output_layer)
     with _writing:
         save_model(model_out, model, model_name, model_params, attrs, training=training, member=member,
-                   best_valid_score=state["best_score"], epochs_run=state["epoch"])
+                   best_valid_score=state["best_score"], epochs_run=state["epoch"], settings_digest=run["digest"])
         with atomic_open(history_out) as out:
             out.write("\t".join(HISTORY_COLUMNS) + "\n")
             for row in state["history"]:
@@ -281,29 +313,107 @@ def check_validation_score(dataset_path, task, targets, names, selection):
                      "and rebuild the dataset")
 
 
-class TrainingLocked(RuntimeError):
-    """Another process is training the same experiment."""
+def _finished_meanwhile(model_out, history_out, digest, main):
+    """The final state of this training where another process finished it while this one waited
+    for the lock: ``model_out`` and ``history_out`` are there and the model file records the
+    settings' ``digest``; None otherwise (the other stopped early, failed, or trained other
+    settings: this one trains, resuming where resume.pt allows). The files are left as they are."""
+    if not (os.path.exists(model_out) and os.path.exists(history_out)):
+        return None
+    try:
+        saved = torch.load(model_out, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as error:  # torch raises several kinds for a file it cannot read; training writes it anew
+        log.warning("%s cannot be read (%s: %s); training", model_out, type(error).__name__, error)
+        return None
+    if not isinstance(saved, dict) or saved.get("settings_digest") != digest:
+        return None
+    with open(history_out) as handle:
+        history = [{column: int(value) if column == "epoch" else float(value) for column, value in row.items()}
+                   for row in csv.DictReader(handle, delimiter="\t")]
+    if main:
+        log.info("%s and %s were written by the training of these settings (%s) that this one waited for: kept as "
+                 "they are, no epoch run", model_out, history_out, digest)
+    return {"epoch": saved["epochs_run"], "best_score": saved["best_valid_score"], "history": history}
+
+
+def member_lock(resume_path):
+    """The lock of the training that writes ``resume_path``.
+
+    Parameters
+    ----------
+    resume_path : str or Path
+        The member's resume checkpoint (results/models/<experiment>/<member>/resume.pt).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``exclusive_lock`` on the ``.train.lock`` beside it, yielding whether it waited.
+    """
+    return exclusive_lock(Path(resume_path).with_name(".train.lock"))
 
 
 @contextlib.contextmanager
 def exclusive_lock(path):
-    """Hold the lock file ``path`` (flock) for the whole training, this process's PID and host
-    written in it: two trainings of one experiment would write, and delete, the same resume.pt."""
+    """Hold the lock file ``path`` (flock) for the whole training, this process's PID, host and
+    start time written in it: two trainings of one experiment would write, and delete, the same
+    resume.pt. While another process holds it, wait, logging whose training this waits for once
+    and then every ``LOCK_REMINDER_S`` seconds.
+
+    Parameters
+    ----------
+    path : str or Path
+        The lock file, ``.train.lock`` in the member's directory (results/models/<experiment>/<member>).
+
+    Yields
+    ------
+    bool
+        Whether this process had to wait for another: that one may have finished the training
+        meanwhile (``_finished_meanwhile``).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:  # a+: the holder's PID stays readable until this process has the lock
+    with open(path, "a+") as handle:  # a+: the holder's line stays readable until this process has the lock
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            waited = False
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "PID unknown"
-            raise TrainingLocked(f"{path}: another training of this experiment holds this lock ({holder}); two must "
-                                 "not write the same files at once. Wait for it to finish, or stop that process, "
-                                 "and run again") from None
+            _wait_for_lock(handle, path)
+            waited = True
         handle.seek(0)
         handle.truncate()
-        handle.write(f"PID {os.getpid()} on host {socket.gethostname()}\n")
+        handle.write(f"PID {os.getpid()} on host {socket.gethostname()} (since {time.strftime('%Y-%m-%d %H:%M:%S')})\n")
         handle.flush()
-        yield
+        yield waited
+
+
+def _wait_for_lock(handle, path):
+    """Block until this process holds the flock on ``handle`` (the lock file ``path``), saying
+    whose training it waits for now and every ``LOCK_REMINDER_S`` seconds."""
+    what = "/".join(path.parent.parts[-2:])
+
+    def say(holder):
+        log.info("waiting for the training of %s held by %s to end (lock %s): two trainings must not write the same "
+                 "files at once; this one then goes on from where that one got to", what, holder, path)
+
+    say(_holder(path))
+    done = threading.Event()
+
+    def remind():
+        while not done.wait(LOCK_REMINDER_S):
+            say(_holder(path))
+
+    reminder = threading.Thread(target=remind, name="lock-wait", daemon=True)
+    reminder.start()
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    finally:
+        done.set()
+        reminder.join()
+
+
+def _holder(path):
+    """Who holds the lock file ``path``, as its holder wrote it ("PID p on host h (since t)")."""
+    return Path(path).read_text().strip() or "a process that has not yet written its PID"
 
 
 @contextlib.contextmanager
