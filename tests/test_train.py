@@ -493,6 +493,38 @@ def test_a_second_training_waits_for_the_lock_then_trains_and_the_holders_log_st
     assert record["seconds"] == seconds  # the second attempt's, though the holder's lines come after its own
 
 
+def test_a_waiting_training_says_again_for_whom_it_waits_and_then_holds_the_lock(tmp_path, monkeypatch, caplog):
+    import socket
+    import subprocess
+    import threading
+
+    out, locked, release = tmp_path / "out", tmp_path / "locked", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out / ".train.lock"), str(tmp_path / "holder.log"),
+                               str(locked), str(release)])
+    monkeypatch.setattr(train_module, "LOCK_REMINDER_S", 0.01)
+    caplog.set_level(logging.INFO, logger="cisflow.training.train")
+    waited = []
+
+    def second():
+        with train_module.exclusive_lock(out / ".train.lock") as was_held:
+            waited.append((was_held, (out / ".train.lock").read_text()))
+
+    waiter = threading.Thread(target=second)
+    try:
+        wait_for(lambda: locked.exists() or holder.poll() is not None, 120, "lock taken by the holder")
+        waiter.start()
+        wait_for(lambda: caplog.text.count(f"held by PID {holder.pid} on host") >= 3, 120, "repeated waiting line")
+        assert not waited
+        release.touch()
+        assert holder.wait(120) == 0
+        waiter.join(120)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    [(was_held, line)] = waited
+    assert was_held and line.startswith(f"PID {os.getpid()} on host {socket.gethostname()} (since ")
+
+
 HOLDING_TRAINER = """
 import json, pathlib, sys, time
 from cisflow.training.train import member_lock, train
