@@ -1,6 +1,8 @@
 """Background SNPs: a reference per distance stratum drawn from the seed alone, and SNPs matched to
 each scored site on GC content and distance to the nearest peak, drawn from the site itself."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -209,3 +211,25 @@ def test_sites_of_gives_each_sites_scored_alleles():
                             "score_ref": ["A", "A", "A", "C", None], "score_alt": ["T", "C", "G", "A", None],
                             "status": ["scored", "scored", "scored", "swapped", "indel"]})
     assert sites_of(checked).values.tolist() == [["chr1", 10, 0, "A", "C,G,T"], ["chr1", 20, 1, "C", "A"]]
+
+
+def test_peaks_none_of_which_is_on_the_genome_are_refused_naming_both_sides(tmp_path):
+    sizes = {"NC_000001.11": 100, "NC_000002.12": 100, "NC_000003.12": 100, "NC_000004.12": 100,
+             "NC_000005.10": 100}
+    peaks = tmp_path / "peaks.bed"
+    peaks.write_text("".join(f"chr{i}\t10\t20\n" for i in (1, 2, 2, 3, 4, 5, 6)))
+    with pytest.raises(InputError, match=re.escape(
+            f"{peaks}: none of its 7 peaks is on a contig of the genome genome.fa (peaks on chr1, chr2, chr3, chr4, "
+            "...; the genome has NC_000001.11, NC_000002.12, NC_000003.12, NC_000004.12, ...): check that both are "
+            "of one species and build, or map other names (NC_000001.11) with contig_aliases")):
+        read_peak_regions(peaks, sizes, "genome.fa")
+    aliased = read_peak_regions(peaks, sizes, "genome.fa", aliases={"chr1": "NC_000001.11"})
+    assert aliased.values.tolist() == [["NC_000001.11", 10, 20]]
+
+
+def test_peaks_off_the_genome_are_left_out_and_counted(tmp_path, caplog):
+    peaks = tmp_path / "peaks.bed"
+    peaks.write_text("chr1\t10\t20\nchrUn_x\t5\t9\nchr2\t30\t40\nchr9\t1\t2\n")
+    table = read_peak_regions(peaks, {"chr1": 100, "chr2": 100}, "genome.fa")
+    assert table.values.tolist() == [["chr1", 10, 20], ["chr2", 30, 40]]
+    assert f"{peaks}: 2 of 4 peaks are on contigs the genome genome.fa lacks (chrUn_x, chr9): left out" in caplog.text

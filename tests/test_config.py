@@ -345,3 +345,16 @@ def test_a_search_space_is_checked_against_the_range_of_the_key_it_sets():
         "experiments.x.search.space.training.lr.low: -1.0 is less than or equal to the minimum of 0 (allowed: above 0)",
         "experiments.x.search.space.training.batch_size.low: 0 is less than the minimum of 1 (allowed: at least 1)",
         "experiments.x.search.space.training.optimizer.choices.1: 'rmsprop' is not one of ['adam', 'adamw', 'sgd']"]
+
+
+def test_samples_sheet_lines_named_past_blank_lines_and_extra_fields_refused(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\turl\tsha256\nK562\tk.bed\t\n\nHeLa\th.bed\tnot-a-sum\n")
+    with pytest.raises(InputError, match=r"samples.tsv:4: column sha256"):
+        read_samples(sheet, SAMPLES_SCHEMA)
+    sheet.write_text("sample\turl\nK562\tk.bed\nHeLa\th.bed\textra\n")
+    with pytest.raises(InputError, match=r"samples.tsv:3: 3 fields, but the header has 2$"):
+        read_samples(sheet, SAMPLES_SCHEMA)
+    sheet.write_text("sample\turl\nK562\tk.bed\n\nK562\th.bed\n")
+    with pytest.raises(InputError, match=r"samples.tsv:4: sample 'K562' appears twice"):
+        read_samples(sheet, SAMPLES_SCHEMA)

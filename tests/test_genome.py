@@ -174,3 +174,14 @@ def test_prepare_fasta_reads_any_block_size_alike(tmp_path, monkeypatch, block):
         (tmp_path / "src.fa").write_bytes(text)
         with pytest.raises(InputError, match=message):
             prepare_fasta(tmp_path / "src.fa", tmp_path / "bad.fa")
+
+
+@pytest.mark.parametrize("index, line", [("chr1\t160\t6\t60\t61\nchr2\tsix\t175\t6\t7\n", 2),
+                                         ("chr1\t160\t6\t60\n", 1), ("chr1 160 6 60 61\n", 1), ("", None)])
+def test_a_fai_that_is_no_index_is_named_with_its_line(tmp_path, index, line):
+    fasta = write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 40, "chr2": "ACGTAC"})
+    (tmp_path / "g.fa.fai").write_text(index)
+    where = f"{fasta}.fai:{line}: not a FASTA index entry" if line else f"{fasta}.fai: an empty FASTA index"
+    with pytest.raises(InputError, match=rf"^{where}.*delete {fasta}.fai and run again to index {fasta} anew"):
+        open_genome(fasta)
+    assert (tmp_path / "g.fa.fai").read_text() == index  # left as it was, for the user to look at

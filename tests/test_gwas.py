@@ -60,3 +60,28 @@ def test_config_takes_a_vcf_or_a_table_but_not_both(tmp_path):
     config["variants"]["gwas"]["vcf"] = {"url": "x.vcf"}
     with pytest.raises(Exception, match="variants.gwas"):
         validate(config, schema, "c.yaml")
+
+
+def test_a_csv_quoting_its_fields_keeps_the_lines_of_its_records(tmp_path):
+    path = tmp_path / "hits.csv"
+    path.write_text('rsid,chrom,pos,ref,alt,trait\nrs1,chr1,5,A,G,"Height, adult"\n\n'
+                    'rs2,chr1,9,C,T,"a trait\nover two lines"\nrs3,chr1,x,A,G,BMI\n')
+    with pytest.raises(InputError, match=rf"^{path}:6: position 'x' is not a positive integer"):
+        read_gwas_table(path)
+    path.write_text('rsid,chrom,pos,ref,alt,trait\nrs1,chr1,5,A,G,"Height, adult"\nrs2,chr1,9,C,T,"open quote\n')
+    with pytest.raises(InputError, match=rf"^{path}:3: unexpected end of data \(a quote left open"):
+        read_gwas_table(path)
+    path.write_text('rsid,chrom,pos,ref,alt,trait\nrs1,chr1,5,A,G,Height, adult\n')
+    with pytest.raises(InputError, match=rf"^{path}:2: 7 fields, but the header has 6$"):
+        read_gwas_table(path)
+    path.write_text('rsid,chrom,pos,ref,alt,trait\nrs1,chr1,5,A,G,"Height, adult",,\n')  # a spreadsheet's padding
+    assert read_gwas_table(path)["trait"].tolist() == ["Height, adult"]
+
+
+@pytest.mark.parametrize("ref, alt", [("N", "G"), ("A", "N"), ("R", "A")])
+def test_an_ambiguous_allele_of_a_table_gets_its_status(tmp_path, genome, ref, alt):
+    fasta, _ = genome
+    path = tmp_path / "hits.tsv"
+    path.write_text(f"rsid\tchrom\tpos\tref\talt\nrs1\tchrA\t500\t{ref}\t{alt}\n")
+    checked = check_variants(read_gwas_table(path), open_genome(fasta), 40)
+    assert checked["status"].tolist() == ["ambiguous_allele"] and checked["score_ref"].isna().all()

@@ -2,6 +2,7 @@
 
 import gzip
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -211,3 +212,49 @@ def test_an_empty_file_says_so(tmp_path, reader):
     (tmp_path / "empty.tsv").write_text("")
     with pytest.raises(InputError, match="empty.tsv: empty file"):
         (read_gwas_catalog if reader == "catalog" else read_sumstats)(tmp_path / "empty.tsv")
+
+
+def _with(tmp_path, line, **fields):
+    """The fixture with ``fields`` (0-based column: text) of its line ``line`` (1-based) changed."""
+    lines = CATALOG.read_text().splitlines()
+    cells = lines[line - 1].split("\t")
+    for column, text in fields.items():
+        cells[int(column.removeprefix("c"))] = text
+    path = tmp_path / "catalog.tsv"
+    path.write_text("\n".join([*lines[: line - 1], "\t".join(cells), *lines[line:]]) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("position", ["-5", "abc", "0", "12.5", "500;x", "1200 x -1"])
+def test_a_chr_pos_that_is_not_a_position_is_an_error_naming_the_line(tmp_path, position):
+    path = _with(tmp_path, 4, c12=position)
+    with pytest.raises(InputError, match=rf"^{path}:4: CHR_POS '{re.escape(position)}' is not a position: a positive "
+                                         r"integer, empty where the Catalog could not map the SNP"):
+        read_gwas_catalog(path)
+
+
+def test_empty_and_multiple_positions_are_read_as_the_catalog_means_them(tmp_path):
+    rows = read_gwas_catalog(_with(tmp_path, 4, c11="", c12="")).set_index("snp")
+    assert rows.loc["rs1000", "status"] == "unmapped" and pd.isna(rows.loc["rs1000", "pos"])
+    rows = read_gwas_catalog(_with(tmp_path, 5, c12="1200;")).set_index("snp")  # one SNP of two without a position
+    assert set(rows.loc[["rs2001", "rs2002"], "status"]) == {"unmapped"}
+    rows = read_gwas_catalog(CATALOG).set_index("snp")
+    assert rows.loc[["rs3001", "rs3002"], "pos"].tolist() == [1500, 1600]
+
+
+@pytest.mark.parametrize("given", ["-3", "abc", "-inf"])
+def test_a_pvalue_mlog_out_of_its_range_is_an_error_naming_the_line(tmp_path, given):
+    path = _with(tmp_path, 11, c28=given)
+    with pytest.raises(InputError, match=rf"^{path}:11: PVALUE_MLOG '{given}' is not a -log10 p-value"):
+        read_gwas_catalog(path)
+
+
+@pytest.mark.parametrize("allele", ["N", "R", "y"])
+def test_an_ambiguous_risk_allele_is_a_status_of_its_own(tmp_path, catalog_genome, allele):
+    rows = read_gwas_catalog(_with(tmp_path, 4, c20=f"rs1000-{allele}"))
+    row = rows.set_index("snp").loc["rs1000"]
+    assert row["status"] == "ambiguous_allele" and row["risk_allele"] == allele.upper()
+    sites, _ = catalog_sites(rows)
+    assert sites.set_index("id").loc["rs1000", "pre_status"] == "ambiguous_allele"
+    checked = _checked(catalog_genome[0], sites).set_index("id")
+    assert checked.loc["rs1000", "status"] == "ambiguous_allele" and pd.isna(checked.loc["rs1000", "score_ref"])

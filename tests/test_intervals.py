@@ -151,3 +151,18 @@ def test_a_matrix_that_does_not_fit_its_table_is_an_error(tmp_path):
     np.save(outputs[1], np.zeros((3, 2), np.uint8))
     with pytest.raises(InputError, match=r"r.targets.npy: holds a 3 x 2 uint8 matrix, not the 2 x 2 uint8 of "):
         read_intervals(*outputs)
+
+
+@pytest.mark.parametrize("row, line, problem", [
+    ("chr1\t-5\t10\tr2\t0", 3, "start '-5' is not a non-negative integer"),
+    ("chr1\t50\t40\tr2\t0", 3, "start is not before end"),
+    ("chr1\t50\t60\tr2\t2", 3, "background is not 0 or 1"),
+    ("chr1\t50\t60\tr2", 3, "4 fields, but the header has 5"),
+])
+def test_a_regions_table_with_a_bad_line_is_refused_naming_it(tmp_path, row, line, problem):
+    from cisflow.io.regions import read_regions
+
+    path = tmp_path / "r.tsv"
+    path.write_text(f"chrom\tstart\tend\tid\tbackground\nchr1\t0\t10\tr1\t0\n{row}\n")
+    with pytest.raises(InputError, match=rf"^{path}:{line}: {problem}$"):
+        read_regions(path)

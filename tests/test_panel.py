@@ -1,5 +1,7 @@
 """A reference panel's genotypes read where they are needed, and r² from them."""
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -72,3 +74,25 @@ def test_a_panel_without_samples_is_refused(tmp_path):
                     "1\t100\ta\tA\tG\t.\tPASS\t.\n")
     with pytest.raises(InputError, match="no samples"):
         read_panel(path, {"chr1": [(1, 1000)]}, ["chr1"])
+
+
+@pytest.mark.parametrize("bad, problem", [
+    (("1", 250, "short", "A", "G", ["0|1"] * 5), "htslib cannot read the record"),  # a sample's call missing
+    (("1", 250, "gt", "A", "G", ["0|1"] * 5 + ["x|y"]), "htslib cannot read the record"),
+])
+def test_a_record_htslib_refuses_is_named_by_its_line(tmp_path, bad, problem):
+    path = panel_vcf(tmp_path / "panel.vcf", [*RECORDS[:2], bad, *RECORDS[2:]])
+    with pytest.raises(InputError, match=rf"^{path}:8: {problem}"):  # 4 meta lines, the header, 2 records
+        read_panel(path, {"chr1": [(1, 10_000)]}, ["chr1", "chr2"])
+
+
+def test_a_truncated_panel_is_named_by_the_line_where_it_stops(tmp_path):
+    text = panel_vcf(tmp_path / "panel.vcf", RECORDS * 300).read_text()
+    whole = gzip.compress(text.encode())
+    path = tmp_path / "panel.vcf.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InputError, match=rf"^{path}:\d+: truncated gzip file"):
+        read_panel(path, {"chr1": [(1, 10_000)]}, ["chr1", "chr2"])
+    path.write_bytes(whole[:40])  # cut inside the header
+    with pytest.raises(InputError, match=rf"^{path}:\d+: truncated gzip file"):
+        read_panel(path, {"chr1": [(1, 10_000)]}, ["chr1", "chr2"])

@@ -362,3 +362,15 @@ def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_l
     assert table.loc[["p1", "p2"], "proxy_of"].tolist() == ["rsLead", "rsLead"]
     assert table.loc[["p1", "p2"], "alt_from"].tolist() == ["panel", "panel"]
     assert table["locus"].nunique() == 1 and (table["lead"] == "rsLead").all()
+
+
+def test_cli_refuses_peaks_none_of_which_is_on_the_genome_and_writes_nothing(setup):
+    peaks = setup["dir"] / "other.bed"
+    peaks.write_text("NC_000001.11\t400\t700\nNC_000023.11\t200\t400\n")
+    out = setup["dir"] / "p.tsv.gz"
+    result = cli("score-variants", "--model", setup["model"], "--gwas-catalog", CATALOG, "--genome", setup["genome"],
+                 "--peaks", peaks, "--background", "3", "--background-reference", "20", "--out", out)
+    assert result.returncode == 1
+    assert (f"{peaks}: none of its 2 peaks is on a contig of the genome {setup['genome']} (peaks on NC_000001.11, "
+            "NC_000023.11; the genome has chr1, chrX)") in result.stderr
+    assert not list(setup["dir"].glob("p.*"))

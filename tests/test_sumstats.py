@@ -47,3 +47,58 @@ def test_malformed_summary_statistics_name_the_line(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         read_sumstats(path)
+
+
+STRONG = {"neg_log_10_p_value": "9.5", "p_value": "3e-10"}  # line 2 of each: p = 3e-10
+
+
+def short(column, value):
+    """GWAS-SSF lines 2 (strong) and 3 (``value``) with their p-value in ``column``."""
+    return (f"chromosome\tbase_pair_location\teffect_allele\tother_allele\t{column}\n1\t10\tA\tG\t{STRONG[column]}\n"
+            f"1\t20\tA\tG\t{value}\n")
+
+
+@pytest.mark.parametrize("column, value, shown", [
+    ("neg_log_10_p_value", "-3", r"neg_log_10_p_value '-3' is not a -log10 p-value \(a number >= 0"),
+    ("neg_log_10_p_value", "-inf", r"neg_log_10_p_value '-inf' is not a -log10 p-value"),
+    ("neg_log_10_p_value", "abc", r"neg_log_10_p_value 'abc' is not a -log10 p-value"),
+    ("p_value", "1.7", r"p_value '1.7' is not a p-value \(a number in \[0, 1\]"),
+    ("p_value", "-0.1", r"p_value '-0.1' is not a p-value"),
+    ("p_value", "inf", r"p_value 'inf' is not a p-value"),
+])
+def test_a_p_value_out_of_its_range_is_refused_naming_file_line_and_column(tmp_path, column, value, shown):
+    path = tmp_path / "ss.tsv"
+    path.write_text(short(column, value))
+    with pytest.raises(InputError, match=rf"^{path}:3: {shown}"):
+        read_sumstats(path)
+
+
+@pytest.mark.parametrize("column, value, p", [("neg_log_10_p_value", "inf", 0.0), ("neg_log_10_p_value", "-0", None),
+                                               ("p_value", "0", 0.0), ("p_value", "1", None)])
+def test_p_of_zero_and_one_either_way(tmp_path, column, value, p):
+    path = tmp_path / "ss.tsv"
+    path.write_text(short(column, value))
+    table = read_sumstats(path, 1e-5)
+    assert table["pos"].tolist() == ([10, 20] if p == 0 else [10])
+    if p == 0:
+        assert table["p_value"].iat[1] == 0 and table["mlog10_p"].iat[1] == float("inf")
+
+
+def test_lines_without_a_p_value_are_counted_in_the_log(tmp_path, caplog):
+    path = tmp_path / "ss.tsv"
+    path.write_text(short("neg_log_10_p_value", "NA") + "1\t30\tA\tG\t\n1\t40\tA\tG\tNaN\n")
+    assert read_sumstats(path)["pos"].tolist() == [10]
+    assert f"{path}: 3 lines without a p-value (empty, NA or NaN) left out" in caplog.text
+
+
+def test_a_line_of_another_number_of_fields_is_refused_in_any_block(tmp_path, monkeypatch):
+    monkeypatch.setattr("cisflow.io.textio.BLOCK", 64)  # many blocks: the line numbers run on across them
+    lines = [f"1\t{10 * i}\tA\tG\t1e-9\n" for i in range(1, 40)]
+    lines[30] = "1\t310\tA\tG\n"
+    path = tmp_path / "ss.tsv.gz"
+    path.write_bytes(gzip.compress((HEADER.split("\tbeta")[0] + "\tp_value\n" + "".join(lines)).encode()))
+    with pytest.raises(InputError, match=rf"^{path}:32: 4 fields, but the header has 5$"):
+        read_sumstats(path)
+    lines[30] = "1\t310\tA\tG\t1e-9\n"
+    path.write_bytes(gzip.compress((HEADER.split("\tbeta")[0] + "\tp_value\n" + "".join(lines)).encode()))
+    assert read_sumstats(path)["line"].tolist() == list(range(2, 41))

@@ -10,7 +10,7 @@ import pytest
 from cisflow.io.errors import InputError
 from cisflow.io.gwas import read_gwas_table
 from cisflow.io.peaks import read_peaks
-from cisflow.io.textio import first_line, open_bytes, open_text
+from cisflow.io.textio import delimited_chunks, first_line, open_bytes, open_text, quoted_rows, read_header
 from cisflow.io.truth import read_truth
 from cisflow.io.vcf import read_vcf
 
@@ -101,3 +101,48 @@ def test_every_reader_reports_a_damaged_input(tmp_path, reader, text):
     path.write_bytes(text.encode() + b"caf\xe9\n")
     with pytest.raises(InputError, match=rf"input:{text.count(chr(10)) + 1}: {NOT_UTF8}"):
         reader(path)
+
+
+def test_delimited_lines_keep_their_numbers_across_blocks_blank_lines_and_crlf(tmp_path, monkeypatch):
+    monkeypatch.setattr("cisflow.io.textio.BLOCK", 50)
+    rows = [f"r{i}\t{i}\n" if i % 7 else "\r\n" for i in range(1, 60)]
+    path = gzipped(tmp_path / "t.tsv.gz", ("name\tvalue\r\n" + "".join(rows).replace("\t5\n", "\t5\r\n")).encode())
+    header = read_header(path)
+    table = pd.concat(delimited_chunks(path, header, {"value": 1}), ignore_index=True)
+    assert table["value"].tolist() == [str(i) for i in range(1, 60) if i % 7]
+    assert table["line"].tolist() == [i + 1 for i in range(1, 60) if i % 7]
+
+
+@pytest.mark.parametrize("data, line, problem", [
+    (b"a\tb\n1\t2\n3\t4\t5\n", 3, "3 fields, but the header has 2"),
+    (b"a\tb\n1\t2\n3\n", 3, r"one field \(no tab: is the file tab-separated\?\), but the header has 2"),
+    (b"a\tb\n1\t2\n3\r4\t5\n", 3, r"a carriage return \(\\r\) inside the line: line ends are \\n or \\r\\n"),
+    (b"a\tb\n1\t2\n3\x00\t4\n", 3, "a NUL byte: binary data, not text"),
+    (b"a\x00\tb\n1\t2\n", 1, "a NUL byte: binary data, not text"),
+    (b"a\tb\n1\t2\n3\t\xe94\n", 3, NOT_UTF8.replace("column 4", "column 3")),
+])
+def test_a_delimited_line_out_of_shape_is_named(tmp_path, data, line, problem):
+    path = tmp_path / "t.tsv"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=rf"^{path}:{line}: {problem}"):
+        list(delimited_chunks(path, read_header(path), {"b": 1}))
+
+
+def test_a_column_named_twice_cannot_be_chosen(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("##meta\n##more\nid\tp\tid\n1\t2\t3\n")
+    header = read_header(path, meta="##")
+    assert header.line == 3 and header.position(path, "p") == 1 and header.position(path, "q") is None
+    with pytest.raises(InputError, match=rf"^{path}:3: column 'id' appears 2 times in the header"):
+        header.position(path, "id")
+
+
+def test_quoted_rows_take_quoted_separators_and_lines_and_refuse_short_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('a,b\n"x, y",1\n\n"two\nlines",2\nz,3,,\n')
+    header = read_header(path, ",", quoted=True)
+    rows = quoted_rows(path, header, {"a": 0, "b": 1}, ",")
+    assert rows.values.tolist() == [["x, y", "1", 2], ["two\nlines", "2", 4], ["z", "3", 6]]
+    path.write_text('a,b\n"x, y",1\nz\n')
+    with pytest.raises(InputError, match=rf"^{path}:3: one field \(no comma: is the file comma-separated\?\)"):
+        quoted_rows(path, read_header(path, ",", quoted=True), {"a": 0}, ",")

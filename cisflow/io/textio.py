@@ -323,7 +323,6 @@ def quoted_rows(path, header, columns, sep):
                     raise InputError(path, _fields_problem(len(fields), expected, sep), start)
                 records.append([fields[i] for i in columns.values()])
                 lines.append(start)
-        except csv.Error as error:
-            raise InputError(path, f"{error} (a quote left open, or text after a closing quote)",
-                             reader.line_num) from None
+        except csv.Error as error:  # named at the line its record starts on
+            raise InputError(path, f"{error} (a quote left open, or text after a closing quote)", end + 1) from None
     return pd.DataFrame(records, columns=list(columns), dtype=str).assign(line=np.array(lines, dtype=np.int64))
