@@ -342,8 +342,22 @@ def test_malformed_open_targets_credible_sets(tmp_path, caplog):
     with pytest.raises(InputError, match=r"cut.parquet: not a readable Parquet file"):
         read_credible_sets(tmp_path / "cut.parquet")
     (tmp_path / "cs.json").write_text('{"studyLocusId": "a1", "locus": [\n')
-    with pytest.raises(InputError, match=r"cs.json: not Open Targets' credible sets as JSON lines"):
+    with pytest.raises(InputError, match=r"cs.json:1: not JSON \(Expecting value at column 34\)"):
         read_credible_sets(tmp_path / "cs.json")
+
+
+@pytest.mark.parametrize("bad, problem", [
+    (b"@@ garbage", r"not JSON \(Expecting value at column 1\)"),
+    (b'{"studyLocusId": "L2", "studyId": "S1", "locus": "x"}', "not a credible set: a JSON object whose locus is "),
+    (b"[1, 2]", "not a credible set"),
+    (b'{"studyLocusId": "L\xe9"}', "byte 0xe9 at column 20 is not UTF-8 text"),
+])
+def test_a_json_line_pyarrow_refuses_is_named(tmp_path, bad, problem):
+    record = b'{"studyLocusId": "L1", "studyId": "S1", "locus": [{"variantId": "1_1_A_G", "posteriorProbability": 1}]}'
+    path = tmp_path / "cs.json"
+    path.write_bytes(record + b"\n\n" + bad + b"\n" + record + b"\n")
+    with pytest.raises(InputError, match=rf"^{path}:3: {problem}"):
+        read_credible_sets(path)
 
 
 def test_lines_read_in_chunks_keep_their_numbers(tmp_path, monkeypatch):

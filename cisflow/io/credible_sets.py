@@ -33,6 +33,7 @@ later). Contig names lose ``chr`` and 23, 24, 25 become X, Y, MT. The PIPs of on
 """
 
 import difflib
+import json
 import logging
 
 import numpy as np
@@ -45,7 +46,7 @@ import pyarrow.parquet as pq
 from cisflow.io.errors import InputError
 from cisflow.io.gwas_catalog import CHROMOSOME_NUMBERS, GROUP_SEPARATOR
 from cisflow.io.pvalues import parse_p_values
-from cisflow.io.textio import delimited_chunks, open_bytes, read_header
+from cisflow.io.textio import decode_line, delimited_chunks, open_bytes, read_header
 
 log = logging.getLogger(__name__)
 
@@ -315,12 +316,37 @@ def _read_json(path):
     """The fields read of Open Targets credible sets as JSON lines (the others ignored; absent ones null)."""
     with open_bytes(path) as handle:
         data = handle.read()
+    if not data.isascii() and not _is_utf8(data):  # pyarrow would fail only once a string is converted
+        _check_json_lines(path, data)
     try:
         return pajson.read_json(pa.BufferReader(data), read_options=pajson.ReadOptions(block_size=JSON_BLOCK),
                                 parse_options=pajson.ParseOptions(explicit_schema=JSON_SCHEMA,
                                                                   unexpected_field_behavior="ignore"))
     except pa.ArrowInvalid as error:
+        _check_json_lines(path, data)
         raise InputError(path, f"not Open Targets' credible sets as JSON lines ({error})") from None
+
+
+def _is_utf8(data):
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_json_lines(path, data):
+    """An InputError naming the first line of ``data`` that is not UTF-8, or not a JSON object whose ``locus``
+    is a list (or absent): what pyarrow reports without the line. Run only on a file found bad."""
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(decode_line(path, number, line))
+        except json.JSONDecodeError as error:
+            raise InputError(path, f"not JSON ({error.msg} at column {error.colno})", number) from None
+        if not isinstance(record, dict) or not isinstance(record.get("locus", []), (list, type(None))):
+            raise InputError(path, "not a credible set: a JSON object whose locus is a list of variants", number)
 
 
 def _leaf(array, *names):
