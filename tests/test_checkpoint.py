@@ -162,3 +162,70 @@ def test_sizes_that_would_allocate_terabytes_are_refused_before_building(tmp_pat
     start = time.perf_counter()
     assert refusal(path).startswith(message)
     assert time.perf_counter() - start < 5
+
+
+def poisoned(payload, key="blocks.0.0.weight", nan=3, inf=1):
+    """``payload``'s tensor ``key`` with ``nan`` NaN and ``inf`` infinite values, as a diverged training leaves."""
+    flat = payload["state_dict"][key].view(-1)
+    flat[:nan] = float("nan")
+    flat[nan : nan + inf] = float("inf")
+
+
+def overflowing(payload):
+    """``payload``'s weights made finite but overflowing float32 on every sequence: 136 x 3e38 in the dense layer."""
+    payload["state_dict"]["blocks.0.0.bias"].fill_(3e38)
+    payload["state_dict"]["head.0.weight"].fill_(1.0)
+
+
+def test_weights_that_are_not_finite_are_refused_naming_the_tensor(tmp_path):
+    path = crafted(tmp_path, poisoned)
+    with pytest.raises(InputError) as caught:
+        load_model(path)
+    assert str(caught.value) == (f"{path}: tensor blocks.0.0.weight holds 3 NaN / 1 inf values: the model is unusable "
+                                 "(a diverged training?); train it again, with a lower training.lr if it diverges "
+                                 "again")
+    path = crafted(tmp_path, lambda p: (poisoned(p, "head.4.bias", 0, 2), poisoned(p, "head.1.running_var", 1, 0)))
+    with pytest.raises(InputError, match=r"tensor head.1.running_var holds 1 NaN / 0 inf values \(1 more tensors "
+                                         r"too\): the model is unusable"):
+        load_model(path)
+
+
+def test_an_ensemble_member_whose_weights_are_not_finite_is_named(tmp_path):
+    from cisflow.models.ensemble import save_ensemble
+
+    good = model_file(tmp_path / "good.pt")
+    bad = crafted(tmp_path, poisoned)
+    with pytest.raises(InputError, match=rf"^{bad}: tensor blocks.0.0.weight holds 3 NaN / 1 inf values"):
+        save_ensemble(tmp_path / "ensemble.pt", [good, bad], ["seed1", "seed2"])
+    assert not (tmp_path / "ensemble.pt").exists()
+    save_ensemble(tmp_path / "ensemble.pt", [good, model_file(tmp_path / "other.pt")], ["seed1", "seed2"])
+    payload = torch.load(tmp_path / "ensemble.pt", weights_only=True)
+    poisoned(payload["ensemble"][1]["model"])  # damaged after it was written
+    torch.save(payload, tmp_path / "ensemble.pt")
+    with pytest.raises(InputError, match=rf"^{tmp_path / 'ensemble.pt'} \(member seed2\): tensor blocks.0.0.weight "
+                                         r"holds 3 NaN / 1 inf values: the model is unusable"):
+        load_model(tmp_path / "ensemble.pt")
+
+
+def test_a_model_whose_weights_are_not_finite_is_not_saved(tmp_path):
+    model = build_for_dataset("basset", ATTRS, PARAMS)
+    with torch.no_grad():
+        model.head[4].bias.fill_(float("nan"))
+    with pytest.raises(RuntimeError, match=rf"^{tmp_path / 'model.pt'}: not written: tensor head.4.bias holds 2 NaN "
+                                           r"/ 0 inf values: the training diverged \(try a lower training.lr\)"):
+        save_model(tmp_path / "model.pt", model, "basset", PARAMS, ATTRS)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_loaded_model_names_its_file_where_its_outputs_are_not_finite(tmp_path):
+    """Finite weights whose arithmetic overflows: predict refuses them, naming the file, the count and the first."""
+    from cisflow.models.predict import predict
+
+    path = crafted(tmp_path, overflowing)
+    model, meta = load_model(path)
+    codes = torch.randint(0, 4, (7, 40), dtype=torch.uint8)
+    with pytest.raises(InputError) as caught:
+        predict(model, codes, "classification", ids=[f"s{i}" for i in range(7)])
+    assert caught.value.path == str(path)
+    assert caught.value.problem.startswith("the model's outputs are NaN or infinite for 7 of 7 sequences "
+                                           "(s0, s1, s2, s3, s4, ...): its arithmetic overflows")

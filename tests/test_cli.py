@@ -360,14 +360,8 @@ def test_every_numeric_option_takes_its_range_from_the_config_schema():
         "ism_top", "max_ref_mismatch", "motif_p_value"}
 
 
-def overflowing(payload):
-    """Finite weights whose arithmetic overflows float32 on every sequence (136 x 3e38 in the dense layer)."""
-    payload["state_dict"]["blocks.0.0.bias"].fill_(3e38)
-    payload["state_dict"]["head.0.weight"].fill_(1.0)
-
-
 def test_predict_refuses_a_model_whose_weights_or_outputs_are_not_finite_and_writes_nothing(tmp_path, capsys):
-    from tests.test_checkpoint import crafted, poisoned
+    from tests.test_checkpoint import crafted, overflowing, poisoned
 
     fasta = tmp_path / "seqs.fa"
     fasta.write_text("".join(f">r{i}\n{'ACGT' * 10}\n" for i in range(3)))
@@ -388,7 +382,7 @@ def test_predict_refuses_a_model_whose_weights_or_outputs_are_not_finite_and_wri
 
 
 def test_score_variants_blames_a_model_that_is_not_finite_not_the_background(tmp_path, genome, capsys):
-    from tests.test_checkpoint import crafted, poisoned
+    from tests.test_checkpoint import crafted, overflowing, poisoned
 
     sequence = genome[1]["chrA"]
     vcf = tmp_path / "x.vcf"

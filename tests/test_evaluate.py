@@ -11,6 +11,7 @@ from cisflow.training.evaluate import evaluate_member
 from cisflow.training.evaluate import run as evaluate
 from cisflow.training.replicates import member_view, members
 from cisflow.training.train import train
+from tests.test_jsonio import strict_json
 
 MODEL = {"conv": [{"filters": 8, "width": 7}], "global_pool": "max", "dense": [8]}
 TRAINING = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
@@ -116,3 +117,46 @@ def test_curves_of_a_large_test_split_are_thinned_and_many_targets_drawn_without
     assert [tuple(line.get_xdata()[[0, -1]]) for line in roc_ax.lines[:-1]] == [(0.0, 1.0)] * n_targets
     assert (roc_ax.get_legend() is not None) is legend
     plt.close(figure)
+
+
+def one_class_in_test(path):
+    """Two targets of 40-mers: t0 of both classes everywhere, t1 of both in train and valid but none
+    positive in the test split (its AUROC undefined there)."""
+    from cisflow.data.dataset import write_dataset
+
+    rng = np.random.default_rng(7)
+    targets = rng.integers(0, 2, (400, 2)).astype(np.float32)
+    targets[340:, 1] = 0
+    write_dataset(path, rng.integers(0, 4, (400, 40)).astype(np.uint8), targets, np.repeat([0, 1, 2], [280, 60, 60]),
+                  [f"s{i}" for i in range(400)], {"task": "classification", "targets": ["t0", "t1"]})
+    return path
+
+
+def test_a_target_with_one_class_in_the_test_split_is_null_in_valid_json_with_its_reason(tmp_path):
+    dataset = one_class_in_test(tmp_path / "ds")
+    team, metrics, predictions = trained_members(tmp_path, dataset, {"seeds": 2}, {**TRAINING, "epochs": 1})
+    evaluate(tmp_path / "model.pt", dataset, team, metrics, predictions, *outputs(tmp_path))
+    note = "one class only (0 of 60 positive): no AUROC or AUPRC"
+    for path in [*metrics, tmp_path / "metrics.json"]:
+        written = strict_json(path)
+        assert written["per_target"]["t1"]["auroc"] is None and written["per_target"]["t1"]["auprc"] is None
+        assert written["per_target"]["t1"]["note"] == note and 0 <= written["per_target"]["t0"]["auroc"] <= 1
+        assert written["auroc"] == written["per_target"]["t0"]["auroc"]  # the mean over the targets that have one
+    spread = strict_json(tmp_path / "metrics.json")["member_spread"]["per_target"]
+    assert spread["t1"]["auroc"] == {"mean": None, "sd": None} and spread["t0"]["auroc"]["sd"] >= 0
+    table = pd.read_csv(tmp_path / "members.tsv", sep="\t")
+    assert table.loc[table["target"] == "t1", "auroc"].isna().all()
+    assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_model_whose_test_predictions_are_not_finite_is_refused_naming_the_sequences(tmp_path):
+    from cisflow.io.errors import InputError
+    from tests.test_checkpoint import crafted, overflowing
+
+    dataset = one_class_in_test(tmp_path / "ds")
+    model = crafted(tmp_path, overflowing)
+    with pytest.raises(InputError) as caught:
+        evaluate_member(model, dataset, None, tmp_path / "m.json", tmp_path / "pred.tsv.gz")
+    assert str(caught.value).startswith(f"{model}: the model's outputs are NaN or infinite for 60 of 60 test "
+                                        "sequences (s340, s341, s342, s343, s344, ...): its arithmetic overflows")
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "pred.tsv.gz").exists()

@@ -28,3 +28,19 @@ def test_selection_can_sum_metrics_as_camformers_did():
     assert selection_score("regression", result, "pearson+spearman") == pytest.approx(
         result["pearson"] + result["spearman"])
     assert selection_score("regression", result, "spearman") == pytest.approx(1.0)
+
+
+def test_predictions_that_are_not_finite_score_nothing_and_say_so():
+    """A diverging epoch of training: its NaN predictions give no score (the best epoch before it is kept),
+    where sklearn would stop the training with "Input contains NaN"."""
+    targets = np.array([[1.0], [0.0], [1.0], [0.0]], dtype=np.float32)
+    outputs = np.array([[np.nan], [0.2], [np.inf], [0.1]], dtype=np.float32)
+    result = classification_metrics(targets, outputs, ["a"])
+    assert np.isnan(result["auroc"]) and selection_score("classification", result) == -np.inf
+    assert result["per_target"]["a"]["note"] == "2 of 4 predictions NaN or infinite: no AUROC or AUPRC"
+    assert result["note"] == "auroc, auprc undefined for every target (see per_target's notes)"
+    result = regression_metrics(targets, outputs, ["a"])
+    assert np.isnan(result["r2"]) and selection_score("regression", result) == -np.inf
+    assert result["per_target"]["a"]["note"] == "2 of 4 predictions NaN or infinite: no correlation or R²"
+    constant = regression_metrics(targets, np.ones_like(targets), ["a"])["per_target"]["a"]
+    assert constant["note"] == "constant predictions: no correlation" and constant["r2"] == -1.0

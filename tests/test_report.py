@@ -139,3 +139,32 @@ def test_methods_paragraph_describes_labelled_fasta_datasets():
     sentence = _data_sentence(data, {"n": 7_997})
     assert sentence == ("7,997 sequences of the labelled FASTA files 'oct4', 'mafk' padded to 200 nt (random split, "
                         "10% validation; the files 'oct4_test', 'mafk_test' as test)")
+
+
+def test_undefined_metrics_read_back_as_null_are_shown_as_such(tmp_path):
+    """An AUROC of one class (null in metrics.json, NaN before) and a truth AUROC without both
+    classes: the page says n/a, with the reason where there is one, and summary.json stays JSON."""
+    from cisflow.io.jsonio import write_json
+    from tests.test_jsonio import strict_json
+
+    members = ("seed1", "seed2")
+    variants = {"summary": tmp_path / "v.summary.json", "table": tmp_path / "v.tsv.gz", "plot": png(tmp_path / "v.png")}
+    files, _ = experiment_files(tmp_path, "classification", members, variants={"v": variants})
+    undefined = {"auroc": None, "auprc": None}
+    write_json(files["metrics"], {
+        "task": "classification", **undefined, "n_test": 10, "evaluated": "the ensemble of seed replicates",
+        "per_target": {"y": {**undefined, "note": "one class only (0 of 10 positive): no AUROC or AUPRC"}},
+        "members": {member: {**undefined, "n_test": 10} for member in members},
+        "member_spread": {key: {"mean": None, "sd": None} for key in undefined}})
+    write_json(variants["summary"], {"kind": "vcf", "sites": 2, "rows": 2, "scored": 2, "flagged": 0,
+                                     "status": {"scored": 2}, "alt_from": {"none": 2}, "truth_auroc": None,
+                                     "truth_auroc_note": "one class only among the truth's ids that were scored"})
+    pd.DataFrame({"rank": [1, 2], "id": ["v1", "v2"], "chrom": "chr1", "pos": [5, 9], "score": [2.0, 1.0]}).to_csv(
+        variants["table"], sep="\t", index=False)
+    build_report(CONFIG, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)}, tmp_path / "index.html",
+                 tmp_path / "summary.json", TEMPLATE)
+    written = strict_json(tmp_path / "summary.json")["experiments"]["e"]
+    assert written["metrics"] == undefined and written["variants"]["v"]["truth_auroc"] is None
+    html = (tmp_path / "index.html").read_text()
+    assert "auroc <b>n/a</b> <span class=\"spread\">(members n/a ± n/a)</span>" in html
+    assert "truth AUROC n/a (one class only among the truth&#39;s ids that were scored)" in html

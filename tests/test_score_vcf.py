@@ -15,6 +15,7 @@ from cisflow.models.checkpoint import save_model
 from cisflow.models.registry import build_for_dataset
 from cisflow.variants.variants import run as score_vcf
 from tests.conftest import write_fasta
+from tests.test_jsonio import strict_json
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
@@ -362,6 +363,43 @@ def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_l
     assert table.loc[["p1", "p2"], "proxy_of"].tolist() == ["rsLead", "rsLead"]
     assert table.loc[["p1", "p2"], "alt_from"].tolist() == ["panel", "panel"]
     assert table["locus"].nunique() == 1 and (table["lead"] == "rsLead").all()
+
+
+def two_snvs(setup, name="two.vcf"):
+    seq = setup["records"]["chr1"]
+    vcf = setup["dir"] / name
+    vcf.write_text(VCF_HEADER + "".join(f"chr1\t{pos}\tv{pos}\t{seq[pos - 1]}\t{'A' if seq[pos - 1] != 'A' else 'C'}"
+                                        f"\t.\tPASS\t.\n" for pos in (500, 1200)))
+    return vcf
+
+
+def test_a_truth_table_of_other_ids_is_refused_before_scoring(setup):
+    from cisflow.io.errors import InputError
+
+    truth = setup["dir"] / "truth.tsv"
+    truth.write_text("id\teffect\n" + "".join(f"chr1:{pos}:A:G\t{i % 2}\n" for i, pos in enumerate(range(40))))
+    out = outputs(setup["dir"], "other")
+    with pytest.raises(InputError) as caught:
+        score_vcf(setup["model"], two_snvs(setup), setup["genome"], out, truth_path=truth)
+    assert str(caught.value) == (f"{truth}: none of its 40 ids (destroys or neutral) is in the variant set of 2 ids "
+                                 "(the truth's look like chr1:0:A:G / chr1:1:A:G / chr1:2:A:G ...; the variant "
+                                 "set's like v500 / v1200): the truth AUROC would have nothing to rank")
+    assert not any(path.exists() for path in out.values())
+
+
+def test_a_truth_auroc_without_both_classes_scored_is_null_with_its_reason(setup, caplog):
+    truth = setup["dir"] / "truth.tsv"
+    truth.write_text("id\teffect\nv500\tdestroys\nv1200\tdestroys\nv9\tneutral\n")
+    out = outputs(setup["dir"], "one_class")
+    caplog.set_level("INFO")
+    score_vcf(setup["model"], two_snvs(setup), setup["genome"], out, truth_path=truth, background={"per_variant": 0})
+    summary = strict_json(out["summary"])
+    assert summary["truth_auroc"] is None and summary["truth_scored"] == {"destroys": 2, "neutral": 0}
+    assert summary["truth_auroc_note"] == ("one class only among the truth's ids that were scored (2 destroys, "
+                                           "0 neutral; see the status counts): no AUROC")
+    assert summary["truth_auroc_by"] == {"max_abs_sad": None, "max_abs_effect": None}
+    assert "truth AUROC (destroys vs neutral): n/a" in caplog.text  # 2 of its 3 ids matched: no warning
+    assert "ids (destroys or neutral) are in the variant set" not in caplog.text
 
 
 def test_cli_refuses_peaks_none_of_which_is_on_the_genome_and_writes_nothing(setup):

@@ -713,3 +713,27 @@ def test_a_split_larger_than_the_memory_given_trains_streamed_and_fails_held_who
     whole = run_limited("whole", resident_limit_gb=16)
     assert whole.returncode != 0 and "MemoryError" in whole.stderr, whole.stderr[-3000:]
     assert not (tmp_path / "whole" / "model.pt").exists()
+
+
+def test_a_training_that_diverges_keeps_its_best_epoch_before_and_saves_finite_weights(tmp_path, planted,
+                                                                                      monkeypatch):
+    """Weights gone NaN after epoch 2: its validation predictions score nothing (no "Input contains NaN"
+    from sklearn), patience runs out, and the model file holds epoch 1's finite weights."""
+    epochs = []
+
+    def diverging(model, *args, **kwargs):
+        result = real_epoch(model, *args, **kwargs)
+        epochs.append(len(epochs) + 1)
+        if len(epochs) >= 2:
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter.fill_(float("nan"))
+        return result
+
+    real_epoch = train_module.run_epoch
+    monkeypatch.setattr(train_module, "run_epoch", diverging)
+    out = run(tmp_path, planted, "diverged", epochs=6, patience=2)
+    history = pd.read_csv(out / "history.tsv", sep="\t")
+    assert history["epoch"].tolist() == [1, 2, 3] and history["valid_score"].tolist()[1:] == [-np.inf, -np.inf]
+    model, meta = load_model(out / "model.pt")  # refused were a weight not finite
+    assert meta["best_valid_score"] == pytest.approx(history["valid_score"][0], rel=1e-5)

@@ -3,7 +3,7 @@
 import pytest
 
 from cisflow.io.errors import InputError
-from cisflow.io.truth import read_truth
+from cisflow.io.truth import match_truth, read_truth
 
 
 @pytest.mark.parametrize("positive, negative", [("destroys", "neutral"), ("Destroys", "NEUTRAL"), ("1", "0"),
@@ -28,3 +28,28 @@ def test_a_truth_table_in_another_shape_is_refused_before_scoring(tmp_path, text
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         read_truth(path)
+
+
+def forty_ids(tmp_path):
+    path = tmp_path / "truth.tsv"
+    path.write_text("id\teffect\n" + "".join(f"1:{1000 + i}\t{'destroys' if i % 2 else 'neutral'}\n" for i in range(40))
+                    + "rs9\tcreates\n")
+    return path, read_truth(path)
+
+
+def test_a_truth_table_none_of_whose_ids_is_in_the_variant_set_is_refused(tmp_path):
+    path, truth = forty_ids(tmp_path)
+    with pytest.raises(InputError) as caught:
+        match_truth(truth, ["rs1", "rs2", "rs9", "rs4", "rs5"], path)
+    assert str(caught.value) == (f"{path}: none of its 40 ids (destroys or neutral) is in the variant set of 5 ids "
+                                 "(the truth's look like 1:1000 / 1:1001 / 1:1002 ...; the variant set's like rs1 / "
+                                 "rs2 / rs9 ...): the truth AUROC would have nothing to rank")
+
+
+def test_few_truth_ids_in_the_variant_set_are_counted_in_the_log(tmp_path, caplog):
+    path, truth = forty_ids(tmp_path)
+    assert match_truth(truth, [f"1:{1000 + i}" for i in range(12)], path) == 12
+    assert f"{path}: only 12 of its 40 ids (destroys or neutral) are in the variant set" in caplog.text
+    caplog.clear()
+    assert match_truth(truth, [f"1:{1000 + i}" for i in range(20)], path) == 20
+    assert caplog.text == ""

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from cisflow.io.atomic import atomic_dir
+from cisflow.io.jsonio import write_json
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 FORMAT = 2  # raised when the files change (2: contig.npy); a param of the dataset rule, so datasets are rebuilt
@@ -135,7 +136,7 @@ class DatasetWriter:
                 raise ValueError(f"{len(index)} chromosomes for {len(split)} rows")
             np.save(self.folder / "contig.npy", index.astype(np.min_scalar_type(max(len(names) - 1, 0))))
             attrs["contigs"] = names.tolist()
-        (self.folder / "attrs.json").write_text(json.dumps(attrs, indent=2) + "\n")
+        write_json(self.folder / "attrs.json", attrs)
         self.attrs = attrs
         return attrs
 

@@ -6,6 +6,7 @@ Inputs: ``fasta`` (labelled FASTA files), ``genome`` (the reference: the genome 
 ALT), ``gwas_catalog`` (the GWAS Catalog's associations file), ``sumstats`` (GWAS-SSF),
 ``pvalues``, ``truth``, ``contigs`` (chr1 / 1 / MT names), ``liftover`` (chain files), ``download``
 (the download rule's ``run``), ``config`` (schema validation). Outputs and plumbing: ``atomic``
-(nothing half-written), ``textio`` (gzip by content, bad bytes named by line), ``figures``,
+(nothing half-written), ``textio`` (gzip by content, bad bytes named by line), ``jsonio`` (valid
+JSON only: null, never NaN), ``figures``,
 ``logs``, ``errors`` (``InputError``: file, line, problem).
 """

@@ -41,6 +41,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
+from cisflow.io.jsonio import write_json
+
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
@@ -245,7 +247,7 @@ def _read_meta(part):
 
 
 def _write_meta(part, url, validator, total):
-    _meta_path(part).write_text(json.dumps({"url": url, "validator": validator, "total": total}) + "\n")
+    write_json(_meta_path(part), {"url": url, "validator": validator, "total": total}, indent=None)
 
 
 def _discard(part):

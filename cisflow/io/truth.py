@@ -5,7 +5,10 @@ A tab-separated file with a header holding ``id`` (the variant id of the VCF or 
 outputs, ``neutral`` (or 0, false, no, negative) for variants expected not to, in any case. Rows with
 another effect (``creates``, ``edge``...) are left out of the AUROC, and the log names their
 labels, so that a misspelt one is seen. Other columns are ignored. Read and checked before any
-scoring, so that a malformed file stops the job at once.
+scoring, so that a malformed file stops the job at once; once the variant set is read, its ids are
+matched (``match_truth``): a truth table none of whose ids is in the set is refused (its ids are of
+another kind: rs numbers against chr:pos:ref:alt, another build's...), and one of which fewer than
+half are is named in the log, with the count.
 """
 
 import logging
@@ -48,3 +51,44 @@ def log_left_out(truth, path):
     if len(other):
         log.warning("%s: %d rows left out of the truth AUROC, with effect %s", path, len(other),
                     ", ".join(sorted(set(other))[:8]))
+
+
+def match_truth(truth, ids, path) -> int:
+    """How many of the truth's labelled ids (destroys or neutral) are among the variant set's ``ids``.
+
+    Parameters
+    ----------
+    truth : DataFrame
+        From ``read_truth``.
+    ids : sequence of str
+        The variant set's ids.
+    path : str
+        The truth table, for the messages.
+
+    Returns
+    -------
+    int
+        The labelled ids found; fewer than half of them is logged as a warning.
+
+    Raises
+    ------
+    InputError
+        Where none is found, showing what the ids of each look like.
+    """
+    labelled = list(dict.fromkeys(truth.loc[truth["positive"].notna(), "id"]))
+    known = set(ids)
+    found = sum(truth_id in known for truth_id in labelled)
+    if not found:
+        raise InputError(path, f"none of its {len(labelled):,} ids (destroys or neutral) is in the variant set of "
+                               f"{len(known):,} ids (the truth's look like {_examples(labelled)}; the variant set's "
+                               f"like {_examples(list(dict.fromkeys(ids)))}): the truth AUROC would have nothing to "
+                               "rank")
+    if found < len(labelled) / 2:
+        log.warning("%s: only %d of its %d ids (destroys or neutral) are in the variant set; the truth AUROC counts "
+                    "those", path, found, len(labelled))
+    return found
+
+
+def _examples(ids, n=3):
+    shown = " / ".join(str(value) for value in ids[:n])
+    return (shown + " ...") if len(ids) > n else (shown or "none")

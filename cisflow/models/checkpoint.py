@@ -3,7 +3,9 @@
 A checkpoint holds plain Python values and tensors only, so it loads with
 ``torch.load(weights_only=True)``; a model file alone is enough to score new sequences.
 A model file is user input (``cisflow predict --model``), so ``load_model`` trusts nothing in it:
-anything else than cisflow's own payload, whole and consistent, is refused with an ``InputError``.
+anything else than cisflow's own payload, whole and consistent, with finite weights, is refused
+with an ``InputError``. ``save_model`` refuses to write weights that are not finite (a diverged
+training), so the workflow never makes such a file.
 """
 
 import os
@@ -26,13 +28,22 @@ MAX_SEQ_LEN = 10**8  # longer than any genome window or promoter: a larger one i
 
 
 def save_model(path, model, model_name, model_params, dataset_attrs, **extra):
-    """Write ``model`` with what is needed to rebuild it; ``extra`` holds plain values (metrics, config)."""
+    """Write ``model`` with what is needed to rebuild it; ``extra`` holds plain values (metrics, config).
+
+    Weights that are NaN or infinite are not written: a RuntimeError names the tensor, and nothing
+    appears at ``path``.
+    """
+    weights = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    problem = non_finite_weights(weights)
+    if problem:
+        raise RuntimeError(f"{path}: not written: {problem}: the training diverged (try a lower training.lr), or "
+                           "the targets' scale overflows float32 once folded into the output layer")
     payload = {
         "model_name": model_name,
         "model_params": model_params,
         "dataset": dataset_attrs,
         "version": cisflow.__version__,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": weights,
         **extra,
     }
     with atomic_path(path) as tmp:
@@ -68,10 +79,13 @@ def load_model(path: str, device=None) -> tuple:
     if isinstance(payload, dict) and "ensemble" in payload:
         from cisflow.models.ensemble import load_ensemble  # the ensemble module reads its members through this one
 
-        return load_ensemble(path, payload, device)
+        model, meta = load_ensemble(path, payload, device)
+        model.source_file = str(path)
+        return model, meta
     model = build_checked(path, payload)
     del payload["state_dict"]
     model.to(device or "cpu").eval()
+    model.source_file = str(path)  # named where its outputs are refused (predict.check_finite)
     return model, payload
 
 
@@ -82,6 +96,7 @@ def read_checked(path):
         raise InputError(path, f"an ensemble, not a single model; {EXPECTED}")
     _check_payload(path, payload)
     _check_shapes(path, payload)
+    _check_finite(path, payload["state_dict"])
     return payload
 
 
@@ -90,6 +105,7 @@ def build_checked(path, payload):
     checked first, its weights loaded (on the CPU)."""
     _check_payload(path, payload)
     _check_shapes(path, payload)
+    _check_finite(path, payload["state_dict"])
     name, params, dataset, weights = (payload[key] for key in KEYS)
     model = build_for_dataset(name, dataset, params)
     model.load_state_dict(weights)
@@ -207,6 +223,26 @@ def _check_shapes(path, payload):
     if extra:
         raise InputError(path, f"state_dict has {extra[0]}, which a {name} built from the file's model_params and "
                                f"dataset has not{_written_by(payload)}; {EXPECTED}")
+
+
+def non_finite_weights(weights) -> str | None:
+    """What is wrong with a state dict whose floating-point tensors hold NaN or infinite values: the
+    first such tensor, its counts, and how many others do too; None where every weight is finite."""
+    bad = []
+    for key, tensor in weights.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad.append(f"tensor {key} holds {int(tensor.isnan().sum()):,} NaN / {int(tensor.isinf().sum()):,} inf "
+                       "values")
+    if not bad:
+        return None
+    return bad[0] + (f" ({len(bad) - 1} more tensors too)" if len(bad) > 1 else "")
+
+
+def _check_finite(path, weights):
+    problem = non_finite_weights(weights)
+    if problem:
+        raise InputError(path, f"{problem}: the model is unusable (a diverged training?); train it again, with a "
+                               "lower training.lr if it diverges again")
 
 
 def _describe(tensor):

@@ -147,6 +147,8 @@ def load_ensemble(path, payload, device=None):
     names = [str(entry.get("name", i + 1)) for i, entry in enumerate(entries)]
     labels = [f"{path} (member {name})" for name in names]
     models = [build_checked(label, entry["model"]) for label, entry in zip(labels, entries)]
+    for member, label in zip(models, labels):
+        member.source_file = label  # named where a member's own outputs are refused (predict.check_finite)
     payloads = [entry["model"] for entry in entries]
     check_members(payloads, names, labels)
     model = Ensemble(models, names).to(device or "cpu").eval()

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from cisflow.io.jsonio import write_json
+
 PARAMETERS = Path(__file__).parent / "parameters.json"
 
 
@@ -53,5 +55,5 @@ def current():
 
 
 if __name__ == "__main__":
-    PARAMETERS.write_text(json.dumps(current(), indent=1, sort_keys=True) + "\n")
+    write_json(PARAMETERS, current(), indent=1, sort_keys=True)
     print(f"wrote {PARAMETERS}", file=sys.stderr)

@@ -1,14 +1,63 @@
-"""Torch helpers shared by training, evaluation, interpretation and variant scoring."""
+"""Torch helpers shared by training, evaluation, interpretation and variant scoring.
+
+A prediction that is NaN or infinite is never written as if it were one: ``predict`` (what
+``cisflow predict``, interpretation and attribution use), evaluation (``cisflow.training.evaluate``)
+and variant scoring (``cisflow.variants.scoring``) refuse the whole model with ``check_finite``,
+naming its file, how many sequences and the first of them. A loaded model's weights are finite
+(``checkpoint.load_model`` checks them), so such outputs mean its arithmetic overflows: no
+prediction of that model can be trusted, and a table with holes in it would pass for a result. Only
+training's validation passes (``cisflow.training.chunks.predict_rows``) take them as they come: a
+diverging epoch scores none, and the best epoch before it is kept.
+"""
 
 import numpy as np
 import torch
 
 from cisflow.data.encode import reverse_complement
+from cisflow.io.errors import InputError
+
+SHOWN_IDS = 5  # sequences a message names
 
 
 def device():
     """CUDA when torch sees a GPU, else CPU (asked of torch, not of CUDA_VISIBLE_DEVICES)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def source_of(model) -> str:
+    """The file a model was loaded from (``checkpoint.load_model`` records it), for messages; 'the
+    model' for one built in memory."""
+    return getattr(model, "source_file", "the model")
+
+
+def check_finite(outputs, model, ids=None, what="sequences") -> None:
+    """Refuse ``model`` when any of its ``outputs`` is NaN or infinite (module docstring).
+
+    Parameters
+    ----------
+    outputs : (N, ...) array
+        The model's outputs (predictions or raw outputs), a row a sequence.
+    model : torch.nn.Module
+        The model that made them (its file is named: ``source_of``).
+    ids : sequence of str, optional
+        The rows' names, for the message (default: their numbers, from 1).
+    what : str
+        What a row is, for the message.
+
+    Raises
+    ------
+    InputError
+        Naming the model's file, the count of rows with a non-finite output and the first ones.
+    """
+    outputs = np.asarray(outputs)
+    bad = np.flatnonzero(~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)) if outputs.size else []
+    if not len(bad):
+        return
+    names = [str(ids[i]) if ids is not None else f"#{i + 1}" for i in bad[:SHOWN_IDS]]
+    more = ", ..." if len(bad) > SHOWN_IDS else ""
+    raise InputError(source_of(model), f"the model's outputs are NaN or infinite for {len(bad):,} of {len(outputs):,} "
+                                       f"{what} ({', '.join(names)}{more}): its arithmetic overflows, so none of its "
+                                       "predictions can be trusted and none was written (weights of extreme size?)")
 
 
 def model_device(model):
@@ -59,7 +108,7 @@ def strand_mean(raw, task):
 
 
 def predict(model, codes, task: str = "regression", batch_size: int = 512, both_strands: bool = False,
-            features=None) -> np.ndarray:
+            features=None, ids=None) -> np.ndarray:
     """Predictions for sequences, in batches, one-hot made on the model's device.
 
     Parameters
@@ -76,9 +125,18 @@ def predict(model, codes, task: str = "regression", batch_size: int = 512, both_
         Each output the mean of the forward and reverse-complement predictions.
     features : (N, F) array, optional
         Per-sequence numbers beside the sequences, for a model that takes them.
+    ids : sequence of str, optional
+        The sequences' names, named by the refusal of non-finite outputs.
 
     Returns
     -------
     (N, T) float32 numpy array
+
+    Raises
+    ------
+    InputError
+        Where any raw output (a logit for classification) is NaN or infinite (``check_finite``).
     """
-    return strand_mean(predict_strands(model, codes, batch_size, both_strands, features), task)
+    raw = predict_strands(model, codes, batch_size, both_strands, features)
+    check_finite(raw, model, ids)  # the logits: an infinite one would pass as a probability of 0 or 1
+    return strand_mean(raw, task)

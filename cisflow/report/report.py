@@ -23,12 +23,8 @@ import cisflow
 from cisflow.data.dataset import read_attrs
 from cisflow.interpret.matches import best_matches, credible_matches
 from cisflow.io.atomic import atomic_open
+from cisflow.io.jsonio import read_json, shown, write_json
 from cisflow.io.logs import job_record
-
-
-def read_json(path):
-    with open(path) as handle:
-        return json.load(handle)
 
 
 def embed_png(path):
@@ -124,8 +120,9 @@ def experiment_summary(name, spec, files, attrs):
         summary["modisco_target"] = modisco_target(spec, attrs)
     for variant_set, roles in files["variants"].items():
         variants = read_json(roles["summary"])
-        keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_by",
-                "ranked_by", "background", "significant", "enrichment", "members", "loci", "top_loci", "note")
+        keys = ("kind", "sites", "scored", "flagged", "status", "alt_from", "truth_auroc", "truth_auroc_note",
+                "truth_auroc_by", "ranked_by", "background", "significant", "enrichment", "members", "loci",
+                "top_loci", "note")
         summary["variants"][variant_set] = {k: variants[k] for k in keys if k in variants}
     return summary, histories, matches
 
@@ -330,13 +327,13 @@ def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_
     template_path = Path(template_path)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
                                      autoescape=jinja2.select_autoescape())
+    environment.filters["number"] = shown  # "%.3f"|format fails on the null of an undefined metric
     html = environment.get_template(template_path.name).render(
         title=config["report"]["title"], run=summary["run"], jobs=summary["jobs"], sections=sections,
         datasets=datasets,
         genome=config.get("genome", {}).get("name", "none"), methods=methods_paragraph(config, datasets),
     )
-    with atomic_open(summary_out) as out:
-        json.dump(summary, out, indent=2, default=float)
+    write_json(summary_out, summary)
     with atomic_open(html_out) as out:
         out.write(html)
     return summary

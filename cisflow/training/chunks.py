@@ -11,7 +11,7 @@ import contextlib
 import numpy as np
 
 from cisflow.io.logs import Progress
-from cisflow.models.predict import predict
+from cisflow.models.predict import predict_strands, strand_mean
 
 CHUNK_ROWS = 4096  # rows read at once: 2.4 MB of 600-base codes; a progress step of a long prediction
 
@@ -68,15 +68,16 @@ def predict_rows(model, data, rows, task: str, batch_size: int = 512, both_stran
     Returns
     -------
     (N, T) float32 numpy array
+        As the model gives them, NaN or infinite ones included: a diverging epoch of training scores
+        none (``cisflow.training.metrics``); evaluation refuses them (``predict.check_finite``).
     """
     outputs = np.empty((len(rows), len(data.attrs["targets"])), np.float32)
     size = max(CHUNK_ROWS, batch_size)
     with Progress(what, total=len(rows), unit="sequences") if what else contextlib.nullcontext() as progress:
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
-            outputs[start : start + len(chunk)] = predict(
-                model, np.asarray(data.codes[chunk]), task=task, batch_size=batch_size, both_strands=both_strands,
-                features=data.features_of(chunk))
+            outputs[start : start + len(chunk)] = strand_mean(predict_strands(
+                model, np.asarray(data.codes[chunk]), batch_size, both_strands, data.features_of(chunk)), task)
             if progress is not None:
                 progress.advance(len(chunk))
     return outputs

@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from cisflow.io.jsonio import json_text
 from cisflow.models.predict import device
 
 
@@ -98,8 +99,7 @@ def launch(train_kwargs, processes):
     with stop_with_workflow(before_exit=lambda: [_stop(torchrun) for torchrun in started]), \
             member_lock(train_kwargs["resume_path"]) as waited:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            json.dump({**{key: str(value) if isinstance(value, os.PathLike) else value
-                          for key, value in train_kwargs.items()}, "waited_for_lock": waited}, handle)
+            handle.write(json_text({**train_kwargs, "waited_for_lock": waited}))  # paths as their text
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
                    "-m", "cisflow.training.distributed", handle.name]
         try:

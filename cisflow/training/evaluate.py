@@ -10,20 +10,18 @@ and sd. The test split's codes are read from the memory-mapped dataset a chunk a
 (uint8 for classification).
 """
 
-import json
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from cisflow.data.dataset import load_dataset
-from cisflow.io.atomic import atomic_open
 from cisflow.io.figures import save_figure
+from cisflow.io.jsonio import is_number, read_json, shown, write_json
 from cisflow.io.logs import Progress
 from cisflow.io.textio import write_tsv
 from cisflow.models.checkpoint import load_model, strand_symmetric
-from cisflow.models.predict import device
+from cisflow.models.predict import check_finite, device
 from cisflow.training import metrics
 from cisflow.training.chunks import predict_rows
 from cisflow.training.replicates import member_view
@@ -36,13 +34,15 @@ HEADLINE = {"classification": ("auroc", "auprc"), "regression": ("pearson", "spe
 
 def predict_test(model_path: str, data) -> tuple:
     """The model in ``model_path`` on the test split of ``data`` (a ``Dataset``, with a member's
-    split where it has one): its metrics and the test rows' (N, T) targets and predictions."""
+    split where it has one): its metrics and the test rows' (N, T) targets and predictions. A
+    prediction that is NaN or infinite refuses the model (``predict.check_finite``)."""
     model, meta = load_model(model_path, device())
     task, names = data.attrs["task"], data.attrs["targets"]
     test = data.indices("test")
     targets = np.asarray(data.targets[test])
     outputs = predict_rows(model, data, test, task, both_strands=strand_symmetric(meta),
                            what=f"test predictions of {len(test):,} sequences")
+    check_finite(outputs, model, [data.ids[i] for i in test], "test sequences")
     result = metrics.compute(task, targets, outputs, names)
     result.update(task=task, n_test=int(len(test)), model=meta["model_name"], both_strands=strand_symmetric(meta),
                   n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad))
@@ -92,8 +92,7 @@ def evaluate_member(model_path: str, dataset_path: str, member: dict | None, met
     data = member_view(data, member) if member else data
     result, test, targets, outputs = predict_test(model_path, data)
     result["member"] = member["name"] if member else None
-    with atomic_open(metrics_out) as out:
-        json.dump(result, out, indent=2)
+    write_json(metrics_out, result)
     with Progress(f"write the test predictions of {len(data.attrs['targets'])} targets"):
         write_tsv(predictions_table([data.ids[i] for i in test], targets, outputs, data.attrs["targets"]),
                   predictions_out, float_format=MEMBER_PRECISION)
@@ -115,10 +114,11 @@ def member_spread(task: str, members: dict, names: list) -> dict:
     -------
     dict
         ``{metric: {mean, sd}}`` over the headline metrics, and ``per_target: {target: {metric:
-        {mean, sd}}}``; NaN metrics (a target with one class in a member's test split) left out.
+        {mean, sd}}}``; undefined metrics (null in a member's metrics.json: a target with one class in
+        its test split) left out, and NaN where no member has one.
     """
     def spread(values):
-        values = np.asarray([v for v in values if not np.isnan(v)], np.float64)
+        values = np.asarray([v for v in values if is_number(v)], np.float64)
         if not len(values):
             return {"mean": float("nan"), "sd": float("nan")}
         return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
@@ -158,7 +158,7 @@ def run(model_path: str, dataset_path: str, members: list, member_metrics: list,
     """
     data = load_dataset(dataset_path)
     task, names = data.attrs["task"], data.attrs["targets"]
-    by_member = {member["name"]: _read_json(path) for member, path in zip(members, member_metrics)}
+    by_member = {member["name"]: read_json(path) for member, path in zip(members, member_metrics)}
     if len(members) == 1:
         result = dict(by_member[members[0]["name"]])
         table = read_predictions(member_predictions[0])
@@ -182,8 +182,7 @@ def run(model_path: str, dataset_path: str, members: list, member_metrics: list,
                                                     for name, m in by_member.items()},
                   member_spread=member_spread(task, by_member, names))
     result.pop("member", None)
-    with atomic_open(metrics_out) as out:
-        json.dump(result, out, indent=2)
+    write_json(metrics_out, result)
     with Progress(f"write the test predictions of {len(names)} targets"):
         write_tsv(table, predictions_out)
     write_tsv(pd.DataFrame([{"member": name, "target": target, **{key: m["per_target"][target][key]
@@ -193,11 +192,6 @@ def run(model_path: str, dataset_path: str, members: list, member_metrics: list,
     with Progress(f"plot {len(names)} targets"):
         save_figure(plot(targets, outputs, names, result), plot_out)
     return result
-
-
-def _read_json(path):
-    with open(path) as handle:
-        return json.load(handle)
 
 
 def plot_classification(targets, probs, names, result):
@@ -213,11 +207,12 @@ def plot_classification(targets, probs, names, result):
         fpr, tpr, _ = roc_curve(y, probs[:, j])
         precision, recall, _ = precision_recall_curve(y, probs[:, j])
         scores = result["per_target"][name]
-        roc_ax.plot(*_thinned(fpr, tpr), label=f"{name} ({scores['auroc']:.3f})" if legend else None, **style)
-        pr_ax.plot(*_thinned(recall, precision), label=f"{name} ({scores['auprc']:.3f})" if legend else None, **style)
+        roc_ax.plot(*_thinned(fpr, tpr), label=f"{name} ({shown(scores['auroc'])})" if legend else None, **style)
+        pr_ax.plot(*_thinned(recall, precision), label=f"{name} ({shown(scores['auprc'])})" if legend else None,
+                   **style)
     roc_ax.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
-    _style(roc_ax, "False positive rate", "True positive rate", f"ROC, mean AUROC {result['auroc']:.3f}")
-    _style(pr_ax, "Recall", "Precision", f"Precision-recall, mean AUPRC {result['auprc']:.3f}")
+    _style(roc_ax, "False positive rate", "True positive rate", f"ROC, mean AUROC {shown(result['auroc'])}")
+    _style(pr_ax, "Recall", "Precision", f"Precision-recall, mean AUPRC {shown(result['auprc'])}")
     figure.tight_layout()
     return figure
 
@@ -231,7 +226,7 @@ def plot_regression(targets, preds, names, result):
         low, high = np.percentile(np.r_[targets[:, j], preds[:, j]], [0.5, 99.5])
         ax.plot([low, high], [low, high], color="grey", ls="--", lw=1)
         _style(ax, f"measured {name}", f"predicted {name}",
-               f"r {scores['pearson']:.3f}   ρ {scores['spearman']:.3f}   R² {scores['r2']:.3f}")
+               f"r {shown(scores['pearson'])}   ρ {shown(scores['spearman'])}   R² {shown(scores['r2'])}")
     figure.tight_layout()
     return figure
 

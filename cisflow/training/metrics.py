@@ -6,33 +6,49 @@ from sklearn.metrics import average_precision_score, r2_score, roc_auc_score
 
 
 def classification_metrics(targets, probs, names):
-    """Per-target AUROC, AUPRC (NaN where the test set holds one class only) and accuracy at 0.5,
-    and their means."""
+    """Per-target AUROC, AUPRC (NaN where the test set holds one class only or a prediction is not
+    finite, a ``note`` beside saying which) and accuracy at 0.5, and their means."""
     per_target = {}
     for j, name in enumerate(names):
-        y = targets[:, j] > 0.5
-        both = 0 < y.sum() < len(y)
+        y, p = targets[:, j] > 0.5, probs[:, j]
+        why = [f"one class only ({int(y.sum())} of {len(y)} positive)"] if not 0 < y.sum() < len(y) else []
+        why += _not_finite(p)
         per_target[name] = {
-            "auroc": float(roc_auc_score(y, probs[:, j])) if both else float("nan"),
-            "auprc": float(average_precision_score(y, probs[:, j])) if both else float("nan"),
-            "accuracy": float(((probs[:, j] > 0.5) == y).mean()) if len(y) else float("nan"),
+            "auroc": float("nan") if why else float(roc_auc_score(y, p)),
+            "auprc": float("nan") if why else float(average_precision_score(y, p)),
+            "accuracy": float(((p > 0.5) == y).mean()) if len(y) else float("nan"),
             "positives": int(y.sum()),
         }
-    return {key: _mean(per_target, key) for key in ("auroc", "auprc", "accuracy")} | {"per_target": per_target}
+        if why:
+            per_target[name]["note"] = f"{'; '.join(why)}: no AUROC or AUPRC"
+    return _with_means(per_target, ("auroc", "auprc", "accuracy"))
 
 
 def regression_metrics(targets, preds, names):
-    """Per-target Pearson r, Spearman ρ and R², and their means."""
+    """Per-target Pearson r, Spearman ρ and R² (correlations NaN where the targets or the
+    predictions are constant, all three where a prediction is not finite, a ``note`` beside saying
+    which), and their means."""
     per_target = {}
     for j, name in enumerate(names):
         y, p = targets[:, j], preds[:, j]
-        constant = np.ptp(y) == 0 or np.ptp(p) == 0
+        unusable = _not_finite(p)
+        why = unusable or [f"constant {what}" for what, values in (("targets", y), ("predictions", p))
+                           if np.ptp(values) == 0]
         per_target[name] = {
-            "pearson": float("nan") if constant else float(stats.pearsonr(y, p)[0]),
-            "spearman": float("nan") if constant else float(stats.spearmanr(y, p)[0]),
-            "r2": float(r2_score(y, p)),
+            "pearson": float("nan") if why else float(stats.pearsonr(y, p)[0]),
+            "spearman": float("nan") if why else float(stats.spearmanr(y, p)[0]),
+            "r2": float("nan") if unusable else float(r2_score(y, p)),
         }
-    return {key: _mean(per_target, key) for key in ("pearson", "spearman", "r2")} | {"per_target": per_target}
+        if why:
+            per_target[name]["note"] = f"{'; '.join(why)}: no correlation" + (" or R²" if unusable else "")
+    return _with_means(per_target, ("pearson", "spearman", "r2"))
+
+
+def _not_finite(predictions):
+    """[what is wrong] where any of ``predictions`` is NaN or infinite (a diverging training's
+    epoch), else []."""
+    bad = int((~np.isfinite(predictions)).sum())
+    return [f"{bad} of {len(predictions)} predictions NaN or infinite"] if bad else []
 
 
 def compute(task, targets, outputs, names):
@@ -49,6 +65,16 @@ def selection_score(task, metrics, selection="auto"):
     names = DEFAULT_SELECTION[task] if selection == "auto" else selection
     value = sum(metrics[name] for name in names.split("+"))
     return -np.inf if np.isnan(value) else float(value)
+
+
+def _with_means(per_target, keys):
+    """``per_target`` under its key, beside each metric's mean over the targets; a ``note`` where a
+    mean is undefined for every target."""
+    means = {key: _mean(per_target, key) for key in keys}
+    undefined = [key for key, value in means.items() if np.isnan(value)]
+    if undefined and per_target:
+        means["note"] = f"{', '.join(undefined)} undefined for every target (see per_target's notes)"
+    return means | {"per_target": per_target}
 
 
 def _mean(per_target, key):

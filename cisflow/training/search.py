@@ -25,12 +25,11 @@ import copy
 import hashlib
 import json
 import logging
-import math
 import tempfile
 import time
 from pathlib import Path
 
-from cisflow.io.atomic import atomic_open
+from cisflow.io.jsonio import finite_or_none, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -274,13 +273,8 @@ def run_worker(storage_path, name, dataset_path, model, training, search, worker
                        n_trials=todo, gc_after_trial=True)
     mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]
     return {"study": name, "storage": str(storage_path), "worker": worker,
-            "trials": [{"number": t.number, "state": t.state.name, "value": _number(t.value), "params": t.params}
+            "trials": [{"number": t.number, "state": t.state.name, "value": finite_or_none(t.value), "params": t.params}
                        for t in mine]}
-
-
-def _number(value):
-    """JSON has no NaN or infinity: such a score is written as null."""
-    return value if value is not None and math.isfinite(value) else None
 
 
 def best_trial(storage_path, kind, name, model, training):
@@ -297,7 +291,7 @@ def best_trial(storage_path, kind, name, model, training):
         raise ValueError(f"{storage_path}: no trial of the study {name!r} completed ({counts})")
     best = study.best_trial
     model_params, final_training = apply_params(model["params"], training, best.params)
-    return {"study": name, "storage": str(storage_path), "trial": best.number, "score": _number(best.value),
+    return {"study": name, "storage": str(storage_path), "trial": best.number, "score": finite_or_none(best.value),
             "params": best.params, "model": {"name": model["name"], "params": model_params},
             "training": final_training, "trials": counts}
 
@@ -307,17 +301,14 @@ def write_best(out_path, storage_path, kind, name, model, training):
     best = best_trial(storage_path, kind, name, model, training)
     log.info("best of %d complete and %d pruned trials: trial %d, score %s, %s", best["trials"]["complete"],
              best["trials"]["pruned"], best["trial"], best["score"], json.dumps(best["params"]))
-    with atomic_open(out_path) as out:
-        json.dump(best, out, indent=2)
-        out.write("\n")
+    write_json(out_path, best)
     return best
 
 
 def merge_best(model_params, training, best_path):
     """The experiment's model params and training settings with the best trial's values set
     (read from ``best_path``, the search's best.json), for the full training run."""
-    with open(best_path) as handle:
-        params = json.load(handle)["params"]
+    params = read_json(best_path)["params"]
     log.info("searched values from %s: %s", best_path, json.dumps(params))
     return apply_params(model_params, training, params)
 
@@ -329,15 +320,14 @@ def run_trials(dataset: str, experiment: str, model: dict, training: dict, searc
     its summary (the study's path among it) written to ``summary_out``."""
     storage = study_path(Path(summary_out).parent, model, training, search, dataset, init)
     summary = run_worker(storage, experiment, dataset, model, training, search, worker, init_path=init)
-    with atomic_open(summary_out) as out:
-        json.dump(summary, out, indent=2)
+    write_json(summary_out, summary)
     return summary
 
 
 def run_best(worker_summaries: list, experiment: str, model: dict, training: dict, search: dict, best_out: str) -> None:
     """The search_best rule: the best trial of the study the workers shared, as ``best_out``
     (best.json: the values the experiment's full training takes)."""
-    storages = {json.loads(Path(path).read_text())["storage"] for path in worker_summaries}
+    storages = {read_json(path)["storage"] for path in worker_summaries}
     if len(storages) != 1:
         raise ValueError(f"the workers of {experiment} used different studies: {sorted(storages)}")
     write_best(best_out, storages.pop(), search["storage"], experiment, model, training)

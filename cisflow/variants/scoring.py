@@ -11,7 +11,9 @@ An ensemble's members score the same windows, read from the genome and encoded o
 gives both alleles' raw outputs on its own, and only then are they combined. The ensemble's raw
 outputs are the members' mean (log-odds for classification), so its effect of an output is the
 mean of the members' effects; beside it go the members' sd of that effect (``sd``) and the
-fraction of members whose effect has the ensemble's sign (``agree``).
+fraction of members whose effect has the ensemble's sign (``agree``). A raw output that is NaN or
+infinite, of any allele of any variant or background SNP, refuses the model
+(``cisflow.models.predict``: its arithmetic overflows, and no effect of it can be trusted).
 """
 
 import numpy as np
@@ -21,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 from cisflow.data.encode import encode
 from cisflow.io.logs import Progress
 from cisflow.models.ensemble import members_of
-from cisflow.models.predict import model_device, predict_strands, strand_mean
+from cisflow.models.predict import check_finite, model_device, predict_strands, strand_mean
 from cisflow.variants.snv_effects import SnvScorer, use_bf16
 from cisflow.variants.windows import indel_windows, variant_windows
 
@@ -89,6 +91,9 @@ def score_variants(model, meta, genome, checked, batch_size=256, precision="auto
                 ref_raw, alt_raw = _predict_alleles(scorers, dataset, genome, chrom, chunk, batch_size)
                 _store(predictions, chunk.index, ref_raw, alt_raw, dataset["task"])
                 progress.advance(len(chunk))
+    scored = checked["score_ref"].notna().to_numpy()
+    check_finite(np.concatenate([predictions["ref_logit"], predictions["alt_logit"]], axis=1)[scored], model,
+                 checked["id"].to_numpy()[scored], "variants' alleles")
     return add_effects(checked, targets, predictions, dataset["task"])
 
 
@@ -199,15 +204,19 @@ def rank_variants(scored):
     return ranked
 
 
+def truth_joined(scored, truth, column="score"):
+    """The truth's labelled rows (``cisflow.io.truth.read_truth``) joined on ``id`` to the largest
+    ``column`` of each scored variant (a multi-allelic record's largest allele effect); the truth's
+    ids not scored are left out."""
+    effects = scored.dropna(subset=[column]).groupby("id")[column].max()
+    return truth.dropna(subset=["positive"]).join(effects, on="id", how="inner")
+
+
 def truth_auroc(scored, truth, column="score"):
     """AUROC of ``column`` for the truth's positives (effect 'destroys') against its negatives
-    ('neutral'); ``truth`` from ``cisflow.io.truth.read_truth``.
-
-    Joined on ``id`` over scored variants only; a multi-allelic record counts with its largest
-    allele effect. NaN when either class is empty.
+    ('neutral'), over the variants ``truth_joined`` keeps. NaN when either class is empty.
     """
-    effects = scored.dropna(subset=[column]).groupby("id")[column].max()
-    joined = truth.dropna(subset=["positive"]).join(effects, on="id", how="inner")
+    joined = truth_joined(scored, truth, column)
     positive = joined["positive"].astype(bool)
     if positive.all() or not positive.any():
         return float("nan")

@@ -11,19 +11,18 @@ for enrichment (``enrichment``), and map the neighbourhood of the strongest vari
 mutagenesis.
 """
 
-import json
 import logging
 
 import numpy as np
 import pandas as pd
 
-from cisflow.io.atomic import atomic_open
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import contig_sizes, open_genome
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
+from cisflow.io.jsonio import shown, write_json
 from cisflow.io.liftover import lift_counts, lift_variants
 from cisflow.io.textio import write_tsv
-from cisflow.io.truth import log_left_out, read_truth
+from cisflow.io.truth import log_left_out, match_truth, read_truth
 from cisflow.models.checkpoint import load_model
 from cisflow.models.ensemble import member_names
 from cisflow.models.predict import device, model_device
@@ -47,7 +46,7 @@ from cisflow.variants.motif_changes import P_VALUE, add_motif_changes
 from cisflow.variants.plots import plot_effects_along_genome, plot_loci, plot_top_variants, plot_variant_ism
 from cisflow.variants.scored_vcf import write_scored_vcf
 from cisflow.variants.scores import headline_table, write_scores
-from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc
+from cisflow.variants.scoring import EFFECT, rank_variants, score_variants, truth_auroc, truth_joined
 from cisflow.variants.sets import associations_with_scores, read_variant_set
 from cisflow.variants.snv_effects import precision_choice
 
@@ -157,6 +156,8 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
             if not panel_path:
                 raise ValueError("proxies need a reference panel (the variant set's ld_panel, or --ld-panel)")
             variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
+        if truth is not None:
+            match_truth(truth, variants["id"], truth_path)
         snps = trait_snps(variants, associations, name)
         loci = credible_set_loci(associations, variants) if kind == "credible_sets" else \
             assign_loci(snps, locus_window, r2, panel_path, genome_contigs)
@@ -191,10 +192,8 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     summary["precision"] = precision_choice(precision, model_device(model))[1]
     summary["members"] = member_names(meta)
     if truth is not None:
-        summary["truth_auroc"] = truth_auroc(table, truth)
-        summary["truth_auroc_by"] = {column: truth_auroc(table, truth, column)
-                                     for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in table}
-        log.info("truth AUROC (destroys vs neutral): %.3f", summary["truth_auroc"])
+        summary.update(_truth_summary(table, truth))
+        log.info("truth AUROC (destroys vs neutral): %s", shown(summary["truth_auroc"]))
     named = next((column for column in ("groups", "traits", "trait") if column in associations), "traits")
     associations = site_loci(associations, loci, name, named)
     _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
@@ -202,8 +201,7 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
         write_tsv(locus_rows, outputs["loci"])
     if outputs.get("loci_plot"):
         plot_loci(locus_rows, outputs["loci_plot"])
-    with atomic_open(outputs["summary"]) as out:
-        json.dump(summary, out, indent=2, default=_json_value)
+    write_json(outputs["summary"], summary)
     return summary
 
 
@@ -279,6 +277,21 @@ def _trait_top(ranked, enrichment):
     return pd.concat(rows)
 
 
+def _truth_summary(table, truth):
+    """The truth AUROC of the ranking (and of each statistic), the matched ids scored of each
+    class and, where the AUROC is undefined, a ``truth_auroc_note`` saying why."""
+    joined = truth_joined(table, truth)
+    destroys = int(joined["positive"].sum())
+    summary = {"truth_auroc": truth_auroc(table, truth),
+               "truth_auroc_by": {column: truth_auroc(table, truth, column)
+                                  for column in ("max_abs_sad", "max_abs_effect", "max_abs_z") if column in table},
+               "truth_scored": {"destroys": destroys, "neutral": len(joined) - destroys}}
+    if np.isnan(summary["truth_auroc"]):
+        summary["truth_auroc_note"] = (f"one class only among the truth's ids that were scored ({destroys} destroys, "
+                                       f"{len(joined) - destroys} neutral; see the status counts): no AUROC")
+    return summary
+
+
 def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, task):
     counts = status_counts(ranked)
     for status, count in counts.items():
@@ -349,10 +362,3 @@ def _write(outputs, ranked, table, associations, calibrated, enrichment, top, ma
     if outputs.get("trait_ism"):
         plot_variant_ism(trait_top, trait_maps, outputs["trait_ism"], label="trait")
 
-
-def _json_value(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    return str(value)
