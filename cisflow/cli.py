@@ -76,7 +76,7 @@ def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size
     if not sequences:
         raise InputError(fasta_path, "no FASTA records")
     codes = encode_padded(sequences, length, dataset.get("padding", "both"))
-    outputs = predict(model, codes, dataset["task"], batch_size, both_strands=strand_symmetric(meta))
+    outputs = predict(model, codes, dataset["task"], batch_size, both_strands=strand_symmetric(meta), ids=names)
     table = pd.DataFrame(outputs, columns=[str(t) for t in dataset["targets"]])
     table.insert(0, "id", names)
     with atomic_path(out_path) as tmp:

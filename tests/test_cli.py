@@ -375,7 +375,7 @@ def test_predict_refuses_a_model_whose_weights_or_outputs_are_not_finite_and_wri
     overflows = crafted(tmp_path / "overflows", overflowing)
     status, err = run_main(capsys, "predict", "--model", overflows, "--fasta", fasta, "--out", out)
     assert status == 1 and err.startswith(f"cisflow predict: {overflows}: the model's outputs are NaN or infinite "
-                                          "for 3 of 3 sequences (")
+                                          "for 3 of 3 sequences (r0, r1, r2")
     assert "its arithmetic overflows, so none of its predictions can be trusted and none was written" in err
     assert not out.exists() and sorted(path.name for path in tmp_path.iterdir()) == ["diverged", "overflows",
                                                                                      "seqs.fa"]
