@@ -165,6 +165,9 @@ def test_bad_tables(tmp_path, rows, message):
         ("ACGTAC\t1\nACGTAC\t1\t3\n", r"table.tsv:2: 3 fields, but the first row has 2$"),
         ("id,sequence,activity\nr1,a,ACGTAC,1\n", r"table.tsv:2: 4 fields, but the header has 3 \(a first column "),
         ("id,sequence,activity\na,ACGTAC,1\nb,ACGTAC,2,7\n", r"table.tsv:3: 4 fields, but the header has 3$"),
+        ('id,sequence,activity\na,ACGTAC,1\nb,"ACGTAC,2\nc,ACGTAC,3\n',
+         r"table.tsv:3: unexpected end of data \(a quote left open, or text after a closing quote\)$"),
+        ("id,sequence,id\na,ACGTAC,1\n", r"table.tsv:1: column 'id' appears 2 times in the header$"),
     ],
 )
 def test_table_layout_errors(tmp_path, text, message):

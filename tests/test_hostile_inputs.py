@@ -1,7 +1,8 @@
 """Every reader of cisflow.io (and the dbSNP reader of the variant stage) fed hostile files: a missing required
-column, a garbage line in the middle, a line of one field more or less, a truncated gzip, binary junk, an empty
-file, CRLF line ends, a header alone. Each refuses them with an InputError whose message starts with the file
-(and the line where there is one) and says what is wrong, never a library's own error; CRLF reads as LF."""
+column or one named twice, a garbage line in the middle, a line of one field more or less, a truncated gzip,
+binary junk, an empty file, CRLF line ends, a header alone. Each refuses them with an InputError whose message
+starts with the file (and the line where there is one) and says what is wrong, never a library's own error;
+CRLF reads as LF."""
 
 import gzip
 import re
@@ -139,8 +140,13 @@ def _hostile(reader, how):
     if how == "fewer_fields":
         shorter = "\t".join(record.split("\t")[:-1])
         return (after + shorter + "\n" + "".join(lines[first + 2 :])).encode(), first + 2, None
-    if how == "missing_column":
-        header = lines[first - 1].replace(reader.required, "renamed")
+    if how in ("missing_column", "duplicate_column"):
+        names = lines[first - 1].rstrip("\n").split("\t")
+        if how == "missing_column":
+            names[names.index(reader.required)] = "renamed"
+        else:  # another column named as the required one
+            names[-1 if names[-1] != reader.required else 0] = reader.required
+        header = "\t".join(names) + "\n"
         return ("".join(lines[: first - 1]) + header + "".join(lines[first:])).encode(), first, None
     if how == "truncated_gz":
         whole = gzip.compress(reader.text.encode())
@@ -150,11 +156,11 @@ def _hostile(reader, how):
     return b"", False, None  # empty
 
 
-FAULTS = ("garbage_line", "binary_line", "extra_field", "fewer_fields", "missing_column", "truncated_gz", "binary",
-          "empty")
+FAULTS = ("garbage_line", "binary_line", "extra_field", "fewer_fields", "missing_column", "duplicate_column",
+          "truncated_gz", "binary", "empty")
 CASES = [(name, how) for name, reader in READERS.items() for how in FAULTS
          if how not in reader.skipped and (how not in ("extra_field", "fewer_fields") or reader.fielded)
-         and (how != "missing_column" or reader.required)]
+         and (how not in ("missing_column", "duplicate_column") or reader.required)]
 
 
 @pytest.mark.parametrize("name, how", CASES)
@@ -172,7 +178,7 @@ def test_a_hostile_file_is_an_input_error_naming_the_file_and_the_problem(tmp_pa
         assert message.startswith(f"{path}:{line}: "), message
     else:
         assert message.startswith(f"{path}"), message
-    if how == "missing_column":
+    if how in ("missing_column", "duplicate_column"):
         assert reader.required in message, message
     if problem:
         assert re.search(problem, message), message

@@ -16,7 +16,7 @@ import pandas as pd
 
 from cisflow.data.encode import encode_padded
 from cisflow.io.errors import InputError
-from cisflow.io.textio import first_line, open_text
+from cisflow.io.textio import Header, first_line, open_text, quoted_rows
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 EXTRA = "\x00extra"  # the column read beyond the first line's fields: a value there is an extra field
@@ -45,6 +45,9 @@ class Table:
         sep = "\t" if "\t" in head else ","
         fields = next(csv.reader([head.rstrip("\r\n")], delimiter=sep))
         names = list(range(len(fields))) if headerless else fields
+        repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
+        if repeated:
+            raise InputError(path, f"column {repeated[0]!r} appears {names.count(repeated[0])} times in the header", 1)
         line = 1 if headerless else 2
         try:
             with open_text(path) as handle:  # truncated gzip and non-UTF-8 bytes: errors naming the line
@@ -63,7 +66,8 @@ class Table:
             raise InputError(path, "the table is empty") from None
         except pd.errors.ParserError as err:
             expected = re.search(r"Expected (\d+) fields in line (\d+)", str(err))
-            if expected is None:
+            if expected is None:  # a quote left open...: the csv module names the line, or pandas' words
+                quoted_rows(path, Header(fields, 0 if headerless else 1), {}, sep)
                 raise InputError(path, f"cannot be read as a table: {str(err).strip()}") from None
             raise _extra_field(path, sep, int(expected[1]), headerless, int(expected[2])) from None
 

@@ -21,7 +21,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.textio import delimited_chunks, read_header
 
 BASES = "ACGT"
-VCF_HEADER = ["#CHROM", "POS", "ID", "REF", "ALT"]
+VCF_HEADER = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]  # a VCF's fixed columns
 
 
 def read_dbsnp_alleles(path, ids):
@@ -30,14 +30,14 @@ def read_dbsnp_alleles(path, ids):
     The VCF is streamed a block of lines at a time and only its ID, REF and ALT columns are parsed,
     so dbSNP's full release (about a billion records) passes in constant memory; a subset (dbSNP's
     common SNPs, or the records of the catalog's rsids) is much faster. A file that is not a VCF
-    (no ``#CHROM`` header line) and a record of another number of fields than the header are
-    InputErrors naming the file and the line.
+    (no header line of its eight fixed columns) and a record of another number of fields than the
+    header are InputErrors naming the file and the line.
     """
     header = read_header(path, meta="##")
     names = [name.strip() for name in header.names]
-    if names[:5] != VCF_HEADER:
+    if names[:8] != VCF_HEADER:
         found = f"its header line has {', '.join(names[:8])}" if names else "an empty file"
-        raise InputError(path, f"not a VCF (dbSNP's VCF is expected): {found}, not {', '.join(VCF_HEADER)} ...",
+        raise InputError(path, f"not a VCF (dbSNP's VCF is expected): {found}, not {', '.join(VCF_HEADER)}",
                          header.line or None)
     wanted = set(ids)
     found = {}
