@@ -25,6 +25,7 @@ from cisflow.io.regions import read_regions
 from cisflow.io.samplesheet import read_samples
 from cisflow.io.sumstats import read_sumstats
 from cisflow.io.tables import Table
+from cisflow.io.truth import read_truth
 from cisflow.io.vcf import read_vcf
 from cisflow.variants.alleles import read_dbsnp_alleles
 
@@ -111,6 +112,8 @@ READERS = {
                        "1\t5\tA\tG\t1e-10\n1\t6\tA\tG\t1e-10\n1\t7\tA\tG\t1e-10\n", required="base_pair_location"),
     "credible_sets": Reader(lambda path: _frame(read_credible_sets(path)),
                             (DATA / "credible_sets" / "credible_sets.tsv").read_text(), required="pip"),
+    "truth": Reader(lambda path: _frame(read_truth(path).astype(str)),
+                    "id\teffect\nrs1\tdestroys\nrs2\tneutral\nrs3\tneutral\n", required="effect"),
     "chain": Reader(_lifted, CHAIN, first=0),
     "dbsnp": Reader(lambda path: read_dbsnp_alleles(path, ["rs5", "rs7"]), VCF_HEAD + "".join(
         f"chr1\t{pos}\trs{pos}\tA\tG\t.\t.\t.\n" for pos in range(5, 9)), first=2, required="ID"),

@@ -53,3 +53,23 @@ def test_few_truth_ids_in_the_variant_set_are_counted_in_the_log(tmp_path, caplo
     caplog.clear()
     assert match_truth(truth, [f"1:{1000 + i}" for i in range(20)], path) == 20
     assert caplog.text == ""
+
+
+@pytest.mark.parametrize("text, message", [
+    ("id\teffect\n\tdestroys\nrs2\tneutral\n", "truth.tsv:2: no id in this row"),
+    ("id\teffect\nrs1\tdestroys\nrs2\tneutral\nrs1\t0\n", "truth.tsv:4: id 'rs1' is '0' here and 'destroys' at line 2"),
+    ("id\teffect\nrs1\tdestroys\nrs2\tneutral\textra\n", "truth.tsv:3: 3 fields, but the header has 2"),
+    ("", "truth.tsv: the truth table is empty"),
+])
+def test_a_truth_row_at_fault_is_named_by_its_line(tmp_path, text, message):
+    path = tmp_path / "truth.tsv"
+    path.write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_truth(path)
+    assert str(caught.value).startswith(f"{tmp_path}/{message}")
+
+
+def test_an_id_repeated_with_the_same_effect_is_one_id(tmp_path):
+    path = tmp_path / "truth.tsv"
+    path.write_text("id\teffect\nrs1\tdestroys\nrs2\tneutral\nrs1\t1\n")
+    assert read_truth(path)["positive"].tolist() == [True, False, True]

@@ -13,10 +13,11 @@ half are is named in the log, with the count.
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from cisflow.io.errors import InputError
-from cisflow.io.textio import open_text
+from cisflow.io.textio import quoted_rows, read_header
 
 POSITIVE = ("destroys", "1", "true", "yes", "positive")
 NEGATIVE = ("neutral", "0", "false", "no", "negative")
@@ -25,24 +26,44 @@ log = logging.getLogger(__name__)
 
 
 def read_truth(path):
-    """``id``, ``effect`` (lower case) and ``positive`` (True, False, or NA for rows left out)."""
-    with open_text(path) as handle:
-        table = pd.read_csv(handle, sep="\t", dtype=str, keep_default_na=False)
-    columns = {column.strip().lower(): column for column in table.columns}
-    missing = [name for name in ("id", "effect") if name not in columns]
+    """``id``, ``effect`` (lower case) and ``positive`` (True, False, or NA for rows left out).
+
+    Read as the other small tables are (``textio.read_header``, ``quoted_rows``): a line with another
+    number of fields than the header, a quote left open, an id given two effects or a row without an id is an
+    InputError naming the line.
+    """
+    header = read_header(path, quoted=True)
+    if not header.names:
+        raise InputError(path, "the truth table is empty: it needs a header with the columns id and effect "
+                               "(tab-separated)", header.line or None)
+    columns = {name: header.position(path, name, key=lambda field: field.strip().lower()) for name in ("id", "effect")}
+    missing = [name for name, position in columns.items() if position is None]
     if missing:
         raise InputError(path, f"a truth table needs the columns id and effect (tab-separated, with a header); "
-                               f"no {' or '.join(missing)} in the header: {', '.join(table.columns)}", 1)
+                               f"no {' or '.join(missing)} in the header: {', '.join(header.names)}", header.line)
+    table = quoted_rows(path, header, columns, "\t")
     if table.empty:
         raise InputError(path, "no rows below the header")
-    effect = table[columns["effect"]].str.strip().str.lower()
+    ids = table["id"].str.strip()
+    lines = table["line"].to_numpy()
+    if (ids == "").any():
+        raise InputError(path, "no id in this row", int(lines[np.argmax((ids == "").to_numpy())]))
+    effect = table["effect"].str.strip().str.lower()
     for name, labels in (("positive", POSITIVE), ("negative", NEGATIVE)):
         if not effect.isin(labels).any():
             raise InputError(path, f"no {name} row: the effect column needs {' / '.join(labels)} (any case); "
                                    f"it holds {', '.join(sorted(set(effect))[:8])}")
     positive = pd.array([True if e in POSITIVE else False if e in NEGATIVE else pd.NA for e in effect],
                         dtype="boolean")
-    return pd.DataFrame({"id": table[columns["id"]].str.strip(), "effect": effect, "positive": positive})
+    meaning = pd.Series(np.where(effect.isin(POSITIVE), "destroys", np.where(effect.isin(NEGATIVE), "neutral", effect)))
+    conflicting = pd.DataFrame({"id": ids, "meaning": meaning}).drop_duplicates()["id"].duplicated(keep=False)
+    if conflicting.any():
+        both = np.flatnonzero(ids.isin(ids[conflicting.index[conflicting]]).to_numpy())
+        first, second = both[0], next(i for i in both[1:] if ids.iloc[i] == ids.iloc[both[0]]
+                                      and meaning.iloc[i] != meaning.iloc[both[0]])
+        raise InputError(path, f"id {ids.iloc[second]!r} is {effect.iloc[second]!r} here and {effect.iloc[first]!r} "
+                               f"at line {int(lines[first])}", int(lines[second]))
+    return pd.DataFrame({"id": ids, "effect": effect, "positive": positive})
 
 
 def log_left_out(truth, path):
