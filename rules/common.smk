@@ -9,13 +9,13 @@ from pathlib import Path
 sys.path.insert(0, workflow.basedir)
 
 from cisflow.data.dataset import FORMAT as DATASET_FORMAT
-from cisflow.io.config import name_problems, reference_problems, space_range_problems, validate
+from cisflow.io.config import CONFIG_SCHEMA, name_problems, reference_problems, space_range_problems, validate
 from cisflow.models.params import model_problems
 from cisflow.io.samplesheet import read_samples
 from cisflow.training.replicates import members as experiment_members, replicate_problems
 from cisflow.training.search import space_problems
 
-SCHEMAS = Path(workflow.basedir) / "schemas"
+SCHEMAS = CONFIG_SCHEMA.parent  # cisflow/schemas: the package ships them, for the CLI too
 
 # Validated with cisflow.io.config (jsonschema) rather than snakemake.utils.validate so that every
 # error names the config key; schema defaults are filled in.

@@ -10,8 +10,8 @@ from cisflow.io.errors import InputError
 from cisflow.io.samplesheet import read_samples
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "schemas" / "config.schema.yaml"
-SAMPLES_SCHEMA = ROOT / "schemas" / "samples.schema.yaml"
+SCHEMA = ROOT / "cisflow" / "schemas" / "config.schema.yaml"
+SAMPLES_SCHEMA = ROOT / "cisflow" / "schemas" / "samples.schema.yaml"
 
 
 @pytest.fixture
@@ -358,3 +358,16 @@ def test_samples_sheet_lines_named_past_blank_lines_and_extra_fields_refused(tmp
     sheet.write_text("sample\turl\nK562\tk.bed\n\nK562\th.bed\n")
     with pytest.raises(InputError, match=r"samples.tsv:4: sample 'K562' appears twice"):
         read_samples(sheet, SAMPLES_SCHEMA)
+
+
+def test_the_schemas_ship_with_the_package_for_the_cli():
+    """The CLI's options take their ranges from the schema: a non-editable install must carry it."""
+    import tomllib
+
+    import cisflow
+    from cisflow.io.config import CONFIG_SCHEMA
+
+    package = Path(cisflow.__file__).parent
+    assert CONFIG_SCHEMA.is_relative_to(package) and (CONFIG_SCHEMA.parent / "samples.schema.yaml").exists()
+    shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cisflow"]
+    assert "schemas/*.yaml" in shipped

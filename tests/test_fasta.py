@@ -117,7 +117,7 @@ def config_with(dataset):
 
 
 def test_schema_fills_fasta_defaults_and_names_bad_keys():
-    schema = ROOT / "schemas" / "config.schema.yaml"
+    schema = ROOT / "cisflow" / "schemas" / "config.schema.yaml"
     dataset = {"kind": "fasta", "sources": [{"table": "a", "label": 1}], "length": 200,
                "split": {"valid": 0.1, "test": 0.1}}
     spec = validate(config_with(dataset), schema, "c.yaml")["datasets"]["d"]

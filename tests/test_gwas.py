@@ -53,7 +53,7 @@ def test_config_takes_a_vcf_or_a_table_but_not_both(tmp_path):
     from cisflow.io.config import validate
     from tests.workflow_helpers import ROOT, demo_config
 
-    schema = ROOT / "schemas" / "config.schema.yaml"
+    schema = ROOT / "cisflow" / "schemas" / "config.schema.yaml"
     config = demo_config()
     config["variants"]["gwas"] = {"table": {"url": "hits.tsv"}}
     assert validate(config, schema, "c.yaml")["variants"]["gwas"]["max_ref_mismatch"] == 0.05

@@ -30,7 +30,7 @@ from cisflow.io.vcf import read_vcf
 from cisflow.variants.alleles import read_dbsnp_alleles
 
 DATA = Path(__file__).parent / "data"
-SAMPLES_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "samples.schema.yaml"
+SAMPLES_SCHEMA = Path(__file__).resolve().parents[1] / "cisflow" / "schemas" / "samples.schema.yaml"
 FASTA = ">a\nACGT\n>b\nGGCC\n>c\nAAAA\n"
 VCF_HEAD = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 PANEL_HEAD = ("##fileformat=VCFv4.2\n##contig=<ID=1>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n"

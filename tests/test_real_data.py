@@ -26,7 +26,7 @@ pytestmark = pytest.mark.real_data
 
 def study_config(config_name):
     return validate(yaml.safe_load((ROOT / "config" / config_name).read_text()),
-                    ROOT / "schemas" / "config.schema.yaml", config_name)
+                    ROOT / "cisflow" / "schemas" / "config.schema.yaml", config_name)
 
 
 def study_dataset(config_name, dataset):
@@ -293,7 +293,7 @@ def test_encode_blacklist_and_selene_peaks_parse():
 
 def test_study_configs_validate():
     for path in sorted((ROOT / "config").glob("*.yaml")):
-        validate(yaml.safe_load(path.read_text()), ROOT / "schemas" / "config.schema.yaml", path.name)
+        validate(yaml.safe_load(path.read_text()), ROOT / "cisflow" / "schemas" / "config.schema.yaml", path.name)
 
 
 def test_basset_samples_sheet_lists_164_public_files():

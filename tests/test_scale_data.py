@@ -44,7 +44,7 @@ def test_genome_has_hg19s_contigs_scaled_at_60_bases_a_line(case, tmp_path):
 
 def test_peaks_and_samples_sheet_parse(case):
     out, counts = case
-    rows = read_samples(out / "samples.tsv", ROOT / "schemas/samples.schema.yaml")
+    rows = read_samples(out / "samples.tsv", ROOT / "cisflow/schemas/samples.schema.yaml")
     expected = [line.split("\t")[0] for line in open(ROOT / "config/basset_samples.tsv")][1:7]
     assert [row["sample"] for row in rows] == expected
     sizes = contig_sizes(SCALE)
@@ -73,7 +73,7 @@ def test_vcf_ref_is_the_genomes_base(case, tmp_path):
 def test_config_is_valid_and_names_the_files(case):
     out, _ = case
     config = yaml.safe_load(open(out / "config.yaml"))
-    validate(config, ROOT / "schemas/config.schema.yaml", "config.yaml")
+    validate(config, ROOT / "cisflow/schemas/config.schema.yaml", "config.yaml")
     assert Path(config["genome"]["url"]) == out / "hg19.fa.gz"
     assert Path(config["samples"]) == out / "samples.tsv"
     assert Path(config["variants"]["simulated_snps"]["vcf"]["url"]).is_file()

@@ -16,7 +16,7 @@ def with_schema_defaults(model, training):
     config = {"datasets": {"d": {"kind": "table", "table": "t", "sequence_column": "s", "target_columns": ["y"],
                                  "length": 40, "split": {"valid": 0.1, "test": 0.1}}},
               "experiments": {"x": {"dataset": "d", "model": model, "training": training}}}
-    experiment = validate(config, ROOT / "schemas" / "config.schema.yaml", "config")["experiments"]["x"]
+    experiment = validate(config, ROOT / "cisflow" / "schemas" / "config.schema.yaml", "config")["experiments"]["x"]
     return experiment["model"], experiment["training"]
 
 

@@ -230,7 +230,7 @@ def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
     config_path = write_config(tmp_path / "config", reduced_config())
     copy = tmp_path / "workflow"
     copy.mkdir()
-    for name in ("Snakefile", "rules", "schemas", "report", "envs", "scripts"):
+    for name in ("Snakefile", "rules", "report", "envs", "scripts"):
         source = ROOT / name
         (shutil.copytree(source, copy / name, symlinks=True) if source.is_dir() else shutil.copy(source, copy / name))
     (copy / "scripts/cisflow").unlink()

@@ -27,7 +27,7 @@ import yaml
 from cisflow.io.errors import InputError
 from cisflow.io.truth import read_truth
 
-CONFIG_SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+CONFIG_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 # a bound's validator -> how the allowed range says it
 _BOUNDS = {"minimum": "at least {}", "exclusiveMinimum": "above {}", "maximum": "at most {}",
            "exclusiveMaximum": "below {}"}
@@ -287,7 +287,7 @@ def _variant_set_problems(name, entry):
 
 @functools.cache
 def config_schema():
-    """The workflow config's schema (schemas/config.schema.yaml), read once."""
+    """The workflow config's schema (cisflow/schemas/config.schema.yaml, shipped with the package), read once."""
     return load_schema(CONFIG_SCHEMA)
 
 
