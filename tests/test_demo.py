@@ -386,3 +386,11 @@ def test_credible_sets_in_finngens_layout_hold_each_lead_and_its_proxies(out, tr
         destroying = [row for row in truth if row["effect"] == "destroys" and row["motif"] == tf]
         assert {row["id"] for row in destroying} <= {row["id"] for row in held}
         assert sum(row["effect"] == "neutral" for row in held) == NEUTRAL_SETS
+
+
+@pytest.mark.parametrize("option, value, message", [("--scale", "2", "--scale: 2.0 is not between 0.1 and 1"),
+                                                    ("--seed", "-1", "--seed: -1 is negative")])
+def test_the_generator_refuses_an_option_out_of_range_before_writing(tmp_path, capsys, option, value, message):
+    with pytest.raises(SystemExit) as stopped:
+        main([str(tmp_path / "out"), option, value])
+    assert stopped.value.code == 2 and message in capsys.readouterr().err and not (tmp_path / "out").exists()

@@ -204,7 +204,9 @@ def main(argv=None):
                         help="shrink genome, peak, variant and row counts by this factor (0.1-1; for tests)")
     args = parser.parse_args(argv)
     if not 0.1 <= args.scale <= 1:
-        parser.error("--scale must be between 0.1 and 1")
+        parser.error(f"--scale: {args.scale} is not between 0.1 and 1")
+    if args.seed < 0:
+        parser.error(f"--seed: {args.seed} is negative; give a seed of 0 or more")
     generate(args.outdir, args.seed, args.scale)
     print(f"wrote the demo data set to {args.outdir}", file=sys.stderr)
 
