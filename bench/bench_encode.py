@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 
 CODES = {"A": 0, "C": 1, "G": 2, "T": 3, "N": 4}
 

@@ -61,7 +61,7 @@ def run_chunked(fasta, table):
 def run_per_interval(fasta, table):
     import pyfaidx
 
-    from cisflow.data.encode import encode
+    from cisflow.encode import encode
 
     genome = pyfaidx.Fasta(str(fasta), as_raw=True)
     return np.stack([encode(genome[c][s:e]) for c, s, e in table[["chrom", "start", "end"]].itertuples(index=False)])

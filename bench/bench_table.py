@@ -44,7 +44,7 @@ def measure(path, out):
 
 
 def per_sequence_rate(path, n=200_000):
-    from cisflow.data.encode import encode
+    from cisflow.encode import encode
 
     with open(path) as handle:
         seqs = [next(handle).split("\t")[0] for _ in range(n)]

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cisflow.data.encode import encode_padded
+from cisflow.encode import encode_padded
 from cisflow.io.atomic import (
     Terminated,
     atomic_path,

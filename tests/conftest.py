@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cisflow.data.dataset import write_dataset
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 from cisflow.io.genome import prepare_fasta
 
 MOTIF = "TGACTCA"

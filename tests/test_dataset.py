@@ -4,7 +4,7 @@ import pytest
 
 from cisflow.data.build import from_regions, from_table
 from cisflow.data.dataset import load_dataset, split_by_chromosome, split_random
-from cisflow.data.encode import decode
+from cisflow.encode import decode
 from cisflow.io.errors import InputError
 from cisflow.io.genome import prepare_fasta
 from tests.conftest import write_fasta

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from cisflow.data import encode
+from cisflow import encode
 from cisflow.models.predict import one_hot
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from cisflow.data.build import from_fasta
 from cisflow.data.dataset import load_dataset
-from cisflow.data.encode import decode
+from cisflow.encode import decode
 from cisflow.io.config import validate
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta, read_labelled

@@ -1,7 +1,7 @@
 import pyfaidx
 import pytest
 
-from cisflow.data.encode import decode
+from cisflow.encode import decode
 from cisflow.io.errors import InputError
 from cisflow.io.genome import contig_codes, contig_sizes, open_genome, prepare_fasta, window_codes
 from tests.conftest import write_fasta

@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from cisflow.data.encode import N_CODE, decode, encode
+from cisflow.encode import N_CODE, decode, encode
 from cisflow.interpret import filters
 from cisflow.interpret.attribution import is_reference, ism, ism_importance, saliency, strongest_window, top_examples
 from cisflow.interpret.filters import FilterPFM, filter_pfms, frequencies, information_content, write_meme

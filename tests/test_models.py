@@ -34,7 +34,7 @@ def test_unknown_model_names_the_registered_ones():
 def test_filter_motifs_align_on_the_camformers_even_width_padding():
     import numpy as np
 
-    from cisflow.data.encode import decode, encode
+    from cisflow.encode import decode, encode
     from cisflow.interpret.filters import filter_pfms
 
     kmer = "GATTAC"

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cisflow.data.dataset import write_dataset
-from cisflow.data.encode import decode, encode
+from cisflow.encode import decode, encode
 from cisflow.interpret.modisco import discover_patterns, hypothetical_contributions, trim
 from cisflow.interpret.modisco import run as explain_patterns
 from cisflow.training.train import train

@@ -3,8 +3,8 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from cisflow.data.encode import encode, gc_fraction
 from cisflow.data.negatives import background_regions, dinucleotide_shuffle, gc_matched_choice
+from cisflow.encode import encode, gc_fraction
 
 
 def dinucleotides(codes):

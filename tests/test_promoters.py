@@ -4,8 +4,8 @@ import pytest
 
 from cisflow.data.build import from_promoters
 from cisflow.data.dataset import load_dataset
-from cisflow.data.encode import decode, encode, reverse_complement
 from cisflow.data.promoters import promoter_windows, read_tss
+from cisflow.encode import decode, encode, reverse_complement
 from cisflow.io.errors import InputError
 from cisflow.io.genome import prepare_fasta
 from cisflow.io.tables import read_values

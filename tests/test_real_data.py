@@ -11,8 +11,8 @@ import yaml
 
 from cisflow.data.build import from_fasta, from_table
 from cisflow.data.dataset import load_dataset
-from cisflow.data.encode import decode
 from cisflow.data.sequences import extract_regions
+from cisflow.encode import decode
 from cisflow.io.config import validate
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import contig_sizes, prepare_fasta
@@ -163,7 +163,7 @@ def test_primer_filter_that_fires_on_positives_matches_the_planted_motif(primer_
     PWM among 60 random 12-mer PWMs: its best match is the planted motif."""
     import torch
 
-    from cisflow.data.encode import encode
+    from cisflow.encode import encode
     from cisflow.interpret.filters import filter_pfms
     from cisflow.interpret.jaspar import JasparMotif
     from cisflow.interpret.matching import match_motifs

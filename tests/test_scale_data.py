@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bench.scale_data import LINE_WIDTH, STEPS, contig_sizes, generate, main
-from cisflow.data.encode import decode
+from cisflow.encode import decode
 from cisflow.io.config import validate
 from cisflow.io.genome import contig_codes, prepare_fasta
 from cisflow.io.genome import contig_sizes as genome_sizes

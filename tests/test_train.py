@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import cisflow
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import predict
 from cisflow.training import train as train_module

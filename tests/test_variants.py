@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from cisflow.data.encode import decode
+from cisflow.encode import decode
 from cisflow.io.genome import open_genome, prepare_fasta
 from cisflow.io.vcf import read_vcf
 from cisflow.models.predict import predict, predict_strands

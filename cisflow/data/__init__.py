@@ -2,6 +2,6 @@
 
 ``intervals`` (the intervals rule: peaks merged into fixed-width regions with a regions x samples
 matrix), ``negatives`` (background windows and shuffles), ``promoters`` (TSS windows),
-``sequences`` (region sequences out of the genome), ``encode`` (bases as one byte each), and
+``sequences`` (region sequences out of the genome), and
 ``dataset`` (the one dataset format, its splits, and the dataset rule's build from every source).
 """

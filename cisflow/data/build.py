@@ -9,10 +9,10 @@ from collections import Counter
 import numpy as np
 
 from cisflow.data.dataset import dataset_writer, split_by_chromosome, split_random, write_dataset
-from cisflow.data.encode import encode_padded, reverse_complement
 from cisflow.data.negatives import shuffled_negatives
 from cisflow.data.promoters import promoter_windows, read_tss
 from cisflow.data.sequences import CHUNK_ROWS, extract_regions, filter_n, region_chunks
+from cisflow.encode import encode_padded, reverse_complement
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_labelled

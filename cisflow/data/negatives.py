@@ -10,8 +10,8 @@ import logging
 import numpy as np
 import pandas as pd
 
-from cisflow.data.encode import gc_fraction
 from cisflow.data.sequences import region_chunks
+from cisflow.encode import gc_fraction
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import logging
 
 import numpy as np
 
-from cisflow.data.encode import N_CODE
+from cisflow.encode import N_CODE
 from cisflow.io.genome import read_fai, window_codes
 
 log = logging.getLogger(__name__)

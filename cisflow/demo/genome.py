@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cisflow.data.encode import N_CODE
+from cisflow.encode import N_CODE
 
 CONTIGS = {"chr19": 800_000, "chr20": 700_000, "chr21": 250_000, "chr22": 250_000}
 GAP_CONTIG = "chr20"  # holds the internal N block, the two peaks inside it and the SNP near its end

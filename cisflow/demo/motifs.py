@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from pyjaspar import jaspardb
 
-from cisflow.data.encode import reverse_complement
+from cisflow.encode import reverse_complement
 
 RELEASE = "JASPAR2024"
 PEAK_MOTIFS = {"K562": "MA0140.3", "HeLa-S3": "MA0099.4", "GM12878": "MA0139.2"}  # GATA1::TAL1, FOS::JUN, CTCF

@@ -13,10 +13,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cisflow.data.encode import decode
 from cisflow.demo.genome import CONTIGS, GAP_CONTIG, plain_segments
 from cisflow.demo.layout import layout
 from cisflow.demo.motifs import PEAK_MOTIFS, SHARED_MOTIF, Motif, on_plus_strand, sample_site
+from cisflow.encode import decode
 
 WIDTH = (150, 500)
 JITTER = 20  # of a shared peak's start and end between samples

@@ -11,9 +11,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from cisflow.data.encode import N_CODE, decode
 from cisflow.demo.layout import layout
 from cisflow.demo.motifs import on_plus_strand, sample_site
+from cisflow.encode import N_CODE, decode
 
 TABLE_ROWS = 10_000
 PREFIX, SUFFIX = "TGCATTTTTTTCACATC", "GGTTACGGCTGTT"

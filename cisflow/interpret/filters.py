@@ -1,7 +1,7 @@
 """First-layer filters as motifs: each filter turned into a position count matrix the way Basset does
 (the subsequences under its strongest activations), and written as MEME for motif tools.
 
-Sequences are integer codes (see ``cisflow.data.encode``): (N, L) uint8, A C G T N = 0..4.
+Sequences are integer codes (see ``cisflow.encode``): (N, L) uint8, A C G T N = 0..4.
 """
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cisflow.data.encode import ALPHABET, N_CODE
+from cisflow.encode import ALPHABET, N_CODE
 from cisflow.io.atomic import atomic_open
 from cisflow.io.logs import Progress
 from cisflow.models.predict import model_device, one_hot

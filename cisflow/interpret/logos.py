@@ -14,7 +14,7 @@ from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
 
-from cisflow.data.encode import ALPHABET
+from cisflow.encode import ALPHABET
 from cisflow.interpret.attribution import is_reference, ism_importance, strongest_window
 from cisflow.interpret.filters import BASES, column_information
 from cisflow.io.figures import save_figure

@@ -7,7 +7,7 @@ import numpy as np
 import pyfaidx
 from numpy.lib.stride_tricks import sliding_window_view
 
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
 from cisflow.io.textio import is_gzip, open_bytes, open_text, read_error

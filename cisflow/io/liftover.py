@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 
-from cisflow.data.encode import reverse_complement_text
+from cisflow.encode import reverse_complement_text
 from cisflow.io.errors import InputError
 from cisflow.io.textio import open_text
 

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from cisflow.data.encode import encode_padded
+from cisflow.encode import encode_padded
 from cisflow.io.errors import InputError
 from cisflow.io.textio import Header, first_line, open_text, quoted_rows
 

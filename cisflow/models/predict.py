@@ -13,7 +13,7 @@ diverging epoch scores none, and the best epoch before it is kept.
 import numpy as np
 import torch
 
-from cisflow.data.encode import reverse_complement
+from cisflow.encode import reverse_complement
 from cisflow.io.errors import InputError
 
 SHOWN_IDS = 5  # sequences a message names
@@ -116,7 +116,7 @@ def predict(model, codes, task: str = "regression", batch_size: int = 512, both_
     model : torch.nn.Module
         A model from ``cisflow.models`` (``load_model`` or ``build``).
     codes : (N, L) uint8 array or tensor
-        Bases as codes, A C G T N = 0..4 (``cisflow.data.encode``).
+        Bases as codes, A C G T N = 0..4 (``cisflow.encode``).
     task : {'classification', 'regression'}
         Classification outputs are probabilities (sigmoid of the logits), regression outputs values.
     batch_size : int

@@ -55,7 +55,7 @@ from torch import nn
 import cisflow
 from cisflow.data.dataset import load_dataset
 from cisflow.data.dataset import subsample as draw_subsample
-from cisflow.data.encode import N_CODE, reverse_complement
+from cisflow.encode import N_CODE, reverse_complement
 from cisflow.io.atomic import atomic_open, atomic_path
 from cisflow.io.errors import InputError
 from cisflow.io.logs import Progress

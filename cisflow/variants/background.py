@@ -35,7 +35,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from cisflow.data.encode import gc_fraction
+from cisflow.encode import gc_fraction
 from cisflow.io.contigs import on_genome
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.io.peaks import read_peaks

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from cisflow.data.encode import ALPHABET, N_CODE
+from cisflow.encode import ALPHABET, N_CODE
 from cisflow.interpret.filters import read_meme
 from cisflow.interpret.jaspar import JasparMotif, load_jaspar
 from cisflow.interpret.matches import best_matches

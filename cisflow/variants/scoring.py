@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 from cisflow.io.logs import Progress
 from cisflow.models.ensemble import members_of
 from cisflow.models.predict import check_finite, model_device, predict_strands, strand_mean

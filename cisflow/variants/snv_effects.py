@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from cisflow.data.encode import reverse_complement
+from cisflow.encode import reverse_complement
 from cisflow.models.convnet import ConvNet
 from cisflow.models.predict import model_device, one_hot, predict_strands, strand_mean
 

@@ -12,7 +12,7 @@ base and holds its allele at index ``seq_len // 2``, followed by the genome afte
 
 import numpy as np
 
-from cisflow.data.encode import encode
+from cisflow.encode import encode
 
 
 def window_start(pos, seq_len):
