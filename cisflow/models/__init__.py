@@ -10,7 +10,8 @@ final ``nn.Linear``). A model built with ``n_features`` (only those that support
 
 Modules: ``registry`` (``build``, ``build_for_dataset``), ``convnet`` and ``camformer`` (the
 architectures and their published presets), ``checkpoint`` (model files: ``save_model``,
-``load_model``), ``ensemble`` (an experiment's members as one model file and one module),
+``load_model``), ``payload`` (a model file read without trust and checked whole), ``ensemble`` (an
+experiment's members as one model file and one module),
 ``predict`` (one-hot on the device, predictions on both strands), ``params``
 (the config check of ``model.name`` and ``model.params``, without torch).
 """

@@ -24,7 +24,7 @@ from torch import nn
 import cisflow
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
-from cisflow.models.checkpoint import build_checked, read_checked
+from cisflow.models.payload import build_checked, read_checked
 from cisflow.models.predict import forward
 
 log = logging.getLogger(__name__)
