@@ -11,7 +11,8 @@ final ``nn.Linear``). A model built with ``n_features`` (only those that support
 Modules: ``registry`` (``build``, ``build_for_dataset``), ``convnet`` and ``camformer`` (the
 architectures and their published presets), ``checkpoint`` (model files: ``save_model``,
 ``load_model``), ``payload`` (a model file read without trust and checked whole), ``ensemble`` (an
-experiment's members as one model file and one module),
-``predict`` (one-hot on the device, predictions on both strands), ``params``
-(the config check of ``model.name`` and ``model.params``, without torch).
+experiment's members as one model file and one module), ``predict`` (one-hot on the device,
+predictions on both strands), ``span_recompute`` (both alleles of SNVs through a ConvNet,
+recomputing only the changed span: the variant stage's fast path), ``params`` (the config check of
+``model.name`` and ``model.params``, without torch).
 """
