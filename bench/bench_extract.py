@@ -97,9 +97,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         source, fasta = Path(tmp) / "sim.fa", Path(tmp) / "genome.fa"
         write_genome(source)
-        from cisflow.io.genome import prepare_fasta
+        from cisflow.io.genome import prepare_genome
 
-        prepare_fasta(source, fasta)
+        prepare_genome(source, fasta)
         source.unlink()
         results = {}
         for method in ("cisflow", "chunked", "per_interval", "primer"):

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from cisflow.io.contigs import rename_contigs
-from cisflow.io.genome import contig_sizes, open_genome, prepare_fasta
+from cisflow.io.genome import contig_sizes, open_genome, prepare_genome
 from cisflow.io.liftover import lift_variants
 from cisflow.models.checkpoint import load_model, save_model
 from cisflow.models.predict import device
@@ -47,7 +47,7 @@ def simulated(tmp, n, length):
         out.write(">chr1\n")
         for start in range(0, length, 60):
             out.write("".join(sequence[start : start + 60]) + "\n")
-    prepare_fasta(tmp / "src.fa", tmp / "genome.fa")
+    prepare_genome(tmp / "src.fa", tmp / "genome.fa")
     starts = np.sort(rng.choice(np.arange(5_000, length - 5_000, 1_000), length // 5_000, replace=False))
     (tmp / "peaks.bed").write_text("".join(f"chr1\t{s}\t{s + 400}\n" for s in starts))
     (tmp / "38to19.chain").write_text(f"chain 1000 chr1 {length} + 0 {length} chr1 {length} + 0 {length} 1\n"

@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from cisflow.io.genome import open_genome, prepare_fasta
+from cisflow.io.genome import open_genome, prepare_genome
 from cisflow.models.ensemble import Ensemble
 from cisflow.models.predict import device, one_hot, predict
 from cisflow.models.registry import build
@@ -49,7 +49,7 @@ def simulated(tmp, n):
     rng = np.random.default_rng(0)
     sequence = "".join(rng.choice(list("ACGT"), 2_000_000))
     (tmp / "src.fa").write_text(">chr1\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
-    prepare_fasta(tmp / "src.fa", tmp / "genome.fa")
+    prepare_genome(tmp / "src.fa", tmp / "genome.fa")
     positions = np.sort(rng.choice(np.arange(1000, len(sequence) - 1000), n, replace=False)) + 1
     refs = [sequence[p - 1] for p in positions]
     alts = [rng.choice([b for b in "ACGT" if b != r]) for r in refs]

@@ -370,7 +370,7 @@ def output_of(rule, name, **wildcards):
 
 def report_manifest():
     """{experiments: {experiment: {role: path, histories: {member: path}, variants: {set: {role: path}}}},
-    datasets: {name: path}}: every file the report reads, by what it is (cisflow.report.report.run)."""
+    datasets: {name: path}}: every file the report reads, by what it is (cisflow.report.report.write_report)."""
     experiments = {}
     for name in EXPERIMENTS:
         files = {role: output_of(*where, experiment=name) for role, where in EXPERIMENT_REPORT.items()}

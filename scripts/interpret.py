@@ -1,13 +1,13 @@
 """Rule interpret: filter motifs (MEME), their JASPAR matches, logos, influence and attribution maps
-(cisflow.interpret.interpret.run)."""
+(cisflow.interpret.interpret.interpret_experiment)."""
 
 import torch
 
-from cisflow.interpret.interpret import run
+from cisflow.interpret.interpret import interpret_experiment
 from cisflow.io.logs import log_to
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
-run(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.motifs,
-    out.saliency, out.influence, out.reproducibility)
+interpret_experiment(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches,
+                     out.motifs, out.saliency, out.influence, out.reproducibility)

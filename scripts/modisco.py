@@ -1,11 +1,13 @@
-"""Rule modisco: TF-MoDISco patterns (MEME), their JASPAR matches and logos (cisflow.interpret.modisco.run)."""
+"""Rule modisco: TF-MoDISco patterns (MEME), their JASPAR matches and logos
+(cisflow.interpret.modisco.discover_motifs)."""
 
 import torch
 
-from cisflow.interpret.modisco import run
+from cisflow.interpret.modisco import discover_motifs
 from cisflow.io.logs import log_to
 
 log_to(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 out = snakemake.output
-run(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches, out.plot)
+discover_motifs(snakemake.input.model, snakemake.input.dataset, snakemake.params.spec, out.meme, out.matches,
+                out.plot)

@@ -7,7 +7,7 @@ import pytest
 
 from cisflow.data.dataset import write_dataset
 from cisflow.encode import encode
-from cisflow.io.genome import prepare_fasta
+from cisflow.io.genome import prepare_genome
 
 MOTIF = "TGACTCA"
 
@@ -29,7 +29,7 @@ def genome(tmp_path):
     records = {name: "".join(rng.choice(list("ACGT"), size)) for name, size in [("chrA", 2000), ("chrB", 1000)]}
     source = write_fasta(tmp_path / "genome.fa.gz", records, gzipped=True)
     fasta = tmp_path / "genome.fa"
-    prepare_fasta(source, fasta)
+    prepare_genome(source, fasta)
     return fasta, records
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cisflow.io.errors import InputError
-from cisflow.io.genome import prepare_fasta
+from cisflow.io.genome import prepare_genome
 from cisflow.variants.background import (
     DISTANCE_EDGES,
     draw_background,
@@ -35,7 +35,7 @@ def patchy_genome(tmp_path):
     chr2 = "".join(bases(30_000, 0.5))
     chr2 = chr2[:10_000] + "N" * 5_000 + chr2[15_000:]
     write_fasta(tmp_path / "src.fa", {"chr1": chr1, "chr2": chr2})
-    prepare_fasta(tmp_path / "src.fa", tmp_path / "genome.fa")
+    prepare_genome(tmp_path / "src.fa", tmp_path / "genome.fa")
     return tmp_path / "genome.fa"
 
 

@@ -6,7 +6,7 @@ from cisflow.data.build import from_regions, from_table
 from cisflow.data.dataset import load_dataset, split_by_chromosome, split_random
 from cisflow.encode import decode
 from cisflow.io.errors import InputError
-from cisflow.io.genome import prepare_fasta
+from cisflow.io.genome import prepare_genome
 from tests.conftest import write_fasta
 
 
@@ -35,7 +35,7 @@ def genome3(tmp_path):
     rng = np.random.default_rng(0)
     records = {name: "".join(rng.choice(list("ACGT"), 600)) for name in ("chrA", "chrB", "chrC")}
     fasta = tmp_path / "genome3.fa"
-    prepare_fasta(write_fasta(tmp_path / "genome3.fa.gz", records, gzipped=True), fasta)
+    prepare_genome(write_fasta(tmp_path / "genome3.fa.gz", records, gzipped=True), fasta)
     return fasta, records
 
 
@@ -239,7 +239,7 @@ def test_a_build_a_region_at_a_time_writes_the_dataset_of_one_chunk(tmp_path):
     records = {name: "".join(rng.choice(list("ACGT"), 400)) for name in ("chrA", "chrB", "chrC")}
     records["chrA"] = records["chrA"][:100] + "N" * 60 + records["chrA"][160:]
     fasta = tmp_path / "g.fa"
-    prepare_fasta(write_fasta(tmp_path / "g.fa.gz", records, gzipped=True), fasta)
+    prepare_genome(write_fasta(tmp_path / "g.fa.gz", records, gzipped=True), fasta)
     starts = [0, 90, 150, 300, 10, 200, 40, 320]
     regions = pd.DataFrame({"chrom": ["chrA"] * 4 + ["chrB"] * 2 + ["chrC"] * 2, "start": starts,
                             "end": [s + 50 for s in starts], "id": [f"r{i}" for i in range(8)]})

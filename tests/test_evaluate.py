@@ -7,8 +7,7 @@ import pytest
 
 from cisflow.data.dataset import load_dataset
 from cisflow.models.ensemble import save_ensemble
-from cisflow.training.evaluate import evaluate_member
-from cisflow.training.evaluate import run as evaluate
+from cisflow.training.evaluate import evaluate_experiment, evaluate_member
 from cisflow.training.replicates import member_view, members
 from cisflow.training.train import train
 from tests.test_jsonio import strict_json
@@ -43,7 +42,7 @@ def outputs(tmp_path):
 def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse_complement):
     team, metrics, predictions = trained_members(tmp_path, planted, None,
                                                  {**TRAINING, "reverse_complement": reverse_complement})
-    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
+    result = evaluate_experiment(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["n_test"] == 60 and written["task"] == "classification"
     from cisflow.models.checkpoint import load_model
@@ -65,7 +64,7 @@ def test_seed_replicates_report_the_ensembles_test_figures_beside_the_members_sp
     its members' by hand: the sigmoid of their mean log-odds."""
     team, metrics, predictions = trained_members(tmp_path, planted, {"seeds": 3},
                                                  {**TRAINING, "reverse_complement": False})
-    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
+    result = evaluate_experiment(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     each = [json.loads(path.read_text())["auroc"] for path in metrics]
     assert len(set(each)) > 1  # the seeds made different models
     assert result["n_members"] == 3 and result["evaluated"].startswith("the ensemble of 3 seed replicates")
@@ -85,7 +84,7 @@ def test_seed_replicates_report_the_ensembles_test_figures_beside_the_members_sp
 
 def test_folds_pool_every_members_held_out_predictions(tmp_path, planted):
     team, metrics, predictions = trained_members(tmp_path, planted, {"folds": 4})
-    result = evaluate(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
+    result = evaluate_experiment(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     data = load_dataset(planted)
     assert result["n_test"] == len(data.ids) == 400 and result["evaluated"].startswith("out of fold")
     pooled = pd.read_csv(tmp_path / "pred.tsv.gz", sep="\t")
@@ -135,7 +134,7 @@ def one_class_in_test(path):
 def test_a_target_with_one_class_in_the_test_split_is_null_in_valid_json_with_its_reason(tmp_path):
     dataset = one_class_in_test(tmp_path / "ds")
     team, metrics, predictions = trained_members(tmp_path, dataset, {"seeds": 2}, {**TRAINING, "epochs": 1})
-    evaluate(tmp_path / "model.pt", dataset, team, metrics, predictions, *outputs(tmp_path))
+    evaluate_experiment(tmp_path / "model.pt", dataset, team, metrics, predictions, *outputs(tmp_path))
     note = "one class only (0 of 60 positive): no AUROC or AUPRC"
     for path in [*metrics, tmp_path / "metrics.json"]:
         written = strict_json(path)

@@ -3,7 +3,7 @@ import pytest
 
 from cisflow.encode import decode
 from cisflow.io.errors import InputError
-from cisflow.io.genome import contig_codes, contig_sizes, open_genome, prepare_fasta, window_codes
+from cisflow.io.genome import contig_codes, contig_sizes, open_genome, prepare_genome, window_codes
 from tests.conftest import write_fasta
 
 
@@ -19,7 +19,7 @@ def test_duplicate_contig_names_rejected(tmp_path):
     with open(source, "a") as out:
         out.write(">chr1 again\nACGT\n")
     with pytest.raises(InputError, match=r"dup.fa:3: contig 'chr1' appears twice \(first on line 1\)"):
-        prepare_fasta(source, tmp_path / "out.fa")
+        prepare_genome(source, tmp_path / "out.fa")
     assert not (tmp_path / "out.fa").exists()
 
 
@@ -31,22 +31,22 @@ def test_contig_codes_match_pyfaidx_for_every_line_layout(tmp_path):
             for name, seq in records.items():
                 lines = "".join(seq[i : i + width] + "\n" for i in range(0, len(seq), width))
                 out.write(f">{name} description\n{lines}")
-        prepare_fasta(tmp_path / "src.fa", fasta)
+        prepare_genome(tmp_path / "src.fa", fasta)
         for name, seq in records.items():
             assert decode(contig_codes(fasta, name)) == seq.upper()
 
 
 def test_iupac_codes_become_n_and_other_characters_are_errors(tmp_path):
     source = write_fasta(tmp_path / "iupac.fa", {"chr1": "ACGTRYacgtkN"})
-    prepare_fasta(source, tmp_path / "out.fa")
+    prepare_genome(source, tmp_path / "out.fa")
     assert decode(contig_codes(tmp_path / "out.fa", "chr1")) == "ACGTNNACGTNN"
     bad = write_fasta(tmp_path / "bad.fa", {"chr1": "ACGT", "chr2": "AC-GT"})
     with pytest.raises(InputError, match=r"bad.fa:4: character '-' is not a base"):
-        prepare_fasta(bad, tmp_path / "bad_out.fa")
+        prepare_genome(bad, tmp_path / "bad_out.fa")
     headless = tmp_path / "headless.fa"
     headless.write_text("ACGT\n>chr1\nACGT\n")
     with pytest.raises(InputError, match=r"headless.fa:1: sequence before the first '>' header"):
-        prepare_fasta(headless, tmp_path / "h_out.fa")
+        prepare_genome(headless, tmp_path / "h_out.fa")
 
 
 def left(folder):
@@ -58,7 +58,7 @@ def test_damaged_or_malformed_genome_leaves_no_output(tmp_path):
     whole = source.read_bytes()
     source.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(InputError, match=r"g.fa.gz:\d+: truncated gzip file .*: download it again"):
-        prepare_fasta(source, tmp_path / "out" / "g.fa")
+        prepare_genome(source, tmp_path / "out" / "g.fa")
     for text, message in [
         (b">chr1\nACGT\n>chr2\n>chr3\nAC\n", r"g.fa:3: contig 'chr2' has no sequence"),
         (b">chr1\nACGT\n>chr2\n", r"g.fa:3: contig 'chr2' has no sequence"),
@@ -67,7 +67,7 @@ def test_damaged_or_malformed_genome_leaves_no_output(tmp_path):
     ]:
         (tmp_path / "g.fa").write_bytes(text)
         with pytest.raises(InputError, match=message):
-            prepare_fasta(tmp_path / "g.fa", tmp_path / "out" / "g.fa")
+            prepare_genome(tmp_path / "g.fa", tmp_path / "out" / "g.fa")
     assert left(tmp_path / "out") == []
 
 
@@ -78,7 +78,7 @@ def test_any_line_layout_is_rewrapped_and_indexed_as_pyfaidx_would(tmp_path):
     src = tmp_path / "src.fa"
     src.write_text(f">a desc\n{records['a'][:7]}\n{records['a'][7:100]}\n\n{records['a'][100:]}\n"
                    f">b\r\n{records['b']}\r\n>c\n{records['c']}\n>d\nT")
-    prepare_fasta(src, tmp_path / "g.fa")
+    prepare_genome(src, tmp_path / "g.fa")
     lines = (tmp_path / "g.fa").read_text().splitlines()
     assert lines[:6] == [">a desc", *(records["a"][i : i + 60] for i in range(0, 185, 60)), ">b"]
     fai = (tmp_path / "g.fa.fai").read_text()
@@ -152,15 +152,15 @@ TRICKY = (b"\n>a desc\r\nACGTRY\r\n\r\nacg\r\n" + b"T" * 130 + b"\r\n>b\nNNNN\na
 
 
 @pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
-def test_prepare_fasta_reads_any_block_size_alike(tmp_path, monkeypatch, block):
+def test_prepare_genome_reads_any_block_size_alike(tmp_path, monkeypatch, block):
     """Blocks that cut a header, a CRLF or a line of bases anywhere give the file, the index and
     the error lines of one read whole."""
     from cisflow.io import genome
 
     (tmp_path / "src.fa").write_bytes(TRICKY)
-    prepare_fasta(tmp_path / "src.fa", tmp_path / "whole.fa")
+    prepare_genome(tmp_path / "src.fa", tmp_path / "whole.fa")
     monkeypatch.setattr(genome, "_BLOCK", block)
-    prepare_fasta(tmp_path / "src.fa", tmp_path / "blocks.fa")
+    prepare_genome(tmp_path / "src.fa", tmp_path / "blocks.fa")
     assert (tmp_path / "blocks.fa").read_bytes() == (tmp_path / "whole.fa").read_bytes()
     assert (tmp_path / "blocks.fa.fai").read_text() == (tmp_path / "whole.fa.fai").read_text()
     assert contig_sizes(tmp_path / "blocks.fa") == {"a": 139, "b": 9, "c": 61}
@@ -173,7 +173,7 @@ def test_prepare_fasta_reads_any_block_size_alike(tmp_path, monkeypatch, block):
                           (TRICKY.replace(b"NNNN\nacgtn\n", b""), r"src.fa:7: contig 'b' has no sequence")]:
         (tmp_path / "src.fa").write_bytes(text)
         with pytest.raises(InputError, match=message):
-            prepare_fasta(tmp_path / "src.fa", tmp_path / "bad.fa")
+            prepare_genome(tmp_path / "src.fa", tmp_path / "bad.fa")
 
 
 @pytest.mark.parametrize("index, line", [("chr1\t160\t6\t60\t61\nchr2\tsix\t175\t6\t7\n", 2),

@@ -34,9 +34,9 @@ def catalog_genome(tmp_path):
     records = {name: "".join(bases) for name, bases in contigs.items()}
     fasta = tmp_path / "genome.fa"
     write_fasta(tmp_path / "src.fa", records)
-    from cisflow.io.genome import prepare_fasta
+    from cisflow.io.genome import prepare_genome
 
-    prepare_fasta(tmp_path / "src.fa", fasta)
+    prepare_genome(tmp_path / "src.fa", fasta)
     return fasta, records
 
 
@@ -183,13 +183,13 @@ def test_catalog_positions_lifted_with_their_risk_alleles(catalog_genome, tmp_pa
 def test_catalog_positions_of_another_build_stop_with_an_error_that_says_so(tmp_path):
     """300 SNPs whose risk allele is the reference base half the time at their own build; read at
     positions of another build (shifted by 7 bp) the genome's base matches a quarter of the time."""
-    from cisflow.io.genome import prepare_fasta
+    from cisflow.io.genome import prepare_genome
     from cisflow.variants.alleles import check_risk_build
 
     rng = np.random.default_rng(5)
     sequence = "".join(rng.choice(list("ACGT"), 20_000))
     write_fasta(tmp_path / "src.fa", {"chr1": sequence})
-    prepare_fasta(tmp_path / "src.fa", tmp_path / "genome.fa")
+    prepare_genome(tmp_path / "src.fa", tmp_path / "genome.fa")
     positions = rng.choice(np.arange(100, 19_900), 300, replace=False)
     risks = [sequence[p - 1] if rng.random() < 0.5 else rng.choice([b for b in "ACGT" if b != sequence[p - 1]])
              for p in positions]

@@ -15,7 +15,7 @@ import pytest
 from cisflow.io.credible_sets import read_credible_sets
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta
-from cisflow.io.genome import prepare_fasta, read_fai
+from cisflow.io.genome import prepare_genome, read_fai
 from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import read_gwas_catalog
 from cisflow.io.liftover import lift_variants
@@ -51,7 +51,7 @@ def _lifted(path):
 
 
 def _prepared(path):
-    prepare_fasta(path, f"{path}.out.fa")
+    prepare_genome(path, f"{path}.out.fa")
     return Path(f"{path}.out.fa").read_text()
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cisflow.data.intervals import in_blacklist, merge_peaks, run
+from cisflow.data.intervals import build_intervals, in_blacklist, merge_peaks
 from cisflow.io.errors import InputError
 from cisflow.io.regions import read_intervals
 
@@ -127,8 +127,8 @@ def test_the_intervals_stage_writes_regions_background_and_counts(tmp_path, geno
     spec = {"width": 100, "center": "summit", "background": 1.0, "background_method": method, "seed": 1,
             "missing_contig": "drop", "empty_targets": "error"}
     outputs = [tmp_path / "r.tsv.gz", tmp_path / "r.targets.npy", tmp_path / "c.json"]
-    counts = run({"a": str(a), "b": str(b)}, {"a": None, "b": None}, fasta, spec, *outputs,
-                 blacklist=tmp_path / "black.bed")
+    counts = build_intervals({"a": str(a), "b": str(b)}, {"a": None, "b": None}, fasta, spec, *outputs,
+                             blacklist=tmp_path / "black.bed")
     regions, targets, samples, written_counts = read_intervals(*outputs)
     assert list(regions.columns) == ["chrom", "start", "end", "id", "background"] and samples == ["a", "b"]
     assert isinstance(targets, np.memmap) and targets.dtype == np.uint8 and targets.shape == (len(regions), 2)

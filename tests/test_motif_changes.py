@@ -11,7 +11,7 @@ import pytest
 from cisflow.cli import main
 from cisflow.interpret.filters import FilterPFM, read_meme, write_meme
 from cisflow.interpret.jaspar import load_jaspar
-from cisflow.io.genome import prepare_fasta
+from cisflow.io.genome import prepare_genome
 from cisflow.variants.motif_changes import (
     add_motif_changes,
     learned_motif_files,
@@ -52,7 +52,7 @@ def bits(motif, column, base):
 
 def genome_with(tmp_path, sequence, name="chr1"):
     write_fasta(tmp_path / "source.fa", {name: sequence})
-    prepare_fasta(tmp_path / "source.fa", tmp_path / "genome.fa")
+    prepare_genome(tmp_path / "source.fa", tmp_path / "genome.fa")
     return tmp_path / "genome.fa"
 
 

@@ -7,7 +7,7 @@ from cisflow.data.dataset import load_dataset
 from cisflow.data.promoters import promoter_windows, read_tss
 from cisflow.encode import decode, encode, reverse_complement
 from cisflow.io.errors import InputError
-from cisflow.io.genome import prepare_fasta
+from cisflow.io.genome import prepare_genome
 from cisflow.io.tables import read_values
 from tests.conftest import write_fasta
 from tests.workflow_helpers import ROOT
@@ -35,7 +35,7 @@ def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
     _, records = genome
     records = {**records, "chrC": records["chrA"][::-1]}  # a third contig, for training
     fasta = tmp_path / "three_indexed.fa"
-    prepare_fasta(write_fasta(tmp_path / "three.fa", records), fasta)
+    prepare_genome(write_fasta(tmp_path / "three.fa", records), fasta)
     (tmp_path / "tss.bed").write_text("chrA\t500\t501\tG1\t0\t+\nchrB\t600\t601\tG2\t0\t-\n"
                                       "chrB\t10\t11\tG3\t0\t+\nchrA\t900\t901\tG4\t0\t+\n"
                                       "chrC\t700\t701\tG5\t0\t+\n")

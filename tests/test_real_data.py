@@ -15,7 +15,7 @@ from cisflow.data.sequences import extract_regions
 from cisflow.encode import decode
 from cisflow.io.config import validate
 from cisflow.io.contigs import rename_contigs
-from cisflow.io.genome import contig_sizes, prepare_fasta
+from cisflow.io.genome import contig_sizes, prepare_genome
 from cisflow.io.peaks import read_peaks
 from tests.workflow_helpers import ROOT
 
@@ -327,7 +327,7 @@ def gata4_genome(tmp_path):
         out.write(">chr8\n")
         sequence = "N" * offset + piece
         out.writelines(sequence[i : i + 60] + "\n" for i in range(0, len(sequence), 60))
-    prepare_fasta(tmp_path / "chr8.fa", tmp_path / "hg19_piece.fa")
+    prepare_genome(tmp_path / "chr8.fa", tmp_path / "hg19_piece.fa")
     return tmp_path / "hg19_piece.fa", piece, offset
 
 

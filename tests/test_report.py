@@ -6,8 +6,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from cisflow.interpret.matching import MATCH_COLUMNS
-from cisflow.report.report import best_match_names
-from cisflow.report.report import run as build_report
+from cisflow.report.report import best_match_names, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "cisflow" / "report" / "template.html"
@@ -92,7 +91,7 @@ def test_summary_and_self_contained_page(tmp_path):
                                       "finished in 300.0 s\n")
     (logs / "report.log").write_text("2026-11-21 10:06:00 INFO cisflow.job: cisflow job on host login1, SLURM job -, "
                                      "partition -\n")  # still running: not listed
-    summary = build_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
+    summary = write_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
                            tmp_path / "summary.json", TEMPLATE, logs)
     written = json.loads((tmp_path / "summary.json").read_text())
     assert written["experiments"]["e"]["metrics"] == {"pearson": 0.9, "spearman": 0.8, "r2": 0.7}
@@ -116,7 +115,7 @@ def test_members_side_by_side_with_their_spread_and_the_motifs_they_agree_on(tmp
     members = ("seed1", "seed2", "seed3")
     files, matches = experiment_files(tmp_path, members=members)
     config = {**CONFIG, "experiments": {"e": {**CONFIG["experiments"]["e"], "replicates": {"seeds": 3}}}}
-    summary = build_report(config, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)},
+    summary = write_report(config, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)},
                            tmp_path / "index.html", tmp_path / "summary.json", TEMPLATE)
     experiment = summary["experiments"]["e"]
     assert [m["member"] for m in experiment["members"]] == list(members)
@@ -161,7 +160,7 @@ def test_undefined_metrics_read_back_as_null_are_shown_as_such(tmp_path):
                                      "truth_auroc_note": "one class only among the truth's ids that were scored"})
     pd.DataFrame({"rank": [1, 2], "id": ["v1", "v2"], "chrom": "chr1", "pos": [5, 9], "score": [2.0, 1.0]}).to_csv(
         variants["table"], sep="\t", index=False)
-    build_report(CONFIG, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)}, tmp_path / "index.html",
+    write_report(CONFIG, {"experiments": {"e": files}, "datasets": dataset_attrs(tmp_path)}, tmp_path / "index.html",
                  tmp_path / "summary.json", TEMPLATE)
     written = strict_json(tmp_path / "summary.json")["experiments"]["e"]
     assert written["metrics"] == undefined and written["variants"]["v"]["truth_auroc"] is None

@@ -10,7 +10,7 @@ import yaml
 from bench.scale_data import LINE_WIDTH, STEPS, contig_sizes, generate, main
 from cisflow.encode import decode
 from cisflow.io.config import validate
-from cisflow.io.genome import contig_codes, prepare_fasta
+from cisflow.io.genome import contig_codes, prepare_genome
 from cisflow.io.genome import contig_sizes as genome_sizes
 from cisflow.io.peaks import read_peaks
 from cisflow.io.samplesheet import read_samples
@@ -32,7 +32,7 @@ def test_genome_has_hg19s_contigs_scaled_at_60_bases_a_line(case, tmp_path):
         text = handle.read()
     lines = [line for line in text.split(b"\n") if not line.startswith(b">")]
     assert max(len(line) for line in lines) == LINE_WIDTH
-    prepare_fasta(out / "hg19.fa.gz", tmp_path / "hg19.fa")
+    prepare_genome(out / "hg19.fa.gz", tmp_path / "hg19.fa")
     sizes = genome_sizes(tmp_path / "hg19.fa")
     assert sizes == contig_sizes(SCALE)
     assert list(sizes)[:2] == ["chr1", "chr2"] and len(sizes) == 24
@@ -63,7 +63,7 @@ def test_vcf_ref_is_the_genomes_base(case, tmp_path):
     variants = read_vcf(out / "variants.vcf.gz")
     assert len(variants) == counts["snps"] == round(200_000 * SCALE)
     assert (variants["ref"] != variants["alt"]).all()
-    prepare_fasta(out / "hg19.fa.gz", tmp_path / "hg19.fa")
+    prepare_genome(out / "hg19.fa.gz", tmp_path / "hg19.fa")
     for chrom, group in variants.groupby("chrom"):
         bases = decode(contig_codes(tmp_path / "hg19.fa", chrom))
         assert [bases[pos - 1] for pos in group["pos"]] == group["ref"].tolist()

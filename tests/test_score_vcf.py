@@ -36,9 +36,9 @@ def setup(tmp_path):
     rng = np.random.default_rng(4)
     records = {"chr1": "".join(rng.choice(list("ACGT"), 3200)), "chrX": "".join(rng.choice(list("ACGT"), 800))}
     fasta = write_fasta(tmp_path / "genome.fa", records)
-    from cisflow.io.genome import prepare_fasta
+    from cisflow.io.genome import prepare_genome
 
-    prepare_fasta(fasta, tmp_path / "indexed.fa")
+    prepare_genome(fasta, tmp_path / "indexed.fa")
     (tmp_path / "peaks.bed").write_text("chr1\t400\t700\nchr1\t1100\t1300\nchrX\t200\t400\n")
     return {"model": model_file(tmp_path / "model.pt"), "genome": tmp_path / "indexed.fa", "records": records,
             "peaks": tmp_path / "peaks.bed", "dir": tmp_path}
@@ -47,10 +47,10 @@ def setup(tmp_path):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo's genome, its K562 peaks and a small model of 60-base windows."""
-    from cisflow.io.genome import prepare_fasta
+    from cisflow.io.genome import prepare_genome
 
     directory = tmp_path_factory.mktemp("demo")
-    prepare_fasta(ROOT / "resources/demo/genome.fa.gz", directory / "genome.fa")
+    prepare_genome(ROOT / "resources/demo/genome.fa.gz", directory / "genome.fa")
     return {"genome": directory / "genome.fa", "peaks": ROOT / "resources/demo/peaks/K562.narrowPeak.gz",
             "model": model_file(directory / "model.pt", seq_len=60), "dir": directory}
 
@@ -204,7 +204,7 @@ def test_cli_refuses_a_table_model_and_a_bad_truth_before_scoring(setup):
 def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     """A variant set in which nothing could be scored still gets its section: the statuses, and
     a table that says there is nothing to rank instead of an empty one."""
-    from cisflow.report.report import run as build_report
+    from cisflow.report.report import write_report
     from tests.test_report import TEMPLATE, experiment_files
 
     vcf = setup["dir"] / "none.vcf"
@@ -224,7 +224,7 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
         {"source": "peaks", "n": 10, "seq_len": 40, "targets": ["K562", "HepG2"],
          "split_sizes": {"train": 8, "valid": 1, "test": 1}, "counts": {}}))
     datasets = {"d": tmp_path / "d"}
-    build_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
+    write_report(config, {"experiments": {"e": files}, "datasets": datasets}, tmp_path / "index.html",
                  tmp_path / "summary.json", TEMPLATE)
     html = (tmp_path / "index.html").read_text()
     assert "nothing to rank: no variant could be scored" in html and "contig missing 1" in html

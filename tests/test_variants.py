@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cisflow.encode import decode
-from cisflow.io.genome import open_genome, prepare_fasta
+from cisflow.io.genome import open_genome, prepare_genome
 from cisflow.io.vcf import read_vcf
 from cisflow.models.predict import predict, predict_strands
 from cisflow.models.registry import build
@@ -57,7 +57,7 @@ RECORDS = [
 def genome(tmp_path):
     source = tmp_path / "src.fa"
     source.write_text(f">chr1 test\n{CHR1[:50]}\n{CHR1[50:]}\n>chr2\n{CHR2}\n")
-    prepare_fasta(source, tmp_path / "genome.fa")
+    prepare_genome(source, tmp_path / "genome.fa")
     return open_genome(tmp_path / "genome.fa")
 
 
@@ -183,7 +183,7 @@ def test_duplicates_are_scored_once_and_point_at_the_first(genome, tmp_path):
 @pytest.fixture
 def tiny_genome(tmp_path):
     (tmp_path / "tiny_src.fa").write_text(">w\nGATTACAGATTACA\n")  # 0-based: G0 A1 T2 T3 A4 C5 A6 G7 ...
-    prepare_fasta(tmp_path / "tiny_src.fa", tmp_path / "tiny.fa")
+    prepare_genome(tmp_path / "tiny_src.fa", tmp_path / "tiny.fa")
     return open_genome(tmp_path / "tiny.fa")
 
 

@@ -1,6 +1,6 @@
 """The dataset rule: a dataset (``cisflow.data.dataset``) built from genomic regions (``from_regions``),
 promoters (``from_promoters``), a sequence table (``from_table``) or labelled FASTA files
-(``from_fasta``); ``run`` picks by the config's ``kind``.
+(``from_fasta``); ``build_dataset`` picks by the config's ``kind``.
 """
 
 import logging
@@ -280,9 +280,9 @@ def _split(rule, chroms, n):
     return split_random(n, rule["valid"], rule["test"], rule.get("seed", 1))
 
 
-def run(spec: dict, out: str, regions: str | None = None, targets: str | None = None, counts: str | None = None,
-        fasta: str | None = None, tss: str | None = None, expression=None, features=None, sources=(), test_sources=(),
-        table=None) -> dict:
+def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str | None = None,
+                  counts: str | None = None, fasta: str | None = None, tss: str | None = None, expression=None,
+                  features=None, sources=(), test_sources=(), table=None) -> dict:
     """The dataset rule: build the dataset ``spec`` (a ``datasets`` entry of the config) at ``out``
     from the inputs its kind takes.
 

@@ -136,8 +136,8 @@ def in_blacklist(regions, blacklist):
     return listed
 
 
-def run(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, targets_out: str,
-        counts_out: str, blacklist: str | None = None, aliases: dict | None = None) -> dict:
+def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, targets_out: str,
+                    counts_out: str, blacklist: str | None = None, aliases: dict | None = None) -> dict:
     """The intervals rule: every sample's peaks merged into the dataset's regions, background
     regions added, blacklisted ones dropped.
 

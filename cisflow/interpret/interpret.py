@@ -34,8 +34,9 @@ MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
 ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
-def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, motifs_png: str,
-        saliency_png: str, influence_out: str, reproducibility_out: str) -> pd.DataFrame:
+def interpret_experiment(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str,
+                         motifs_png: str, saliency_png: str, influence_out: str,
+                         reproducibility_out: str) -> pd.DataFrame:
     """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
     and influence, logos, and saliency and ISM of top test sequences; every pass looks at the
     same seeded subsample of the test split (``spec['subsample']`` sequences at most).

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
 
 
-def run(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, png_out: str):
+def discover_motifs(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, png_out: str):
     """The modisco rule: TF-MoDISco patterns of the test sequences predicted highest for
     ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters;
     the top sequences are those of the interpret rule's seeded test subsample (``spec['subsample']``).

@@ -300,7 +300,7 @@ def _duration(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
-def run(url: str, dest: str, sha256: str | None = None) -> str:
+def download_input(url: str, dest: str, sha256: str | None = None) -> str:
     """The download rule: ``fetch`` with the stall and patience of the environment.
 
     ``CISFLOW_DOWNLOAD_STALL`` (seconds without a byte that fail an attempt, default 60) and

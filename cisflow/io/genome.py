@@ -25,8 +25,8 @@ _TAIL = 4096  # what may follow a genome's last base: line ends and blank lines
 _GATHER = 1 << 24  # bytes of lines gathered at a time for windows
 
 
-def prepare_fasta(source, dest):
-    """Write ``source`` (FASTA, gzipped or not) to ``dest`` uncompressed, and its .fai index.
+def prepare_genome(source, dest):
+    """The genome rule: write ``source`` (FASTA, gzipped or not) to ``dest`` uncompressed, and its .fai index.
 
     The sequence is rewrapped to LINE_WIDTH bases a line, so any layout (one line a contig, ragged
     lines, CRLF, blank lines) can be indexed, and the index is written in the same pass. IUPAC
@@ -53,7 +53,7 @@ def prepare_fasta(source, dest):
 
 
 class _Rewrap:
-    """prepare_fasta's pass over the source: fed its bytes a block at a time, it writes headers and
+    """prepare_genome's pass over the source: fed its bytes a block at a time, it writes headers and
     bases at LINE_WIDTH a line to ``out`` and keeps the index ([name, header line, offset, length]
     a contig). Kept between blocks: the line ends read so far, the bases of the current contig short
     of a whole line, and the end of a block that cannot be read alone (a header cut by the block's
@@ -291,8 +291,3 @@ def _span(lines, last, low, high):
     if stop > len(lines):
         bases = np.concatenate([bases, last])
     return bases[low - first * line_bases : high - first * line_bases]
-
-
-def run(source: str, dest: str) -> None:
-    """The genome rule: the downloaded genome (gzipped or not) as an indexed FASTA at ``dest``."""
-    prepare_fasta(source, dest)

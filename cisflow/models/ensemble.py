@@ -102,7 +102,7 @@ def file_digest(path) -> str:
 
 
 def save_ensemble(path, member_paths: list, names: list) -> dict:
-    """Write the ensemble of the model files ``member_paths`` (named ``names``) to ``path``.
+    """The ensemble rule: write the ensemble of the model files ``member_paths`` (named ``names``) to ``path``.
 
     Parameters
     ----------
@@ -162,8 +162,3 @@ def load_ensemble(path, payload, device=None):
         "version": payload.get("version"),
     }
     return model, meta
-
-
-def run(members: list, names: list, out: str) -> dict:
-    """The ensemble rule: the experiment's model file ``out`` from its members' (``save_ensemble``)."""
-    return save_ensemble(out, list(members), list(names))

@@ -1,6 +1,6 @@
 """The lab-meeting page: one self-contained HTML file (images embedded) and its headline figures as JSON.
 
-``run`` (the report rule) takes the per-experiment outputs of the workflow, gathers the headline metrics,
+``write_report`` (the report rule) takes the per-experiment outputs of the workflow, gathers the headline metrics,
 matched motifs and variant summaries into ``summary.json`` and renders ``index.html`` with the
 plots inlined as base64 PNGs, so the page can be mailed or opened from a USB stick.
 """
@@ -278,8 +278,8 @@ def job_table(logs_dir):
     return rows
 
 
-def run(config: dict, manifest: dict, html_out: str, summary_out: str, template_path: str,
-        logs_dir: str | None = None) -> dict:
+def write_report(config: dict, manifest: dict, html_out: str, summary_out: str, template_path: str,
+                 logs_dir: str | None = None) -> dict:
     """The report rule: write ``summary.json`` and the self-contained ``index.html``.
 
     Parameters

@@ -1,8 +1,8 @@
 """Held-out evaluation: test-split predictions, metrics per target, and the plots that show them.
 
 Each member of an experiment (``cisflow.training.replicates``) is evaluated on its own test split
-(``evaluate_member``, rule evaluate_member); the experiment's evaluation (``run``, rule evaluate)
-is its answer beside its members' spread: one model's own figures; for seed replicates the
+(``evaluate_member``, rule evaluate_member); the experiment's evaluation (``evaluate_experiment``, rule
+evaluate) is its answer beside its members' spread: one model's own figures; for seed replicates the
 ensemble's on the common test split; for folds the pooled out-of-fold figures (every region
 predicted by the member that held it out). Per metric and per target it adds the members' mean
 and sd. The test split's codes are read from the memory-mapped dataset a chunk at a time
@@ -80,8 +80,9 @@ def evaluate_member(model_path: str, dataset_path: str, member: dict | None, met
         The member (``cisflow.training.replicates.members``): its split is a fold's or the
         dataset's. None: the dataset's split.
     metrics_out, predictions_out : str
-        Its metrics (JSON, as ``run`` writes them for one model) and test predictions (TSV, gzipped:
-        id, then the target and the prediction of each output, written to float32's precision).
+        Its metrics (JSON, as ``evaluate_experiment`` writes them for one model) and test predictions
+        (TSV, gzipped: id, then the target and the prediction of each output, written to float32's
+        precision).
 
     Returns
     -------
@@ -130,8 +131,9 @@ def member_spread(task: str, members: dict, names: list) -> dict:
     return out
 
 
-def run(model_path: str, dataset_path: str, members: list, member_metrics: list, member_predictions: list,
-        metrics_out: str, predictions_out: str, plot_out: str, members_out: str) -> dict:
+def evaluate_experiment(model_path: str, dataset_path: str, members: list, member_metrics: list,
+                        member_predictions: list, metrics_out: str, predictions_out: str, plot_out: str,
+                        members_out: str) -> dict:
     """The evaluate rule: the experiment's held-out figures, its members' beside them.
 
     Parameters

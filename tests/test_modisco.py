@@ -10,8 +10,7 @@ from torch import nn
 
 from cisflow.data.dataset import write_dataset
 from cisflow.encode import decode, encode
-from cisflow.interpret.modisco import discover_patterns, hypothetical_contributions, trim
-from cisflow.interpret.modisco import run as explain_patterns
+from cisflow.interpret.modisco import discover_motifs, discover_patterns, hypothetical_contributions, trim
 from cisflow.training.train import train
 
 SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
@@ -94,7 +93,7 @@ def ap1_dataset(tmp_path):
     return tmp_path / "ds"
 
 
-def test_explain_patterns_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
+def test_discover_motifs_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
     training = {"epochs": 6, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
                 "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
                 "shift": 0, "selection": "auto"}
@@ -102,7 +101,7 @@ def test_explain_patterns_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
     train(ap1_dataset, "basset", model, training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
     assert pd.read_csv(tmp_path / "h.tsv", sep="\t")["valid_score"].max() > 0.95  # the model learned the site
     out = [tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png"]
-    patterns, matches = explain_patterns(tmp_path / "m.pt", ap1_dataset, SPEC, *out)
+    patterns, matches = discover_motifs(tmp_path / "m.pt", ap1_dataset, SPEC, *out)
     assert all(path.exists() for path in out)
     assert out[0].read_text().count("MOTIF pos_pattern_") == sum(p.sign == 1 for p in patterns)
     table = pd.read_csv(out[1], sep="\t")
@@ -115,12 +114,12 @@ def test_explain_patterns_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
     assert any(re.search("TGA[CG]TCA", seq) for seq in found), found
 
 
-def test_explain_patterns_names_a_target_the_model_lacks(tmp_path, ap1_dataset):
+def test_discover_motifs_names_a_target_the_model_lacks(tmp_path, ap1_dataset):
     training = {"epochs": 1, "batch_size": 64, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
                 "patience": 10, "lr_patience": 3, "reverse_complement": False, "seed": 3, "resident_limit_gb": 16,
                 "shift": 0, "selection": "auto"}
     train(ap1_dataset, "basset", {"conv": [{"filters": 4, "width": 5}], "global_pool": "max", "dense": [4]},
           training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
     with pytest.raises(ValueError, match="modisco_target 'K562' is not a target of the model \\(bound\\)"):
-        explain_patterns(tmp_path / "m.pt", ap1_dataset, {**SPEC, "modisco_target": "K562"},
-                         tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png")
+        discover_motifs(tmp_path / "m.pt", ap1_dataset, {**SPEC, "modisco_target": "K562"},
+                        tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png")
