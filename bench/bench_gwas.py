@@ -28,9 +28,10 @@ from cisflow.models.predict import device
 from cisflow.models.registry import build_for_dataset
 from cisflow.variants.alleles import resolve_alleles
 from cisflow.variants.checks import check_variants
+from cisflow.variants.outputs import output_paths
 from cisflow.variants.scoring import score_variants
 from cisflow.variants.sets import read_variant_set
-from cisflow.variants.variants import run as score_vcf
+from cisflow.variants.variants import score_variant_set
 
 SEQ_LEN, TARGETS = 600, 164
 N_SITES = {"cpu": 2_000, "cuda": 100_000}
@@ -74,12 +75,10 @@ def main():
         tmp = Path(tmp)
         simulated(tmp, N_SITES[dev.type], LENGTH[dev.type])
         save_model(tmp / "model.pt", build_for_dataset("basset", attrs, {}), "basset", {}, attrs)
-        outputs = {role: tmp / f"out.{role}" for role in ("table", "scores", "plot", "summary", "vcf", "associations",
-                                                          "background", "enrichment", "enrichment_plot", "ism",
-                                                          "trait_ism", "manhattan")}
         start = time.perf_counter()
-        summary = score_vcf(tmp / "model.pt", tmp / "catalog.tsv.gz", tmp / "genome.fa", outputs, kind="gwas_catalog",
-                            peaks_path=tmp / "peaks.bed", chain_path=tmp / "38to19.chain")
+        summary = score_variant_set(tmp / "model.pt", tmp / "catalog.tsv.gz", tmp / "genome.fa",
+                                    output_paths(tmp / "out"), kind="gwas_catalog", peaks_path=tmp / "peaks.bed",
+                                    chain_path=tmp / "38to19.chain")
         end_to_end = time.perf_counter() - start
 
         model, meta = load_model(tmp / "model.pt", dev)

@@ -39,6 +39,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta
 from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
+from cisflow.variants.outputs import INPUT_KINDS, OUTPUTS, output_paths, stem_of
 
 
 def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size: int = 512) -> pd.DataFrame:
@@ -108,30 +109,15 @@ def _parser():
     score.add_argument("--model", required=True, type=Path,
                        help="a model.pt written by the train rule (of a peaks dataset: genomic windows)")
     variants = score.add_mutually_exclusive_group(required=True)
-    variants.add_argument("--vcf", type=Path, help="variants, plain or gzipped VCF")
-    variants.add_argument("--table", type=Path,
-                          help="variants as a GWAS-style table (rsid, chrom, pos, ref, alt[, trait, p_value])")
-    variants.add_argument("--gwas-catalog", type=Path,
-                          help="the GWAS Catalog's associations TSV as downloaded (GRCh38 positions: give --chain "
-                               "for a model on another build); REF from the genome, ALT from the risk allele")
-    variants.add_argument("--credible-sets", type=Path,
-                          help="fine-mapped credible sets: FinnGen's SuSiE .snp files, an Open Targets credible_set "
-                               "Parquet file, or a table (trait, credible_set, chrom, pos, pip, ref + alt or rsid); "
-                               "each set's SNPs ranked by predicted effect, PIP beside (.loci.tsv.gz)")
-    variants.add_argument("--sumstats", type=Path,
-                          help="GWAS-SSF summary statistics (chromosome, base_pair_location, effect_allele, "
-                               "other_allele, p_value); lines at or below --p-threshold")
+    for kind in INPUT_KINDS:
+        variants.add_argument(kind.flag, dest=kind.key, type=Path, help=kind.help)
     score.add_argument("--genome", required=True, type=Path,
                        help="the genome FASTA the model was trained on (uncompressed; a .fai is made if missing)")
+    table, *beside = OUTPUTS
     score.add_argument("--out", type=Path, default=Path("variant_scores.tsv.gz"),
-                       help="ranked variant table, every variant with a status and its headline columns (default: "
-                            "variant_scores.tsv.gz); beside it go every output's ref, alt, sad, logodds, z and p "
-                            "as Parquet (.scores.parquet), the same as a VCF with the scores in INFO (.scored.vcf), "
-                            "every input row "
-                            "with its variant's scores (.associations.tsv.gz), the background SNPs "
-                            "(.background.tsv.gz), the trait enrichment (.enrichment.tsv, .enrichment.png), ISM "
-                            "maps (.ism.png, .trait_ism.png) and effects along the genome (.manhattan.png); all "
-                            "moved into place together once written (a failure leaves the previous ones as they were)")
+                       help=f"{table.what} (default: variant_scores.tsv.gz); beside it go "
+                            f"{', '.join(f'{output.what} ({output.suffix})' for output in beside)}; all moved into "
+                            f"place together once written (a failure leaves the previous ones as they were)")
     score.add_argument("--plot", type=Path, help="heatmap of the top variants (default: beside --out)")
     score.add_argument("--summary", type=Path, help="JSON summary with status counts (default: beside --out)")
     score.add_argument("--trait", action="append", dest="traits", metavar="TRAIT",
@@ -200,15 +186,6 @@ def _parser():
     return parser
 
 
-VARIANT_INPUTS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
-# what score-variants writes beside --out: the stem of --out (less .tsv.gz) and these suffixes
-BESIDE_OUT = {"scores": ".scores.parquet", "plot": ".png", "summary": ".summary.json", "vcf": ".scored.vcf",
-              "ism": ".ism.png", "manhattan": ".manhattan.png", "associations": ".associations.tsv.gz",
-              "background": ".background.tsv.gz", "enrichment": ".enrichment.tsv",
-              "enrichment_plot": ".enrichment.png", "trait_ism": ".trait_ism.png", "loci": ".loci.tsv.gz",
-              "loci_plot": ".loci.png"}
-
-
 def check_outputs(inputs, outputs):
     """Refuse, before anything is read, an output that would overwrite an input or another output, or
     that exists and is not a regular file (a directory, a device such as /dev/null, a named pipe), which
@@ -256,39 +233,37 @@ def output_set(outputs):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def score_variant_set(args: argparse.Namespace) -> dict:
-    """``cisflow score-variants``: ``cisflow.variants.variants.run`` on the command line's inputs,
-    every output named from ``--out`` and written as one set. Returns the run's summary."""
+def score_variants_command(args: argparse.Namespace) -> dict:
+    """``cisflow score-variants``: ``cisflow.variants.variants.score_variant_set`` on the command
+    line's inputs, every output named from ``--out`` (``cisflow.variants.outputs``) and written as
+    one set. Returns the run's summary."""
     from cisflow.variants.motif_changes import learned_motif_files
-    from cisflow.variants.variants import run as score_vcf
+    from cisflow.variants.variants import score_variant_set
 
-    kind, source = next((kind, getattr(args, kind)) for kind in VARIANT_INPUTS if getattr(args, kind))
-    stem = str(args.out).removesuffix(".gz").removesuffix(".tsv")
-    outputs = {"table": args.out, **{role: Path(stem + suffix) for role, suffix in BESIDE_OUT.items()}}
-    labels = {"table": "--out", **{role: f"the {suffix} output of --out" for role, suffix in BESIDE_OUT.items()}}
-    for role in ("plot", "summary"):
-        if getattr(args, role):
-            outputs[role], labels[role] = getattr(args, role), f"--{role}"
-    inputs = {"--model": args.model, f"--{kind.replace('_', '-')}": source, "--genome": args.genome,
-              "--truth": args.truth, "--peaks": args.peaks, "--ld-panel": args.ld_panel, "--chain": args.chain,
-              "--dbsnp": args.dbsnp}
+    kind = next(kind for kind in INPUT_KINDS if getattr(args, kind.key))
+    source = getattr(args, kind.key)
+    outputs = {role: Path(path) for role, path in output_paths(stem_of(args.out)).items()}
+    labels = {output.role: f"the {output.suffix} output of --out" for output in OUTPUTS}
+    for role, option in (("table", "out"), ("plot", "plot"), ("summary", "summary")):
+        if getattr(args, option):
+            outputs[role], labels[role] = getattr(args, option), f"--{option}"
+    inputs = {"--model": args.model, kind.flag: source, "--genome": args.genome, "--truth": args.truth,
+              "--peaks": args.peaks, "--ld-panel": args.ld_panel, "--chain": args.chain, "--dbsnp": args.dbsnp}
     check_outputs(inputs, {labels[role]: path for role, path in outputs.items()})
-    trait = args.traits[0] if kind == "sumstats" and args.traits else None
     with output_set(outputs) as staged:
-        return score_vcf(args.model, source, args.genome, staged, kind=kind, peaks_path=args.peaks,
-                         truth_path=args.truth,
-                         traits=args.traits if kind in ("gwas_catalog", "credible_sets") else None,
-                         p_threshold=args.p_threshold, trait=trait,
-                         dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
-                         locus_window=args.locus_window, r2=args.r2, panel_path=args.ld_panel,
-                         proxies={"r2": args.proxies} if args.proxies is not None else None,
-                         max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
-                         background={"per_variant": args.background, "reference": args.background_reference,
-                                     "seed": args.seed},
-                         ism={"top": args.ism_top}, name=source.name,
-                         jaspar={"release": args.jaspar_release, "tax_group": args.tax_group},
-                         learned_motifs=learned_motif_files(args.learned_motifs) if args.learned_motifs else None,
-                         motif_p_value=args.motif_p_value)
+        return score_variant_set(
+            args.model, source, args.genome, staged, kind=kind.key, peaks_path=args.peaks, truth_path=args.truth,
+            traits=args.traits if "traits" in kind.options else None, p_threshold=args.p_threshold,
+            trait=args.traits[0] if "trait" in kind.options and args.traits else None,
+            dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
+            locus_window=args.locus_window, r2=args.r2, panel_path=args.ld_panel,
+            proxies={"r2": args.proxies} if args.proxies is not None else None,
+            max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
+            background={"per_variant": args.background, "reference": args.background_reference, "seed": args.seed},
+            ism={"top": args.ism_top}, name=source.name,
+            jaspar={"release": args.jaspar_release, "tax_group": args.tax_group},
+            learned_motifs=learned_motif_files(args.learned_motifs) if args.learned_motifs else None,
+            motif_p_value=args.motif_p_value)
 
 
 def ensemble_files(args: argparse.Namespace) -> dict:
@@ -332,7 +307,7 @@ def run_command(args: argparse.Namespace) -> int:
         written = ensemble_files(args)
         print(f"ensemble of {len(written['members'])} members: {args.out}")
     else:
-        summary = score_variant_set(args)
+        summary = score_variants_command(args)
         print(f"{summary['sites']} variants, {summary['scored']} alleles scored: {args.out}")
     return 0
 

@@ -13,7 +13,8 @@ from cisflow.io.config import CONFIG_SCHEMA, name_problems, reference_problems, 
 from cisflow.models.params import model_problems
 from cisflow.io.samplesheet import read_samples
 from cisflow.training.replicates import members as experiment_members, replicate_problems
-from cisflow.training.search import space_problems
+from cisflow.training.search_space import space_problems
+from cisflow.variants import outputs as variant_io
 
 SCHEMAS = CONFIG_SCHEMA.parent  # cisflow/schemas: the package ships them, for the CLI too
 
@@ -102,12 +103,23 @@ onstart:
         _remove_stale_logs()
 
 
-VARIANT_KINDS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
-
-
 def variant_kind(variant_set):
     """The kind of a variant set's input (the schema allows exactly one)."""
-    return next(kind for kind in VARIANT_KINDS if kind in config["variants"][variant_set])
+    return next(kind for kind in variant_io.KINDS if kind in config["variants"][variant_set])
+
+
+def variant_rule_outputs():
+    """The variants rule's outputs by role (cisflow.variants.outputs), its figures as report entries."""
+    paths = variant_io.output_paths("results/variants/{experiment}/{variant_set}")
+    for output in variant_io.OUTPUTS:
+        if output.caption:
+            paths[output.role] = report(
+                paths[output.role],
+                caption=f"../report/{output.caption}.rst",
+                category=variant_io.REPORT_CATEGORY,
+                subcategory="{experiment}",
+            )
+    return paths
 
 
 REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "report" / "template.html")
@@ -356,10 +368,7 @@ EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evalua
                      "motif_plot": ("interpret", "motifs"), "saliency": ("interpret", "saliency"),
                      "influence": ("interpret", "influence")}
 MODISCO_REPORT = {"modisco_matches": ("modisco", "matches"), "modisco_plot": ("modisco", "plot")}
-VARIANT_REPORT = {"summary": ("variants", "summary"), "table": ("variants", "table"), "plot": ("variants", "plot"),
-                  "ism": ("variants", "ism"), "manhattan": ("variants", "manhattan"),
-                  "enrichment_plot": ("variants", "enrichment_plot"), "trait_ism": ("variants", "trait_ism"),
-                  "loci_plot": ("variants", "loci_plot")}
+VARIANT_REPORT = {role: ("variants", role) for role in variant_io.PAGE_ROLES}
 
 
 def output_of(rule, name, **wildcards):

@@ -226,7 +226,7 @@ def test_an_output_beside_out_that_is_a_pipe_is_refused(tmp_path, capsys):
                                    "of --out is a named pipe (FIFO), not a regular file; give a file path\n")
 
 
-# `cisflow score-variants` with cisflow.variants.variants.run replaced by one that writes every output
+# `cisflow score-variants` with cisflow.variants.variants.score_variant_set replaced by one that writes every output
 # "new" and, given a sync file, says so there and waits for a signal mid-write: argv is the sync file
 # (or -) then the command line
 SCORE_VARIANTS_CHILD = """
@@ -234,7 +234,7 @@ import pathlib, signal, sys
 import cisflow.variants.variants
 from cisflow.cli import main
 
-def run(model, source, genome, outputs, **settings):
+def score_variant_set(model, source, genome, outputs, **settings):
     for path in outputs.values():
         pathlib.Path(path).write_text("new")
     if sys.argv[1] != "-":
@@ -242,7 +242,7 @@ def run(model, source, genome, outputs, **settings):
         signal.pause()
     return {"sites": 1, "scored": 2}
 
-cisflow.variants.variants.run = run
+cisflow.variants.variants.score_variant_set = score_variant_set
 sys.exit(main(sys.argv[2:]))
 """
 

@@ -21,7 +21,7 @@ from cisflow.variants.motif_changes import (
     score_tail,
 )
 from tests.conftest import write_fasta
-from tests.test_score_vcf import VCF_HEADER, model_file
+from tests.test_score_variant_set import VCF_HEADER, model_file
 
 PLANTED = {"CTCF": "MA0139.2", "GATA1::TAL1": "MA0140.3", "SP1": "MA0079.5", "FOS::JUN": "MA0099.4"}
 COMPLEMENT = str.maketrans("ACGT", "TGCA")

@@ -6,9 +6,9 @@ Each planted trait (one a motif of the case) has ``LOCI`` loci of ``PER_LOCUS`` 
 one of the motif's sites (the case's truth table) and proxies at random positions within
 ``SPREAD`` bp of it; each null trait ``LOCI`` loci of as many SNPs within ``SPREAD`` bp of a random
 peak. P-values are drawn as a GWAS gives them (the lead's smallest). The table goes through
-``cisflow.variants.variants.run`` as ``cisflow score-variants --table`` does, once with a locus window
-of 0 (every SNP its own locus: counting SNPs) and once with ``WINDOW`` (the loci as planted, but
-where two happen to lie within it).
+``cisflow.variants.variants.score_variant_set`` as ``cisflow score-variants --table`` does, once with a
+locus window of 0 (every SNP its own locus: counting SNPs) and once with ``WINDOW`` (the loci as
+planted, but where two happen to lie within it).
 
     python tools/locus_enrichment_case.py --case /tmp/stability-3 --model /tmp/stability-3/scores/ensemble_all.pt
 """
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from cisflow.io.genome import open_genome  # noqa: E402
-from cisflow.variants.variants import run as score  # noqa: E402
+from cisflow.variants.variants import score_variant_set  # noqa: E402
 
 LOCI, PER_LOCUS, SPREAD, WINDOW, NULL_TRAITS = 15, 8, 3_000, 7_000, 40
 PLANTED = {"HepG2": "liver (HNF1A)", "A549": "lung (CEBPB)", "shared": "shared (NRF1)"}
@@ -86,9 +86,9 @@ def main(argv=None):
     for label, window in (("snps", 0), ("loci", WINDOW)):
         outputs = {"table": args.out / f"{label}.tsv.gz", "plot": args.out / f"{label}.png",
                    "summary": args.out / f"{label}.json", "enrichment": args.out / f"{label}.enrichment.tsv"}
-        score(str(args.model), str(path), str(args.case / "resources/genome/case.fa"), outputs, kind="table",
-              peaks_path=str(args.case / "results/intervals/peaks.tsv.gz"), locus_window=window, ism={"top": 0},
-              name="gwas")
+        score_variant_set(str(args.model), str(path), str(args.case / "resources/genome/case.fa"), outputs,
+                          kind="table", peaks_path=str(args.case / "results/intervals/peaks.tsv.gz"),
+                          locus_window=window, ism={"top": 0}, name="gwas")
         rows = pd.read_csv(outputs["enrichment"], sep="\t").query("output == 'any'").set_index("trait")
         planted, nulls = rows.loc[list(PLANTED.values())], rows[rows.index.str.startswith("null")]
         print(f"locus {label}: planted p " + ", ".join(f"{row.p_value:.2g} (AUC {row.auc:.2f}, {row.n_loci} units)"

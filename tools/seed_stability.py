@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from cisflow.io.truth import read_truth  # noqa: E402
 from cisflow.models.ensemble import save_ensemble  # noqa: E402
 from cisflow.variants.scoring import truth_auroc  # noqa: E402
-from cisflow.variants.variants import run as score  # noqa: E402
+from cisflow.variants.variants import score_variant_set  # noqa: E402
 
 TOP = 20
 
@@ -84,7 +84,8 @@ def per_snp(model, vcf, genome, peaks, truth, folder):
     """The model's score of each SNP (its largest over alleles) and its truth AUROC."""
     folder.mkdir(parents=True, exist_ok=True)
     outputs = {"table": folder / "table.tsv.gz", "plot": folder / "top.png", "summary": folder / "summary.json"}
-    score(str(model), str(vcf), str(genome), outputs, peaks_path=str(peaks), truth_path=str(truth), ism={"top": 0})
+    score_variant_set(str(model), str(vcf), str(genome), outputs, peaks_path=str(peaks), truth_path=str(truth),
+                      ism={"top": 0})
     table = pd.read_csv(outputs["table"], sep="\t", usecols=["id", "score"])
     return table.dropna().groupby("id")["score"].max(), truth_auroc(table, read_truth(truth))
 

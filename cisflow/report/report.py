@@ -25,6 +25,7 @@ from cisflow.interpret.matches import best_matches, credible_matches
 from cisflow.io.atomic import atomic_open
 from cisflow.io.jsonio import read_json, shown, write_json
 from cisflow.io.logs import job_record
+from cisflow.variants.outputs import FIGURE_ROLES
 
 
 def embed_png(path):
@@ -248,8 +249,7 @@ def variant_section(variant_set, files):
     its summary (with the traits' enrichment), top variants and figures."""
     summary = read_json(files["summary"])
     status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
-    figures = {role: embed_png(files[role]) if role in files else None
-               for role in ("plot", "ism", "manhattan", "enrichment_plot", "trait_ism", "loci_plot")}
+    figures = {role: embed_png(files[role]) if role in files else None for role in FIGURE_ROLES}
     return {"name": variant_set, **figures, "status_text": status_text or "none",
             "enrichment": summary.get("enrichment", [])[:12], "top": _top_variants(files["table"]),
             "summary": summary}
@@ -289,8 +289,8 @@ def write_report(config: dict, manifest: dict, html_out: str, summary_out: str, 
     manifest : dict
         Every file the page reads, by role: ``experiments``: {experiment: {metrics, histories
         ({member: history}), matches, reproducibility, influence, performance, motif_plot,
-        saliency[, modisco_matches, modisco_plot], variants: {set: {summary, table, plot, ism,
-        manhattan, enrichment_plot, trait_ism}}}} and
+        saliency[, modisco_matches, modisco_plot], variants: {set: {role: path} of the roles
+        ``cisflow.variants.outputs.PAGE_ROLES``}}} and
         ``datasets``: {dataset: its directory}.
     html_out, summary_out : str
         The page and its headline figures (JSON).

@@ -20,8 +20,7 @@ from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
 from cisflow.io.sumstats import read_sumstats
 from cisflow.io.vcf import read_vcf
-
-KINDS = ("vcf", "table", "gwas_catalog", "sumstats", "credible_sets")
+from cisflow.variants.outputs import KINDS
 
 
 def read_variant_set(path, kind="vcf", traits=None, p_threshold=5e-8, trait=None):

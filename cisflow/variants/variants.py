@@ -1,5 +1,5 @@
 """Score a variant set with a model file: the ranked table, calibration, trait enrichment, plots and
-a summary (what the rule ``variants`` and ``cisflow score-variants`` run).
+a summary: ``score_variant_set``, what the rule ``variants`` and ``cisflow score-variants`` run.
 
 The steps, each its own module: read the input (``variant_sets``), take alleles from dbSNP
 (``alleles``), lift to the genome's build (``liftover``), name contigs as the genome does
@@ -75,14 +75,14 @@ def check_model(model_path, meta):
                          f"strand), so it cannot score variants on a genome; use a model of a peaks dataset")
 
 
-def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: str = "vcf",
-        peaks_path: str | None = None, truth_path: str | None = None, traits: list | None = None,
-        p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
-        chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
-        max_ref_mismatch: float = 0.05, background: dict | None = None, ism: dict | None = None,
-        jaspar: dict | None = None, learned_motifs: list | None = None, motif_p_value: float = P_VALUE,
-        precision: str = "auto", name: str = "variants", locus_window: int = 500_000, r2: float = 0.6,
-        panel_path: str | None = None, proxies: dict | None = None) -> dict:
+def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: str = "vcf",
+                      peaks_path: str | None = None, truth_path: str | None = None, traits: list | None = None,
+                      p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
+                      chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
+                      max_ref_mismatch: float = 0.05, background: dict | None = None, ism: dict | None = None,
+                      jaspar: dict | None = None, learned_motifs: list | None = None, motif_p_value: float = P_VALUE,
+                      precision: str = "auto", name: str = "variants", locus_window: int = 500_000, r2: float = 0.6,
+                      panel_path: str | None = None, proxies: dict | None = None) -> dict:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
     Parameters
@@ -90,15 +90,12 @@ def run(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: s
     model_path, vcf_path, genome_path : path
         The model file, the variant input and the genome FASTA the model was trained on.
     outputs : dict
-        Paths by role: ``table`` (the ranked TSV, headline columns), ``plot`` (heatmap),
-        ``summary`` (JSON), and optionally ``scores`` (every column, per-output ones included, as
-        Parquet: ``cisflow.variants.scores``), ``vcf`` (scores in INFO), ``ism`` (ISM maps around
-        the strongest variants), ``manhattan`` (effects along the genome),
-        ``associations`` (every input row with its site's scores), ``background`` (the background
-        SNPs' scores), ``enrichment`` (TSV) and ``enrichment_plot``, ``trait_ism`` (ISM maps of
-        the top variants of the most enriched traits).
-    kind : {'vcf', 'table', 'gwas_catalog', 'sumstats'}
-        The input's kind (``variant_sets``); ``traits``, ``p_threshold`` and ``trait`` go to it.
+        Paths by role, the roles of ``cisflow.variants.outputs.OUTPUTS`` (``output_paths`` makes
+        them from a stem): ``table``, ``plot`` and ``summary`` are written always, the others where
+        given.
+    kind : str
+        The input's kind, one of ``cisflow.variants.outputs.KINDS`` (``sets.read_variant_set``);
+        ``traits``, ``p_threshold`` and ``trait`` go to it.
     peaks_path : path, optional
         The model's regions (the intervals table) or a BED of peaks: background SNPs are matched
         on distance to them. Without it they are matched on GC content only.

@@ -1,0 +1,80 @@
+"""The variants stage's inputs and outputs (cisflow.variants.outputs): the one definition that the rule,
+its script, the command line, the config and both reports follow."""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import cisflow.variants.variants
+from cisflow.cli import main
+from cisflow.io.config import CONFIG_SCHEMA, load_schema, reference_problems, validate
+from cisflow.variants.outputs import FIGURE_ROLES, INPUT_KINDS, KINDS, OUTPUTS, PAGE_ROLES, ROLES, output_paths
+from tests.workflow_helpers import demo_config, snakemake, write_config
+
+ROOT = Path(__file__).resolve().parents[1]
+OPTIONS = {"traits": ["LDL"], "trait": "LDL", "p_threshold": 1e-5, "dbsnp": {"url": "dbsnp.vcf.gz"}}
+
+
+def planned_jobs(stdout):
+    """(rule, {input: [paths], output: [paths]}) of each job a dry run prints."""
+    jobs = []
+    for line in stdout.splitlines():
+        if line.startswith("rule ") and line.endswith(":"):
+            jobs.append((line[5:-1], {}))
+        elif jobs and line.startswith(("    input: ", "    output: ")):
+            key, paths = line.strip().split(": ", 1)
+            jobs[-1][1][key] = paths.split(", ")
+    return jobs
+
+
+def test_the_rule_writes_and_the_report_reads_the_outputs_of_the_one_definition(tmp_path):
+    result = snakemake(tmp_path, write_config(tmp_path, demo_config()), "-n", "results/report/index.html")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    jobs = planned_jobs(result.stdout)
+    stem = "results/variants/peaks_basset/demo_gwas"
+    paths = output_paths(stem)
+    written = next(files["output"] for rule, files in jobs if rule == "variants" and paths["table"] in files["output"])
+    assert written == list(paths.values())
+    read = next(files["input"] for rule, files in jobs if rule == "report")
+    assert [path for path in read if path.startswith(f"{stem}.")] == [paths[role] for role in PAGE_ROLES]
+
+
+@pytest.mark.parametrize("kind", INPUT_KINDS, ids=lambda kind: kind.key)
+def test_the_command_line_writes_the_outputs_of_the_one_definition(kind, tmp_path, monkeypatch, capsys):
+    given = {}
+
+    def score_variant_set(model, source, genome, outputs, **settings):
+        for role, path in outputs.items():
+            Path(path).write_text(role)
+        given.update(kind=settings["kind"], roles=list(outputs))
+        return {"sites": 0, "scored": 0}
+
+    monkeypatch.setattr(cisflow.variants.variants, "score_variant_set", score_variant_set)
+    (tmp_path / "out").mkdir()
+    argv = ["score-variants", "--model", tmp_path / "m.pt", kind.flag, tmp_path / "in", "--genome", tmp_path / "g.fa",
+            "--out", tmp_path / "out" / "set.tsv.gz"]
+    assert main([str(arg) for arg in argv]) == 0, capsys.readouterr().err
+    assert given == {"kind": kind.key, "roles": list(ROLES)}
+    assert sorted((tmp_path / "out").iterdir()) == sorted(map(Path, output_paths(tmp_path / "out" / "set").values()))
+
+
+def test_the_pages_figures_are_the_report_entries_each_with_its_caption():
+    template = (ROOT / "cisflow" / "report" / "template.html").read_text()
+    assert all(f"v.{role}" in template for role in FIGURE_ROLES)
+    assert all((ROOT / "report" / f"{output.caption}.rst").is_file() for output in OUTPUTS if output.caption)
+    assert set(PAGE_ROLES) <= set(ROLES) and len(set(ROLES)) == len(ROLES)
+    assert len({output.suffix for output in OUTPUTS}) == len(OUTPUTS)
+
+
+def test_the_config_takes_each_kind_and_its_options_only_for_it():
+    schema = load_schema(CONFIG_SCHEMA)["properties"]["variants"]["additionalProperties"]
+    assert [one["required"] for one in schema["oneOf"]] == [[key] for key in KINDS]
+    config = validate(demo_config(), CONFIG_SCHEMA, "config.yaml")
+    for kind in INPUT_KINDS:
+        for option, value in OPTIONS.items():
+            config = {**config, "variants": {"set": {kind.key: {"url": "in"}, option: copy.deepcopy(value)}}}
+            problems = [problem for problem in reference_problems(config, []) if problem.startswith("variants.")]
+            assert bool(problems) == (option not in kind.options), (kind.key, option, problems)
+    assert {option for kind in INPUT_KINDS for option in kind.options} == set(OPTIONS)
+    assert all(set(kind.options) <= set(schema["properties"]) for kind in INPUT_KINDS)
