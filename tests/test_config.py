@@ -229,6 +229,18 @@ def test_references_to_missing_entries_and_keys_of_another_kind_are_named(demo_c
         "variants.demo_gwas.trait: only for a sumstats input"]
 
 
+def test_a_fasta_source_labelled_other_than_0_or_1_for_classification_is_named():
+    path = ROOT / "config" / "janggu_oct4_mafk.yaml"
+    config = validate(yaml.safe_load(path.read_text()), SCHEMA, path.name)
+    config["datasets"]["oct4_mafk"]["sources"][0]["label"] = 0.5
+    config["datasets"]["oct4_mafk"]["test_sources"][1]["label"] = [2]
+    assert reference_problems(config, []) == [
+        "datasets.oct4_mafk.sources.0.label: a classification label is 0 or 1, not 0.5",
+        "datasets.oct4_mafk.test_sources.1.label: a classification label is 0 or 1, not [2]"]
+    config["datasets"]["oct4_mafk"]["task"] = "regression"
+    assert reference_problems(config, []) == []
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda path: path.name)
 def test_every_study_config_is_valid_with_no_clashing_names_or_dangling_references(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the configs' paths are relative to the repository

@@ -5,16 +5,16 @@ import pytest
 from cisflow.data.build import from_regions, from_table
 from cisflow.data.dataset import load_dataset, split_by_chromosome, split_random
 from cisflow.encode import decode
-from cisflow.io.errors import InputError
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.genome import prepare_genome
 from tests.conftest import write_fasta
 
 
 def test_split_by_chromosome_and_random():
     assert split_by_chromosome(["c1", "c2", "c3", "c1"], ["c2"], ["c3"]).tolist() == [0, 1, 2, 0]
-    with pytest.raises(ValueError, match="both valid and test"):
+    with pytest.raises(ConfigError, match=r"^split: chromosomes in both valid and test: c1$"):
         split_by_chromosome(["c1"], ["c1"], ["c1"])
-    with pytest.raises(ValueError, match=r"split.test: no region lies on chr9 \(regions are on c1, c2, c3\)"):
+    with pytest.raises(ConfigError, match=r"^split.test: no region lies on chr9 \(regions are on c1, c2, c3\)"):
         split_by_chromosome(["c1", "c2", "c3"], ["c2"], ["chr9"])
     split = split_random(1000, 0.1, 0.2, seed=5)
     assert np.bincount(split).tolist() == [700, 100, 200]
@@ -22,10 +22,10 @@ def test_split_by_chromosome_and_random():
 
 
 def test_a_split_left_empty_is_an_error():
-    with pytest.raises(ValueError, match=r"^split.test: 0.1 of 4 sequences rounds to none; more sequences or a larger "
-                                         r"fraction are needed$"):
+    with pytest.raises(ConfigError, match=r"^split.test: 0.1 of 4 sequences rounds to none; more sequences or a larger "
+                                          r"fraction are needed$"):
         split_random(4, 0.5, 0.1, seed=1)
-    with pytest.raises(ValueError, match=r"^split: valid 0.5 and test 0.5 of 3 sequences leave none to train on$"):
+    with pytest.raises(ConfigError, match=r"^split: valid 0.5 and test 0.5 of 3 sequences leave none to train on$"):
         split_random(3, 0.5, 0.5, seed=1)
 
 
@@ -217,8 +217,8 @@ def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_p
 def test_held_out_chromosomes_that_take_every_region_leave_nothing_to_train_on():
     from cisflow.data.dataset import split_by_chromosome
 
-    with pytest.raises(ValueError, match=r"split: every region lies on the held-out chromosomes chr1, chr2, so none is "
-                                         r"left to train on"):
+    with pytest.raises(ConfigError, match=r"^split: every region lies on the held-out chromosomes chr1, chr2, so "
+                                          r"none is left to train on"):
         split_by_chromosome(["chr1", "chr2", "chr1"], ["chr1"], ["chr2"])
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cisflow.interpret.jaspar import JasparMotif, load_jaspar
+from cisflow.io.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,10 @@ def test_tax_group_list_and_all():
     assert len(everything) > len(both)
 
 
-def test_unknown_release_is_an_error():
-    with pytest.raises(ValueError, match="JASPAR1999"):
+def test_an_unknown_release_or_a_tax_group_without_motifs_names_its_config_key():
+    with pytest.raises(ConfigError, match=r"^interpret.jaspar_release: unknown JASPAR release 'JASPAR1999'; "
+                                          r"pyjaspar has .*JASPAR2024"):
         load_jaspar("JASPAR1999")
+    with pytest.raises(ConfigError, match=r"^interpret.tax_group: JASPAR2024 has no CORE motifs for tax group\(s\) "
+                                          r"vertebrate$"):
+        load_jaspar(tax_group="vertebrate")

@@ -11,6 +11,7 @@ from torch import nn
 from cisflow.data.dataset import write_dataset
 from cisflow.encode import decode, encode
 from cisflow.interpret.modisco import discover_motifs, discover_patterns, hypothetical_contributions, trim
+from cisflow.io.errors import ConfigError
 from cisflow.training.train import train
 
 SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
@@ -120,6 +121,6 @@ def test_discover_motifs_names_a_target_the_model_lacks(tmp_path, ap1_dataset):
                 "shift": 0, "selection": "auto"}
     train(ap1_dataset, "basset", {"conv": [{"filters": 4, "width": 5}], "global_pool": "max", "dense": [4]},
           training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
-    with pytest.raises(ValueError, match="modisco_target 'K562' is not a target of the model \\(bound\\)"):
+    with pytest.raises(ConfigError, match=r"^interpret.modisco_target: 'K562' is not a target of the model \(bound\)$"):
         discover_motifs(tmp_path / "m.pt", ap1_dataset, {**SPEC, "modisco_target": "K562"},
                         tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png")

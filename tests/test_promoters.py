@@ -55,6 +55,11 @@ def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
     assert data.targets[:, 0].tolist() == [1.5, -2.0, 0.5]
     assert data.features[:, 0].tolist() == [4.0, 4.0, 4.0]  # G2, G5 have none: the mean of the kept genes' ones
     assert attrs["counts"]["genes_without_features"] == 2 and attrs["features"] == ["half_life"]
+    (tmp_path / "other_ids.tsv").write_text("gene\thalf_life\nENSG01\t4\n")
+    with pytest.raises(InputError, match=r"other_ids.tsv: no gene of the dataset has features \(check "
+                                         r"features.id_column, 'gene'\)$"):
+        from_promoters(tmp_path / "tss.bed", fasta, tmp_path / "expr.tsv", spec, tmp_path / "ds2",
+                       features_path=tmp_path / "other_ids.tsv")
 
 
 @pytest.mark.skipif(not XPRESSO.exists(), reason="../shared/data is not here")

@@ -269,7 +269,8 @@ def _gene_features(path, spec, genes):
             table[row] = values[gene]
     missing = np.isnan(table).any(axis=1)
     if missing.all():
-        raise ValueError(f"{path}: no gene of the dataset has features (check the id column)")
+        raise InputError(path, "no gene of the dataset has features (check features.id_column, "
+                               f"{spec['id_column']!r})")
     table[missing] = np.nanmean(table[~missing], axis=0)
     return table, int(missing.sum())
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from cisflow.io.atomic import atomic_dir
+from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import write_json
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
@@ -223,18 +224,18 @@ def split_by_chromosome(chroms, valid, test):
     """
     overlap = set(valid) & set(test)
     if overlap:
-        raise ValueError(f"chromosomes in both valid and test: {', '.join(sorted(overlap))}")
+        raise ConfigError("split", f"chromosomes in both valid and test: {', '.join(sorted(overlap))}")
     chroms = np.asarray(chroms)
     for name, held_out in (("valid", valid), ("test", test)):
         if not np.isin(chroms, list(held_out)).any():
-            raise ValueError(f"split.{name}: no region lies on {', '.join(held_out)} "
-                             f"(regions are on {', '.join(sorted(set(chroms.tolist()))[:10])})")
+            raise ConfigError(f"split.{name}", f"no region lies on {', '.join(held_out)} "
+                                               f"(regions are on {', '.join(sorted(set(chroms.tolist()))[:10])})")
     split = np.zeros(len(chroms), np.uint8)
     split[np.isin(chroms, list(valid))] = SPLITS["valid"]
     split[np.isin(chroms, list(test))] = SPLITS["test"]
     if not (split == SPLITS["train"]).any():
-        raise ValueError(f"split: every region lies on the held-out chromosomes {', '.join([*valid, *test])}, "
-                         f"so none is left to train on; hold out fewer chromosomes")
+        raise ConfigError("split", f"every region lies on the held-out chromosomes {', '.join([*valid, *test])}, "
+                                   "so none is left to train on; hold out fewer chromosomes")
     return split
 
 
@@ -247,10 +248,10 @@ def split_random(n, valid, test, seed):
     n_valid, n_test = int(round(n * valid)), int(round(n * test))
     for name, fraction, size in (("valid", valid, n_valid), ("test", test, n_test)):
         if fraction and not size:
-            raise ValueError(f"split.{name}: {fraction} of {n:,} sequences rounds to none; more sequences or a "
-                             "larger fraction are needed")
+            raise ConfigError(f"split.{name}", f"{fraction} of {n:,} sequences rounds to none; more sequences or a "
+                                               "larger fraction are needed")
     if n_valid + n_test >= n:
-        raise ValueError(f"split: valid {valid} and test {test} of {n:,} sequences leave none to train on")
+        raise ConfigError("split", f"valid {valid} and test {test} of {n:,} sequences leave none to train on")
     split = np.zeros(n, np.uint8)
     split[order[:n_valid]] = SPLITS["valid"]
     split[order[n_valid : n_valid + n_test]] = SPLITS["test"]

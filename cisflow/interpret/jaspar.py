@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cisflow.io.errors import ConfigError
+
 BASES = "ACGT"
 
 
@@ -29,7 +31,9 @@ def load_jaspar(release="JASPAR2024", collection="CORE", tax_group="vertebrates"
     """The latest version of every motif of ``collection`` in ``release``.
 
     ``tax_group`` is one taxonomic group ('vertebrates', 'plants', 'insects', ...), a list of
-    them, or None for all. Returns a new list each call; the motifs themselves are shared.
+    them, or None for all. Returns a new list each call; the motifs themselves are shared. A release
+    pyjaspar lacks, or tax groups without a motif, is a ``ConfigError`` naming the config key both
+    come from (``interpret.jaspar_release``, ``interpret.tax_group``).
     """
     groups = None if tax_group is None else tuple(sorted({tax_group} if isinstance(tax_group, str)
                                                          else set(tax_group)))
@@ -41,11 +45,13 @@ def _load(release, collection, groups):
     from pyjaspar import jaspar_releases, jaspardb
 
     if release not in jaspar_releases:
-        raise ValueError(f"unknown JASPAR release {release!r}; pyjaspar has {', '.join(sorted(jaspar_releases))}")
+        raise ConfigError("interpret.jaspar_release",
+                          f"unknown JASPAR release {release!r}; pyjaspar has {', '.join(sorted(jaspar_releases))}")
     records = jaspardb(release=release).fetch_motifs(
         collection=collection, tax_group=None if groups is None else list(groups))
     if not records:
-        raise ValueError(f"{release} has no {collection} motifs for tax group(s) {groups}")
+        raise ConfigError("interpret.tax_group", f"{release} has no {collection} motifs for tax group(s) "
+                                                 f"{', '.join(groups or ['any'])}")
     return tuple(_motif(record) for record in records)
 
 

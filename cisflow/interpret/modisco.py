@@ -24,6 +24,7 @@ from cisflow.interpret.matches import best_matches
 from cisflow.interpret.matching import match_motifs
 from cisflow.interpret.subsample import subsample_of_test
 from cisflow.io.atomic import atomic_path
+from cisflow.io.errors import ConfigError
 from cisflow.io.logs import Progress
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import device, predict
@@ -60,7 +61,7 @@ def discover_motifs(model_path: str, dataset_path: str, spec: dict, meme_out: st
     targets = [str(t) for t in meta["dataset"]["targets"]]
     name = spec["modisco_target"] or targets[0]
     if name not in targets:
-        raise ValueError(f"interpret.modisco_target {name!r} is not a target of the model ({', '.join(targets)})")
+        raise ConfigError("interpret.modisco_target", f"{name!r} is not a target of the model ({', '.join(targets)})")
     codes, hypothetical = modisco_inputs(model, meta, np.asarray(data.codes[test]), targets.index(name),
                                          spec["modisco_sequences"], data.features_of(test))
     patterns = discover_patterns(codes, hypothetical)

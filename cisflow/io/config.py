@@ -234,7 +234,8 @@ def _dataset_problems(config, name, spec, has_samples):
 
 
 def _fasta_problems(config, name, spec):
-    """A fasta dataset's sources must be single files under tables, with one value per target."""
+    """A fasta dataset's sources must be single files under tables, with one value per target (0 or 1 for
+    classification)."""
     problems = []
     for role in ("sources", "test_sources"):
         for i, source in enumerate(spec.get(role, [])):
@@ -247,6 +248,8 @@ def _fasta_problems(config, name, spec):
             label = source["label"]
             if isinstance(label, list) and len(label) != len(spec["targets"]):
                 problems.append(f"{key}.label: {len(label)} values for {len(spec['targets'])} targets")
+            if spec["task"] == "classification" and not {*(label if isinstance(label, list) else [label])} <= {0, 1}:
+                problems.append(f"{key}.label: a classification label is 0 or 1, not {label}")
     return problems
 
 

@@ -1,4 +1,5 @@
-"""The one error type users see: it names the file, the line (when there is one) and the problem."""
+"""The error types users see: ``InputError`` names the file, the line (when there is one) and the problem;
+its ``ConfigError`` names the config key instead of a file."""
 
 
 class InputError(ValueError):
@@ -10,3 +11,13 @@ class InputError(ValueError):
         self.problem = problem
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {problem}")
+
+
+class ConfigError(InputError):
+    """A config value that cannot be used, found only when a job reads it. ``str(err)`` reads
+    ``key: problem``, the key dotted as in its section of the config (``split.test``,
+    ``interpret.modisco_target``); the job's log names the dataset or experiment."""
+
+    def __init__(self, key, problem):
+        self.key = key
+        super().__init__(key, problem)
