@@ -35,7 +35,7 @@ from cisflow.io.atomic import (
     write_target,
 )
 from cisflow.io.config import number_option
-from cisflow.io.errors import InputError
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.fasta import read_fasta
 from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
@@ -65,8 +65,8 @@ def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size
     model, meta = load_model(model_path, device())
     dataset = meta["dataset"]
     if dataset.get("features"):
-        raise ValueError(f"{model_path}: this model also takes per-sequence features "
-                         f"({', '.join(dataset['features'])}); predict takes sequences only")
+        raise InputError(model_path, f"this model also takes per-sequence features "
+                                     f"({', '.join(dataset['features'])}); predict takes sequences only")
     length = dataset["seq_len"]
     names, sequences = [], []
     for name, sequence, line in read_fasta(fasta_path):
@@ -275,7 +275,7 @@ def ensemble_files(args: argparse.Namespace) -> dict:
         folders = [path.resolve().parent.name for path in args.members]
         names = folders if len(set(folders)) == len(folders) else [path.stem for path in args.members]
     if len(names) != len(args.members) or len(set(names)) != len(names):
-        raise ValueError(f"--names: {len(args.members)} distinct names needed, one a member, got {names}")
+        raise ConfigError("--names", f"{len(args.members)} distinct names needed, one a member, got {names}")
     check_outputs({f"member {name}": path for name, path in zip(names, args.members)}, {"--out": args.out})
     return save_ensemble(args.out, args.members, names)
 

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
+from cisflow.io.errors import ConfigError
 from cisflow.stats import benjamini_hochberg
 from cisflow.variants.calibration import calibrate, site_statistics
 from cisflow.variants.enrichment import (
@@ -55,12 +56,12 @@ def test_a_noisy_output_no_longer_dominates_the_ranking():
     assert calibrated.set_index("id").loc["hit", "top_target"] == "quiet"
 
 
-def test_too_little_background_is_an_error():
-    with pytest.raises(ValueError, match="1 background SNP"):
+def test_too_little_background_is_an_error_naming_the_key():
+    with pytest.raises(ConfigError, match=r"^background.reference: 1 background SNP\(s\) of the reference scored"):
         calibrate(effects({"a": [1.0]}, site=[0]), effects({"a": [0.5]}, id=["b"], matched_site=-1, role="reference"),
                   "classification")
     matched = effects({"a": [0.5, 0.7, 0.1]}, id=list("bcd"), matched_site=0, role="matched")
-    with pytest.raises(ValueError, match="0 background SNP"):  # matched SNPs are no reference
+    with pytest.raises(ConfigError, match="0 background SNP"):  # matched SNPs are no reference
         calibrate(effects({"a": [1.0]}, site=[0]), matched, "classification")
 
 

@@ -14,8 +14,11 @@ import pandas as pd
 import pytest
 import torch
 
-from cisflow.cli import main
+from cisflow.cli import ensemble_files, main
 from cisflow.io.atomic import HOST
+from cisflow.io.errors import ConfigError
+from cisflow.models.checkpoint import save_model
+from cisflow.models.registry import build_for_dataset
 from cisflow.training.train import train
 from tests.conftest import MOTIF
 from tests.test_atomic import ended_pid, wait_for
@@ -232,7 +235,10 @@ def test_an_output_beside_out_that_is_a_pipe_is_refused(tmp_path, capsys):
 SCORE_VARIANTS_CHILD = """
 import pathlib, signal, sys
 import cisflow.variants.variants
-from cisflow.cli import main
+from cisflow.cli import ensemble_files, main
+from cisflow.io.errors import ConfigError
+from cisflow.models.checkpoint import save_model
+from cisflow.models.registry import build_for_dataset
 
 def score_variant_set(model, source, genome, outputs, **settings):
     for path in outputs.values():
@@ -402,3 +408,28 @@ def test_score_variants_blames_a_model_that_is_not_finite_not_the_background(tmp
                                           "infinite for 3 of 3 variants' alleles (v300, v700, v1100): its "
                                           "arithmetic overflows")
     assert list(out.parent.iterdir()) == []
+
+
+def test_predict_refuses_a_model_that_also_takes_features_naming_its_file(tmp_path, capsys):
+    from tests.test_score_variant_set import PARAMS
+
+    attrs = {"task": "regression", "targets": ["expression"], "seq_len": 40, "features": ["half_life", "gc"]}
+    model = tmp_path / "features.pt"
+    save_model(model, build_for_dataset("basset", attrs, PARAMS), "basset", PARAMS, attrs)
+    (tmp_path / "seqs.fa").write_text(">a\nACGT\n")
+    status, err = run_main(capsys, "predict", "--model", model, "--fasta", tmp_path / "seqs.fa", "--out",
+                           tmp_path / "pred.tsv")
+    assert status == 1 and err == (f"cisflow predict: {model}: this model also takes per-sequence features "
+                                   "(half_life, gc); predict takes sequences only\n")
+    assert not (tmp_path / "pred.tsv").exists()
+
+
+def test_ensemble_names_one_a_member_and_distinct_or_the_option_is_named(tmp_path, capsys):
+    member = model_file(tmp_path / "member.pt")
+    args = argparse.Namespace(members=[member, member], names=["a"], out=tmp_path / "ensemble.pt")
+    with pytest.raises(ConfigError) as caught:
+        ensemble_files(args)
+    assert caught.value.key == "--names"
+    status, err = run_main(capsys, "ensemble", "--out", tmp_path / "ensemble.pt", member, member, "--names", "a", "a")
+    assert status == 1 and err == "cisflow ensemble: --names: 2 distinct names needed, one a member, got ['a', 'a']\n"
+    assert not (tmp_path / "ensemble.pt").exists()

@@ -11,6 +11,7 @@ import pytest
 from cisflow.cli import main
 from cisflow.interpret.filters import FilterPFM, read_meme, write_meme
 from cisflow.interpret.jaspar import load_jaspar
+from cisflow.io.errors import InputError
 from cisflow.io.genome import prepare_genome
 from cisflow.variants.motif_changes import (
     add_motif_changes,
@@ -180,7 +181,7 @@ def test_learned_motifs_are_the_credibly_matched_filters_and_patterns_by_their_j
     np.testing.assert_allclose(found[0].probabilities, memelite["seed1.filter0"].T)
     assert list(read_meme(tmp_path / "modisco.meme")) == ["pos_pattern_0"]
     assert found[0].probabilities.shape == (ctcf.length, 4)
-    with pytest.raises(ValueError, match="no filters.meme"):
+    with pytest.raises(InputError, match="elsewhere: no filters.meme and matches.tsv"):
         learned_motif_files(tmp_path / "elsewhere")
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.models.checkpoint import save_model
 from cisflow.models.registry import build_for_dataset
 from cisflow.variants.outputs import output_paths
@@ -148,9 +149,9 @@ def test_ism_maps_the_top_variants_it_is_asked_for(setup):
                       ism={"top": 3, "flank": 5})
     table = pd.read_csv(out["table"], sep="\t")
     assert table["ism_max_abs"].notna().tolist() == [True] * 3 + [False] * (len(table) - 3)
-    for ism, message in (({"flank": 20}, "ISM flank 20: the model's windows are 40 bases, so at most 19"),
-                         ({"top": -1}, "ISM top -1")):
-        with pytest.raises(ValueError, match=message):
+    for ism, message in (({"flank": 20}, "ism.flank: 20: the model's windows are 40 bases, so at most 19"),
+                         ({"top": -1}, "ism.top: -1")):
+        with pytest.raises(ConfigError, match=message):
             score_variant_set(setup["model"], vcf, setup["genome"], out, ism=ism)
 
 
@@ -164,7 +165,7 @@ def test_indels_only_with_indels_skipped(setup):
 
 def test_a_model_trained_on_a_table_is_refused(setup):
     model = model_file(setup["dir"] / "table_model.pt", source="table")
-    with pytest.raises(ValueError, match="trained on a table dataset, not on genomic peaks"):
+    with pytest.raises(InputError, match="table_model.pt: this model was trained on a table dataset, not on genomic"):
         score_variant_set(model, CATALOG, setup["genome"], outputs(setup["dir"]), kind="gwas_catalog")
 
 
@@ -367,6 +368,12 @@ def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_l
     assert table["locus"].nunique() == 1 and (table["lead"] == "rsLead").all()
 
 
+def test_proxies_without_a_reference_panel_are_refused_naming_the_key_before_anything_is_read(setup):
+    with pytest.raises(ConfigError, match=r"^proxies: needs a reference panel \(the variant set's ld_panel, or --ld"):
+        score_variant_set(setup["dir"] / "no_model.pt", setup["dir"] / "no.vcf", setup["genome"],
+                          outputs(setup["dir"], "proxies"), proxies={"r2": 0.8})
+
+
 def two_snvs(setup, name="two.vcf"):
     seq = setup["records"]["chr1"]
     vcf = setup["dir"] / name
@@ -376,8 +383,6 @@ def two_snvs(setup, name="two.vcf"):
 
 
 def test_a_truth_table_of_other_ids_is_refused_before_scoring(setup):
-    from cisflow.io.errors import InputError
-
     truth = setup["dir"] / "truth.tsv"
     truth.write_text("id\teffect\n" + "".join(f"chr1:{pos}:A:G\t{i % 2}\n" for i, pos in enumerate(range(40))))
     out = outputs(setup["dir"], "other")

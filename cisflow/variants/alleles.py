@@ -101,8 +101,8 @@ def check_risk_build(variants, source, genome_name, minimum=200, floor=0.35):
     """
     known = variants["risk_is_ref"].dropna() if "risk_is_ref" in variants else pd.Series(dtype=bool)
     if len(known) >= minimum and known.mean() < floor:
-        raise ValueError(
-            f"{source}: the risk allele is the genome's base at only {known.mean():.0%} of {len(known)} SNPs "
+        raise InputError(
+            source, f"the risk allele is the genome's base at only {known.mean():.0%} of {len(known)} SNPs "
             f"(about half at the right build, a quarter or so at another): the positions are probably of another "
             f"build than {genome_name} (the GWAS Catalog gives GRCh38 positions). Give the variant set a chain file "
             f"(liftover: hg38ToHg19.over.chain.gz for an hg19 genome, or --chain)")

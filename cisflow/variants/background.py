@@ -37,6 +37,7 @@ import pandas as pd
 
 from cisflow.encode import gc_fraction
 from cisflow.io.contigs import on_genome
+from cisflow.io.errors import InputError
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.io.peaks import read_peaks
 from cisflow.io.regions import read_regions
@@ -189,8 +190,8 @@ def _candidates(rng, genome_path, index, merged, seq_len, n):
     than 10 % N or a centre base that is not ACGT are left out."""
     contigs = [c for c in (merged or index) if c in index and index[c][0] > seq_len]
     if not contigs:
-        raise ValueError(f"no background SNP could be drawn: no contig{' with peaks' if merged else ''} is longer "
-                         f"than the model's window")
+        raise InputError(genome_path, f"no background SNP could be drawn: no contig{' with peaks' if merged else ''} "
+                                      f"is longer than the model's window ({seq_len} bp)")
     usable = np.array([index[c][0] - seq_len for c in contigs], np.float64)
     parts = []
     for chrom, count in zip(contigs, rng.multinomial(n, usable / usable.sum())):

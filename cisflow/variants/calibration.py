@@ -22,6 +22,7 @@ accounted for.
 import numpy as np
 import pandas as pd
 
+from cisflow.io.errors import ConfigError
 from cisflow.variants.scoring import effect_columns
 
 MIN_REFERENCE = 50  # reference rows a stratum needs to be its own reference; fewer: the whole reference
@@ -51,7 +52,10 @@ def calibrate(scored, background, task, stratum="stratum"):
     targets = [column.split("_", 1)[1] for column in columns]
     usable = background[background["role"].eq("reference") & background[columns].notna().any(axis=1)]
     if len(usable) < 2:
-        raise ValueError(f"{len(usable)} background SNP(s) of the reference scored: too few to calibrate against")
+        raise ConfigError("background.reference", f"{len(usable)} background SNP(s) of the reference scored: too few "
+                                                  f"to calibrate against; draw more (--background-reference), or "
+                                                  f"none (background.per_variant 0, --background 0) to rank by the "
+                                                  f"raw effect")
     out = []
     for table, per_output_p in ((scored, True), (background, False)):
         # z (then p) of every output in one float32 block, as the effects are (scoring.add_effects)

@@ -31,6 +31,7 @@ import re
 
 import pandas as pd
 
+from cisflow.io.errors import InputError
 from cisflow.io.vcf import is_ambiguous_base
 from cisflow.variants.windows import window_start
 
@@ -96,8 +97,8 @@ def check_build(checked, source, genome_name, max_mismatch=0.05):
     snvs = checked["status"].isin([*SCORED_STATUSES, "ref_mismatch"])
     mismatched = int((checked["status"] == "ref_mismatch").sum())
     if snvs.any() and mismatched >= 5 and mismatched / snvs.sum() > max_mismatch:
-        raise ValueError(
-            f"{source}: neither allele matches the genome at {mismatched} of {int(snvs.sum())} SNVs "
+        raise InputError(
+            source, f"neither allele matches the genome at {mismatched} of {int(snvs.sum())} SNVs "
             f"({mismatched / snvs.sum():.0%}): the variants are probably on another genome build than "
             f"{genome_name} (the GWAS Catalog gives GRCh38 positions; Basset-style models are on hg19). "
             f"Lift the positions over to the genome's build, or score them with a model on theirs; "

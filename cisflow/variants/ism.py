@@ -3,6 +3,7 @@
 
 import numpy as np
 
+from cisflow.io.errors import ConfigError
 from cisflow.models.ensemble import member_mean
 from cisflow.models.predict import predict
 from cisflow.variants.windows import variant_windows
@@ -10,12 +11,13 @@ from cisflow.variants.windows import variant_windows
 
 def check_ism(top, flank, seq_len):
     """Stop where ``top`` (variants to map) is negative or ``flank`` bases a side of the centre do
-    not fit in a window of ``seq_len``, before anything is scored."""
+    not fit in a window of ``seq_len``, before anything is scored: a ``ConfigError`` naming the key
+    (``ism.top``, ``ism.flank``)."""
     if top < 0:
-        raise ValueError(f"ISM top {top}: the number of variants to map cannot be negative")
+        raise ConfigError("ism.top", f"{top}: the number of variants to map cannot be negative")
     if not 0 <= flank <= (seq_len - 1) // 2:
-        raise ValueError(f"ISM flank {flank}: the model's windows are {seq_len} bases, so at most "
-                         f"{(seq_len - 1) // 2} bases a side of the variant")
+        raise ConfigError("ism.flank", f"{flank}: the model's windows are {seq_len} bases, so at most "
+                                       f"{(seq_len - 1) // 2} bases a side of the variant")
 
 
 def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):

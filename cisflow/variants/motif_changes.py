@@ -28,6 +28,7 @@ from cisflow.encode import ALPHABET, N_CODE
 from cisflow.interpret.filters import read_meme
 from cisflow.interpret.jaspar import JasparMotif, load_jaspar
 from cisflow.interpret.matches import best_matches
+from cisflow.io.errors import InputError
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.models.predict import device, one_hot
 
@@ -301,7 +302,7 @@ def learned_motif_files(folder):
     pairs = [(folder / meme, folder / matches) for meme, matches in LEARNED_FILES
              if (folder / meme).exists() and (folder / matches).exists()]
     if not pairs:
-        raise ValueError(f"{folder}: no filters.meme and matches.tsv (the interpret rule's outputs) in it")
+        raise InputError(folder, "no filters.meme and matches.tsv (the interpret rule's outputs) in it")
     return pairs
 
 

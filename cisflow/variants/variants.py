@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cisflow.io.contigs import rename_contigs
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.genome import contig_sizes, open_genome
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.io.jsonio import shown, write_json
@@ -66,13 +67,15 @@ def check_model(model_path, meta):
     a table or of labelled FASTA files has no genome, one of promoters reads TSS-anchored windows."""
     dataset = meta["dataset"]
     if dataset.get("features"):
-        raise ValueError(f"{model_path}: a {meta['model_name']} model takes per-sequence features beside the "
-                         f"sequence ({', '.join(dataset['features'])}); variants need a sequence-only model")
+        raise InputError(model_path, f"a {meta['model_name']} model takes per-sequence features beside the "
+                                     f"sequence ({', '.join(dataset['features'])}); variants need a sequence-only "
+                                     f"model")
     source = dataset.get("source", "peaks")
     if source != "peaks":
-        raise ValueError(f"{model_path}: this model was trained on a {source} dataset, not on genomic peaks: its "
-                         f"windows are not centred genome sequence (and a table's sequences are read on one "
-                         f"strand), so it cannot score variants on a genome; use a model of a peaks dataset")
+        raise InputError(model_path, f"this model was trained on a {source} dataset, not on genomic peaks: its "
+                                     f"windows are not centred genome sequence (and a table's sequences are read on "
+                                     f"one strand), so it cannot score variants on a genome; use a model of a peaks "
+                                     f"dataset")
 
 
 def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: str = "vcf",
@@ -129,6 +132,8 @@ def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs:
     """
     background = {**BACKGROUND, **(background or {})}
     ism = {**ISM, **(ism or {})}
+    if proxies and not panel_path:
+        raise ConfigError("proxies", "needs a reference panel (the variant set's ld_panel, or --ld-panel)")
     model, meta = load_model(model_path, device())
     check_model(model_path, meta)
     dataset = meta["dataset"]
@@ -150,8 +155,6 @@ def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs:
         check_risk_build(variants, vcf_path, genome_path)
         genome_contigs = list(contig_sizes(genome_path))
         if proxies:
-            if not panel_path:
-                raise ValueError("proxies need a reference panel (the variant set's ld_panel, or --ld-panel)")
             variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
         if truth is not None:
             match_truth(truth, variants["id"], truth_path)
