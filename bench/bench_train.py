@@ -28,7 +28,8 @@ from cisflow.data.dataset import load_dataset, write_dataset
 from cisflow.models.predict import device, one_hot
 from cisflow.models.registry import build_for_dataset
 from cisflow.training.batches import TrainingBatches
-from cisflow.training.train import TargetScale, make_optimizer, run_epoch
+from cisflow.training.scaling import TargetScale
+from cisflow.training.train import make_optimizer, run_epoch
 
 # name: (sequence length, targets, per-sequence features, CPU batches timed)
 MODELS = {

@@ -17,7 +17,7 @@ In the order they run (the short, sure ones first, so a run cut short still leav
   ``torch.compile``; each run starts with a short warm-up epoch, whose seconds (the compile time
   for a compiled model) are given too.
 * ``ddp``: on a machine with several GPUs, the exact Basset trained through cisflow's own launcher
-  (``cisflow.training.train.run(..., gpus=N)``: torchrun, one DDP process a GPU, 1024 sequences a
+  (``cisflow.training.launch.train_member(..., gpus=N)``: torchrun, one DDP process a GPU, 1024 sequences a
   GPU a step) against one GPU, sequences/s from the history it writes (the last of two epochs,
   including its pass over a small valid split). With one GPU it is skipped.
 
@@ -52,7 +52,9 @@ from cisflow.models.ensemble import Ensemble  # noqa: E402
 from cisflow.models.predict import device, predict, predict_strands, strand_mean  # noqa: E402
 from cisflow.models.registry import build, build_for_dataset  # noqa: E402
 from cisflow.training.batches import TrainingBatches  # noqa: E402
-from cisflow.training.train import DEFAULT_LOSS, LOSSES, TargetScale, make_optimizer, run, run_epoch  # noqa: E402
+from cisflow.training.launch import train_member  # noqa: E402
+from cisflow.training.scaling import TargetScale  # noqa: E402
+from cisflow.training.train import DEFAULT_LOSS, LOSSES, make_optimizer, run_epoch  # noqa: E402
 from cisflow.variants.checks import check_variants  # noqa: E402
 from cisflow.variants.scoring import effect_columns, score_variants  # noqa: E402
 
@@ -224,8 +226,8 @@ def ddp(dev, sizes, tmp):
     for n in (1, processes):
         out = tmp / f"ddp_{n}"
         out.mkdir()
-        run(str(path), {"name": "basset", "params": {}}, {**training, "batch_size": batch * n}, out / "model.pt",
-            out / "history.tsv", gpus=n, log_path=out / "train.log")
+        train_member(str(path), {"name": "basset", "params": {}}, {**training, "batch_size": batch * n},
+                     out / "model.pt", out / "history.tsv", gpus=n, log_path=out / "train.log")
         rates[n] = pd.read_csv(out / "history.tsv", sep="\t")["seqs_per_s"].iloc[-1]
     unit = "gpu" if dev.type == "cuda" else "proc"
     bench(f"ddp_basset_1{unit}", f"{rates[1]:.0f}", f"seq/s (batch {batch} a process, {steps} steps)")

@@ -7,7 +7,7 @@ import pytest
 
 from cisflow.io.config import validate
 from cisflow.models.checkpoint import load_model
-from cisflow.training import search
+from cisflow.training import search, search_space
 from tests.workflow_helpers import ROOT
 
 
@@ -39,7 +39,7 @@ def finished(study):
 
 def test_set_path_reaches_dict_keys_and_list_items_in_copies():
     params = {"conv": [{"filters": 8, "width": 7}, {"filters": 16}], "dense": [32]}
-    model_params, training = search.apply_params(params, TRAINING, {
+    model_params, training = search_space.apply_params(params, TRAINING, {
         "model.params.conv.1.filters": 64, "model.params.dense.0": 12, "training.lr": 0.5,
         "model.params.dense_dropout": 0.3, "model.params.conv.0.dropout": 0.1})
     assert model_params == {"conv": [{"filters": 8, "width": 7, "dropout": 0.1}, {"filters": 64}], "dense": [12],
@@ -58,10 +58,10 @@ def test_set_path_reaches_dict_keys_and_list_items_in_copies():
 ])
 def test_bad_path_names_the_config_key(key, message):
     with pytest.raises(ValueError, match="^" + key) as caught:
-        search.apply_params(MODEL["params"], TRAINING, {key: 1})
+        search_space.apply_params(MODEL["params"], TRAINING, {key: 1})
     assert message in str(caught.value)
-    problems = search.space_problems("experiments.x.search.space", MODEL["params"], TRAINING,
-                                     {key: {"type": "int", "low": 1, "high": 2, "step": 1}})
+    problems = search_space.space_problems("experiments.x.search.space", MODEL["params"], TRAINING,
+                                           {key: {"type": "int", "low": 1, "high": 2, "step": 1}})
     assert problems and problems[0].startswith(f"experiments.x.search.space.{key}: ")
 
 
@@ -69,10 +69,10 @@ def test_space_problems_check_bounds_and_log():
     space = {"training.lr": {"type": "float", "low": 0.0, "high": 1.0, "log": True},
              "training.batch_size": {"type": "int", "low": 64, "high": 32, "step": 16, "log": True},
              "training.weight_decay": {"type": "float", "low": 0.0, "high": 0.1, "step": 0.01}}
-    problems = search.space_problems("s", MODEL["params"], TRAINING, space)
+    problems = search_space.space_problems("s", MODEL["params"], TRAINING, space)
     assert problems == ["s.training.lr: log: true needs low > 0", "s.training.batch_size: low (64) must be below "
                         "high (32)", "s.training.batch_size: log and step cannot be combined"]
-    assert search.space_problems("s", MODEL["params"], TRAINING, SPACE) == []
+    assert search_space.space_problems("s", MODEL["params"], TRAINING, SPACE) == []
 
 
 def test_sampled_values_follow_their_specs():
@@ -107,7 +107,8 @@ def test_worker_trains_trials_and_best_json_feeds_the_final_training(tmp_path, p
     assert written["model"]["params"]["conv"][0]["filters"] == top["params"]["model.params.conv.0.filters"]
     assert written["training"]["lr"] == top["params"]["training.lr"]
     assert written["training"]["epochs"] == TRAINING["epochs"]  # the full run keeps its own epochs
-    model_params, training = search.merge_best(MODEL["params"], {**TRAINING, "patience": 4}, tmp_path / "best.json")
+    model_params, training = search_space.merge_best(MODEL["params"], {**TRAINING, "patience": 4},
+                                                     tmp_path / "best.json")
     assert model_params == written["model"]["params"] and training == {**written["training"], "patience": 4}
     again = search.run_worker(storage, "x", planted, MODEL, TRAINING, settings(trials=3), worker=0)
     assert again["trials"] == summary["trials"]  # a finished worker started again runs nothing
@@ -212,7 +213,7 @@ def test_best_model_file_holds_the_merged_params(tmp_path, planted):
     storage = tmp_path / "study.journal"
     search.run_worker(storage, "x", planted, MODEL, TRAINING, settings(trials=2), worker=0)
     best = search.write_best(tmp_path / "best.json", storage, "journal", "x", MODEL, TRAINING)
-    model_params, training = search.merge_best(MODEL["params"], {**TRAINING, "epochs": 1}, tmp_path / "best.json")
+    model_params, training = search_space.merge_best(MODEL["params"], {**TRAINING, "epochs": 1}, tmp_path / "best.json")
     train(planted, MODEL["name"], model_params, training, tmp_path / "model.pt", tmp_path / "history.tsv",
           tmp_path / "resume.pt")
     _, meta = load_model(tmp_path / "model.pt")

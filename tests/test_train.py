@@ -13,6 +13,7 @@ import cisflow
 from cisflow.encode import encode
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import predict
+from cisflow.training import lock
 from cisflow.training import train as train_module
 from tests.conftest import MOTIF
 
@@ -49,17 +50,17 @@ def test_training_learns_a_planted_motif(tmp_path, planted):
 
 def killed_at(monkeypatch, epoch, training):
     """Run ``training()`` until it has saved the resume.pt of ``epoch``, then kill it."""
-    save = train_module._save_resume
+    save = train_module.save_resume
 
     def save_then_die(path, run, model, optimizer, scheduler, generator, state):
         save(path, run, model, optimizer, scheduler, generator, state)
         if state["epoch"] == epoch:
             raise KeyboardInterrupt("killed")
 
-    monkeypatch.setattr(train_module, "_save_resume", save_then_die)
+    monkeypatch.setattr(train_module, "save_resume", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         training()
-    monkeypatch.setattr(train_module, "_save_resume", save)
+    monkeypatch.setattr(train_module, "save_resume", save)
 
 
 def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, planted, monkeypatch):
@@ -82,6 +83,7 @@ def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path
     """Members of an experiment are jobs of their own: fold 2 killed after its third epoch resumes
     from its own resume.pt, and ends as an uninterrupted fold 2; fold 1's files are not touched, and
     fold 1's resume checkpoint would not do for fold 2 (another split, another seed)."""
+    from cisflow.training.launch import train_member
     from cisflow.training.replicates import members
 
     fold1, fold2 = members({"folds": 3}, 3)[:2]
@@ -89,7 +91,7 @@ def test_a_killed_member_resumes_on_its_own_and_leaves_the_others_alone(tmp_path
 
     def member_run(member, name):
         out = tmp_path / name
-        train_module.run(planted, model, TRAINING, str(out / "model.pt"), str(out / "history.tsv"), member=member)
+        train_member(planted, model, TRAINING, str(out / "model.pt"), str(out / "history.tsv"), member=member)
         return out
 
     reference = pd.read_csv(member_run(fold2, "reference") / "history.tsv", sep="\t")
@@ -143,7 +145,7 @@ def test_streamed_batches_cover_the_split_once_per_epoch(planted):
 
     from cisflow.data.dataset import load_dataset
     from cisflow.training.batches import TrainingBatches
-    from cisflow.training.train import TargetScale
+    from cisflow.training.scaling import TargetScale
 
     data = load_dataset(planted)
     train_idx = data.indices("train")
@@ -232,7 +234,7 @@ def test_steps_cap_and_subsample_are_part_of_the_resume_digest(tmp_path, planted
 def test_random_shift_moves_sequences_and_fills_with_n():
     import torch
 
-    from cisflow.training.train import random_shift
+    from cisflow.training.augment import random_shift
 
     codes = torch.arange(4, dtype=torch.uint8).repeat(50, 3)  # rows of ACGTACGTACGT
     shifted = random_shift(codes, 2, torch.Generator().manual_seed(1))
@@ -296,13 +298,13 @@ def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
 
 def test_two_ddp_processes_train_one_model(tmp_path, planted):
     """torchrun with two gloo processes on CPU: the same code path as two GPUs of a node."""
-    from cisflow.training.distributed import launch
+    from cisflow.training.launch import train_ddp
 
     out = tmp_path / "ddp"
     out.mkdir()
-    launch(dict(dataset_path=planted, model_name="basset", model_params=MODEL, training={**TRAINING, "epochs": 4},
-                model_out=out / "model.pt", history_out=out / "history.tsv", resume_path=out / "resume.pt",
-                log_path=out / "train.log"), processes=2)
+    train_ddp(dict(dataset_path=planted, model_name="basset", model_params=MODEL, training={**TRAINING, "epochs": 4},
+                   model_out=out / "model.pt", history_out=out / "history.tsv", resume_path=out / "resume.pt",
+                   log_path=out / "train.log"), processes=2)
     history = pd.read_csv(out / "history.tsv", sep="\t")
     assert history["epoch"].tolist() == [1, 2, 3, 4] and history["valid_score"].max() > 0.8
     assert "x 2 processes" in (out / "train.log").read_text()
@@ -407,7 +409,8 @@ def test_an_unreadable_resume_file_is_set_aside_and_training_starts_afresh(tmp_p
 TRAINER = """
 import json, sys
 from cisflow.io.logs import log_to
-from cisflow.training.train import stop_with_workflow, train
+from cisflow.training.train import train
+from cisflow.training.workflow_watch import stop_with_workflow
 kwargs = json.loads(sys.argv[1])
 log_to(kwargs.pop("log_path"))
 with stop_with_workflow():
@@ -440,7 +443,7 @@ def wait_for(condition, seconds, what):
 HOLDER = """
 import logging, pathlib, sys, time
 from cisflow.io.logs import log_to
-from cisflow.training.train import exclusive_lock
+from cisflow.training.lock import exclusive_lock
 lock, log, locked, release = map(pathlib.Path, sys.argv[1:])
 log_to(log)
 with exclusive_lock(lock):
@@ -501,12 +504,12 @@ def test_a_waiting_training_says_again_for_whom_it_waits_and_then_holds_the_lock
     out, locked, release = tmp_path / "out", tmp_path / "locked", tmp_path / "release"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out / ".train.lock"), str(tmp_path / "holder.log"),
                                str(locked), str(release)])
-    monkeypatch.setattr(train_module, "LOCK_REMINDER_S", 0.01)
-    caplog.set_level(logging.INFO, logger="cisflow.training.train")
+    monkeypatch.setattr(lock, "LOCK_REMINDER_S", 0.01)
+    caplog.set_level(logging.INFO, logger="cisflow.training")
     waited = []
 
     def second():
-        with train_module.exclusive_lock(out / ".train.lock") as was_held:
+        with lock.exclusive_lock(out / ".train.lock") as was_held:
             waited.append((was_held, (out / ".train.lock").read_text()))
 
     waiter = threading.Thread(target=second)
@@ -527,7 +530,8 @@ def test_a_waiting_training_says_again_for_whom_it_waits_and_then_holds_the_lock
 
 HOLDING_TRAINER = """
 import json, pathlib, sys, time
-from cisflow.training.train import member_lock, train
+from cisflow.training.lock import member_lock
+from cisflow.training.train import train
 kwargs, locked, go = json.loads(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
 with member_lock(kwargs["resume_path"]) as waited:
     locked.touch()
@@ -554,7 +558,7 @@ def test_a_training_finished_while_a_second_waited_is_kept_without_an_epoch(tmp_
                 history_out=str(out / "history.tsv"), resume_path=str(out / "resume.pt"))
     theirs = mine if same_settings else {**mine, "training": {**mine["training"], "seed": 4}}
     holder = subprocess.Popen([sys.executable, "-c", HOLDING_TRAINER, json.dumps(theirs), str(locked), str(go)])
-    caplog.set_level(logging.INFO, logger="cisflow.training.train")
+    caplog.set_level(logging.INFO, logger="cisflow.training")
     if same_settings:
         for name in ("run_epoch", "save_model"):
             monkeypatch.setattr(train_module, name, lambda *args, **kwargs: pytest.fail("trained or wrote"))
@@ -646,8 +650,8 @@ def test_a_training_whose_workflow_was_killed_stops_and_keeps_its_last_epoch(tmp
         with contextlib.suppress(ProcessLookupError):
             os.killpg(workflow.pid, signal.SIGKILL)
     log = (out / "train.log").read_text()
-    assert (f"ERROR cisflow.training.train: the workflow that started this training (PID {workflow.pid}) is gone: "
-            "stopping; a rerun resumes after the last finished epoch") in log
+    assert (f"ERROR cisflow.training.workflow_watch: the workflow that started this training (PID {workflow.pid}) "
+            "is gone: stopping; a rerun resumes after the last finished epoch") in log
     checkpoint = torch.load(out / "resume.pt", weights_only=True)
     assert checkpoint["state"]["epoch"] >= 1 and not (out / "model.pt").exists()
     assert sorted(path.name for path in out.iterdir()) == [".train.lock", "resume.pt", "train.log"]

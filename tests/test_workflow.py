@@ -372,7 +372,7 @@ def test_a_second_run_waits_for_the_members_training_and_destroys_nothing(tmp_pa
     import pandas as pd
 
     from cisflow.io.logs import job_record
-    from cisflow.training.train import member_lock
+    from cisflow.training.lock import member_lock
     from tests.workflow_helpers import HANG_GUARD
 
     config = reduced_config()

@@ -10,7 +10,7 @@ of unfinished outputs go (``cisflow.io.atomic.raise_on_signals``), and the log s
 status 1).
 
 A log is appended to, never truncated: another process may be writing it (a training waiting for
-another run's training of the same member, ``cisflow.training.train.exclusive_lock``), so each
+another run's training of the same member, ``cisflow.training.lock.exclusive_lock``), so each
 attempt starts with its own start line and the record is the last attempt's. Snakemake itself
 removes a job's log as it starts the job, also while another run's job still writes it: a process
 whose log file was removed or replaced copies what the file held into the one now at the path and

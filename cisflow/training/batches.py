@@ -26,7 +26,7 @@ class TrainingBatches:
         The dataset: codes (n, L) uint8, targets (n, T) uint8 or float32, features (n, F) or None.
     indices : (N,) int array
         The rows to train on.
-    scale : cisflow.training.train.TargetScale
+    scale : cisflow.training.scaling.TargetScale
         Turns a batch's stored targets into the float32 ones the loss takes.
     batch_size : int
         Sequences a batch; a last batch of one is left out (batch norm needs two).

@@ -1,25 +1,20 @@
-"""Several GPUs of one node: one training process per GPU (DDP), started by torchrun.
+"""Several GPUs of one node: the process group each DDP training process is one of.
 
-``launch`` starts ``processes`` copies of ``cisflow.training.train.train`` through torchrun; inside each,
-``World.from_env`` joins the process group torchrun describes in the environment (NCCL on GPUs,
-gloo on CPU, which is how the tests run it). Each process trains on its own equal share of the
-training split; gradients are averaged by DDP, so the model is the same everywhere, and only
+``cisflow.training.launch.train_ddp`` starts copies of ``cisflow.training.train.train`` through
+torchrun; inside each, ``World.from_env`` joins the process group torchrun describes in the
+environment (NCCL on GPUs, gloo on CPU, which is how the tests run it). Each process trains on its
+own equal share of the training split; gradients are averaged by DDP, so the model is the same everywhere, and only
 rank 0 writes checkpoints, the model and the history. A single process is a world of one and
 none of this costs anything.
 """
 
-import json
 import os
-import subprocess
-import sys
-import tempfile
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from cisflow.io.jsonio import json_text
 from cisflow.models.predict import device
 
 
@@ -85,57 +80,3 @@ class World:
         tensor = torch.tensor([value], dtype=torch.float64, device=self.device)
         dist.broadcast(tensor, 0)
         return float(tensor)
-
-
-def launch(train_kwargs, processes):
-    """Run ``cisflow.training.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun,
-    holding the member's lock (``member_lock``) throughout, so a second training of the member
-    waits before any process starts (waiting in rank 0, the others would meet their collectives'
-    timeout); should the workflow that started this process die, torchrun is stopped and this
-    process ends (each training process in turn stops once torchrun is gone)."""
-    from cisflow.training.train import member_lock, stop_with_workflow
-
-    started = []
-    with stop_with_workflow(before_exit=lambda: [_stop(torchrun) for torchrun in started]), \
-            member_lock(train_kwargs["resume_path"]) as waited:
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            handle.write(json_text({**train_kwargs, "waited_for_lock": waited}))  # paths as their text
-        command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-                   "-m", "cisflow.training.distributed", handle.name]
-        try:
-            with subprocess.Popen(command) as torchrun:
-                started.append(torchrun)
-                if torchrun.wait() != 0:
-                    raise subprocess.CalledProcessError(torchrun.returncode, command)
-        finally:
-            os.unlink(handle.name)
-
-
-def _stop(process, grace_s=60):
-    """SIGTERM (torchrun passes it on to the training processes), then SIGKILL after ``grace_s``."""
-    process.terminate()
-    try:
-        process.wait(grace_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
-def main(kwargs_path):
-    from cisflow.io.logs import log_to
-    from cisflow.training.train import stop_with_workflow, train
-
-    with open(kwargs_path) as handle:
-        kwargs = json.load(handle)
-    log_path = kwargs.pop("log_path", None)
-    if log_path and int(os.environ.get("RANK", "0")) == 0:
-        log_to(log_path, header=False)  # the launcher's job wrote its start line
-    try:
-        with stop_with_workflow():  # torchrun, this process's parent
-            train(**kwargs)
-    finally:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1])

@@ -5,23 +5,19 @@ the trials against one Optuna study kept in a file on the shared file system. Th
 is Optuna's journal file (an append-only log of operations, locked by creating a symbolic link), which
 works on NFS; SQLite (``storage: sqlite``) relies on ``fcntl`` locks that many NFS set-ups break,
 so it is for one machine or a local disk. A trial samples values from the config's search space
-into a copy of the experiment's model parameters and training settings, trains with
-``cisflow.training.train.train`` for a few epochs in a temporary directory, and scores the best validation
-score of the run; a median pruner stops trials that fall behind the others, epoch by epoch. The
-best trial's values then feed the experiment's full training (``merge_best``).
+into a copy of the experiment's model parameters and training settings
+(``cisflow.training.search_space``), trains with ``cisflow.training.train.train`` for a few epochs in
+a temporary directory, and scores the best validation score of the run; a median pruner stops
+trials that fall behind the others, epoch by epoch. The best trial's values then feed the
+experiment's full training (``cisflow.training.search_space.merge_best``).
 
 The study file is named by a digest of everything that defines the search (the experiment's model
 and training, the search settings but the number of trials, and the dataset's and starting
 model's files), so that a run with other settings starts a fresh study instead of resuming a
 stale one, while a killed worker started again, or a larger ``trials``, continues the same study.
-
-Search-space keys are dotted paths into the experiment, list items by index:
-``training.lr``, ``model.params.dense_dropout``, ``model.params.conv.0.filters``. The paths and
-spaces are checked when the workflow loads (``space_problems``), before any job runs; Optuna and
-torch are imported only where trials run, so the Snakefile needs neither.
+Optuna is imported only where a study is opened.
 """
 
-import copy
 import hashlib
 import json
 import logging
@@ -30,91 +26,13 @@ import time
 from pathlib import Path
 
 from cisflow.io.jsonio import finite_or_none, read_json, write_json
+from cisflow.training.search_space import apply_params, space_problems
+from cisflow.training.train import train
 
 log = logging.getLogger(__name__)
 
 STORAGE_SUFFIX = {"journal": ".journal", "sqlite": ".db"}
-ROOTS = ("model.params", "training")
 FINISHED = ("COMPLETE", "PRUNED")
-
-
-# --- the search space: dotted paths into the experiment --------------------------------------
-
-
-def _steps(key):
-    """``model.params.conv.0.filters`` -> the root (``model.params``) and the keys below it."""
-    for root in ROOTS:
-        if key.startswith(root + "."):
-            return root, key[len(root) + 1:].split(".")
-    raise ValueError(f"{key}: a search key starts with {' or '.join(r + '.' for r in ROOTS)}")
-
-
-def set_path(model_params, training, key, value):
-    """Set ``value`` at the dotted ``key`` in ``model_params`` or ``training`` (in place).
-
-    Every step must exist in the experiment, list items by their index; only a model parameter
-    that the config leaves at the model's default may be new (model params are overrides), and a
-    training key must exist (the schema fills in every default but ``loss``).
-    """
-    root, steps = _steps(key)
-    node = model_params if root == "model.params" else training
-    where = root
-    for i, step in enumerate(steps):
-        last = i == len(steps) - 1
-        if isinstance(node, list):
-            if not step.isdigit() or int(step) >= len(node):
-                raise ValueError(f"{key}: {where} is a list of {len(node)} items; {step!r} is not one of its indices")
-            if last:
-                node[int(step)] = value
-            else:
-                node = node[int(step)]
-        elif isinstance(node, dict):
-            if step not in node and not (last and root == "model.params"):
-                raise ValueError(f"{key}: {where} has no key {step!r}" + (
-                    " (write it out in the experiment's config to search over it)" if root == "model.params" else ""))
-            if last:
-                node[step] = value
-            else:
-                node = node[step]
-        else:
-            raise ValueError(f"{key}: {where} is a value ({node!r}), not a mapping or list")
-        where = f"{where}.{step}"
-
-
-def apply_params(model_params, training, params):
-    """Copies of ``model_params`` and ``training`` with each ``{dotted key: value}`` of ``params`` set."""
-    model_params, training = copy.deepcopy(model_params), copy.deepcopy(training)
-    for key, value in params.items():
-        set_path(model_params, training, key, value)
-    return model_params, training
-
-
-def spec_problems(spec):
-    """What is wrong with one space entry beyond what the schema checks (bounds, log, step)."""
-    if spec["type"] == "categorical":
-        return [] if spec["choices"] else ["choices is empty"]
-    problems = []
-    if not spec["low"] < spec["high"]:
-        problems.append(f"low ({spec['low']}) must be below high ({spec['high']})")
-    if spec.get("log") and spec["low"] <= 0:
-        problems.append("log: true needs low > 0")
-    if spec.get("log") and spec.get("step") not in (None, 1 if spec["type"] == "int" else None):
-        problems.append("log and step cannot be combined")
-    return problems
-
-
-def space_problems(where, model_params, training, space):
-    """Every problem of a search space, each line naming its key (``where`` is the config path of
-    the space, e.g. ``experiments.x.search.space``); empty when the space fits the experiment."""
-    problems = []
-    for key, spec in space.items():
-        problems += [f"{where}.{key}: {problem}" for problem in spec_problems(spec)]
-        example = spec["choices"][0] if spec["type"] == "categorical" and spec["choices"] else spec.get("low")
-        try:
-            apply_params(model_params, training, {key: example})
-        except ValueError as error:
-            problems.append(f"{where}.{error}")
-    return problems
 
 
 def suggest(trial, key, spec):
@@ -228,7 +146,6 @@ def objective(dataset_path, model, training, search, worker, init_path=None, scr
     """The function of an Optuna trial: sample, train ``search['epochs']`` epochs in a temporary
     directory (under ``scratch``, default the system's: node-local on most clusters), return the
     run's best validation score (higher is better)."""
-    from cisflow.training.train import train
 
     def run_trial(trial):
         trial.set_user_attr("worker", worker)
@@ -303,14 +220,6 @@ def write_best(out_path, storage_path, kind, name, model, training):
              best["trials"]["pruned"], best["trial"], best["score"], json.dumps(best["params"]))
     write_json(out_path, best)
     return best
-
-
-def merge_best(model_params, training, best_path):
-    """The experiment's model params and training settings with the best trial's values set
-    (read from ``best_path``, the search's best.json), for the full training run."""
-    params = read_json(best_path)["params"]
-    log.info("searched values from %s: %s", best_path, json.dumps(params))
-    return apply_params(model_params, training, params)
 
 
 def run_trials(dataset: str, experiment: str, model: dict, training: dict, search: dict, worker: int, summary_out: str,
