@@ -1,5 +1,6 @@
-"""Static checks that CI would otherwise leave to a reviewer: snakemake --lint and ruff."""
+"""Static checks that CI would otherwise leave to a reviewer: snakemake --lint, ruff, import structure."""
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -18,3 +19,109 @@ def test_ruff_is_clean():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", *folders], cwd=ROOT, capture_output=True, text=True,
                             timeout=1800)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- the package's import structure, read with ast (imports inside functions count too) ----------
+
+GROUND_FLOOR = ("cisflow", "cisflow.encode", "cisflow.stats")  # import nothing of cisflow; any module may use them
+ARCHITECTURES = ("cisflow.models.convnet", "cisflow.models.camformer")  # their internals stay in cisflow.models
+
+
+def _module_name(path):
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _resolved(target, modules):
+    """The module of ``modules`` an import of the dotted ``target`` runs: ``target`` itself, or
+    the longest prefix of it that is one (``cisflow.io.errors.InputError`` -> ``cisflow.io.errors``)."""
+    while target and target not in modules:
+        target = target.rpartition(".")[0]
+    return target or None
+
+
+def package_imports():
+    """{module: the modules of cisflow it imports}, over every import statement of cisflow/**/*.py."""
+    paths = {_module_name(path): path for path in (ROOT / "cisflow").rglob("*.py")}
+    graph = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(anchor + ([node.module] if node.module else []))
+                targets = [f"{base}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            imported.update(module for target in targets if (module := _resolved(target, paths)) not in (None, name))
+        graph[name] = imported
+    return graph
+
+
+def import_cycles(graph):
+    """The strongly connected components of more than one module (Tarjan's algorithm), each sorted."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for other in graph[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return cycles
+
+
+def test_the_import_graph_reader_finds_cycles_and_relative_imports():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+    graph = package_imports()
+    assert "cisflow.io.errors" in graph["cisflow.io.config"] and "cisflow.encode" in graph["cisflow.io.genome"]
+
+
+def test_the_package_has_no_import_cycle():
+    graph = package_imports()
+    cycles = [f"{' <-> '.join(cycle)}: " + "; ".join(f"{a} -> {', '.join(sorted(graph[a] & set(cycle)))}"
+                                                     for a in cycle) for cycle in import_cycles(graph)]
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)
+
+
+def test_io_imports_nothing_above_itself():
+    """cisflow.io is the floor every stage reads files through: it imports only cisflow.io and the
+    ground floor (GROUND_FLOOR), which imports nothing of cisflow but itself."""
+    graph = package_imports()
+    upward = [f"{module} -> {target}" for module, targets in sorted(graph.items())
+              if module == "cisflow.io" or module.startswith("cisflow.io.")
+              for target in sorted(targets)
+              if not (target == "cisflow.io" or target.startswith("cisflow.io.") or target in GROUND_FLOOR)]
+    assert not upward, "cisflow.io imports from above itself:\n" + "\n".join(upward)
+    below = [f"{module} -> {target}" for module in GROUND_FLOOR for target in sorted(graph[module])
+             if target not in GROUND_FLOOR]
+    assert not below, "the ground floor imports from above itself:\n" + "\n".join(below)
+
+
+def test_only_the_models_package_knows_an_architectures_internals():
+    """The variant stage's SNV fast path goes through cisflow.models.span_recompute, not ConvNet's blocks."""
+    graph = package_imports()
+    outside = [f"{module} -> {target}" for module, targets in sorted(graph.items())
+               if not module.startswith("cisflow.models.") for target in sorted(targets & set(ARCHITECTURES))]
+    assert not outside, "architecture modules imported outside cisflow.models:\n" + "\n".join(outside)
