@@ -2,6 +2,10 @@
 its script, the command line, the config and both reports follow."""
 
 import copy
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,35 +13,66 @@ import pytest
 import cisflow.variants.variants
 from cisflow.cli import main
 from cisflow.io.config import CONFIG_SCHEMA, load_schema, reference_problems, validate
-from cisflow.variants.outputs import FIGURE_ROLES, INPUT_KINDS, KINDS, OUTPUTS, PAGE_ROLES, ROLES, output_paths
-from tests.workflow_helpers import demo_config, snakemake, write_config
+from cisflow.variants.outputs import (
+    FIGURE_ROLES,
+    INPUT_KINDS,
+    KINDS,
+    OUTPUTS,
+    PAGE_ROLES,
+    REPORT_CATEGORY,
+    ROLES,
+    output_paths,
+)
+from tests.workflow_helpers import demo_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = {"traits": ["LDL"], "trait": "LDL", "p_threshold": 1e-5, "dbsnp": {"url": "dbsnp.vcf.gz"}}
 
 
-def planned_jobs(stdout):
-    """(rule, {input: [paths], output: [paths]}) of each job a dry run prints."""
-    jobs = []
+# The workflow with a probe beside it: what the rule variants declares (each output's name, path and
+# report entry) and the files the report reads of a variant set (report_manifest), as JSON on one line
+PROBE = """
+import json
+
+include: {snakefile!r}
+
+output = rules.variants.rule.output
+entries = {{name: getattr(output, name).flags.get("report") for name in output.keys()}}
+print("PROBE " + json.dumps({{
+    "paths": {{name: str(getattr(output, name)) for name in output.keys()}},
+    "report": {{name: [str(entry.caption), entry.category, entry.subcategory]
+                for name, entry in entries.items() if entry}},
+    "page": report_manifest()["experiments"]["peaks_basset"]["variants"]["demo_gwas"],
+}}))
+"""
+
+
+def planned_outputs(stdout, rule):
+    """The output paths of each job of ``rule`` a dry run prints."""
+    jobs, current = [], None
     for line in stdout.splitlines():
         if line.startswith("rule ") and line.endswith(":"):
-            jobs.append((line[5:-1], {}))
-        elif jobs and line.startswith(("    input: ", "    output: ")):
-            key, paths = line.strip().split(": ", 1)
-            jobs[-1][1][key] = paths.split(", ")
+            current = line[5:-1]
+        elif current == rule and line.startswith("    output: "):
+            jobs.append(line.removeprefix("    output: ").split(", "))
     return jobs
 
 
 def test_the_rule_writes_and_the_report_reads_the_outputs_of_the_one_definition(tmp_path):
-    result = snakemake(tmp_path, write_config(tmp_path, demo_config()), "-n", "results/report/index.html")
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    jobs = planned_jobs(result.stdout)
+    (tmp_path / "Snakefile").write_text(PROBE.format(snakefile=str(ROOT / "Snakefile")))
     stem = "results/variants/peaks_basset/demo_gwas"
     paths = output_paths(stem)
-    written = next(files["output"] for rule, files in jobs if rule == "variants" and paths["table"] in files["output"])
-    assert written == list(paths.values())
-    read = next(files["input"] for rule, files in jobs if rule == "report")
-    assert [path for path in read if path.startswith(f"{stem}.")] == [paths[role] for role in PAGE_ROLES]
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", tmp_path / "Snakefile", "--directory",
+                             tmp_path, "--configfile", write_config(tmp_path, demo_config()), "--cores", "1", "-n",
+                             paths["summary"]], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    probe = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("PROBE "))[6:])
+    declared = {name: re.sub(r"\{(\w+),[^}]*\}", r"{\1}", path) for name, path in probe["paths"].items()}
+    assert declared == output_paths("results/variants/{experiment}/{variant_set}")
+    assert planned_outputs(result.stdout, "variants") == [list(paths.values())]
+    assert probe["report"] == {output.role: [str(ROOT / "rules" / ".." / "report" / f"{output.caption}.rst"),
+                                             REPORT_CATEGORY, "{experiment}"] for output in OUTPUTS if output.caption}
+    assert probe["page"] == {role: paths[role] for role in PAGE_ROLES}
 
 
 @pytest.mark.parametrize("kind", INPUT_KINDS, ids=lambda kind: kind.key)
