@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from cisflow.io.errors import ConfigError
 from cisflow.models.registry import build, registered
 
 
@@ -110,11 +111,11 @@ def test_even_widths_pad_one_more_on_the_right_and_keep_the_length():
 
 
 def test_models_name_what_does_not_fit():
-    with pytest.raises(ValueError, match="camformer takes the sequence only"):
+    with pytest.raises(ConfigError, match="^model.name: camformer takes the sequence only"):
         build("camformer", seq_len=110, n_targets=1, n_features=3)
-    with pytest.raises(ValueError, match="dense_dropout has 1 rates for 2 dense layers"):
+    with pytest.raises(ConfigError, match=r"^model.params.dense_dropout: 1 rates for 2 dense layers \(give one"):
         build("cnn", seq_len=50, n_targets=1, dense=[8, 8], dense_dropout=[0.1])
-    with pytest.raises(ValueError, match="shorter than the conv/pool stack"):
+    with pytest.raises(ConfigError, match="^model.params.conv: a 200-long sequence is shorter than the conv/pool"):
         build("xpresso", seq_len=200, n_targets=1)
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cisflow.data.dataset import SPLITS, Dataset
+from cisflow.io.errors import ConfigError
 from cisflow.training.replicates import deal_chromosomes, deal_rows, held_out, member_split, members, replicate_problems
 
 # Regions per chromosome of a Basset-like genome-scale dataset (about proportional to hg19's lengths)
@@ -53,7 +54,7 @@ def test_chromosomes_dealt_into_balanced_disjoint_folds():
 
 
 def test_more_folds_than_chromosomes_is_an_error_naming_them():
-    with pytest.raises(ValueError, match="4 folds, but regions lie on only 3 chromosomes"):
+    with pytest.raises(ConfigError, match="^replicates.folds: 4 folds, but regions lie on only 3 chromosomes"):
         deal_chromosomes({"chr1": 5, "chr2": 3, "chr3": 1, "chrM": 0}, 4)
 
 
@@ -111,7 +112,7 @@ def test_member_view_counts_the_members_split_sizes():
 def test_chromosome_folds_need_the_datasets_chromosomes():
     data = table_dataset(10)
     member = members({"folds": [{"valid": ["chr2"], "test": ["chr1"]}, {"valid": ["chr1"], "test": ["chr2"]}]}, 1)[0]
-    with pytest.raises(ValueError, match="rebuild it"):
+    with pytest.raises(ConfigError, match="^replicates.folds: member fold1: .* rebuild it"):
         member_split(data, member)
 
 

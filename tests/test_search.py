@@ -6,6 +6,7 @@ import optuna
 import pytest
 
 from cisflow.io.config import validate
+from cisflow.io.errors import ConfigError
 from cisflow.models.checkpoint import load_model
 from cisflow.training import search, search_space
 from tests.workflow_helpers import ROOT
@@ -57,7 +58,7 @@ def test_set_path_reaches_dict_keys_and_list_items_in_copies():
     ("model.name", "model.name: a search key starts with model.params. or training."),
 ])
 def test_bad_path_names_the_config_key(key, message):
-    with pytest.raises(ValueError, match="^" + key) as caught:
+    with pytest.raises(ConfigError, match="^" + key) as caught:
         search_space.apply_params(MODEL["params"], TRAINING, {key: 1})
     assert message in str(caught.value)
     problems = search_space.space_problems("experiments.x.search.space", MODEL["params"], TRAINING,

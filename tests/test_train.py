@@ -364,6 +364,19 @@ def test_a_valid_split_without_a_score_stops_before_the_first_epoch(tmp_path, ta
     assert list((tmp_path / "out").iterdir()) == [tmp_path / "out" / ".train.lock"]  # no epoch, no resume.pt
 
 
+def test_an_empty_valid_split_is_an_input_error_naming_the_dataset_and_its_split_key(tmp_path):
+    from cisflow.data.dataset import write_dataset
+    from cisflow.io.errors import InputError
+
+    codes = np.random.default_rng(0).integers(0, 4, (20, 40)).astype(np.uint8)
+    dataset = tmp_path / "novalid"
+    write_dataset(dataset, codes, (codes[:, :1] == 0).astype(np.float32), np.zeros(20, np.uint8),
+                  [f"s{i}" for i in range(20)], {"task": "classification", "targets": ["t0"]})
+    with pytest.raises(InputError, match=rf"^{re.escape(str(dataset))}: the train and valid splits must both be "
+                                         r"non-empty \(sizes .*\): give each rows \(datasets\.novalid\.split\)"):
+        run(tmp_path, dataset, "out")
+
+
 def test_targets_without_a_score_beside_others_are_named_and_training_goes_on(tmp_path, caplog):
     valid = np.stack([np.zeros(60), np.arange(60) % 2], axis=1)  # t0 one class only, t1 both
     dataset = one_split_dataset(tmp_path / "ds", "classification", valid, n_targets=2)

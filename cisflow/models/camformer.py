@@ -8,6 +8,7 @@ trainable parameters, the published count.
 
 from torch import nn
 
+from cisflow.io.errors import ConfigError
 from cisflow.models.registry import register
 
 
@@ -30,7 +31,8 @@ class Camformer(nn.Module):
                  dropout=0.3, n_features=0):
         super().__init__()
         if n_features:
-            raise ValueError("camformer takes the sequence only; the dataset has per-sequence features")
+            raise ConfigError("model.name", "camformer takes the sequence only; the dataset has per-sequence "
+                              "features")
         self.convs = nn.ModuleList([ConvBlock(4 if i == 0 else filters, filters, width) for i in range(6)])
         self.pool = nn.MaxPool1d(pool, stride=pool_stride)
         self.dropout = nn.Dropout(dropout)

@@ -8,6 +8,7 @@ published sizes, and tests/test_models.py checks their parameter counts against 
 import torch
 from torch import nn
 
+from cisflow.io.errors import ConfigError
 from cisflow.models.registry import register
 
 ACTIVATIONS = {"relu": nn.ReLU, "linear": nn.Identity}
@@ -71,7 +72,8 @@ class ConvNet(nn.Module):
             if layer.get("dropout", 0) > 0:
                 block.append(nn.Dropout(layer["dropout"]))
             if length < 1:
-                raise ValueError(f"a {seq_len}-long sequence is shorter than the conv/pool stack {conv} needs")
+                raise ConfigError("model.params.conv",
+                                  f"a {seq_len}-long sequence is shorter than the conv/pool stack {conv} needs")
             blocks.append(nn.Sequential(*block))
             channels = layer["filters"]
         self.blocks = nn.ModuleList(blocks)
@@ -82,8 +84,8 @@ class ConvNet(nn.Module):
         features = (self.global_pool.width(channels) if self.global_pool else channels * length) + n_features
         rates = dense_dropout if isinstance(dense_dropout, (list, tuple)) else [dense_dropout] * len(dense)
         if len(rates) != len(dense):
-            raise ValueError(f"dense_dropout has {len(rates)} rates for {len(dense)} dense layers "
-                             "(give one rate for all, or one per dense layer)")
+            raise ConfigError("model.params.dense_dropout", f"{len(rates)} rates for {len(dense)} dense layers "
+                              "(give one rate for all, or one per dense layer)")
         head = []
         for size, rate in zip(dense, rates):
             head += [nn.Linear(features, size)]

@@ -23,6 +23,7 @@ members when it builds its DAG.
 import numpy as np
 
 from cisflow.data.dataset import SPLITS, split_by_chromosome
+from cisflow.io.errors import ConfigError
 
 GENOME_KINDS = ("peaks", "promoters")  # datasets whose rows have chromosomes
 
@@ -99,8 +100,8 @@ def deal_chromosomes(counts: dict, k: int) -> list[list[str]]:
     """
     chroms = [chrom for chrom in counts if counts[chrom] > 0]
     if k > len(chroms):
-        raise ValueError(f"{k} folds, but regions lie on only {len(chroms)} chromosomes "
-                         f"({', '.join(sorted(chroms))}); use fewer folds")
+        raise ConfigError("replicates.folds", f"{k} folds, but regions lie on only {len(chroms)} chromosomes "
+                                              f"({', '.join(sorted(chroms))}); use fewer folds")
     groups, totals = [[] for _ in range(k)], np.zeros(k, np.int64)
     for chrom in sorted(chroms, key=lambda name: (-counts[name], name)):
         smallest = int(np.argmin(totals))
@@ -113,7 +114,7 @@ def deal_rows(n: int, k: int, seed: int) -> np.ndarray:
     """(n,) fold number 0..k-1 of each row: a seeded permutation dealt round-robin, so that the
     folds differ in size by one row at most."""
     if k > n:
-        raise ValueError(f"{k} folds of {n} sequences: use fewer folds")
+        raise ConfigError("replicates.folds", f"{k} folds of {n} sequences: use fewer folds")
     folds = np.empty(n, np.int64)
     folds[np.random.default_rng(seed).permutation(n)] = np.arange(n) % k
     return folds
@@ -141,8 +142,9 @@ def member_split(data, member: dict) -> np.ndarray:
     chromosomes = held_out(data, member)
     if chromosomes is not None:
         if data.chroms is None:
-            raise ValueError(f"member {member['name']}: chromosome folds need the dataset's chromosomes, which this "
-                             "dataset was built without; rebuild it (delete it and run the workflow again)")
+            raise ConfigError("replicates.folds", f"member {member['name']}: chromosome folds need the dataset's "
+                              "chromosomes, which this dataset was built without; rebuild it (delete it and run the "
+                              "workflow again)")
         return split_by_chromosome(data.chroms, chromosomes["valid"], chromosomes["test"])
     parts = deal_rows(len(data.split), fold["of"], data.attrs.get("split_rule", {}).get("seed", 1))
     split = np.full(len(parts), SPLITS["train"], np.uint8)

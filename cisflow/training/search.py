@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import finite_or_none, read_json, write_json
 from cisflow.training.search_space import apply_params, space_problems
 from cisflow.training.train import train
@@ -174,7 +175,7 @@ def run_worker(storage_path, name, dataset_path, model, training, search, worker
 
     problems = space_problems("search.space", model["params"], training, search["space"])
     if problems:
-        raise ValueError("\n".join(problems))
+        raise ConfigError("search.space", "\n  " + "\n  ".join(problems))
     study = open_study(storage_path, search["storage"], name, seed=search["seed"] + worker,
                        pruning=search.get("pruning"))
     own = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]

@@ -12,6 +12,7 @@ import copy
 import json
 import logging
 
+from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import read_json
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def _steps(key):
     for root in ROOTS:
         if key.startswith(root + "."):
             return root, key[len(root) + 1:].split(".")
-    raise ValueError(f"{key}: a search key starts with {' or '.join(r + '.' for r in ROOTS)}")
+    raise ConfigError(key, f"a search key starts with {' or '.join(r + '.' for r in ROOTS)}")
 
 
 def set_path(model_params, training, key, value):
@@ -41,21 +42,21 @@ def set_path(model_params, training, key, value):
         last = i == len(steps) - 1
         if isinstance(node, list):
             if not step.isdigit() or int(step) >= len(node):
-                raise ValueError(f"{key}: {where} is a list of {len(node)} items; {step!r} is not one of its indices")
+                raise ConfigError(key, f"{where} is a list of {len(node)} items; {step!r} is not one of its indices")
             if last:
                 node[int(step)] = value
             else:
                 node = node[int(step)]
         elif isinstance(node, dict):
             if step not in node and not (last and root == "model.params"):
-                raise ValueError(f"{key}: {where} has no key {step!r}" + (
+                raise ConfigError(key, f"{where} has no key {step!r}" + (
                     " (write it out in the experiment's config to search over it)" if root == "model.params" else ""))
             if last:
                 node[step] = value
             else:
                 node = node[step]
         else:
-            raise ValueError(f"{key}: {where} is a value ({node!r}), not a mapping or list")
+            raise ConfigError(key, f"{where} is a value ({node!r}), not a mapping or list")
         where = f"{where}.{step}"
 
 
@@ -90,7 +91,7 @@ def space_problems(where, model_params, training, space):
         example = spec["choices"][0] if spec["type"] == "categorical" and spec["choices"] else spec.get("low")
         try:
             apply_params(model_params, training, {key: example})
-        except ValueError as error:
+        except ConfigError as error:
             problems.append(f"{where}.{error}")
     return problems
 

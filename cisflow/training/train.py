@@ -139,8 +139,9 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     dev = world.device
     train_idx, valid_idx = data.indices("train"), data.indices("valid")
     if len(train_idx) == 0 or len(valid_idx) == 0:
-        raise ValueError(f"{dataset_path}: the train and valid splits must both be non-empty "
-                         f"(sizes {attrs['split_sizes']})")
+        raise InputError(dataset_path, f"the train and valid splits must both be non-empty (sizes "
+                                       f"{attrs['split_sizes']}): give each rows (datasets.{Path(dataset_path).name}"
+                                       ".split) and rebuild the dataset")
     train_idx = subsample(train_idx, training.get("subsample"), training["seed"], world.main)
     scale = TargetScale.fit(data.targets, task, train_idx)
     batches = TrainingBatches(data, world.shard(train_idx, training["seed"]), scale,
