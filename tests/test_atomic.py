@@ -144,13 +144,20 @@ with cleanup_on_signals(), atomic_open(sys.argv[1]) as out:
 """
 
 
+def hangup_as_from_a_terminal():
+    """In the child before it starts: SIGHUP at its default action, as for a command typed in a terminal.
+    A test run under nohup (or a CI runner that ignores SIGHUP) passes SIG_IGN on, and an ignored SIGHUP
+    rightly stays ignored (raise_on_signals leaves it)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_terminated_write_removes_its_temporary_file(tmp_path, signum):
     """A process inside ``cleanup_on_signals`` killed mid-write: its `except BaseException` runs."""
     (tmp_path / "out.txt").write_text("old")
     sync = tmp_path / "sync"
     writer = subprocess.Popen([sys.executable, "-c", STALLED_WRITER, tmp_path / "out.txt", sync], text=True,
-                              stderr=subprocess.PIPE)
+                              stderr=subprocess.PIPE, preexec_fn=hangup_as_from_a_terminal)
     wait_for(sync, writer)
     assert len(list(tmp_path.glob(".out.txt.*.part"))) == 1
     writer.send_signal(signum)

@@ -21,7 +21,7 @@ from cisflow.models.checkpoint import save_model
 from cisflow.models.registry import build_for_dataset
 from cisflow.training.train import train
 from tests.conftest import MOTIF
-from tests.test_atomic import ended_pid, wait_for
+from tests.test_atomic import ended_pid, hangup_as_from_a_terminal, wait_for
 from tests.test_checkpoint import RunsACommand, model_file
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
@@ -235,10 +235,7 @@ def test_an_output_beside_out_that_is_a_pipe_is_refused(tmp_path, capsys):
 SCORE_VARIANTS_CHILD = """
 import pathlib, signal, sys
 import cisflow.variants.variants
-from cisflow.cli import ensemble_files, main
-from cisflow.io.errors import ConfigError
-from cisflow.models.checkpoint import save_model
-from cisflow.models.registry import build_for_dataset
+from cisflow.cli import main
 
 def score_variant_set(model, source, genome, outputs, **settings):
     for path in outputs.values():
@@ -258,7 +255,7 @@ def score_variants_child(tmp_path, sync="-", out=None):
     argv = ["score-variants", "--model", tmp_path / "m.pt", "--vcf", tmp_path / "in.vcf", "--genome",
             tmp_path / "g.fa", "--out", out or tmp_path / "out" / "scores.tsv.gz"]
     return subprocess.Popen([sys.executable, "-c", SCORE_VARIANTS_CHILD, sync, *map(str, argv)], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=hangup_as_from_a_terminal)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
