@@ -27,6 +27,7 @@ demo: setup
 # the workflow or a SLURM cluster one at a time (each uses every core it is given).
 test: setup
 	@tools/ensure-chromium.sh
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n 2 -m "not workflow and not slurm"
 	$(BIN)/python -m pytest -q -m "workflow or slurm"
 	$(MAKE) test-envs
@@ -57,6 +58,8 @@ device-check:
 
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/ruff check cisflow tests scripts bench tools
+	$(BIN)/mypy
 
 demo-data: setup
 	$(BIN)/python -m cisflow.demo resources/demo --seed 7
