@@ -27,9 +27,13 @@ import socket
 import stat
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import IO, Any
 
 from cisflow.io.errors import InputError
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,8 @@ _PART_OF_THIS_HOST = re.compile(rf"^\..+\.{re.escape(HOST)}-(\d+)-[a-z0-9_]+\.pa
 CLEANUP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 _KINDS = ((stat.S_ISREG, "a regular file"), (stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+# what signal.signal takes and returns: a function, SIG_DFL / SIG_IGN, or None (one not installed from Python)
+SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Terminated(BaseException):
@@ -48,27 +54,27 @@ class Terminated(BaseException):
     takes it for an error to handle. ``code``: the exit status a shell reports for a process the
     signal ended, 128 + the signal's number."""
 
-    def __init__(self, signum):
+    def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.code = 128 + signum
         self.signal_name = signal.Signals(signum).name
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"terminated by {self.signal_name}; unfinished outputs removed"
 
 
-def _raise_terminated(signum, frame):
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
     raise Terminated(signum)
 
 
-def raise_on_signals():
+def raise_on_signals() -> dict[signal.Signals, SignalHandler]:
     """Make SIGTERM and SIGHUP raise ``Terminated`` in this process (main thread only), where they
     still have their default action (ending the process with no cleanup): an ignored signal stays
     ignored (``nohup``), a handler someone installed stays.
 
     Returns
     -------
-    dict
+    dict of signal.Signals to SignalHandler
         The signals changed -> their previous handler (empty outside the main thread).
     """
     if threading.current_thread() is not threading.main_thread():
@@ -78,7 +84,7 @@ def raise_on_signals():
 
 
 @contextlib.contextmanager
-def cleanup_on_signals():
+def cleanup_on_signals() -> Iterator[None]:
     """Within the block, SIGTERM and SIGHUP raise ``Terminated`` (``raise_on_signals``); the handlers
     are restored after."""
     previous = raise_on_signals()
@@ -89,17 +95,17 @@ def cleanup_on_signals():
             signal.signal(signum, handler)
 
 
-def _umask():
+def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
 
 
-def _kind(mode):
+def _kind(mode: int) -> str:
     return next((kind for is_kind, kind in _KINDS if is_kind(mode)), "a special file")
 
 
-def output_problem(path, directory=False):
+def output_problem(path: PathLike, directory: bool = False) -> str | None:
     """Why ``path`` cannot be replaced by an output written beside it and renamed onto it, or None.
 
     Parameters
@@ -133,7 +139,7 @@ def output_problem(path, directory=False):
     return f"is {_kind(mode)}, not {'a directory' if directory else 'a regular file'}"
 
 
-def write_target(path, directory=False):
+def write_target(path: PathLike, directory: bool = False) -> Path:
     """Where an output at ``path`` is written: ``path`` itself, or the file a symlink there points
     to (see ``output_problem``), its folder made where missing.
 
@@ -162,7 +168,7 @@ def write_target(path, directory=False):
     return target
 
 
-def _alive(pid):
+def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -172,7 +178,7 @@ def _alive(pid):
     return True
 
 
-def remove_stale_parts(folder):
+def remove_stale_parts(folder: PathLike) -> list[Path]:
     """Remove the temporary files and folders (``*.part``) killed processes of this user on this host
     left in ``folder``: those whose pid no longer runs. A running process's, another host's or another
     user's are left alone.
@@ -204,14 +210,14 @@ def remove_stale_parts(folder):
     return removed
 
 
-def part_prefix(name):
+def part_prefix(name: str) -> str:
     """The start of this process's temporary names for ``name``: ``.<name>.<host>-<pid>-`` (then
     a random part and ``.part``), which ``remove_stale_parts`` recognises."""
     return f".{name}.{HOST}-{os.getpid()}-"
 
 
 @contextlib.contextmanager
-def atomic_path(path):
+def atomic_path(path: PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` if the block succeeds (onto
     the file a symlink at ``path`` points to: the link stays)."""
     target = write_target(path)
@@ -229,7 +235,7 @@ def atomic_path(path):
 
 
 @contextlib.contextmanager
-def atomic_dir(path):
+def atomic_dir(path: PathLike) -> Iterator[Path]:
     """Yield a temporary directory next to ``path``; move it onto ``path`` if the block succeeds (onto
     the folder a symlink at ``path`` points to: the link stays)."""
     target = write_target(path, directory=True)
@@ -247,7 +253,7 @@ def atomic_dir(path):
 
 
 @contextlib.contextmanager
-def atomic_open(path, mode="w", **kwargs):
+def atomic_open(path: PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO[Any]]:
     """Open a file for writing that appears at ``path`` only once closed without error."""
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as handle:
         yield handle

@@ -12,29 +12,31 @@ import json
 import math
 import numbers
 import os
+from typing import Any
 
 import numpy as np
 
 from cisflow.io.atomic import atomic_open
+from cisflow.types import PathLike
 
 
-def finite_or_none(value):
+def finite_or_none(value: float | None) -> float | None:
     """``value`` (a number or None) if it is a finite number, else None: what JSON can hold of it."""
     return value if value is not None and math.isfinite(value) else None
 
 
-def is_number(value) -> bool:
+def is_number(value: object) -> bool:
     """Whether a value read back from JSON is a number, not the null of an undefined one (a NaN
     from a file written before null replaced it counts as undefined too)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def shown(value, spec=".3f", undefined="n/a") -> str:
+def shown(value: object, spec: str = ".3f", undefined: str = "n/a") -> str:
     """A number read back from JSON formatted by ``spec``, or ``undefined`` where it is null (or NaN)."""
     return format(value, spec) if is_number(value) else undefined
 
 
-def jsonable(value):
+def jsonable(value: Any) -> Any:
     """``value`` with every part JSON can hold as it is: dicts (keys as text), lists, text, ints,
     finite floats, booleans and None; non-finite floats become None.
 
@@ -45,7 +47,8 @@ def jsonable(value):
 
     Returns
     -------
-    The same structure in plain Python values.
+    any
+        The same structure in plain Python values.
     """
     if isinstance(value, dict):
         return {_key(key): jsonable(item) for key, item in value.items()}
@@ -60,17 +63,17 @@ def jsonable(value):
     return value
 
 
-def _key(key):
+def _key(key: Any) -> Any:
     return key.item() if isinstance(key, np.generic) else key
 
 
-def json_text(value, **options) -> str:
+def json_text(value: Any, **options: Any) -> str:
     """``value`` as JSON text (``jsonable``'s, so valid JSON); ``options`` go to ``json.dumps``
     (``indent``, ``sort_keys``)."""
     return json.dumps(jsonable(value), allow_nan=False, **options)
 
 
-def write_json(path, value, indent=2, **options) -> None:
+def write_json(path: PathLike, value: Any, indent: int | None = 2, **options: Any) -> None:
     """Write ``value`` to ``path`` as JSON (``json_text``) atomically, a newline at the end.
 
     Parameters
@@ -89,7 +92,7 @@ def write_json(path, value, indent=2, **options) -> None:
         out.write(text + "\n")
 
 
-def read_json(path):
+def read_json(path: PathLike) -> Any:
     """The JSON file at ``path``, as ``json.load`` reads it."""
     with open(path) as handle:
         return json.load(handle)

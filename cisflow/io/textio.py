@@ -15,27 +15,30 @@ import csv
 import gzip
 import io
 import zlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import IO, Any, AnyStr, Generic
 
 import numpy as np
 import pandas as pd
 
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
+from cisflow.types import PathLike
 
 _GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
-def is_gzip(path):
+def is_gzip(path: PathLike) -> bool:
     with open(path, "rb") as handle:
         return handle.read(2) == b"\x1f\x8b"
 
 
-def _open_raw(path):
+def _open_raw(path: PathLike):  # GzipFile or BufferedReader: IO[bytes] at run time, not to typeshed
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
-def open_text(path):
+def open_text(path: PathLike) -> "_Checked[str]":
     """A UTF-8 text handle on ``path``, decompressing gzip (and bgzip) transparently; a byte-order
     mark (spreadsheets write one) is dropped, or it would stick to the first column's name."""
     if is_gzip(path):
@@ -43,17 +46,17 @@ def open_text(path):
     return _Checked(path, open(path, encoding="utf-8-sig"))
 
 
-def open_bytes(path):
+def open_bytes(path: PathLike) -> "_Checked[bytes]":
     """A binary handle on ``path``, decompressing gzip (and bgzip) transparently."""
     return _Checked(path, _open_raw(path))
 
 
-def first_line(path):
+def first_line(path: PathLike) -> str:
     with open_text(path) as handle:
         return handle.readline()
 
 
-def decode_line(path, line, raw):
+def decode_line(path: PathLike, line: int, raw: bytes) -> str:
     """The bytes ``raw`` of line ``line`` as text; bytes that are not UTF-8 are an InputError."""
     try:
         return raw.decode("utf-8")
@@ -63,14 +66,14 @@ def decode_line(path, line, raw):
                                "iconv -f latin1 -t utf8)", line) from None
 
 
-def _gzip_problem(error):
+def _gzip_problem(error: BaseException) -> str:
     if isinstance(error, EOFError):
         return ("truncated gzip file (the compressed data stops short of its end-of-stream marker at this line: "
                 "an interrupted download?): download it again")
     return f"corrupt gzip data ({error}): download it again"
 
 
-def read_error(path, error):
+def read_error(path: PathLike, error: BaseException) -> InputError:
     """The InputError for ``error`` (a gzip or UTF-8 decoding error) met reading ``path``.
 
     Handles decode ahead of the line they return (in blocks), so the file is read again as bytes,
@@ -90,42 +93,43 @@ def read_error(path, error):
     return InputError(path, _gzip_problem(error) if isinstance(error, _GZIP_ERRORS) else str(error))
 
 
-class _Checked:
+class _Checked(Generic[AnyStr]):
     """A file handle (all of a file object that readers and pandas use) whose reads turn a damaged
-    gzip stream or non-UTF-8 bytes into an InputError naming the file and line."""
+    gzip stream or non-UTF-8 bytes into an InputError naming the file and line; of text (str) or bytes."""
 
-    def __init__(self, path, handle):
-        self._path, self._handle = path, handle
+    def __init__(self, path: PathLike, handle: IO[AnyStr]) -> None:
+        self._path = path
+        self._handle: IO[AnyStr] = handle
 
-    def __getattr__(self, name):  # mode, closed, name, close...: the handle's own
+    def __getattr__(self, name: str) -> Any:  # mode, closed, name, close...: the handle's own
         return getattr(self._handle, name)
 
-    def _checked(self, read, *args):
+    def _checked(self, read: Callable[[int], AnyStr], size: int) -> AnyStr:
         try:
-            return read(*args)
+            return read(size)
         except (*_GZIP_ERRORS, UnicodeDecodeError) as error:
             raise read_error(self._path, error) from None
 
-    def read(self, size=-1):
+    def read(self, size: int = -1) -> AnyStr:
         return self._checked(self._handle.read, size)
 
-    def readline(self, size=-1):
+    def readline(self, size: int = -1) -> AnyStr:
         return self._checked(self._handle.readline, size)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[AnyStr]:
         try:
             yield from self._handle
         except (*_GZIP_ERRORS, UnicodeDecodeError) as error:
             raise read_error(self._path, error) from None
 
-    def __enter__(self):
+    def __enter__(self) -> "_Checked[AnyStr]":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self._handle.close()
 
 
-def write_tsv(table, path, float_format="%.5g"):
+def write_tsv(table: pd.DataFrame, path: PathLike, float_format: str | None = "%.5g") -> None:
     """Write a DataFrame as TSV (gzipped, level 1, if ``path`` ends in .gz), atomically."""
     compression = {"method": "gzip", "compresslevel": 1} if str(path).endswith(".gz") else None
     with atomic_path(path) as tmp:
@@ -143,10 +147,10 @@ class Header:
     """The header line of a delimited file: its fields as written and its line number; no fields
     (and the line number of the blank line, or 0) where the file is empty or starts with a blank line."""
 
-    names: list
+    names: list[str]
     line: int
 
-    def position(self, path, name, key=str.strip):
+    def position(self, path: PathLike, name: str, key: Callable[[str], str] = str.strip) -> int | None:
         """The 0-based position of column ``name`` (compared after ``key``), or None; a name the header
         holds twice is an InputError, as which column was meant cannot be known."""
         found = [i for i, field in enumerate(self.names) if key(field) == name]
@@ -155,7 +159,7 @@ class Header:
         return found[0] if found else None
 
 
-def read_header(path, sep="\t", meta=None, quoted=False):
+def read_header(path: PathLike, sep: str = "\t", meta: str | None = None, quoted: bool = False) -> Header:
     """The header of a delimited file: its first line, or the first not starting with ``meta`` (VCF's ``##``).
 
     Parameters
@@ -187,7 +191,8 @@ def read_header(path, sep="\t", meta=None, quoted=False):
     return Header([], 0)
 
 
-def delimited_chunks(path, header, columns, sep="\t"):
+def delimited_chunks(path: PathLike, header: Header, columns: Mapping[str, int],
+                     sep: str = "\t") -> Iterator[pd.DataFrame]:
     """The lines below ``header`` of a delimited file without quoting (GWAS-SSF, the GWAS Catalog, VCF), as
     DataFrames of strings, a block of lines at a time (``BLOCK`` bytes); blank lines left out.
 
@@ -201,7 +206,7 @@ def delimited_chunks(path, header, columns, sep="\t"):
         The file, gzipped or not.
     header : Header
         Its header (``read_header``).
-    columns : dict
+    columns : Mapping of str to int
         {name in the frames: 0-based position in the header} of the fields to read.
     sep : str
         The field separator.
@@ -229,7 +234,7 @@ def delimited_chunks(path, header, columns, sep="\t"):
                 return
 
 
-def read_delimited(path, header, columns, sep="\t"):
+def read_delimited(path: PathLike, header: Header, columns: Mapping[str, int], sep: str = "\t") -> pd.DataFrame:
     """The lines of ``delimited_chunks`` as one DataFrame (``columns`` and ``line``; no rows for a file of a
     header alone)."""
     frames = list(delimited_chunks(path, header, columns, sep))
@@ -238,7 +243,8 @@ def read_delimited(path, header, columns, sep="\t"):
     return pd.concat(frames, ignore_index=True)
 
 
-def _parse_lines(path, data, first, expected, columns, sep):
+def _parse_lines(path: PathLike, data: bytes, first: int, expected: int, columns: Mapping[str, int],
+                 sep: str) -> pd.DataFrame:
     """The ``columns`` and ``line`` of whole lines ``data`` (bytes) whose first is line ``first``, blank ones
     left out; a line that is not UTF-8, holds a lone carriage return or has another number of fields than
     ``expected`` is an InputError naming it."""
@@ -269,7 +275,7 @@ def _parse_lines(path, data, first, expected, columns, sep):
     return frame.assign(line=first + np.arange(len(frame), dtype=np.int64))[~blank].reset_index(drop=True)
 
 
-def _fields_problem(found, expected, sep):
+def _fields_problem(found: int, expected: int, sep: str) -> str:
     """What is wrong with a line of ``found`` fields under a header of ``expected``, in words."""
     if found == 1 and expected > 1:
         name = _SEPARATORS.get(sep, repr(sep))
@@ -277,7 +283,7 @@ def _fields_problem(found, expected, sep):
     return f"{found} fields, but the header has {expected}"
 
 
-def _check_utf8(path, data, first):
+def _check_utf8(path: PathLike, data: bytes, first: int) -> None:
     """An InputError naming the line of ``data`` (whose first is line ``first``) that is not UTF-8, if one is."""
     try:
         data.decode("utf-8")
@@ -287,7 +293,7 @@ def _check_utf8(path, data, first):
         decode_line(path, first + data.count(b"\n", 0, start), data[start : end if end >= 0 else len(data)])
 
 
-def quoted_rows(path, header, columns, sep):
+def quoted_rows(path: PathLike, header: Header, columns: Mapping[str, int], sep: str) -> pd.DataFrame:
     """The lines below ``header`` of a small delimited file that may quote fields (a CSV from a spreadsheet),
     read whole with the csv module: a quoted field may hold the separator or span lines.
 
@@ -300,7 +306,7 @@ def quoted_rows(path, header, columns, sep):
         The file, gzipped or not.
     header : Header
         Its header (``read_header``).
-    columns : dict
+    columns : Mapping of str to int
         {name in the frame: 0-based position in the header} of the fields to read.
     sep : str
         The field separator.
