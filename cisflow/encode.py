@@ -4,7 +4,15 @@ Sequences are stored as codes, never as one-hot floats (4 bytes x 4 channels a b
 expansion happens where the model runs, on the GPU when there is one.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, overload
+
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 ALPHABET = "ACGTN"
 N_CODE = 4
@@ -20,7 +28,7 @@ _COMPLEMENT = np.array(COMPLEMENT_CODES, dtype=np.uint8)
 _COMPLEMENT_TEXT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
-def encode(seq):
+def encode(seq: str | bytes | np.ndarray) -> np.ndarray:
     """Codes of one sequence (str, bytes or a uint8 array of ASCII); a bad character is a
     ValueError naming it and its position."""
     if isinstance(seq, np.ndarray):
@@ -35,7 +43,7 @@ def encode(seq):
     return codes
 
 
-def encode_padded(seqs, length, pad="right"):
+def encode_padded(seqs: Sequence[str], length: int, pad: str = "right") -> np.ndarray:
     """Codes of many sequences as an (n, length) array; shorter ones padded with N, longer trimmed.
 
     ``pad`` says which end gets the padding (and which end is trimmed): 'right', 'left' or 'both'.
@@ -46,7 +54,7 @@ def encode_padded(seqs, length, pad="right"):
     lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
     for size in np.unique(lengths):
         rows = np.flatnonzero(lengths == size)
-        codes = encode("".join(seqs[i] for i in rows)).reshape(len(rows), size)
+        codes = encode("".join(seqs[i] for i in rows.tolist())).reshape(len(rows), size)
         keep = min(size, length)
         skip = {"right": 0, "left": size - keep, "both": (size - keep) // 2}[pad]  # trimmed from the start
         start = {"right": 0, "left": length - keep, "both": (length - keep) // 2}[pad]  # padding before
@@ -54,25 +62,29 @@ def encode_padded(seqs, length, pad="right"):
     return out
 
 
-def decode(codes):
+def decode(codes: np.ndarray) -> str:
     """The sequence string of an array of codes."""
     return np.frombuffer(b"ACGTN", np.uint8)[np.asarray(codes)].tobytes().decode()
 
 
-def reverse_complement(codes):
+@overload
+def reverse_complement(codes: np.ndarray) -> np.ndarray: ...
+@overload
+def reverse_complement(codes: torch.Tensor) -> torch.Tensor: ...
+def reverse_complement(codes: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
     """Reverse complement of codes along the last axis (N stays N): a numpy array, or a torch
     tensor (on its own device, so that the GPU flips its batches itself)."""
-    if hasattr(codes, "flip"):  # a tensor; this module needs no torch import for it
-        return codes.new_tensor(COMPLEMENT_CODES)[codes.long()].flip(-1)
-    return _COMPLEMENT[np.asarray(codes)][..., ::-1]
+    if isinstance(codes, np.ndarray) or not hasattr(codes, "flip"):  # a tensor has flip; no torch import needed
+        return _COMPLEMENT[np.asarray(codes)][..., ::-1]
+    return codes.new_tensor(COMPLEMENT_CODES)[codes.long()].flip(-1)
 
 
-def reverse_complement_text(bases):
+def reverse_complement_text(bases: str) -> str:
     """Reverse complement of a string of bases (IUPAC-free; case kept, N stays N)."""
     return bases.translate(_COMPLEMENT_TEXT)[::-1]
 
 
-def gc_fraction(codes):
+def gc_fraction(codes: np.ndarray) -> np.ndarray:
     """Fraction of G or C among the non-N bases of each row of (n, L) codes."""
     codes = np.atleast_2d(codes)
     called = (codes < N_CODE).sum(axis=1)

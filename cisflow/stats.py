@@ -1,10 +1,12 @@
 """Statistics shared by the stages: the false-discovery-rate adjustment of many tests (filter
 matches to JASPAR, trait x output enrichment)."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
-def benjamini_hochberg(p_values):
+def benjamini_hochberg(p_values: Sequence[float] | np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values) of ``p_values``, in the order given; NaN
     stays NaN and does not count as a test."""
     p_values = np.asarray(p_values, dtype=np.float64)

@@ -5,8 +5,11 @@ promoters (``from_promoters``), a sequence table (``from_table``) or labelled FA
 
 import logging
 from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from cisflow.data.dataset import dataset_writer, split_by_chromosome, split_random, write_dataset
 from cisflow.data.negatives import shuffled_negatives
@@ -19,12 +22,16 @@ from cisflow.io.fasta import read_labelled
 from cisflow.io.genome import contig_sizes
 from cisflow.io.regions import read_intervals
 from cisflow.io.tables import Table, encode_table, read_values, select_sequences
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-def from_regions(regions, targets, samples, genome_path, spec, out, region_counts=None, source="regions",
-                 chunk_rows=CHUNK_ROWS):
+
+def from_regions(regions: pd.DataFrame, targets: np.ndarray, samples: Sequence[str], genome_path: PathLike,
+                 spec: Mapping[str, Any], out: PathLike, region_counts: Mapping[str, Any] | None = None,
+                 source: PathLike = "regions", chunk_rows: int = CHUNK_ROWS) -> dict[str, Any]:
     """Dataset of the regions' sequences with their sample activity as binary targets.
 
     ``regions``: chrom, start, end and id of each region; ``targets``: their (regions, samples)
@@ -121,7 +128,8 @@ def _usable_targets(positives, n_rows, samples, empty_targets, source, dropped):
     return usable
 
 
-def from_table(table_paths, spec, out, chunk_rows=500_000):
+def from_table(table_paths: PathLike | Sequence[PathLike], spec: Mapping[str, Any], out: PathLike,
+               chunk_rows: int = 500_000) -> dict[str, Any]:
     """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets.
 
     ``table_paths``: one table, or a list of headerless files pasted side by side. The table is
@@ -133,7 +141,8 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
         chunks = Table.pasted_chunks(list(table_paths), chunk_rows)
     else:
         chunks = Table.chunks(table_paths, headerless, chunk_rows)
-    codes, targets, ids, seen, counts = [], [], [], set(), Counter()
+    code_parts, target_parts, ids, seen = [], [], [], set[str]()
+    tally: Counter[str] = Counter()
     for table in chunks:
         chunk_ids = table.ids(spec.get("id_column"), seen)
         sequences = table.column(spec["sequence_column"]).str.strip().tolist()
@@ -142,14 +151,14 @@ def from_table(table_paths, spec, out, chunk_rows=500_000):
             _check_binary(table, values, spec["target_columns"])
         keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
         rows = np.flatnonzero(keep)
-        codes.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
+        code_parts.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
                                   table.first_row_line))
-        targets.append(values[rows])
+        target_parts.append(values[rows])
         ids += [chunk_ids[i] for i in rows]
-        counts.update(chunk_counts)
+        tally.update(chunk_counts)
     if not ids:
-        raise InputError(table.path, _nothing_kept(counts, spec))
-    codes, targets, counts = np.concatenate(codes), np.concatenate(targets), dict(counts)
+        raise InputError(table.path, _nothing_kept(tally, spec))
+    codes, targets, counts = np.concatenate(code_parts), np.concatenate(target_parts), dict(tally)
     split_spec = spec["split"]
     split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
     attrs = {"task": spec.get("task", "regression"), "targets": list(spec["target_columns"]), "source": "table",
@@ -182,7 +191,8 @@ def _nothing_kept(counts, spec):
     return f"none of its {rows:,} rows is kept: {', '.join(taken)}"
 
 
-def from_fasta(source_paths, spec, out, test_paths=()):
+def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: PathLike,
+               test_paths: Sequence[PathLike] = ()) -> dict[str, Any]:
     """Dataset of labelled FASTA files (one class a file: Janggu's Oct4 vs MafK peaks).
 
     ``source_paths[i]`` holds sequences labelled ``spec['sources'][i]['label']`` (one value, or one
@@ -218,7 +228,9 @@ def from_fasta(source_paths, spec, out, test_paths=()):
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 
-def from_promoters(tss_path, genome_path, expression_path, spec, out, features_path=None):
+def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike | Sequence[PathLike],
+                   spec: Mapping[str, Any], out: PathLike,
+                   features_path: PathLike | Sequence[PathLike] | None = None) -> dict[str, Any]:
     """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
 
     Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
@@ -282,8 +294,10 @@ def _split(rule, chroms, n):
 
 
 def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str | None = None,
-                  counts: str | None = None, fasta: str | None = None, tss: str | None = None, expression=None,
-                  features=None, sources=(), test_sources=(), table=None) -> dict:
+                  counts: str | None = None, fasta: str | None = None, tss: str | None = None,
+                  expression: str | Sequence[str] | None = None, features: str | Sequence[str] | None = None,
+                  sources: str | Sequence[str] = (), test_sources: str | Sequence[str] = (),
+                  table: str | Sequence[str] | None = None) -> dict[str, Any]:
     """The dataset rule: build the dataset ``spec`` (a ``datasets`` entry of the config) at ``out``
     from the inputs its kind takes.
 
@@ -311,13 +325,23 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
     """
     if spec["kind"] == "peaks":
         table, matrix, samples, region_counts = read_intervals(regions, targets, counts)
-        return from_regions(table, matrix, samples, fasta, spec, out, region_counts, source=regions)
+        return from_regions(table, matrix, samples, _given(fasta, "fasta"), spec, out, region_counts,
+                            source=_given(regions, "regions"))
     if spec["kind"] == "promoters":
-        return from_promoters(tss, fasta, expression, spec, out, features_path=features)
+        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), _given(expression, "expression"), spec, out,
+                              features_path=features)
     if spec["kind"] == "fasta":
         return from_fasta(_paths(sources), spec, out, test_paths=_paths(test_sources))
+    table = _given(table, "table")
     return from_table(table if isinstance(table, str) else list(table), spec, out)
 
 
-def _paths(files):
+def _given(value: T | None, name: str) -> T:
+    """``value``, an input the dataset's kind takes; None (the rule gave none) is a ValueError naming it."""
+    if value is None:
+        raise ValueError(f"the dataset needs the input {name!r}")
+    return value
+
+
+def _paths(files: str | Sequence[str]) -> list[str]:
     return [files] if isinstance(files, str) else list(files)

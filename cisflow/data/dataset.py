@@ -20,14 +20,17 @@ not by the dataset; ``write_dataset`` writes one held in memory. Every later sta
 import contextlib
 import dataclasses
 import json
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
 from cisflow.io.atomic import atomic_dir
 from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import write_json
+from cisflow.types import PathLike
 
 SPLITS = {"train": 0, "valid": 1, "test": 2}
 FORMAT = 2  # raised when the files change (2: contig.npy); a param of the dataset rule, so datasets are rebuilt
@@ -38,20 +41,20 @@ class Dataset:
     codes: np.ndarray
     targets: np.ndarray
     split: np.ndarray
-    ids: list
-    attrs: dict
+    ids: list[str]
+    attrs: dict[str, Any]
     features: np.ndarray | None = None
     chroms: np.ndarray | None = None  # (n,) each row's chromosome name (genome datasets)
 
-    def indices(self, name):
+    def indices(self, name: str) -> np.ndarray:
         """Row indices of the split ``name`` (train, valid or test)."""
         return np.flatnonzero(self.split == SPLITS[name])
 
-    def features_of(self, rows):
+    def features_of(self, rows: np.ndarray) -> np.ndarray | None:
         """The per-sequence features of ``rows`` as an array, or None for a dataset without them."""
         return None if self.features is None else np.asarray(self.features[rows])
 
-    def with_split(self, split):
+    def with_split(self, split: np.ndarray) -> "Dataset":
         """The same dataset with the (n,) ``split`` codes in place of its own (a fold's), its
         attributes' split sizes counted anew."""
         split = np.asarray(split, np.uint8)
@@ -63,7 +66,7 @@ TARGET_DTYPES = {"classification": np.uint8, "regression": np.float32}
 
 
 @contextlib.contextmanager
-def dataset_writer(path, task):
+def dataset_writer(path: PathLike, task: str) -> Iterator["DatasetWriter"]:
     """A ``DatasetWriter`` into a temporary directory beside ``path``, moved onto ``path`` once the
     block has finished the dataset; on error (or unfinished) nothing is left at ``path``."""
     with atomic_dir(path) as tmp:
@@ -85,12 +88,14 @@ class DatasetWriter:
     ``task`` sets the targets' type (``TARGET_DTYPES``); classification targets must be 0 or 1.
     """
 
-    def __init__(self, folder, task):
-        self.folder, self.task, self.attrs = Path(folder), task, None
-        self.arrays, self.n_ids = {}, 0
+    def __init__(self, folder: PathLike, task: str) -> None:
+        self.folder, self.task = Path(folder), task
+        self.attrs: dict[str, Any] | None = None
+        self.arrays: dict[str, _Rows] = {}
+        self.n_ids = 0
         self.ids = open(self.folder / "ids.txt", "w")
 
-    def add_codes(self, codes, ids):
+    def add_codes(self, codes: np.ndarray, ids: Sequence[str]) -> None:
         """Append (rows, length) ``codes`` and their ``rows`` ids."""
         if len(codes) != len(ids):
             raise ValueError(f"{len(codes)} rows of codes for {len(ids)} ids")
@@ -98,7 +103,7 @@ class DatasetWriter:
         self.ids.write("".join(f"{i}\n" for i in ids))
         self.n_ids += len(ids)
 
-    def add_targets(self, targets):
+    def add_targets(self, targets: np.ndarray) -> None:
         """Append (rows, targets) targets."""
         targets = np.asarray(targets)
         if self.task == "classification" and not np.isin(targets, (0, 1)).all():
@@ -106,11 +111,11 @@ class DatasetWriter:
             raise ValueError(f"classification targets are 0 or 1, not {', '.join(map(str, found))}")
         self._array("targets", TARGET_DTYPES[self.task], targets)
 
-    def add_features(self, features):
+    def add_features(self, features: np.ndarray) -> None:
         """Append (rows, features) per-sequence features."""
         self._array("features", np.float32, features)
 
-    def codes(self):
+    def codes(self) -> np.ndarray:
         """The codes written so far, memory-mapped: (rows, length) uint8."""
         return self.arrays["codes"].written()
 
@@ -119,7 +124,8 @@ class DatasetWriter:
             self.arrays[name] = _Rows(self.folder / f"{name}.npy", dtype, np.shape(rows)[1:])
         self.arrays[name].add(rows)
 
-    def finish(self, split, attrs, chroms=None):
+    def finish(self, split: np.ndarray, attrs: Mapping[str, Any],
+               chroms: np.ndarray | Sequence[str] | None = None) -> dict[str, Any]:
         """Write the (n,) ``split``, each row's chromosome (``chroms``, genome datasets) and ``attrs``
         (which gain n, seq_len and split sizes, and the chromosome names); returns the attrs."""
         split = np.asarray(split, dtype=np.uint8)
@@ -141,7 +147,7 @@ class DatasetWriter:
         self.attrs = attrs
         return attrs
 
-    def close(self):
+    def close(self) -> None:
         self.ids.close()
         for array in self.arrays.values():
             array.close()
@@ -185,7 +191,9 @@ class _Rows:
         self.file.close()
 
 
-def write_dataset(path, codes, targets, split, ids, attrs, features=None, chroms=None):
+def write_dataset(path: PathLike, codes: np.ndarray, targets: np.ndarray, split: np.ndarray, ids: Sequence[str],
+                  attrs: Mapping[str, Any], features: np.ndarray | None = None,
+                  chroms: np.ndarray | Sequence[str] | None = None) -> dict[str, Any]:
     """Write the dataset directory of arrays in memory, atomically; ``attrs`` (with its ``task``)
     gains n, seq_len and split sizes (and with ``chroms``, each row's chromosome, the names)."""
     with dataset_writer(path, attrs["task"]) as writer:
@@ -196,13 +204,13 @@ def write_dataset(path, codes, targets, split, ids, attrs, features=None, chroms
         return writer.finish(split, attrs, chroms)
 
 
-def read_attrs(path):
+def read_attrs(path: PathLike) -> dict[str, Any]:
     return json.loads((Path(path) / "attrs.json").read_text())
 
 
-def load_dataset(path, mmap=True):
+def load_dataset(path: PathLike, mmap: bool = True) -> Dataset:
     path = Path(path)
-    mode = "r" if mmap else None
+    mode: Literal["r"] | None = "r" if mmap else None
     attrs = read_attrs(path)
     contig = path / "contig.npy"
     return Dataset(
@@ -216,7 +224,8 @@ def load_dataset(path, mmap=True):
     )
 
 
-def split_by_chromosome(chroms, valid, test):
+def split_by_chromosome(chroms: np.ndarray | Sequence[str], valid: Sequence[str],
+                        test: Sequence[str]) -> np.ndarray:
     """Split codes for each row's chromosome: held-out chromosomes go to valid and test.
 
     A chromosome in both held-out sets, or held-out sets that catch no row (a typo, or names
@@ -239,7 +248,7 @@ def split_by_chromosome(chroms, valid, test):
     return split
 
 
-def split_random(n, valid, test, seed):
+def split_random(n: int, valid: float, test: float, seed: int | None) -> np.ndarray:
     """Seeded random split with the given valid and test fractions.
 
     A split left empty (too few sequences for its fraction, or none left to train on) is an error.
@@ -258,7 +267,7 @@ def split_random(n, valid, test, seed):
     return split
 
 
-def subsample(indices, n: int | None, seed: int) -> np.ndarray:
+def subsample(indices: np.ndarray | Sequence[int], n: int | None, seed: int) -> np.ndarray:
     """At most ``n`` of ``indices``, drawn at random with ``seed``, in their original order.
 
     Parameters

@@ -10,6 +10,8 @@ The regions x samples matrix stays a uint8 array from the merge to the file (``c
 """
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,15 +26,16 @@ from cisflow.io.regions import write_intervals
 log = logging.getLogger(__name__)
 
 
-def peak_centers(peaks, center):
+def peak_centers(peaks: pd.DataFrame, center: str) -> np.ndarray:
     """0-based centre of each peak: its summit, or the midpoint of start and end."""
     if center == "summit":
         return peaks["summit"].to_numpy()
     return ((peaks["start"] + peaks["end"]) // 2).to_numpy()
 
 
-def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_contig="drop", paths=None,
-                empty_targets="error"):
+def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_sizes: Mapping[str, int],
+                center: str = "summit", missing_contig: str = "drop", paths: Mapping[str, str] | None = None,
+                empty_targets: str = "error") -> tuple[pd.DataFrame, np.ndarray, list[str], dict[str, Any]]:
     """Merge per-sample peaks into fixed-width regions.
 
     ``peaks_by_sample``: {sample: DataFrame of chrom, start, end, summit} in sample order;
@@ -44,8 +47,9 @@ def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_c
     the kept ``samples``; counts says how many peaks and regions each filter removed.
     """
     paths = paths or {}
-    samples, chroms, centres, members = [], [], [], []
-    counts = {"peaks": 0, "peaks_on_missing_contigs": 0, "dropped_targets": {}}
+    samples: list[str] = []
+    chrom_parts, centre_parts, member_parts = [], [], []
+    counts: dict[str, Any] = {"peaks": 0, "peaks_on_missing_contigs": 0, "dropped_targets": {}}
     for sample, peaks in peaks_by_sample.items():
         counts["peaks"] += len(peaks)
         known = peaks["chrom"].isin(contig_sizes.keys()).to_numpy()
@@ -67,15 +71,16 @@ def merge_peaks(peaks_by_sample, width, contig_sizes, center="summit", missing_c
                 log.warning("sample %s dropped from the targets: %s", sample, reason)
                 counts["dropped_targets"][sample] = reason
                 continue
-        chroms.append(peaks["chrom"].to_numpy()[known])
-        centres.append(peak_centers(peaks, center)[known])
-        members.append(np.full(int(known.sum()), len(samples)))
+        chrom_parts.append(peaks["chrom"].to_numpy()[known])
+        centre_parts.append(peak_centers(peaks, center)[known])
+        member_parts.append(np.full(int(known.sum()), len(samples)))
         samples.append(sample)
     if not samples:
         first = next(iter(counts["dropped_targets"]))
         raise InputError(paths.get(first, first), "no sample is left to train on: " + "; ".join(
             f"sample {sample}: {reason}" for sample, reason in counts["dropped_targets"].items()))
-    chroms, centres, members = np.concatenate(chroms), np.concatenate(centres), np.concatenate(members)
+    chroms, centres = np.concatenate(chrom_parts), np.concatenate(centre_parts)
+    members = np.concatenate(member_parts)
     parts, counts["merged_regions"], counts["regions_overrunning_contig_end"] = [], 0, 0
     for chrom, size in contig_sizes.items():
         here = chroms == chrom
@@ -120,7 +125,7 @@ def _activity(parts, n_samples):
     return np.concatenate([p[2] for p in parts]) if parts else np.zeros((0, n_samples), np.uint8)
 
 
-def in_blacklist(regions, blacklist):
+def in_blacklist(regions: pd.DataFrame, blacklist: pd.DataFrame) -> np.ndarray:
     """(regions,) bool: which of ``regions`` overlap an interval of ``blacklist`` (both with chrom,
     start, end; half-open, so intervals that only touch do not overlap, as in bedtools intersect)."""
     listed = np.zeros(len(regions), bool)
@@ -188,7 +193,8 @@ def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, reg
     return counts
 
 
-def background_for(regions, spec, sizes, fasta):
+def background_for(regions: pd.DataFrame, spec: Mapping[str, Any], sizes: Mapping[str, int],
+                   fasta: str) -> pd.DataFrame:
     """The peak-free background regions the spec asks for: ``background`` per region, drawn at
     random or matching the regions' GC (``background_method``); dinucleotide shuffles of the
     positives are made with the dataset instead, so none here."""

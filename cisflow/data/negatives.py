@@ -6,19 +6,21 @@ composition and dinucleotide counts, motifs destroyed), make it learn sequence i
 """
 
 import logging
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from cisflow.data.sequences import region_chunks
 from cisflow.encode import gc_fraction
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 GC_BINS = np.linspace(0, 1, 51)
 
 
-def gc_matched_choice(candidate_gc, target_gc, n, seed):
+def gc_matched_choice(candidate_gc: np.ndarray, target_gc: np.ndarray, n: int, seed: int | None) -> np.ndarray:
     """Indices of ``n`` candidates whose GC histogram follows ``target_gc``'s (2% bins).
 
     Each bin gets its share of ``n``; a bin short of candidates is filled from the unused
@@ -40,7 +42,7 @@ def gc_matched_choice(candidate_gc, target_gc, n, seed):
     return np.sort(np.array(chosen[:n], dtype=np.int64))
 
 
-def dinucleotide_shuffle(codes, rng):
+def dinucleotide_shuffle(codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A random sequence with exactly the dinucleotide counts of ``codes`` (Altschul & Erickson).
 
     The sequence is a walk through the graph whose edges are its dinucleotides: a random
@@ -51,7 +53,7 @@ def dinucleotide_shuffle(codes, rng):
     codes = np.asarray(codes)
     if len(codes) < 3:
         return codes.copy()
-    exits = {letter: [] for letter in np.unique(codes).tolist()}
+    exits: dict[int, list[int]] = {letter: [] for letter in np.unique(codes).tolist()}
     for a, b in zip(codes[:-1].tolist(), codes[1:].tolist()):
         exits[a].append(b)
     last = int(codes[-1])
@@ -86,7 +88,8 @@ def _reaches(last_exit, root):
     return True
 
 
-def background_regions(regions, n, width, contig_sizes, seed, exclude_margin=0):
+def background_regions(regions: pd.DataFrame, n: int, width: int, contig_sizes: Mapping[str, int], seed: int | None,
+                       exclude_margin: int = 0) -> pd.DataFrame:
     """``n`` random windows that overlap no region and no other window (nor come within
     ``exclude_margin`` bp of either).
 
@@ -154,7 +157,8 @@ def _first_drawn(starts, reach):
     return ~later
 
 
-def gc_matched_background(regions, n, width, contig_sizes, seed, genome_path, oversample=5):
+def gc_matched_background(regions: pd.DataFrame, n: int, width: int, contig_sizes: Mapping[str, int], seed: int | None,
+                          genome_path: PathLike, oversample: int = 5) -> pd.DataFrame:
     """``n`` peak-free genomic windows whose GC distribution follows the regions' (drawn from
     ``oversample`` times as many random candidates)."""
     candidates = background_regions(regions, n * oversample, width, contig_sizes, seed)
@@ -167,7 +171,8 @@ def _gc(regions, genome_path):
     return np.concatenate([gc_fraction(codes) for _, codes in region_chunks(regions, genome_path)] or [np.zeros(0)])
 
 
-def shuffled_negatives(codes, ids, n, seed):
+def shuffled_negatives(codes: np.ndarray, ids: Sequence[str], n: int,
+                       seed: int | None) -> tuple[np.ndarray, list[str], np.ndarray]:
     """``n`` dinucleotide shuffles of the rows of ``codes`` (taken in turn), with ids naming their source.
 
     Returns (codes, ids, source rows): a shuffle keeps its source's split, so no held-out
@@ -176,4 +181,4 @@ def shuffled_negatives(codes, ids, n, seed):
     rng = np.random.default_rng(seed)
     sources = np.arange(n) % len(codes)
     shuffled = np.stack([dinucleotide_shuffle(codes[i], rng) for i in sources]) if n else codes[:0]
-    return shuffled, [f"shuffle{k}:{ids[i]}" for k, i in enumerate(sources)], sources
+    return shuffled, [f"shuffle{k}:{ids[i]}" for k, i in enumerate(sources.tolist())], sources

@@ -12,9 +12,10 @@ import pandas as pd
 
 from cisflow.io.errors import InputError
 from cisflow.io.peaks import bed_records
+from cisflow.types import PathLike
 
 
-def read_tss(path):
+def read_tss(path: PathLike) -> pd.DataFrame:
     """Genes' TSS rows (chrom, start, end, gene, strand) of a BED6; errors name file and line."""
     rows = []
     for lineno, fields, start, end in bed_records(path, 6, "6 tab-separated columns (BED6 with gene and strand)"):
@@ -31,7 +32,7 @@ def read_tss(path):
     return table.drop(columns="line")
 
 
-def promoter_windows(tss, upstream, downstream, tss_at="start"):
+def promoter_windows(tss: pd.DataFrame, upstream: int, downstream: int, tss_at: str = "start") -> pd.DataFrame:
     """Fixed-width windows (chrom, start, end, strand, gene) around each TSS, in genome coordinates."""
     plus = tss["strand"].to_numpy() == "+"
     if tss_at == "center":

@@ -1,18 +1,22 @@
 """Sequences of genomic regions, read from the indexed FASTA a chunk of regions at a time, and N-filtered."""
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 
 from cisflow.encode import N_CODE
 from cisflow.io.genome import read_fai, window_codes
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 CHUNK_ROWS = 65_536  # regions read at a time: 39 MB of 600-bp codes
 
 
-def extract_regions(regions, genome_path, index=None):
+def extract_regions(regions: pd.DataFrame, genome_path: PathLike,
+                    index: dict[str, tuple[int, int, int, int]] | None = None) -> np.ndarray:
     """(n, width) codes of equal-width regions (rows in the order given); only the regions' own
     bytes of the genome are read. ``index``: the genome's .fai (``read_fai``), if already read."""
     widths = (regions["end"] - regions["start"]).unique()
@@ -27,7 +31,8 @@ def extract_regions(regions, genome_path, index=None):
     return codes
 
 
-def region_chunks(regions, genome_path, chunk_rows=CHUNK_ROWS):
+def region_chunks(regions: pd.DataFrame, genome_path: PathLike,
+                  chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (first row, codes) for each run of ``chunk_rows`` regions in order, so that the
     sequences of millions of regions are never all in memory at once."""
     index = read_fai(genome_path)
@@ -35,10 +40,10 @@ def region_chunks(regions, genome_path, chunk_rows=CHUNK_ROWS):
         yield first, extract_regions(regions.iloc[first : first + chunk_rows], genome_path, index)
 
 
-def n_fraction(codes):
+def n_fraction(codes: np.ndarray) -> np.ndarray:
     return (codes == N_CODE).mean(axis=1)
 
 
-def filter_n(codes, max_fraction):
+def filter_n(codes: np.ndarray, max_fraction: float) -> np.ndarray:
     """Boolean mask of rows with at most ``max_fraction`` N."""
     return n_fraction(codes) <= max_fraction
