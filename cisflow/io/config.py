@@ -17,7 +17,9 @@ would share files and ``reference_problems`` names that point at nothing, both b
 import argparse
 import functools
 import math
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import referencing
@@ -26,6 +28,7 @@ import yaml
 
 from cisflow.io.errors import InputError
 from cisflow.io.truth import read_truth
+from cisflow.types import PathLike
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
 # a bound's validator -> how the allowed range says it
@@ -37,7 +40,7 @@ _BOUNDS = {"minimum": "at least {}", "exclusiveMinimum": "above {}", "maximum": 
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_schema(path):
+def load_schema(path: PathLike) -> dict[str, Any]:
     with open(path) as handle:
         return yaml.load(handle, Loader=_SafeLoader)
 
@@ -66,7 +69,7 @@ def _schemas_beside(schema_path):
     return referencing.Registry(retrieve=retrieve)
 
 
-def allowed_range(schema):
+def allowed_range(schema: Mapping[str, Any]) -> str:
     """The bounds a number's schema sets, in words (``"above 0 and at most 1"``; empty if none).
 
     Parameters
@@ -124,7 +127,7 @@ def _with_defaults(validator_class):
 _Validator = _with_defaults(_finite_numbers(jsonschema.Draft202012Validator))
 
 
-def validate(instance, schema_path, source):
+def validate(instance: dict[str, Any], schema_path: PathLike, source: PathLike) -> dict[str, Any]:
     """Validate ``instance`` (filling defaults); raise InputError naming ``source`` and every bad key."""
     schema = load_schema(schema_path)
     validator = _Validator(schema, registry=_schemas_beside(schema_path))
@@ -135,7 +138,7 @@ def validate(instance, schema_path, source):
     return instance
 
 
-def validate_rows(rows, schema_path, source):
+def validate_rows(rows: list[dict[str, Any]], schema_path: PathLike, source: PathLike) -> list[dict[str, Any]]:
     """Validate each row (dict) of a sample sheet; errors name the sheet's line (header is line 1)."""
     validator = _Validator(load_schema(schema_path), registry=_schemas_beside(schema_path))
     for index, row in enumerate(rows):
@@ -152,7 +155,7 @@ def validate_rows(rows, schema_path, source):
 SUFFIXED_NAMES = ("tables", "datasets", "experiments", "variants")
 
 
-def name_problems(config, samples):
+def name_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[str]:
     """Names that would share a file: one that is another of its key and a dot (a table ``peaks.0``
     beside a pasted table ``peaks``), and two that differ only in case (one file on macOS and Windows).
 
@@ -179,9 +182,9 @@ def name_problems(config, samples):
                        for name, twin in _case_twins(samples)]
 
 
-def _case_twins(names):
+def _case_twins(names: Iterable[str]) -> list[tuple[str, str]]:
     """(name, the first name equal to it but for case) for each such name."""
-    first = {}
+    first: dict[str, str] = {}
     return [(name, first[name.lower()]) for name in names if first.setdefault(name.lower(), name) != name]
 
 
@@ -189,7 +192,7 @@ def _differs_in_case(twin):
     return f"differs from {twin!r} only in case: on a case-insensitive file system (macOS, Windows) the two share files"
 
 
-def reference_problems(config, samples):
+def reference_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[str]:
     """Names that must point at config entries (a dataset's table, an experiment's dataset, variant
     sets and init_from), keys that belong to another kind of entry, and a local truth table that cannot
     be read: caught before any job runs (a downloaded truth table is checked before scoring).
@@ -289,12 +292,12 @@ def _variant_set_problems(name, entry):
 
 
 @functools.cache
-def config_schema():
+def config_schema() -> dict[str, Any]:
     """The workflow config's schema (cisflow/schemas/config.schema.yaml, shipped with the package), read once."""
     return load_schema(CONFIG_SCHEMA)
 
 
-def key_schema(key, schema=None):
+def key_schema(key: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     """The schema of one config key.
 
     Parameters
@@ -318,7 +321,7 @@ def key_schema(key, schema=None):
     return node
 
 
-def number_option(key):
+def number_option(key: str) -> Callable[[str], int | float]:
     """An argparse ``type`` for a command-line option that sets the config key ``key``: the value
     parsed as the key's type (integer or number) and validated against the key's schema, its range
     included, as the config's value is.
@@ -340,7 +343,7 @@ def number_option(key):
     integer = "integer" in kinds
     validator = _Validator(schema)
 
-    def parse(text):
+    def parse(text: str) -> int | float:
         try:
             value = int(text) if integer else float(text)
         except ValueError:
@@ -354,7 +357,7 @@ def number_option(key):
     return parse
 
 
-def space_range_problems(where, space):
+def space_range_problems(where: str, space: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """A search space's values checked as the config keys they set: each entry's low and high (or
     choices) against the schema of its training key, so a trial never runs with a value the config
     would refuse (model parameters are not in the schema; ``cisflow.models.params`` checks those).
@@ -363,7 +366,7 @@ def space_range_problems(where, space):
     ----------
     where : str
         The space's config path (``experiments.x.search.space``), for the messages.
-    space : dict
+    space : Mapping of str to Mapping
         Dotted key (``training.lr``) -> its entry ({type, low, high, ...} or {type: categorical, choices}).
 
     Returns

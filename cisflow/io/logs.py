@@ -27,8 +27,12 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
 
 from cisflow.io.atomic import raise_on_signals
+from cisflow.types import PathLike
 
 START = "cisflow job on host {host}, SLURM job {job}, partition {partition}, PID {pid}, started {started}"
 END = "cisflow job (PID {pid}) finished in {seconds:.1f} s"
@@ -40,14 +44,14 @@ _LONG_AGO = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
 PROGRESS_EVERY = 30.0  # seconds between two progress lines of a long pass
 
 
-def log_to(path, level=logging.INFO, header=True):
+def log_to(path: PathLike, level: int = logging.INFO, header: bool = True) -> None:
     """Send the library's log records and any uncaught exception to ``path`` (appended, and to
     stderr); make SIGTERM and SIGHUP end the job by an exception (``cisflow.io.atomic.Terminated``),
     logged as an uncaught one.
 
     Parameters
     ----------
-    path : str
+    path : str or Path
         The job's log file (``JobLog``).
     level : int
         The least level logged.
@@ -56,7 +60,7 @@ def log_to(path, level=logging.INFO, header=True):
         False in a further process of a job that wrote them (a DDP training process).
     """
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-    handlers = [JobLog(path), logging.StreamHandler(sys.stderr)]
+    handlers: list[logging.Handler] = [JobLog(path), logging.StreamHandler(sys.stderr)]
     for handler in handlers:
         handler.setFormatter(formatter)
     logging.basicConfig(level=level, handlers=handlers, force=True)
@@ -73,12 +77,12 @@ def log_to(path, level=logging.INFO, header=True):
     atexit.register(lambda: log.info(END.format(pid=os.getpid(), seconds=time.monotonic() - started)))
 
 
-def job_record(path):
+def job_record(path: PathLike) -> dict[str, str | float | None] | None:
     """Where and how long the job of log file ``path`` ran, as its last attempt says.
 
     Parameters
     ----------
-    path : str
+    path : str or Path
         A log written through ``log_to``: one attempt after another where the job ran again or
         another process shared it (each attempt's lines begin at its start line).
 
@@ -101,7 +105,7 @@ def job_record(path):
             "seconds": float(end.group(2)) if end else None}
 
 
-def _start_time(line):
+def _start_time(line: re.Match[str]) -> datetime.datetime:
     """The start time a start line gives (aware), or a time before any for one of an older version."""
     return datetime.datetime.fromisoformat(line.group(5)) if line.group(5) else _LONG_AGO
 
@@ -118,7 +122,7 @@ class JobLog(logging.FileHandler):
     file's device and inode, unique while it is open, and made under an flock.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: PathLike) -> None:
         super().__init__(path, mode="a+", encoding="utf-8")  # a+: the lines held can be read back
 
     def _open(self):
@@ -126,7 +130,7 @@ class JobLog(logging.FileHandler):
         self.identity = _identity(os.fstat(stream.fileno()))
         return stream
 
-    def emit(self, record):
+    def emit(self, record: logging.LogRecord) -> None:
         if self.stream is not None and self._replaced():
             self._move_to_path()
         super().emit(record)
@@ -200,7 +204,8 @@ class Progress:
     ...         progress.advance(len(batch))
     """
 
-    def __init__(self, what, total=None, unit="", every=PROGRESS_EVERY, logger=None, clock=time.monotonic):
+    def __init__(self, what: str, total: int | None = None, unit: str = "", every: float = PROGRESS_EVERY,
+                 logger: logging.Logger | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.what, self.total, self.unit, self.every = what, total, unit, every
         self.log = logger or logging.getLogger("cisflow.progress")
         self.clock = clock
@@ -209,14 +214,14 @@ class Progress:
         self.started = clock()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._ticker = None
+        self._ticker: threading.Thread | None = None
 
-    def advance(self, n=1):
+    def advance(self, n: int = 1) -> None:
         """Count ``n`` more units of work done."""
         with self._lock:
             self.done += n
 
-    def line(self):
+    def line(self) -> str:
         """The current progress line (without logging it)."""
         elapsed = self.clock() - self.started
         with self._lock:
@@ -230,29 +235,31 @@ class Progress:
         return (f"{self.what}: {done:,} of {self.total:,} {self.unit}".rstrip()
                 + f" ({fraction:.0%}) in {_duration(elapsed)}, {rest}")
 
-    def report(self):
+    def report(self) -> None:
         """Log the current progress line."""
         self.reported += 1
         self.log.info(self.line())
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.started = self.clock()
         self._ticker = threading.Thread(target=self._tick, name=f"progress: {self.what}", daemon=True)
         self._ticker.start()
         return self
 
-    def __exit__(self, kind, error, traceback):
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         self._stop.set()
-        self._ticker.join()
+        if self._ticker is not None:
+            self._ticker.join()
         if self.reported and kind is None:
             self.log.info("%s: done, %s", self.what, _duration(self.clock() - self.started))
 
-    def _tick(self):
+    def _tick(self) -> None:
         while not self._stop.wait(self.every):
             self.report()
 
 
-def _duration(seconds):
+def _duration(seconds: float) -> str:
     """Seconds as a short text: '42 s', '3.5 min', '2.1 h'."""
     if seconds < 90:
         return f"{seconds:.0f} s"
