@@ -8,34 +8,39 @@ renamed silently: the mapping is logged, and names that map to nothing are repor
 """
 
 import logging
+from collections.abc import Iterable, Iterator, Mapping
+
+import pandas as pd
 
 from cisflow.io.errors import InputError
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 MITOCHONDRION = ("chrM", "chrMT", "MT", "M")
 
 
-def _candidates(name):
+def _candidates(name: str) -> Iterator[str]:
     yield name
     yield name[3:] if name.lower().startswith("chr") else f"chr{name}"
     if name in MITOCHONDRION:
         yield from MITOCHONDRION
 
 
-def contig_mapping(names, genome_contigs, aliases=None, source="input"):
+def contig_mapping(names: Iterable[str], genome_contigs: Iterable[str], aliases: Mapping[str, str] | None = None,
+                   source: str = "input") -> dict[str, str | None]:
     """{name: genome contig or None} for each of ``names``; ``aliases`` (name -> contig) win.
 
     Renamed names are logged once, as one line per source.
     """
-    genome_contigs = set(genome_contigs)
+    contigs = set(genome_contigs)
     aliases = aliases or {}
-    mapping = {}
+    mapping: dict[str, str | None] = {}
     for name in dict.fromkeys(names):
         if name in aliases:
-            mapping[name] = aliases[name] if aliases[name] in genome_contigs else None
+            mapping[name] = aliases[name] if aliases[name] in contigs else None
             continue
-        mapping[name] = next((c for c in _candidates(name) if c in genome_contigs), None)
+        mapping[name] = next((c for c in _candidates(name) if c in contigs), None)
     renamed = {k: v for k, v in mapping.items() if v is not None and v != k}
     if renamed:
         shown = ", ".join(f"{k} -> {v}" for k, v in list(renamed.items())[:8])
@@ -44,7 +49,8 @@ def contig_mapping(names, genome_contigs, aliases=None, source="input"):
     return mapping
 
 
-def rename_contigs(table, genome_contigs, aliases=None, source="input"):
+def rename_contigs(table: pd.DataFrame, genome_contigs: Iterable[str], aliases: Mapping[str, str] | None = None,
+                   source: str = "input") -> pd.DataFrame:
     """``table`` with its ``chrom`` column mapped to genome contig names; unmappable names are kept
     as they are (so later steps count them as missing contigs, with their original name)."""
     mapping = contig_mapping(table["chrom"].unique(), genome_contigs, aliases, source)
@@ -52,7 +58,8 @@ def rename_contigs(table, genome_contigs, aliases=None, source="input"):
     return table.assign(chrom=mapped)
 
 
-def on_genome(table, path, genome_contigs, genome_path, aliases=None, what="peaks"):
+def on_genome(table: pd.DataFrame, path: PathLike, genome_contigs: Iterable[str], genome_path: PathLike,
+              aliases: Mapping[str, str] | None = None, what: str = "peaks") -> pd.DataFrame:
     """The rows of ``table`` on contigs of the genome, their ``chrom`` in the genome's names.
 
     Parameters
@@ -76,8 +83,8 @@ def on_genome(table, path, genome_contigs, genome_path, aliases=None, what="peak
         ``table``'s rows on the genome. Rows on other contigs are left out with a warning that counts them;
         where none is on the genome, an InputError naming ``path`` shows both sides' names.
     """
-    genome_contigs = list(genome_contigs)
-    mapping = contig_mapping(table["chrom"].unique(), genome_contigs, aliases, str(path))
+    contigs = list(genome_contigs)
+    mapping = contig_mapping(table["chrom"].unique(), contigs, aliases, str(path))
     mapped = table["chrom"].map(mapping)
     known = mapped.notna().to_numpy()
     if known.all():
@@ -85,24 +92,24 @@ def on_genome(table, path, genome_contigs, genome_path, aliases=None, what="peak
     missing = list(dict.fromkeys(table["chrom"][~known]))
     if not known.any():
         raise InputError(path, f"none of its {len(table):,} {what} is on a contig of the genome {genome_path} "
-                               f"({what} on {_shown(missing)}; the genome has {_shown(genome_contigs)})"
-                               f"{_hint(missing, genome_contigs)}")
+                               f"({what} on {_shown(missing)}; the genome has {_shown(contigs)})"
+                               f"{_hint(missing, contigs)}")
     log.warning("%s: %d of %d %s are on contigs the genome %s lacks (%s): left out", path, (~known).sum(), len(table),
                 what, genome_path, _shown(missing))
     return table[known].assign(chrom=mapped[known])
 
 
-def _shown(names, first=4):
+def _shown(names: list[str], first: int = 4) -> str:
     return ", ".join(names[:first]) + (", ..." if len(names) > first else "")
 
 
-def _key(name):
+def _key(name: str) -> str:
     """A contig name without case or chr prefix: what names that differ only so share."""
     name = name.lower()
     return name[3:] if name.startswith("chr") else name
 
 
-def _hint(names, genome_contigs):
+def _hint(names: list[str], genome_contigs: list[str]) -> str:
     """How to make ``names`` (none a genome contig) the genome's: the pair that differs only in case or a chr
     prefix where there is one, else what to check."""
     keys = {_key(contig): contig for contig in genome_contigs}

@@ -7,14 +7,17 @@ records of several files, each file giving its records its label (Janggu's Oct4 
 one file per class).
 """
 
+from collections.abc import Iterator, Sequence
+
 from cisflow.io.errors import InputError
 from cisflow.io.textio import decode_line, open_bytes
+from cisflow.types import PathLike
 
 _BASES = b"ACGTN"
 _IUPAC_TO_N = bytes.maketrans(b"RYKMSWBDHV", b"N" * 10)
 
 
-def read_fasta(path):
+def read_fasta(path: PathLike) -> Iterator[tuple[str, str, int]]:
     """Yield ``(name, sequence, line)`` for each record of the FASTA file ``path``, streamed.
 
     ``name`` is the header's first word, ``sequence`` the upper-cased sequence (str, lines joined;
@@ -23,8 +26,10 @@ def read_fasta(path):
     without sequence, a name repeated in the file, a character that is not a base, a header that
     is not UTF-8 text (it would make a mangled name).
     """
-    seen = {}
-    name, line_of_name, parts = None, 0, []
+    seen: dict[str, int] = {}
+    name: str | None = None
+    line_of_name = 0
+    parts: list[bytes] = []
     with open_bytes(path) as handle:
         for lineno, raw in enumerate(handle, 1):
             line = raw.rstrip()
@@ -53,13 +58,14 @@ def read_fasta(path):
     yield _record(path, name, parts, line_of_name)
 
 
-def _record(path, name, parts, line):
+def _record(path: PathLike, name: str, parts: list[bytes], line: int) -> tuple[str, str, int]:
     if not parts:
         raise InputError(path, f"record {name!r} has no sequence", line)
     return name, b"".join(parts).decode("ascii"), line
 
 
-def read_labelled(paths, labels, n_targets):
+def read_labelled(paths: Sequence[PathLike], labels: Sequence[float | Sequence[float]], n_targets: int
+                  ) -> tuple[list[str], list[str], list[tuple[float, ...]], list[tuple[PathLike, int]]]:
     """Records of several FASTA files, each with its file's label.
 
     ``labels[i]`` is the label of every record of ``paths[i]``: one number (repeated over the
@@ -69,7 +75,11 @@ def read_labelled(paths, labels, n_targets):
     """
     if len(paths) != len(labels):
         raise ValueError(f"{len(paths)} FASTA files but {len(labels)} labels")
-    names, sequences, targets, where, first = [], [], [], [], {}
+    names: list[str] = []
+    sequences: list[str] = []
+    targets: list[tuple[float, ...]] = []
+    where: list[tuple[PathLike, int]] = []
+    first: dict[str, tuple[str, int]] = {}
     for path, label in zip(paths, labels):
         values = tuple(float(v) for v in (label if isinstance(label, (list, tuple)) else [label] * n_targets))
         if len(values) != n_targets:

@@ -13,14 +13,17 @@ missing call is left out of the r² of the pairs it is in. Contig names are mapp
 
 import itertools
 import logging
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from cisflow.io.contigs import contig_mapping
 from cisflow.io.errors import InputError
 from cisflow.io.textio import BLOCK, open_bytes, open_text
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -40,28 +43,26 @@ class Genotypes:
     alt: np.ndarray
     dosage: np.ndarray
 
-    def at(self, rows):
-        return Genotypes(*(getattr(self, name)[rows] for name in ("chrom", "pos", "id", "ref", "alt", "dosage")))
-
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.pos)
 
 
-def indexed(path):
+def indexed(path: PathLike) -> bool:
     """Whether the panel has an index beside it (``.tbi`` or ``.csi``)."""
     return any(Path(f"{path}{suffix}").is_file() for suffix in (".tbi", ".csi"))
 
 
-def read_panel(path, windows, genome_contigs) -> Genotypes:
+def read_panel(path: PathLike, windows: Mapping[str, Sequence[tuple[int, int]]],
+               genome_contigs: Collection[str]) -> Genotypes:
     """The panel's biallelic SNVs inside ``windows``, with their dosages.
 
     Parameters
     ----------
     path : str or Path
         The panel VCF (plain or bgzipped; indexed or not: module docstring).
-    windows : dict
+    windows : Mapping of str to sequence of (int, int)
         {genome contig: [(start, end), ...]}, 1-based and inclusive.
-    genome_contigs : iterable of str
+    genome_contigs : collection of str
         The genome's contig names, to map the panel's onto (``chr1`` / ``1``).
 
     Returns
@@ -70,9 +71,10 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
         Sorted by contig (in ``windows``' order) and position; ``chrom`` in the genome's names.
     """
     vcf = _open(path)
-    genome_name = {name: contig for name, contig in contig_mapping(vcf.seqnames, genome_contigs, source=str(path))
-                   .items() if contig is not None}
-    panel_name = {contig: name for name, contig in genome_name.items()}
+    genome_name: dict[str, str | None] = {
+        name: contig for name, contig in contig_mapping(vcf.seqnames, genome_contigs, source=str(path)).items()
+        if contig is not None}
+    panel_name = {contig: name for name, contig in genome_name.items() if contig is not None}
     merged = {chrom: _merge(spans) for chrom, spans in windows.items() if spans}
     rows = []
     if indexed(path):
@@ -89,18 +91,18 @@ def read_panel(path, windows, genome_contigs) -> Genotypes:
                 raise InputError(path, "not a VCF record (CHROM, POS, ID, REF, ALT ... tab-separated)", line)
             if record.CHROM not in genome_name:  # a contig the header does not declare
                 genome_name.update(contig_mapping([record.CHROM], genome_contigs, source=str(path)))
-            chrom = genome_name[record.CHROM]
-            if chrom in merged and _inside(merged[chrom], record.POS) and _usable(record):
-                rows.append(_row(record, chrom))
+            contig = genome_name[record.CHROM]
+            if contig in merged and _inside(merged[contig], record.POS) and _usable(record):
+                rows.append(_row(record, contig))
     vcf.close()
     order = {chrom: i for i, chrom in enumerate(merged)}
     rows.sort(key=lambda row: (order[row[0]], row[1]))
     if not rows:
-        return Genotypes(*(np.empty(0, kind) for kind in (object, np.int64, object, object, object)),
-                         np.empty((0, len(vcf.samples)), np.uint8))
-    chrom, pos, ids, ref, alt, dosage = zip(*rows)
-    return Genotypes(np.array(chrom, object), np.array(pos, np.int64), np.array(ids, object), np.array(ref, object),
-                     np.array(alt, object), np.stack(dosage))
+        return Genotypes(np.empty(0, object), np.empty(0, np.int64), np.empty(0, object), np.empty(0, object),
+                         np.empty(0, object), np.empty((0, len(vcf.samples)), np.uint8))
+    chroms, positions, ids, refs, alts, dosages = zip(*rows)
+    return Genotypes(np.array(chroms, object), np.array(positions, np.int64), np.array(ids, object),
+                     np.array(refs, object), np.array(alts, object), np.stack(dosages))
 
 
 def _open(path):
@@ -159,9 +161,9 @@ def _row(record, chrom):
             record.ALT[0], DOSAGE[record.gt_types])
 
 
-def _merge(spans):
+def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """Sorted, overlapping spans merged: [(start, end), ...]."""
-    merged = []
+    merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1] + 1:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
@@ -176,7 +178,7 @@ def _inside(spans, pos):
     return i >= 0 and pos <= spans[i][1]
 
 
-def r_squared(dosage, other):
+def r_squared(dosage: npt.ArrayLike, other: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """r² between the rows of (n, samples) ``dosage`` and the (samples,) dosages ``other`` over the
     samples called in both: (n,) float64, NaN where either does not vary there. Dosages as
     ``Genotypes`` holds them (``MISSING`` for a missing call) or as floats (NaN)."""
