@@ -206,14 +206,14 @@ def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: P
     if len(test_paths) != len(test_sources):
         raise ValueError(f"{len(test_paths)} test FASTA files for {len(test_sources)} test_sources")
     labels = [source["label"] for source in spec["sources"]] + [source["label"] for source in test_sources]
-    ids, sequences, targets, where = read_labelled(list(source_paths) + list(test_paths), labels, len(names))
+    ids, sequences, record_labels, where = read_labelled(list(source_paths) + list(test_paths), labels, len(names))
     test_files = {str(path) for path in test_paths}
     is_test = np.array([str(path) in test_files for path, _ in where], bool)
     keep, counts = select_sequences(sequences, spec["length"], spec.get("length_tolerance"), spec.get("max_n"))
     counts = {"records": counts.pop("rows"), "test_records": int(is_test.sum()), **counts}
     rows = np.flatnonzero(keep)
     codes = encode_padded([sequences[i] for i in rows], spec["length"], spec.get("pad", "right"))
-    targets, is_test, ids = np.asarray(targets, np.float32)[rows], is_test[rows], [ids[i] for i in rows]
+    targets, is_test, ids = np.asarray(record_labels, np.float32)[rows], is_test[rows], [ids[i] for i in rows]
     split_spec = spec["split"]
     split = np.full(len(ids), 2, np.uint8)
     split[~is_test] = split_random(int((~is_test).sum()), split_spec["valid"],

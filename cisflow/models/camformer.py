@@ -6,6 +6,10 @@ dropout 0.3; then dense 256, 256 and one output per target. For 110-nt input it 
 trainable parameters, the published count.
 """
 
+from collections.abc import Sequence
+from typing import Any, cast
+
+import torch
 from torch import nn
 
 from cisflow.io.errors import ConfigError
@@ -13,7 +17,7 @@ from cisflow.models.registry import register
 
 
 class ConvBlock(nn.Module):
-    def __init__(self, channels_in, channels_out, width):
+    def __init__(self, channels_in: int, channels_out: int, width: int) -> None:
         super().__init__()
         # 'same' padding written out: an even kernel pads one more on the right (as padding="same"
         # would, without the input copy PyTorch makes for it)
@@ -22,13 +26,14 @@ class ConvBlock(nn.Module):
         self.norm = nn.BatchNorm1d(channels_out)
         self.act = nn.ReLU()
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.act(self.norm(self.conv(self.pad(x))))
 
 
 class Camformer(nn.Module):
-    def __init__(self, seq_len, n_targets, filters=512, width=10, pool=10, pool_stride=4, dense=(256, 256),
-                 dropout=0.3, n_features=0):
+    def __init__(self, seq_len: int, n_targets: int, filters: int = 512, width: int = 10, pool: int = 10,
+                 pool_stride: int = 4, dense: Sequence[int] = (256, 256), dropout: float = 0.3,
+                 n_features: int = 0) -> None:
         super().__init__()
         if n_features:
             raise ConfigError("model.name", "camformer takes the sequence only; the dataset has per-sequence "
@@ -45,21 +50,21 @@ class Camformer(nn.Module):
         self.head = nn.Sequential(*head)
 
     @property
-    def first_conv(self):
-        return self.convs[0].conv
+    def first_conv(self) -> nn.Conv1d:
+        return cast(ConvBlock, self.convs[0]).conv
 
     @property
-    def first_layer_padding(self):
-        return self.convs[0].pad.padding[0]
+    def first_layer_padding(self) -> int:
+        return cast(ConvBlock, self.convs[0]).pad.padding[0]
 
     @property
-    def output_layer(self):
-        return self.head[-1]
+    def output_layer(self) -> nn.Linear:
+        return cast(nn.Linear, self.head[-1])
 
-    def first_layer(self, x):
+    def first_layer(self, x: torch.Tensor) -> torch.Tensor:
         return self.convs[0](x)
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.convs[0](x)
         for index in range(1, 6):
             out = self.convs[index](x)
@@ -70,6 +75,6 @@ class Camformer(nn.Module):
 
 
 @register("camformer")
-def camformer(seq_len, n_targets, **params):
+def camformer(seq_len: int, n_targets: int, **params: Any) -> Camformer:
     """Camformers' published sizes unless ``params`` override them."""
     return Camformer(seq_len, n_targets, **params)

@@ -8,15 +8,22 @@ with an ``InputError`` (``cisflow.models.payload`` reads and checks it). ``save_
 write weights that are not finite (a diverged training), so the workflow never makes such a file.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
+from torch import nn
 
 import cisflow
 from cisflow.io.atomic import atomic_path
 from cisflow.models.ensemble import load_ensemble
 from cisflow.models.payload import build_checked, non_finite_weights, read_payload
+from cisflow.models.predict import record_source
+from cisflow.types import PathLike
 
 
-def save_model(path, model, model_name, model_params, dataset_attrs, **extra):
+def save_model(path: PathLike, model: nn.Module, model_name: str, model_params: Mapping[str, Any],
+               dataset_attrs: Mapping[str, Any], **extra: Any) -> None:
     """Write ``model`` with what is needed to rebuild it; ``extra`` holds plain values (metrics, config).
 
     Weights that are NaN or infinite are not written: a RuntimeError names the tensor, and nothing
@@ -39,12 +46,12 @@ def save_model(path, model, model_name, model_params, dataset_attrs, **extra):
         torch.save(payload, tmp)
 
 
-def load_model(path: str, device=None) -> tuple:
+def load_model(path: PathLike, device: torch.device | str | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """The model in ``path`` (eval mode, on ``device``) and the checkpoint's metadata.
 
     Parameters
     ----------
-    path : str
+    path : str or Path
         A model.pt written by the train rule (``save_model``), or an ensemble of several written by
         the ensemble rule (``cisflow.models.ensemble``).
     device : torch.device or str, optional
@@ -66,17 +73,17 @@ def load_model(path: str, device=None) -> tuple:
     """
     payload = read_payload(path)
     if isinstance(payload, dict) and "ensemble" in payload:
-        model, meta = load_ensemble(path, payload, device)
-        model.source_file = str(path)
-        return model, meta
+        ensemble, meta = load_ensemble(path, payload, device)
+        record_source(ensemble, str(path))
+        return ensemble, meta
     model = build_checked(path, payload)
     del payload["state_dict"]
     model.to(device or "cpu").eval()
-    model.source_file = str(path)  # named where its outputs are refused (predict.check_finite)
+    record_source(model, str(path))  # named where its outputs are refused (predict.check_finite)
     return model, payload
 
 
-def strand_symmetric(meta):
+def strand_symmetric(meta: Mapping[str, Any]) -> bool:
     """Whether predictions should average both strands: only for models trained on both.
 
     A model trained with reverse-complement augmentation learned that a sequence and its

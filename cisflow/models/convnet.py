@@ -5,6 +5,9 @@ Xpresso) are registered here as presets of one class; the defaults of each prese
 published sizes, and tests/test_models.py checks their parameter counts against the papers.
 """
 
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, cast
+
 import torch
 from torch import nn
 
@@ -14,7 +17,7 @@ from cisflow.models.registry import register
 ACTIVATIONS = {"relu": nn.ReLU, "linear": nn.Identity}
 
 
-def conv_padding(width, padding):
+def conv_padding(width: int, padding: str) -> tuple[int, int]:
     """(left, right) padding of a conv of ``width``: 'valid' none, 'same' keeps the length (an even
     width pads one more on the right, as Keras and PyTorch do), 'full' (DeepBind) width - 1 a side,
     so a motif overhanging either end is still scored."""
@@ -25,15 +28,15 @@ class GlobalPool(nn.Module):
     """Pooling over the whole sequence: 'max', 'avg', or 'maxavg' (DeepBind's max and average,
     side by side: the average counts motif instances, the max finds the best one)."""
 
-    def __init__(self, mode):
+    def __init__(self, mode: str) -> None:
         super().__init__()
         self.mode = mode
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = {"max": [x.amax(-1)], "avg": [x.mean(-1)], "maxavg": [x.amax(-1), x.mean(-1)]}[self.mode]
         return torch.cat(pooled, dim=1)
 
-    def width(self, channels):
+    def width(self, channels: int) -> int:
         return channels * (2 if self.mode == "maxavg" else 1)
 
 
@@ -53,14 +56,18 @@ class ConvNet(nn.Module):
     saved model takes features in their own units.
     """
 
-    def __init__(self, seq_len, n_targets, conv, dense=(), batchnorm=True, dense_dropout=0.0,
-                 global_pool=None, padding="same", n_features=0):
+    feature_mean: torch.Tensor  # buffers (register_buffer), typed here for the checker
+    feature_std: torch.Tensor
+
+    def __init__(self, seq_len: int, n_targets: int, conv: Sequence[Mapping[str, Any]], dense: Sequence[int] = (),
+                 batchnorm: bool = True, dense_dropout: float | Sequence[float] = 0.0, global_pool: str | None = None,
+                 padding: str = "same", n_features: int = 0) -> None:
         super().__init__()
         blocks, channels, length = [], 4, seq_len
         for layer in conv:
             width = layer["width"]
             left, right = conv_padding(width, padding)
-            block = [nn.ConstantPad1d((left, right), 0.0)] if left != right else []
+            block: list[nn.Module] = [nn.ConstantPad1d((left, right), 0.0)] if left != right else []
             block.append(nn.Conv1d(channels, layer["filters"], width, padding=left if left == right else 0))
             length = length + left + right - width + 1
             if batchnorm:
@@ -86,7 +93,7 @@ class ConvNet(nn.Module):
         if len(rates) != len(dense):
             raise ConfigError("model.params.dense_dropout", f"{len(rates)} rates for {len(dense)} dense layers "
                               "(give one rate for all, or one per dense layer)")
-        head = []
+        head: list[nn.Module] = []
         for size, rate in zip(dense, rates):
             head += [nn.Linear(features, size)]
             if batchnorm:
@@ -99,29 +106,34 @@ class ConvNet(nn.Module):
         self.head = nn.Sequential(*head)
 
     @property
-    def output_layer(self):
+    def output_layer(self) -> nn.Linear:
         """The final nn.Linear (training folds the regression target scaling into it)."""
-        return self.head[-1]
+        return cast(nn.Linear, self.head[-1])
 
     @property
-    def first_conv(self):
-        return next(m for m in self.blocks[0] if isinstance(m, nn.Conv1d))
+    def _first_block(self) -> nn.Sequential:
+        """The first conv block (padding, conv, its batch norm and activation, pooling, dropout)."""
+        return cast(nn.Sequential, self.blocks[0])
 
     @property
-    def first_layer_padding(self):
-        pad = self.blocks[0][0]
-        return pad.padding[0] if isinstance(pad, nn.ConstantPad1d) else self.first_conv.padding[0]
+    def first_conv(self) -> nn.Conv1d:
+        return next(m for m in self._first_block if isinstance(m, nn.Conv1d))
 
-    def first_layer(self, x):
+    @property
+    def first_layer_padding(self) -> int:
+        pad = self._first_block[0]
+        return pad.padding[0] if isinstance(pad, nn.ConstantPad1d) else cast(tuple[int], self.first_conv.padding)[0]
+
+    def first_layer(self, x: torch.Tensor) -> torch.Tensor:
         """Activations of the first conv layer, (batch, filters, length), before pooling."""
         out = x
-        for module in self.blocks[0]:
+        for module in self._first_block:
             if isinstance(module, (nn.MaxPool1d, nn.Dropout)):
                 break
             out = module(out)
         return out
 
-    def forward(self, x, features=None):
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         for block in self.blocks:
             x = block(x)
         x = self.global_pool(x) if self.global_pool is not None else x.flatten(1)
@@ -132,9 +144,9 @@ class ConvNet(nn.Module):
         return self.head(x)
 
 
-def _preset(name, **defaults):
+def _preset(name: str, **defaults: Any) -> Callable[..., ConvNet]:
     @register(name)
-    def build(seq_len, n_targets, **params):
+    def build(seq_len: int, n_targets: int, **params: Any) -> ConvNet:
         return ConvNet(seq_len, n_targets, **{**defaults, **params})
 
     build.__doc__ = f"{name} ConvNet; published defaults: {defaults}"

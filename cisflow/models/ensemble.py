@@ -16,6 +16,8 @@ the difference.
 
 import hashlib
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -25,7 +27,8 @@ import cisflow
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
 from cisflow.models.payload import build_checked, read_checked
-from cisflow.models.predict import forward
+from cisflow.models.predict import forward, record_source
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -35,21 +38,21 @@ SHARED = ("task", "targets", "seq_len", "padding", "features", "source")  # data
 class Ensemble(nn.Module):
     """The mean of the ``members``' raw outputs (logits or values); ``names`` name the members."""
 
-    def __init__(self, members, names):
+    def __init__(self, members: Sequence[nn.Module], names: Sequence[str]) -> None:
         super().__init__()
         self.members = nn.ModuleList(members)
         self.names = list(names)
 
-    def forward(self, x, features=None):
+    def forward(self, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
         return torch.stack([forward(member, x, features) for member in self.members]).mean(dim=0)
 
 
-def members_of(model) -> list:
+def members_of(model: nn.Module) -> list[nn.Module]:
     """The models an ensemble averages, or ``[model]`` for a single model."""
     return list(model.members) if isinstance(model, Ensemble) else [model]
 
 
-def member_names(meta) -> list:
+def member_names(meta: Mapping[str, Any]) -> list[str]:
     """The names of ``members_of`` a model, from its metadata (``load_model``'s): an ensemble's
     members, a single member's own name, or ``model`` for a file that names none."""
     if "members" in meta:
@@ -57,7 +60,7 @@ def member_names(meta) -> list:
     return [(meta.get("member") or {}).get("name") or "model"]
 
 
-def member_mean(function, model, *args, **kwargs):
+def member_mean(function: Callable[..., np.ndarray], model: nn.Module, *args: Any, **kwargs: Any) -> np.ndarray:
     """The mean over ``members_of(model)`` of ``function(member, *args, **kwargs)`` (arrays): what
     an attribution of each member gives, averaged (ISM changes in probability are not those of
     the ensemble's mean log-odds)."""
@@ -65,7 +68,7 @@ def member_mean(function, model, *args, **kwargs):
     return parts[0] if len(parts) == 1 else np.mean(parts, axis=0)
 
 
-def check_members(payloads: list, names: list, where: list) -> None:
+def check_members(payloads: Sequence[Mapping[str, Any]], names: Sequence[str], where: Sequence[str]) -> None:
     """Refuse members that do not predict the same outputs from the same input: each member's
     dataset attributes ``SHARED`` and strand handling against the first member's.
 
@@ -92,7 +95,7 @@ def _shown(value):
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def file_digest(path) -> str:
+def file_digest(path: PathLike) -> str:
     """sha256 of a file, read a MiB at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -101,14 +104,14 @@ def file_digest(path) -> str:
     return digest.hexdigest()
 
 
-def save_ensemble(path, member_paths: list, names: list) -> dict:
+def save_ensemble(path: PathLike, member_paths: Sequence[PathLike], names: Sequence[str]) -> dict[str, Any]:
     """The ensemble rule: write the ensemble of the model files ``member_paths`` (named ``names``) to ``path``.
 
     Parameters
     ----------
-    path : str
+    path : str or Path
         The ensemble's model file.
-    member_paths : list of str
+    member_paths : list of str or Path
         The members' model files (``save_model``'s), each checked as ``load_model`` checks it.
     names : list of str
         The members' names (``cisflow.training.replicates``), in the same order.
@@ -135,7 +138,8 @@ def save_ensemble(path, member_paths: list, names: list) -> dict:
     return {"members": members, "version": cisflow.__version__}
 
 
-def load_ensemble(path, payload, device=None):
+def load_ensemble(path: PathLike, payload: Mapping[str, Any],
+                  device: torch.device | str | None = None) -> tuple[Ensemble, dict[str, Any]]:
     """The ``Ensemble`` of an ensemble file's ``payload`` (read from ``path`` by ``load_model``) and
     its metadata: the first member's ``dataset`` attributes (which every member shares), whether
     every member was trained on both strands, and ``members`` (name, sha256, architecture,
@@ -148,7 +152,7 @@ def load_ensemble(path, payload, device=None):
     labels = [f"{path} (member {name})" for name in names]
     models = [build_checked(label, entry["model"]) for label, entry in zip(labels, entries)]
     for member, label in zip(models, labels):
-        member.source_file = label  # named where a member's own outputs are refused (predict.check_finite)
+        record_source(member, label)  # named where a member's own outputs are refused (predict.check_finite)
     payloads = [entry["model"] for entry in entries]
     check_members(payloads, names, labels)
     model = Ensemble(models, names).to(device or "cpu").eval()

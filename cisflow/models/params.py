@@ -9,14 +9,16 @@ by ``python -m cisflow.models.params``; tests/test_models.py fails when it is ou
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from cisflow.io.jsonio import write_json
 
 PARAMETERS = Path(__file__).parent / "parameters.json"
 
 
-def model_problems(key, model, accepted=None):
+def model_problems(key: str, model: Mapping[str, Any], accepted: Mapping[str, Any] | None = None) -> list[str]:
     """Problems of an experiment's ``model`` entry (``key``, e.g. ``experiments.x.model``): a name
     that is not registered, ``params`` keys its builder does not take, and layer dicts with keys
     a layer does not take or without those it needs. ``accepted`` defaults to parameters.json."""
@@ -47,7 +49,7 @@ def _layer_problems(key, layers, required, optional):
     return problems
 
 
-def current():
+def current() -> dict[str, dict[str, dict[str, list[str]] | None]]:
     """What every registered model takes, from the builders (imports torch)."""
     from cisflow.models.registry import parameters, registered
 

@@ -12,20 +12,24 @@ import pickle
 import re
 import warnings
 import zipfile
+from collections.abc import Mapping
+from typing import Any
 
 import torch
+from torch import nn
 
 import cisflow
 from cisflow.io.errors import InputError
 from cisflow.models.predict import ACTIVATIONS
 from cisflow.models.registry import build_for_dataset, registered
+from cisflow.types import PathLike
 
 EXPECTED = "expected a model.pt written by cisflow's train rule (results/models/<experiment>/model.pt)"
 KEYS = ("model_name", "model_params", "dataset", "state_dict")
 MAX_SEQ_LEN = 10**8  # longer than any genome window or promoter: a larger one is a damaged or crafted file
 
 
-def read_checked(path):
+def read_checked(path: PathLike) -> dict[str, Any]:
     """The payload of the single model file ``path``, checked as ``load_model`` checks it, unbuilt."""
     payload = read_payload(path)
     if isinstance(payload, dict) and "ensemble" in payload:
@@ -36,7 +40,7 @@ def read_checked(path):
     return payload
 
 
-def build_checked(path, payload):
+def build_checked(path: PathLike, payload: dict[str, Any]) -> nn.Module:
     """The model of a single model's ``payload`` (read from ``path``), its keys, types and shapes
     checked first, its weights loaded (on the CPU)."""
     _check_payload(path, payload)
@@ -48,7 +52,7 @@ def build_checked(path, payload):
     return model
 
 
-def read_payload(path):
+def read_payload(path: PathLike) -> Any:
     """The file's contents, unpickled as tensors and plain values only: any other object is refused
     unloaded, since unpickling it could run code."""
     try:
@@ -161,7 +165,7 @@ def _check_shapes(path, payload):
                                f"dataset has not{_written_by(payload)}; {EXPECTED}")
 
 
-def non_finite_weights(weights) -> str | None:
+def non_finite_weights(weights: Mapping[str, torch.Tensor]) -> str | None:
     """What is wrong with a state dict whose floating-point tensors hold NaN or infinite values: the
     first such tensor, its counts, and how many others do too; None where every weight is finite."""
     bad = []

@@ -10,8 +10,11 @@ training's validation passes (``cisflow.training.chunks.predict_rows``) take the
 diverging epoch scores none, and the best epoch before it is kept.
 """
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import torch
+from torch import nn
 
 from cisflow.encode import reverse_complement
 from cisflow.io.errors import InputError
@@ -19,18 +22,24 @@ from cisflow.io.errors import InputError
 SHOWN_IDS = 5  # sequences a message names
 
 
-def device():
+def device() -> torch.device:
     """CUDA when torch sees a GPU, else CPU (asked of torch, not of CUDA_VISIBLE_DEVICES)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def source_of(model) -> str:
+def record_source(model: nn.Module, source: str) -> None:
+    """Note the file ``model`` was loaded from (``checkpoint.load_model`` does), which ``source_of`` names."""
+    setattr(model, "source_file", source)  # an attribute beside the module's own, not a parameter or submodule
+
+
+def source_of(model: nn.Module) -> str:
     """The file a model was loaded from (``checkpoint.load_model`` records it), for messages; 'the
     model' for one built in memory."""
     return getattr(model, "source_file", "the model")
 
 
-def check_finite(outputs, model, ids=None, what="sequences") -> None:
+def check_finite(outputs: np.ndarray, model: nn.Module, ids: Sequence[str] | None = None,
+                 what: str = "sequences") -> None:
     """Refuse ``model`` when any of its ``outputs`` is NaN or infinite (module docstring).
 
     Parameters
@@ -50,7 +59,8 @@ def check_finite(outputs, model, ids=None, what="sequences") -> None:
         Naming the model's file, the count of rows with a non-finite output and the first ones.
     """
     outputs = np.asarray(outputs)
-    bad = np.flatnonzero(~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)) if outputs.size else []
+    finite = np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1) if outputs.size else np.ones(0, bool)
+    bad = np.flatnonzero(~finite)
     if not len(bad):
         return
     names = [str(ids[i]) if ids is not None else f"#{i + 1}" for i in bad[:SHOWN_IDS]]
@@ -60,27 +70,29 @@ def check_finite(outputs, model, ids=None, what="sequences") -> None:
                                        "predictions can be trusted and none was written (weights of extreme size?)")
 
 
-def model_device(model):
+def model_device(model: nn.Module) -> torch.device:
     """The device a model's parameters are on."""
     return next(model.parameters()).device
 
 
-def one_hot(codes):
+def one_hot(codes: torch.Tensor) -> torch.Tensor:
     """(B, L) uint8 codes on any device -> (B, 4, L) float32 one-hot; N (code 4) is all zeros."""
     eye = torch.eye(5, 4, device=codes.device, dtype=torch.float32)
     return eye[codes.long()].transpose(1, 2).contiguous()
 
 
-ACTIVATIONS = {"classification": torch.sigmoid, "regression": lambda out: out}
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {"classification": torch.sigmoid,
+                                                                  "regression": lambda out: out}
 
 
-def forward(model, x, features=None):
+def forward(model: nn.Module, x: torch.Tensor, features: torch.Tensor | None = None) -> torch.Tensor:
     """``model(x)``, or ``model(x, features)`` for a model that takes per-sequence features."""
     return model(x) if features is None else model(x, features)
 
 
 @torch.no_grad()
-def predict_strands(model, codes, batch_size=512, both_strands=False, features=None):
+def predict_strands(model: nn.Module, codes: np.ndarray | torch.Tensor, batch_size: int = 512,
+                    both_strands: bool = False, features: np.ndarray | None = None) -> np.ndarray:
     """The model's raw outputs (logits for classification) for (N, L) codes, per strand.
 
     Returns (N, S, T) float32 numpy: S is 2 with ``both_strands`` (forward, then reverse
@@ -89,11 +101,11 @@ def predict_strands(model, codes, batch_size=512, both_strands=False, features=N
     dev = model_device(model)
     model.eval()
     codes = torch.as_tensor(codes)
-    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    feature_rows = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
     outs = []
     for start in range(0, len(codes), batch_size):
         batch = codes[start : start + batch_size].to(dev)
-        extra = None if features is None else features[start : start + batch_size].to(dev)
+        extra = None if feature_rows is None else feature_rows[start : start + batch_size].to(dev)
         strands = [forward(model, one_hot(batch), extra)]
         if both_strands:
             strands.append(forward(model, one_hot(reverse_complement(batch)), extra))
@@ -101,14 +113,15 @@ def predict_strands(model, codes, batch_size=512, both_strands=False, features=N
     return torch.cat(outs).numpy()
 
 
-def strand_mean(raw, task):
+def strand_mean(raw: np.ndarray, task: str) -> np.ndarray:
     """(N, T) predictions from (N, S, T) raw outputs: the mean over strands of the activated
     outputs (probabilities for classification, values for regression)."""
     return ACTIVATIONS[task](torch.from_numpy(raw)).mean(dim=1).numpy()
 
 
-def predict(model, codes, task: str = "regression", batch_size: int = 512, both_strands: bool = False,
-            features=None, ids=None) -> np.ndarray:
+def predict(model: nn.Module, codes: np.ndarray | torch.Tensor, task: str = "regression", batch_size: int = 512,
+            both_strands: bool = False, features: np.ndarray | None = None,
+            ids: Sequence[str] | None = None) -> np.ndarray:
     """Predictions for sequences, in batches, one-hot made on the model's device.
 
     Parameters

@@ -7,14 +7,24 @@ The architectures' modules import torch; they are loaded when a model is first b
 
 import importlib
 import inspect
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import torch
 
 ARCHITECTURES = ("cisflow.models.convnet", "cisflow.models.camformer")  # the modules that register models
-_REGISTRY = {}
+_REGISTRY: dict[str, Callable[..., "torch.nn.Module"]] = {}
 SIZED_BY_DATASET = ("seq_len", "n_targets", "n_features")  # set by build_for_dataset, not by model.params
 
 
-def register(name):
-    def decorate(builder):
+Builder = TypeVar("Builder", bound=Callable[..., "torch.nn.Module"])
+
+
+def register(name: str) -> Callable[[Builder], Builder]:
+    """A decorator that registers a model builder under ``name`` (twice is a ValueError)."""
+
+    def decorate(builder: Builder) -> Builder:
         if name in _REGISTRY:
             raise ValueError(f"model {name!r} is registered twice")
         _REGISTRY[name] = builder
@@ -23,14 +33,14 @@ def register(name):
     return decorate
 
 
-def registered():
+def registered() -> dict[str, Callable[..., "torch.nn.Module"]]:
     """{name: builder} of every architecture."""
     for module in ARCHITECTURES:
         importlib.import_module(module)
     return _REGISTRY
 
 
-def build(name: str, **params) -> "torch.nn.Module":  # noqa: F821  (torch is the architectures' import)
+def build(name: str, **params: Any) -> "torch.nn.Module":
     """Build the model ``name`` from plain parameters.
 
     Parameters
@@ -54,7 +64,7 @@ def build(name: str, **params) -> "torch.nn.Module":  # noqa: F821  (torch is th
     return models[name](**params)
 
 
-def build_for_dataset(name, attrs, params):
+def build_for_dataset(name: str, attrs: Mapping[str, Any], params: Mapping[str, Any]) -> "torch.nn.Module":
     """Build the model ``name`` sized for a dataset with attributes ``attrs`` (its sequence length,
     targets and per-sequence features), ``params`` overriding the published sizes."""
     n_features = len(attrs.get("features") or [])
@@ -62,7 +72,7 @@ def build_for_dataset(name, attrs, params):
     return build(name, **sizes, **({"n_features": n_features} if n_features else {}), **params)
 
 
-def parameters(name):
+def parameters(name: str) -> dict[str, dict[str, list[str]] | None]:
     """The ``model.params`` keys the model ``name`` takes, read from the code so that the config
     check (``cisflow.models.params``) cannot drift from it: the builder's named parameters or, for a
     builder that passes ``**params`` on, those of the model class it builds. Each maps to None, or

@@ -31,7 +31,7 @@ from cisflow.models.convnet import ConvNet
 from cisflow.models.predict import model_device, one_hot
 
 
-def supports_span_recompute(model) -> bool:
+def supports_span_recompute(model: nn.Module) -> bool:
     """Whether ``SpanRecompute`` can score single-base changes of ``model`` (a ``ConvNet``; an
     ensemble's members are asked one at a time)."""
     return isinstance(model, ConvNet)
@@ -49,13 +49,14 @@ class SpanRecompute:
         Run the shared ref pass in bfloat16 where the probe agrees with fp32 (module docstring).
     """
 
-    def __init__(self, model, bf16=False):
+    def __init__(self, model: nn.Module, bf16: bool = False) -> None:
         if not supports_span_recompute(model):
             raise TypeError(f"span recompute needs a ConvNet, not a {type(model).__name__}")
         self.model = _batch_norm_folded(model.eval())
         self.in_bf16 = _bf16_blocks(self.model) if bf16 else [False] * len(self.model.blocks)
 
-    def __call__(self, ref_codes, alt_bases, window_of, batch_size=256):
+    def __call__(self, ref_codes: np.ndarray, alt_bases: np.ndarray, window_of: np.ndarray,
+                 batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Raw outputs (logits for classification) of both alleles.
 
         Parameters
