@@ -2,8 +2,10 @@
 
 import logging
 import os
+from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pyfaidx
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -11,6 +13,7 @@ from cisflow.encode import encode
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
 from cisflow.io.textio import is_gzip, open_bytes, open_text, read_error
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +27,11 @@ _LINE_ENDS = np.frombuffer(b"\r\n", np.uint8)
 _TAIL = 4096  # what may follow a genome's last base: line ends and blank lines
 _GATHER = 1 << 24  # bytes of lines gathered at a time for windows
 
+FaiEntry = tuple[int, int, int, int]
+"""A contig's .fai fields: length, byte offset, bases a line, bytes a line."""
 
-def prepare_genome(source, dest):
+
+def prepare_genome(source: PathLike, dest: PathLike) -> None:
     """The genome rule: write ``source`` (FASTA, gzipped or not) to ``dest`` uncompressed, and its .fai index.
 
     The sequence is rewrapped to LINE_WIDTH bases a line, so any layout (one line a contig, ragged
@@ -158,7 +164,7 @@ class _Rewrap:
             self.carry = b""
 
 
-def open_genome(path):
+def open_genome(path: PathLike) -> pyfaidx.Fasta:
     """A pyfaidx.Fasta over an uncompressed FASTA (sequences read on demand), indexed if it is not yet.
 
     A missing or gzipped file, or a .fai that no longer fits the FASTA (the FASTA changed after
@@ -204,7 +210,7 @@ def _check_index(path):
                               "and run again to index it anew")
 
 
-def read_fai(path):
+def read_fai(path: PathLike) -> dict[str, FaiEntry]:
     """{contig: (length, byte offset, bases a line, bytes a line)} from the FASTA's .fai index.
 
     A line that is not an index entry (a name and four numbers, tab-separated) is an InputError naming
@@ -219,18 +225,19 @@ def read_fai(path):
             if len(numbers) < 4 or not all(text.isascii() and text.isdigit() for text in numbers):
                 raise InputError(fai, f"not a FASTA index entry (name, length, offset, bases a line, bytes a line; "
                                       f"tab-separated): delete {fai} and run again to index {path} anew", number)
-            index[fields[0]] = tuple(map(int, numbers))
+            length, offset, bases, width = (int(text) for text in numbers)
+            index[fields[0]] = (length, offset, bases, width)
     if not index:
         raise InputError(fai, f"an empty FASTA index: delete {fai} and run again to index {path} anew")
     return index
 
 
-def contig_sizes(path):
+def contig_sizes(path: PathLike) -> dict[str, int]:
     """{contig: length} from the FASTA's .fai index."""
     return {name: entry[0] for name, entry in read_fai(path).items()}
 
 
-def contig_codes(path, chrom, index=None):
+def contig_codes(path: PathLike, chrom: str, index: Mapping[str, FaiEntry] | None = None) -> np.ndarray:
     """Codes of a whole contig, read straight from the indexed FASTA file.
 
     The file is memory-mapped and the line ends are cut out with a reshape, so reading a
@@ -240,7 +247,8 @@ def contig_codes(path, chrom, index=None):
     return encode(_span(lines, last, 0, lines.size + last.size))
 
 
-def window_codes(path, chrom, starts, width, index=None):
+def window_codes(path: PathLike, chrom: str, starts: npt.ArrayLike, width: int,
+                 index: Mapping[str, FaiEntry] | None = None) -> np.ndarray:
     """(n, width) codes of fixed-width windows on one contig of the indexed FASTA at ``path``.
 
     Windows that together cover the span from the first to the last (overlapping, dense) are
@@ -273,7 +281,7 @@ def window_codes(path, chrom, starts, width, index=None):
     return codes
 
 
-def _contig_lines(path, entry):
+def _contig_lines(path: PathLike, entry: FaiEntry) -> tuple[np.ndarray, np.ndarray]:
     """A contig of the FASTA at ``path`` (``entry``: its .fai fields), memory-mapped: its whole lines
     as rows of bases (line ends strided over), and the bases of its last, partial line."""
     length, offset, line_bases, line_bytes = entry

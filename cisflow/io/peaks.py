@@ -9,6 +9,7 @@ samples sheet names their format (column peak_format).
 
 import io
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pyarrow.csv as pacsv
 
 from cisflow.io.errors import InputError
 from cisflow.io.textio import open_bytes, open_text
+from cisflow.types import PathLike
 
 NARROWPEAK_SUMMIT_COLUMN = 9
 # peak_format: (fewest, most) columns; all but narrowPeak are read at the midpoint of start and end
@@ -30,7 +32,7 @@ _LAYOUTS = {"bed12": "BED12: blockCount, blockSizes and blockStarts in columns 1
             "broadPeak": "as broadPeak has"}
 
 
-def read_peaks(path, peak_format=None):
+def read_peaks(path: PathLike, peak_format: str | None = None) -> pd.DataFrame:
     """Peaks as a DataFrame (chrom, start, end, summit) with 0-based absolute summits.
 
     ``peak_format``: one of PEAK_FORMATS, or None to take BED3-6 (midpoints) and narrowPeak (10
@@ -46,7 +48,7 @@ def read_peaks(path, peak_format=None):
     return peaks if peaks is not None else _peaks_by_line(path, peak_format)
 
 
-def _peaks_by_line(path, peak_format):
+def _peaks_by_line(path: PathLike, peak_format: str | None) -> pd.DataFrame:
     """read_peaks one line at a time: the definition of what a peak file may hold."""
     chroms, starts, ends, summits = [], [], [], []
     for lineno, fields, start, end in bed_records(path, 3, "at least 3 tab-separated columns"):
@@ -74,7 +76,7 @@ def _peak_table(chroms, starts, ends, summits):
                          "summit": np.asarray(summits, np.int64)})
 
 
-def _peaks_by_column(path, peak_format):
+def _peaks_by_column(path: PathLike, peak_format: str | None) -> pd.DataFrame | None:
     """read_peaks for a file whose every line below its header lines is a record of one layout,
     with every value one ``_peaks_by_line`` takes; None for any other file (``_peaks_by_line``
     then reads it, and names the line at fault if there is one)."""
@@ -127,7 +129,7 @@ def _peaks_by_column(path, peak_format):
     return _peak_table(chrom.to_numpy(), start, end, summit)
 
 
-def _leading_lines(data):
+def _leading_lines(data: bytes) -> tuple[int, str | None]:
     """(number of header lines, first record as text) of a file's bytes; (n, None) if no record."""
     header = 0
     for raw in io.BytesIO(data):
@@ -138,7 +140,7 @@ def _leading_lines(data):
     return header, None
 
 
-def _is_skipped(line):
+def _is_skipped(line: str) -> bool:
     """Whether a line is blank or a comment, track or browser line (no record)."""
     return not line.strip() or line.startswith(SKIPPED)
 
@@ -148,7 +150,7 @@ def _digits(column, signed=False):
     return pc.all(pc.match_substring_regex(column, "^-?[0-9]{1,18}$" if signed else "^[0-9]{1,18}$")).as_py()
 
 
-def _is_narrowpeak(path, lineno, fields, peak_format):
+def _is_narrowpeak(path: PathLike, lineno: int, fields: list[str], peak_format: str | None) -> bool:
     """Whether the line is narrowPeak (its column 10 the summit); a line that does not fit
     ``peak_format``, or with no format given one neither BED3-6 nor narrowPeak, is an error."""
     n = len(fields)
@@ -170,7 +172,7 @@ def _is_narrowpeak(path, lineno, fields, peak_format):
     return peak_format == "narrowPeak"
 
 
-def _layout(fields):
+def _layout(fields: list[str]) -> str | None:
     """The format a line's columns show (bed12, gappedPeak, broadPeak), or None."""
     if len(fields) == 9:
         return "broadPeak"
@@ -183,7 +185,7 @@ def _layout(fields):
     return None
 
 
-def bed_records(path, columns, expected):
+def bed_records(path: PathLike, columns: int, expected: str) -> Iterator[tuple[int, list[str], int, int]]:
     """(line number, fields, start, end) of each record of a BED-like file, gzipped or not.
 
     Blank, comment, track and browser lines are skipped; fewer than ``columns`` fields,
@@ -202,14 +204,14 @@ def bed_records(path, columns, expected):
             yield lineno, fields, start, end
 
 
-def _is_integer(text):
+def _is_integer(text: str) -> bool:
     """Plain ASCII digits with an optional leading minus: Python's int() would also take '1_000',
     '+5', ' 5' and other scripts' digits ('٣')."""
     digits = text[1:] if text[:1] == "-" else text
     return digits.isascii() and digits.isdigit()
 
 
-def _integer(path, lineno, what, text):
+def _integer(path: PathLike, lineno: int, what: str, text: str) -> int:
     if not _is_integer(text):
         raise InputError(path, f"{what} {text!r} is not an integer", lineno)
     value = int(text)
@@ -218,7 +220,7 @@ def _integer(path, lineno, what, text):
     return value
 
 
-def _coordinate(path, lineno, what, text):
+def _coordinate(path: PathLike, lineno: int, what: str, text: str) -> int:
     value = _integer(path, lineno, what, text)
     if value < 0:
         raise InputError(path, f"{what} {value} is negative", lineno)

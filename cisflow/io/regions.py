@@ -15,30 +15,38 @@ peaks are what background SNPs are matched on), neither of which needs the mergi
 """
 
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+import pandas as pd
 
 from cisflow.io.atomic import atomic_path
 from cisflow.io.errors import InputError
 from cisflow.io.jsonio import write_json
 from cisflow.io.textio import read_delimited, read_header, write_tsv
+from cisflow.types import PathLike
 
 COLUMNS = ["chrom", "start", "end", "id", "background"]
 
 
-def write_intervals(regions, targets, samples, counts, regions_out, targets_out, counts_out):
+def write_intervals(regions: pd.DataFrame, targets: npt.ArrayLike, samples: Sequence[str], counts: Mapping[str, Any],
+                    regions_out: PathLike, targets_out: PathLike, counts_out: PathLike) -> None:
     """Write the intervals rule's three outputs, each atomically.
 
     Parameters
     ----------
     regions : pandas.DataFrame
         (regions,) rows of chrom, start, end, id, background.
-    targets : numpy.ndarray
+    targets : array_like
         (regions, samples) 0/1, row for row with ``regions``.
-    samples : list of str
+    samples : sequence of str
         The names of the columns of ``targets``.
-    counts : dict
+    counts : Mapping
         The filters' counts; written with ``samples``.
+    regions_out, targets_out, counts_out : str or Path
+        The three outputs (module docstring).
     """
     write_tsv(regions[COLUMNS], regions_out, float_format=None)
     with atomic_path(targets_out) as tmp, open(tmp, "wb") as out:
@@ -46,7 +54,7 @@ def write_intervals(regions, targets, samples, counts, regions_out, targets_out,
     write_json(counts_out, {**counts, "samples": list(samples)})
 
 
-def read_regions(path):
+def read_regions(path: PathLike) -> pd.DataFrame:
     """The regions table written by the intervals rule (TSV: chrom, start, end, id, background).
 
     A table without these columns (one of an older cisflow, with a column a sample) is an InputError,
@@ -73,7 +81,8 @@ def read_regions(path):
     return regions
 
 
-def read_intervals(regions_path, targets_path, counts_path):
+def read_intervals(regions_path: PathLike, targets_path: PathLike, counts_path: PathLike
+                   ) -> tuple[pd.DataFrame, npt.NDArray[np.uint8], list[str], dict[str, Any]]:
     """The intervals rule's outputs: (regions, targets, samples, counts).
 
     ``targets`` is the (regions, samples) uint8 matrix, memory-mapped (nothing read until used);
