@@ -76,6 +76,12 @@ def test_samples_sheet_duplicate_sample(tmp_path):
         read_samples(sheet, SAMPLES_SCHEMA)
 
 
+def test_samples_sheet_column_names_lose_the_spaces_around_them(tmp_path):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample\t url\tpeak_format \nK562\tk.bed\tbed12\n")
+    assert read_samples(sheet, SAMPLES_SCHEMA) == [{"sample": "K562", "url": "k.bed", "peak_format": "bed12"}]
+
+
 def test_samples_sheet_peak_format(tmp_path):
     sheet = tmp_path / "samples.tsv"
     sheet.write_text("sample\turl\tpeak_format\nK562\tk.bed\t\nHeLa\th.bed\tbed12\n")

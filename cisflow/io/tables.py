@@ -9,14 +9,19 @@ with N (or trim) to ``length`` at the configured end.
 """
 
 import csv
+import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Self
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cisflow.encode import encode_padded
 from cisflow.io.errors import InputError
 from cisflow.io.textio import Header, first_line, open_text, quoted_rows
+from cisflow.types import PathLike
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 EXTRA = "\x00extra"  # the column read beyond the first line's fields: a value there is an extra field
@@ -26,11 +31,11 @@ class Table:
     """Rows of a delimited text table, as strings: columns by header name, or by 0-based number
     (as a string of digits) when the table has no header. Errors name the file and line."""
 
-    def __init__(self, path, frame, headerless, first_row_line):
+    def __init__(self, path: PathLike, frame: pd.DataFrame, headerless: bool, first_row_line: int) -> None:
         self.path, self.frame, self.headerless, self.first_row_line = path, frame, headerless, first_row_line
 
     @classmethod
-    def chunks(cls, path, headerless, rows=None):
+    def chunks(cls, path: PathLike, headerless: bool, rows: int | None = None) -> Iterator[Self]:
         """The table as Tables of at most ``rows`` rows each (the whole table when None).
 
         An empty file, and a row with more fields than the header (or the first row), are errors:
@@ -44,7 +49,7 @@ class Table:
             raise InputError(path, "the table is empty")
         sep = "\t" if "\t" in head else ","
         fields = next(csv.reader([head.rstrip("\r\n")], delimiter=sep))
-        names = list(range(len(fields))) if headerless else fields
+        names: list[str | int] = list(range(len(fields))) if headerless else list(fields)
         repeated = [name for name in dict.fromkeys(names) if names.count(name) > 1]
         if repeated:
             raise InputError(path, f"column {repeated[0]!r} appears {names.count(repeated[0])} times in the header", 1)
@@ -72,7 +77,7 @@ class Table:
             raise _extra_field(path, sep, int(expected[1]), headerless, int(expected[2])) from None
 
     @classmethod
-    def pasted_chunks(cls, paths, rows=None):
+    def pasted_chunks(cls, paths: Sequence[PathLike], rows: int | None = None) -> Iterator[Self]:
         """Headerless files of equal length read side by side, as one table whose columns are
         numbered across the files in order (the primer's sequences.txt and labels.txt)."""
         if len(paths) == 1:
@@ -89,25 +94,28 @@ class Table:
                 short = paths[lengths.index(min(lengths))]
                 raise InputError(short, "has fewer lines than the files pasted beside it "
                                         f"({', '.join(map(str, paths))})", line=line + min(lengths))
-            frame = pd.concat([part.frame for part in parts], axis=1, ignore_index=True)
+            frame = pd.concat([part.frame for part in parts if part is not None], axis=1, ignore_index=True)
             yield cls(" + ".join(map(str, paths)), frame, True, line)
             line += len(frame)
 
     @classmethod
-    def read(cls, path, headerless):
+    def read(cls, path: PathLike, headerless: bool) -> Self:
+        """The whole table as one Table (``chunks``)."""
         return next(cls.chunks(path, headerless))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.frame)
 
-    def column(self, name):
+    def column(self, name: str | int) -> pd.Series:
+        """The column ``name`` (a header name, or a 0-based number for a headerless table); a missing one
+        is an error naming the columns there are."""
         key = int(name) if self.headerless else name
         if key not in self.frame.columns:
             columns = ", ".join(map(str, self.frame.columns))
             raise InputError(self.path, f"no column {name!r}; columns are {columns}", line=1)
         return self.frame[key]
 
-    def ids(self, name, seen=None):
+    def ids(self, name: str | int | None, seen: set[str] | None = None) -> list[str]:
         """The id column (or row<line> without one); an id repeated here or in ``seen`` (the ids of
         earlier chunks, updated) is an error."""
         if name is None:
@@ -123,7 +131,7 @@ class Table:
             seen.update(ids)
         return ids.tolist()
 
-    def numbers(self, names, what="target"):
+    def numbers(self, names: Sequence[str | int], what: str = "target") -> npt.NDArray[np.float32]:
         """(rows, len(names)) float32 of numeric columns; a missing, non-numeric or infinite value (or
         one beyond float32, which would become infinite) is an error: training would fail on it later."""
         out = np.empty((len(self), len(names)), np.float32)
@@ -148,14 +156,15 @@ class Table:
         return out
 
 
-def _float(text):
+def _float(text: str) -> float:
     try:
         return float(text)
     except ValueError:
         return float("nan")
 
 
-def _extra_field(path, sep, expected, headerless, record=None, hint=""):
+def _extra_field(path: PathLike, sep: str, expected: int, headerless: bool, record: int | None = None,
+                 hint: str = "") -> InputError:
     """The InputError for the first row of ``path`` with more than ``expected`` fields.
 
     pandas counts records, not lines (a quoted field may span lines), so the file is read again
@@ -170,13 +179,19 @@ def _extra_field(path, sep, expected, headerless, record=None, hint=""):
     return InputError(path, f"more than {expected} fields{hint}", line=record)
 
 
-def read_values(path, id_column, columns, what="value"):
-    """{id: row of float values} of a keyed numeric table (expression, per-gene features)."""
-    table = Table.read(path, headerless=str(id_column).isdigit())
+def read_values(path: PathLike | Sequence[PathLike], id_column: str | int | None, columns: Sequence[str | int],
+                what: str = "value") -> dict[str, npt.NDArray[np.float32]]:
+    """{id: row of float values} of a keyed numeric table (expression, per-gene features): one file, or the
+    headerless files of a pasted table (a list) read side by side (``Table.pasted_chunks``)."""
+    if isinstance(path, (str, os.PathLike)):
+        table = Table.read(path, headerless=str(id_column).isdigit())
+    else:
+        table = next(Table.pasted_chunks(path))
     return dict(zip(table.ids(id_column), table.numbers(columns, what)))
 
 
-def select_sequences(sequences, length, tolerance=None, max_n=None):
+def select_sequences(sequences: Sequence[str], length: int, tolerance: int | None = None,
+                     max_n: int | None = None) -> tuple[npt.NDArray[np.bool_], dict[str, int]]:
     """Boolean mask of the sequences kept, and counts of what each rule removed."""
     lengths = np.array([len(s) for s in sequences])
     n_counts = np.array([s.upper().count("N") for s in sequences])
@@ -189,7 +204,8 @@ def select_sequences(sequences, length, tolerance=None, max_n=None):
     return keep, counts
 
 
-def encode_table(path, sequences, rows, length, pad, first_line):
+def encode_table(path: PathLike, sequences: Sequence[str], rows: Iterable[int], length: int, pad: str,
+                 first_line: int) -> np.ndarray:
     """Codes of the sequences (padded/trimmed); a bad character is an error naming its line.
 
     ``rows`` holds each sequence's 0-based row in the table, for the message.
