@@ -4,6 +4,7 @@ promoters (``from_promoters``), a sequence table (``from_table``) or labelled FA
 """
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -137,10 +138,10 @@ def from_table(table_paths: PathLike | Sequence[PathLike], spec: Mapping[str, An
     millions of rows never sits in memory as Python strings.
     """
     headerless = str(spec["sequence_column"]).isdigit()
-    if isinstance(table_paths, (list, tuple)):
-        chunks = Table.pasted_chunks(list(table_paths), chunk_rows)
-    else:
+    if isinstance(table_paths, (str, os.PathLike)):
         chunks = Table.chunks(table_paths, headerless, chunk_rows)
+    else:
+        chunks = Table.pasted_chunks(list(table_paths), chunk_rows)
     code_parts, target_parts, ids, seen = [], [], [], set[str]()
     tally: Counter[str] = Counter()
     for table in chunks:
@@ -228,9 +229,8 @@ def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: P
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 
-def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike | Sequence[PathLike],
-                   spec: Mapping[str, Any], out: PathLike,
-                   features_path: PathLike | Sequence[PathLike] | None = None) -> dict[str, Any]:
+def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike, spec: Mapping[str, Any],
+                   out: PathLike, features_path: PathLike | None = None) -> dict[str, Any]:
     """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
 
     Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
@@ -311,8 +311,8 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
         peaks: the intervals rule's regions table, its regions x samples matrix and counts
         (``cisflow.io.regions``), the indexed genome.
     tss, expression, features : str or list of str
-        promoters: the TSS BED, the expression table, the optional per-gene features table (a
-        table may be pasted from several files).
+        promoters: the TSS BED, the expression table, the optional per-gene features table (one
+        file each: a table pasted from several files is refused, its values being read from one file).
     sources, test_sources : str or list of str
         fasta: the labelled FASTA files, in the order of the config's lists.
     table : str or list of str
@@ -324,12 +324,13 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
         The dataset's attributes.
     """
     if spec["kind"] == "peaks":
-        table, matrix, samples, region_counts = read_intervals(regions, targets, counts)
+        table, matrix, samples, region_counts = read_intervals(_given(regions, "regions"), _given(targets, "targets"),
+                                                               _given(counts, "counts"))
         return from_regions(table, matrix, samples, _given(fasta, "fasta"), spec, out, region_counts,
                             source=_given(regions, "regions"))
     if spec["kind"] == "promoters":
-        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), _given(expression, "expression"), spec, out,
-                              features_path=features)
+        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), _one_file(expression, "expression"), spec,
+                              out, features_path=None if features is None else _one_file(features, "features"))
     if spec["kind"] == "fasta":
         return from_fasta(_paths(sources), spec, out, test_paths=_paths(test_sources))
     table = _given(table, "table")
@@ -341,6 +342,16 @@ def _given(value: T | None, name: str) -> T:
     if value is None:
         raise ValueError(f"the dataset needs the input {name!r}")
     return value
+
+
+def _one_file(files: str | Sequence[str] | None, name: str) -> str:
+    """The one file of the promoters dataset's table ``name``: its values are read from a single file, so a
+    pasted table (several files) is a ValueError saying so, as is none."""
+    files = _given(files, name)
+    if not isinstance(files, str):
+        raise ValueError(f"the promoters dataset's {name} table is pasted from {len(files)} files; its values are "
+                         "read from one file")
+    return files
 
 
 def _paths(files: str | Sequence[str]) -> list[str]:

@@ -7,7 +7,13 @@ that need a status: a SNP reported by two studies, a haplotype, an interaction, 
 written '1 x 10-8'.
 """
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from cisflow.demo.variants import Variant
 
 CATALOG_TRAITS = {  # trait: (DISEASE/TRAIT, EFO id, TF of the destroyed sites or None, neutral SNPs)
     "erythrocyte count": ("Red blood cell count", "EFO_0004305", "GATA1::TAL1", 4),
@@ -24,7 +30,8 @@ CATALOG_HEADER = ("DATE ADDED TO CATALOG", "PUBMEDID", "FIRST AUTHOR", "DATE", "
                   "MAPPED_TRAIT_URI", "STUDY ACCESSION", "GENOTYPING TECHNOLOGY")
 
 
-def catalog_row(study, trait, snps, risks, chroms, positions, p_exponent, mantissa=1.0, written=None):
+def catalog_row(study: int, trait: str, snps: str, risks: str, chroms: str, positions: str, p_exponent: int,
+                mantissa: float = 1.0, written: str | None = None) -> str:
     """One line of the GWAS Catalog's associations file, its columns as the Catalog fills them."""
     reported, efo = CATALOG_TRAITS[trait][:2]
     p_value = written or f"{mantissa:.0f}E-{p_exponent}"
@@ -46,7 +53,7 @@ def catalog_row(study, trait, snps, risks, chroms, positions, p_exponent, mantis
     return "\t".join(fields[column] for column in CATALOG_HEADER)
 
 
-def catalog_text(rng, variants):
+def catalog_text(rng: np.random.Generator, variants: Sequence["Variant"]) -> str:
     """The demo's GWAS Catalog associations file (see ``CATALOG_TRAITS``), and the rows real files have that
     need a status: a SNP reported by two studies, a haplotype, an interaction, an unmapped id, a p-value written
     '1 x 10-8'. Risk alleles: the destroying base for most SNPs, the reference base or '?' for some (their other

@@ -11,6 +11,7 @@ mtime 0 for the same reason (``write``). The parts, each in its module: ``motifs
 import argparse
 import gzip
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from cisflow.demo.motifs import (
     RELEASE,
     SHARED_MOTIF,
     TABLE_WEIGHTS,
+    Motif,
     load_motifs,
     motifs_text,
 )
@@ -32,6 +34,7 @@ from cisflow.demo.peaks import (
     SITE_REACH,
     SUMMIT_JITTER,
     WIDTH,
+    Peak,
     narrowpeak_text,
     place_peaks,
     plant_sites,
@@ -46,6 +49,7 @@ from cisflow.demo.table import (
     PREFIX,
     SUFFIX,
     TABLE_ROWS,
+    Row,
     make_table,
     table_text,
     table_truth_text,
@@ -57,14 +61,16 @@ from cisflow.demo.variants import (
     MISSING_CONTIG,
     NEUTRAL_CLEARANCE,
     NEUTRAL_REACH,
+    Variant,
     make_variants,
     variants_truth_text,
     vcf_text,
 )
 from cisflow.io.atomic import atomic_open
+from cisflow.types import PathLike
 
 
-def write(path, content):
+def write(path: Path, content: str | bytes) -> None:
     """Write str or bytes so that a killed run leaves nothing half-written; gzip if the name ends in .gz,
     with mtime 0 and the final name in the header so the bytes depend on the content only."""
     data = content.encode() if isinstance(content, str) else content
@@ -76,7 +82,8 @@ def write(path, content):
             gz.write(data)
 
 
-def readme_text(seed, scale, motifs, peaks, variants, rows):
+def readme_text(seed: int, scale: float, motifs: Mapping[str, Motif], peaks: Sequence[Peak],
+                variants: Sequence[Variant], rows: Sequence[Row]) -> str:
     """README for the output folder, its counts taken from what was written."""
     tf = {i: motif.tf for i, motif in motifs.items()}
     per_sample = ", ".join(f"{s} {sum(s in p.calls for p in peaks)}" for s in PEAK_MOTIFS)
@@ -154,7 +161,7 @@ positions are 1-based.
 """
 
 
-def generate(outdir, seed=7, scale=1.0):
+def generate(outdir: PathLike, seed: int = 7, scale: float = 1.0) -> None:
     """Write the whole demo data set into ``outdir``; ``scale`` shrinks it (genome, peaks, variants, rows)."""
     outdir = Path(outdir)
     rng = np.random.default_rng(seed)
@@ -188,7 +195,7 @@ def generate(outdir, seed=7, scale=1.0):
     write(outdir / "README.md", readme_text(seed, scale, motifs, peaks, variants, rows))
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m cisflow.demo",
         description="Write the bundled demo data set (synthetic, seeded) into OUTDIR: genome.fa.gz (4 small "

@@ -7,6 +7,7 @@ random stretches are soft-masked (written in lower case) as repeats would be. Ou
 ``fasta_bytes`` writes genome.fa.gz.
 """
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,12 +28,12 @@ _LOWER = np.frombuffer(b"acgtn", np.uint8)
 
 @dataclass
 class Genome:
-    codes: dict  # contig -> uint8 codes
-    masked: dict  # contig -> bool, written in lower case
-    gaps: list  # (contig, start, end) of the N blocks
+    codes: dict[str, np.ndarray]  # contig -> uint8 codes
+    masked: dict[str, np.ndarray]  # contig -> bool, written in lower case
+    gaps: list[tuple[str, int, int]]  # (contig, start, end) of the N blocks
 
 
-def background(rng, length):
+def background(rng: np.random.Generator, length: int) -> np.ndarray:
     """Random bases with a human-like CpG deficit.
 
     Bases are drawn independently, then most CpGs decay the way methylated ones do in real genomes: to TpG,
@@ -49,7 +50,7 @@ def background(rng, length):
     return codes
 
 
-def make_genome(rng, sizes):
+def make_genome(rng: np.random.Generator, sizes: Mapping[str, int]) -> Genome:
     """Background contigs with N at each start and one internal N block, some stretches soft-masked."""
     codes, gaps = {}, []
     for contig, size in sizes.items():
@@ -64,7 +65,7 @@ def make_genome(rng, sizes):
     return Genome(codes, soft_mask(rng, codes, stretches), gaps)
 
 
-def soft_mask(rng, codes, stretches):
+def soft_mask(rng: np.random.Generator, codes: Mapping[str, np.ndarray], stretches: int) -> dict[str, np.ndarray]:
     """{contig: mask} marking random stretches (repeats), N blocks excluded."""
     contigs = list(codes)
     sizes = np.array([len(codes[contig]) for contig in contigs])
@@ -76,7 +77,7 @@ def soft_mask(rng, codes, stretches):
     return {contig: mask & (codes[contig] != N_CODE) for contig, mask in masked.items()}
 
 
-def plain_segments(genome, margin):
+def plain_segments(genome: Genome, margin: int) -> Iterator[tuple[str, int, int]]:
     """(contig, start, end) of the sequence between N blocks and contig ends, shrunk by ``margin`` each side."""
     for contig, codes in genome.codes.items():
         bounds = sorted((start, end) for name, start, end in genome.gaps if name == contig)
@@ -86,7 +87,7 @@ def plain_segments(genome, margin):
                 yield contig, start + margin, end - margin
 
 
-def fasta_bytes(genome, width=60):
+def fasta_bytes(genome: Genome, width: int = 60) -> bytes:
     """The genome as FASTA, soft-masked stretches in lower case, ``width`` bases a line."""
     parts = []
     for contig, codes in genome.codes.items():

@@ -1,10 +1,12 @@
 """Random non-overlapping placement: peaks along a stretch of genome, sites near a summit, motif copies in a
 table row."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 
-def layout(rng, lengths, span, gap=0):
+def layout(rng: np.random.Generator, lengths: Sequence[int] | np.ndarray, span: int, gap: int = 0) -> np.ndarray:
     """Random starts in [0, span) for non-overlapping pieces of the given lengths, at least ``gap`` apart.
 
     The pieces come in random order with the spare room split at random between them, so every layout is

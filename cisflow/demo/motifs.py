@@ -7,6 +7,7 @@ pyjaspar (no network), their counts plus a pseudocount made probabilities, and e
 them base by base. ``motifs_text`` lists them all (motifs.tsv).
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,11 +31,11 @@ class Motif:
     probs: np.ndarray  # (4, length): rows A, C, G, T; columns sum to 1
 
     @property
-    def length(self):
+    def length(self) -> int:
         return self.probs.shape[1]
 
 
-def load_motifs(ids, release=RELEASE):
+def load_motifs(ids: Iterable[str], release: str = RELEASE) -> dict[str, Motif]:
     """{id: Motif} from the JASPAR database shipped inside pyjaspar (no network), counts made probabilities."""
     db = jaspardb(release=release)
     motifs = {}
@@ -45,17 +46,17 @@ def load_motifs(ids, release=RELEASE):
     return motifs
 
 
-def sample_site(rng, motif):
+def sample_site(rng: np.random.Generator, motif: Motif) -> np.ndarray:
     """Codes of one motif instance drawn base by base from the PWM, in the motif's own orientation."""
     cumulative = motif.probs.cumsum(axis=0)[:3]
     return (rng.random(motif.length) > cumulative).sum(axis=0).astype(np.uint8)
 
 
-def on_plus_strand(bases, strand):
+def on_plus_strand(bases: np.ndarray, strand: str) -> np.ndarray:
     return bases if strand == "+" else reverse_complement(bases)
 
 
-def motifs_text(motifs):
+def motifs_text(motifs: Mapping[str, Motif]) -> str:
     rows = ["role\ttf\tjaspar_id\trelease\tweight"]
     rows += [f"peaks\t{motifs[i].tf}\t{i}\t{RELEASE}\t" for i in [*PEAK_MOTIFS.values(), SHARED_MOTIF]]
     rows += [f"table\t{motifs[i].tf}\t{i}\t{RELEASE}\t{w}" for i, w in TABLE_WEIGHTS.items()]

@@ -15,12 +15,15 @@ one of largest PIP; the weak copy and the unlinked SNVs of its region are listed
 (cs -1).
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from cisflow.demo.catalog import CATALOG_TRAITS
-from cisflow.demo.variants import base_at
+from cisflow.demo.genome import Genome
+from cisflow.demo.peaks import Peak
+from cisflow.demo.variants import Variant, base_at
 
 SAMPLES = 100
 PROXY_REACH = 2_000  # bp: proxies and unlinked SNVs lie this close to their lead
@@ -45,9 +48,10 @@ class PanelSnv:
     id: str = ""
 
 
-def make_panel(rng, genome, peaks, variants):
+def make_panel(rng: np.random.Generator, genome: Genome, peaks: Sequence[Peak],
+               variants: Sequence[Variant]) -> list[PanelSnv]:
     """The panel's SNVs (module docstring), sorted by contig and position."""
-    blocked = {}
+    blocked: dict[str, list[tuple[int, int]]] = {}
     for peak in peaks:
         for site in peak.sites:
             blocked.setdefault(peak.chrom, []).append((site.start - CLEARANCE, site.end + CLEARANCE))
@@ -89,7 +93,7 @@ def _free_position(rng, genome, variant, blocked, taken, attempts=50):
     return None
 
 
-def panel_vcf_text(snvs, sizes):
+def panel_vcf_text(snvs: Sequence[PanelSnv], sizes: Mapping[str, int]) -> str:
     """The panel as a VCF of phased GT calls."""
     samples = "\t".join(f"DEMO{i + 1:03d}" for i in range(SAMPLES))
     lines = ["##fileformat=VCFv4.2", "##source=cisflow demo reference panel (synthetic, LD planted)",
@@ -103,13 +107,13 @@ def panel_vcf_text(snvs, sizes):
     return "\n".join(lines) + "\n"
 
 
-def credible_sets_text(rng, snvs, variants):
+def credible_sets_text(rng: np.random.Generator, snvs: Sequence[PanelSnv], variants: Sequence[Variant]) -> str:
     """FinnGen SuSiE rows of the ``CREDIBLE_TRAITS``' SNPs (module docstring)."""
     neutral = sorted(v.id for v in variants if v.effect == "neutral")
     trait_ids = {trait: {v.id for v in variants if v.effect == "destroys" and v.motif == tf} |
                  set(rng.choice(neutral, NEUTRAL_SETS, replace=False))
                  for trait, (_, _, tf, _) in CATALOG_TRAITS.items() if trait in CREDIBLE_TRAITS}
-    by_lead = {}
+    by_lead: dict[str, list[PanelSnv]] = {}
     for snv in snvs:
         by_lead.setdefault(snv.lead, []).append(snv)
     rows = []

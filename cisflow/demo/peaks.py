@@ -8,12 +8,13 @@ are named <sample>_NNNN or shared_NNNN along the genome. ``narrowpeak_text`` wri
 ``sites_text`` every planted site (motif_sites.tsv), ``samples_text`` the sample sheet (samples.tsv).
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
-from cisflow.demo.genome import CONTIGS, GAP_CONTIG, plain_segments
+from cisflow.demo.genome import CONTIGS, GAP_CONTIG, Genome, plain_segments
 from cisflow.demo.layout import layout
 from cisflow.demo.motifs import PEAK_MOTIFS, SHARED_MOTIF, Motif, on_plus_strand, sample_site
 from cisflow.encode import decode
@@ -27,6 +28,9 @@ MIN_GAP = 300  # between peaks
 EDGE_MARGIN = 2_000  # ordinary peaks keep this far from N blocks and contig ends
 N_SPECIFIC, N_SHARED = 600, 250
 
+Position = int | np.integer
+"""A genome coordinate, as drawn by numpy or computed in Python."""
+
 
 class Site(NamedTuple):
     """A planted motif instance: 0-based start on the + strand, its strand, its bases read on that strand."""
@@ -36,7 +40,7 @@ class Site(NamedTuple):
     bases: np.ndarray
 
     @property
-    def end(self):
+    def end(self) -> int:
         return self.start + len(self.bases)
 
 
@@ -57,21 +61,22 @@ class Peak:
     start: int
     end: int
     summit: int
-    samples: tuple
+    samples: tuple[str, ...]
     motif: Motif
     kind: str = "regular"  # or 'contig_end' / 'n_block', the peaks the pipeline must drop
-    calls: dict = field(default_factory=dict)  # sample -> Call
-    sites: list = field(default_factory=list)
+    calls: dict[str, Call] = field(default_factory=dict)  # sample -> Call
+    sites: list[Site] = field(default_factory=list)
     name: str = ""
 
 
-def make_call(rng, start, end, summit):
+def make_call(rng: np.random.Generator, start: Position, end: Position, summit: Position) -> Call:
     signal = rng.lognormal(2.5, 0.5)
     pvalue = signal * rng.uniform(3, 6)
     return Call(int(start), int(end), int(summit), signal, pvalue, pvalue * rng.uniform(0.8, 0.95))
 
 
-def make_peak(rng, chrom, start, end, summit, samples, motif, kind="regular"):
+def make_peak(rng: np.random.Generator, chrom: str, start: Position, end: Position, summit: Position,
+              samples: tuple[str, ...], motif: Motif, kind: str = "regular") -> Peak:
     """A peak with one narrowPeak call per sample; a shared peak's calls are jittered sample by sample."""
     peak = Peak(chrom, int(start), int(end), int(summit), samples, motif, kind)
     for sample in samples:
@@ -84,29 +89,29 @@ def make_peak(rng, chrom, start, end, summit, samples, motif, kind="regular"):
     return peak
 
 
-def special_peaks(rng, genome, motifs):
+def special_peaks(rng: np.random.Generator, genome: Genome, motifs: Mapping[str, Motif]) -> list[Peak]:
     """Peaks the pipeline must drop: one per sample whose summit is within 100 bp of a contig end, and two
     whose summit is in the internal N block (no site can be planted there)."""
     samples = list(PEAK_MOTIFS)
     peaks = []
     for sample, contig in zip(samples, [c for c in genome.codes if c != GAP_CONTIG]):
         size = len(genome.codes[contig])
-        summit = size - rng.integers(10, 100)
-        end = rng.integers(summit + 1, size + 1)
-        start = end - rng.integers(WIDTH[0], WIDTH[1] + 1)
+        summit = size - int(rng.integers(10, 100))
+        end = int(rng.integers(summit + 1, size + 1))
+        start = end - int(rng.integers(WIDTH[0], WIDTH[1] + 1))
         motif = motifs[PEAK_MOTIFS[sample]]
         peaks.append(make_peak(rng, contig, start, end, summit, (sample,), motif, "contig_end"))
     _, gap_start, gap_end = next(gap for gap in genome.gaps if gap[0] == GAP_CONTIG and gap[1] > 0)
     for sample, fraction in zip(samples, (0.25, 0.75)):
         summit = gap_start + round(fraction * (gap_end - gap_start))
-        width = rng.integers(WIDTH[0], WIDTH[1] + 1)
-        start = summit - rng.integers(width // 4, 3 * width // 4 + 1)
+        width = int(rng.integers(WIDTH[0], WIDTH[1] + 1))
+        start = summit - int(rng.integers(width // 4, 3 * width // 4 + 1))
         peaks.append(make_peak(rng, GAP_CONTIG, start, start + width, summit, (sample,),
                                motifs[PEAK_MOTIFS[sample]], "n_block"))
     return peaks
 
 
-def share_out(rng, count, lengths):
+def share_out(rng: np.random.Generator, count: int, lengths: Sequence[int]) -> np.ndarray:
     """Segment index of each of ``count`` items, in proportion to the segments' lengths.
 
     Each segment gets the whole part of its share and the leftovers go at random, weighted by the fractions,
@@ -121,13 +126,13 @@ def share_out(rng, count, lengths):
     return np.repeat(np.arange(len(numbers)), numbers)
 
 
-def place_peaks(rng, genome, motifs, scale):
+def place_peaks(rng: np.random.Generator, genome: Genome, motifs: Mapping[str, Motif], scale: float) -> list[Peak]:
     """All peaks: the special ones, then ordinary ones (in random order) spread over the plain sequence in
     proportion to its length, every two at least MIN_GAP apart whatever the samples' jitter."""
     samples = list(PEAK_MOTIFS)
     peaks = special_peaks(rng, genome, motifs)
     own = {s: round(N_SPECIFIC * scale) - sum(p.samples == (s,) for p in peaks) for s in samples}
-    owners = [(s,) for s in samples for _ in range(own[s])]
+    owners: list[tuple[str, ...]] = [(s,) for s in samples for _ in range(own[s])]
     owners += [tuple(samples)] * round(N_SHARED * scale)
     owners = [owners[i] for i in rng.permutation(len(owners))]
     pad = np.array([2 * JITTER * (len(owner) > 1) for owner in owners])  # keeps jittered widths in WIDTH
@@ -145,7 +150,7 @@ def place_peaks(rng, genome, motifs, scale):
     return peaks
 
 
-def plant_sites(rng, genome, peaks):
+def plant_sites(rng: np.random.Generator, genome: Genome, peaks: Sequence[Peak]) -> None:
     """Write 1, 2 or 3 instances (SITES_PER_PEAK) of each peak's motif (random strands) near its summit into the genome.
 
     Sites of shared peaks keep SUMMIT_JITTER closer to the summit so they are within SITE_REACH of every
@@ -164,11 +169,11 @@ def plant_sites(rng, genome, peaks):
             peak.sites.append(site)
 
 
-def sort_and_name(peaks):
+def sort_and_name(peaks: Sequence[Peak]) -> list[Peak]:
     """Peaks in genome order, named <sample>_NNNN (own peaks) or shared_NNNN, numbered along the genome."""
     order = list(CONTIGS)
     peaks = sorted(peaks, key=lambda p: (order.index(p.chrom), p.start))
-    numbers = {}
+    numbers: dict[str, int] = {}
     for peak in peaks:
         owner = peak.samples[0] if len(peak.samples) == 1 else "shared"
         numbers[owner] = numbers.get(owner, 0) + 1
@@ -176,7 +181,7 @@ def sort_and_name(peaks):
     return peaks
 
 
-def narrowpeak_text(peaks, sample):
+def narrowpeak_text(peaks: Sequence[Peak], sample: str) -> str:
     """ENCODE narrowPeak rows of one sample, sorted by contig then start."""
     order = list(CONTIGS)
     rows = sorted((order.index(p.chrom), p.calls[sample], p) for p in peaks if sample in p.calls)
@@ -187,7 +192,7 @@ def narrowpeak_text(peaks, sample):
     )
 
 
-def sites_text(peaks):
+def sites_text(peaks: Sequence[Peak]) -> str:
     rows = ["peak\tchrom\tstart\tend\tstrand\ttf\tjaspar_id\tsequence\n"]
     for peak in peaks:
         for site in peak.sites:
@@ -196,7 +201,7 @@ def sites_text(peaks):
     return "".join(rows)
 
 
-def samples_text(motifs):
+def samples_text(motifs: Mapping[str, Motif]) -> str:
     rows = ["sample\tpeaks\tmotif"]
     rows += [f"{s}\tpeaks/{s}.narrowPeak.gz\t{motifs[i].tf}" for s, i in PEAK_MOTIFS.items()]
     return "\n".join(rows) + "\n"

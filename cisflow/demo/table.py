@@ -7,12 +7,13 @@ a planted base. ``table_text`` writes activity.tsv.gz and ``table_truth_text`` a
 kind, motif counts and noiseless activity).
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
 
 from cisflow.demo.layout import layout
-from cisflow.demo.motifs import on_plus_strand, sample_site
+from cisflow.demo.motifs import Motif, on_plus_strand, sample_site
 from cisflow.encode import N_CODE, decode
 
 TABLE_ROWS = 10_000
@@ -33,7 +34,8 @@ class Row(NamedTuple):
     counts: np.ndarray  # planted copies of each table motif
 
 
-def planted_region(rng, motifs, length, unplanted=0):
+def planted_region(rng: np.random.Generator, motifs: Sequence[Motif], length: int,
+                   unplanted: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random bases with 0-2 copies of each motif (random strand, no overlaps); the counts are redrawn until
     the copies fit and leave at least ``unplanted`` bases free. Returns the codes, the counts and a mask of the
     planted bases."""
@@ -45,14 +47,14 @@ def planted_region(rng, motifs, length, unplanted=0):
     codes = rng.choice(4, size=length, p=[at, gc, gc, at]).astype(np.uint8)
     planted = np.zeros(length, dtype=bool)
     which = np.repeat(np.arange(len(motifs)), counts)
-    for k, start in zip(which, layout(rng, sizes[which], length)):
+    for k, start in zip(which.tolist(), layout(rng, sizes[which], length)):
         strand = "+" if rng.random() < 0.5 else "-"
         codes[start : start + sizes[k]] = on_plus_strand(sample_site(rng, motifs[k]), strand)
         planted[start : start + sizes[k]] = True
     return codes, counts, planted
 
 
-def row_shape(rng, kind):
+def row_shape(rng: np.random.Generator, kind: str) -> tuple[int, int]:
     """Length of the random region and number of N of a table row of the given kind."""
     if kind == "length":
         return REGION + int(rng.choice([-3, -2, -1, 1, 2, 3])), 0
@@ -65,7 +67,7 @@ def row_shape(rng, kind):
     return REGION, 0
 
 
-def make_table(rng, motifs, weights, n_rows):
+def make_table(rng: np.random.Generator, motifs: Sequence[Motif], weights: np.ndarray, n_rows: int) -> list[Row]:
     """Rows of a DREAM-style table, odd rows mixed in at random.
 
     Kinds: 'clean' (110 nt), 'length' (107-113 nt), 'few_n' (1-3 N), 'many_n' (4-10 N), 'short' (90 nt).
@@ -83,11 +85,11 @@ def make_table(rng, motifs, weights, n_rows):
     return rows
 
 
-def table_text(rows):
+def table_text(rows: Sequence[Row]) -> str:
     return "id\tsequence\tactivity\n" + "".join(f"{r.id}\t{r.sequence}\t{r.activity:.3f}\n" for r in rows)
 
 
-def table_truth_text(rows, motifs, weights):
+def table_truth_text(rows: Sequence[Row], motifs: Sequence[Motif], weights: np.ndarray) -> str:
     header = "\t".join(["id", "kind", *(m.tf for m in motifs), "expected"]) + "\n"
     return header + "".join(
         "\t".join([r.id, r.kind, *map(str, r.counts), f"{BASE_ACTIVITY + weights @ r.counts:.3f}"]) + "\n"

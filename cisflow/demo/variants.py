@@ -10,13 +10,14 @@ The records are sorted along the genome and given rs IDs; ``vcf_text`` writes va
 ``variants_truth_text`` variants_truth.tsv, each record's effect and the status the scoring step should give it.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from cisflow.demo.genome import CONTIGS, GAP_CONTIG, plain_segments
+from cisflow.demo.genome import CONTIGS, GAP_CONTIG, Genome, plain_segments
 from cisflow.demo.motifs import BASES, PEAK_MOTIFS, SHARED_MOTIF
-from cisflow.demo.peaks import EDGE_MARGIN, JITTER, SUMMIT_JITTER
+from cisflow.demo.peaks import EDGE_MARGIN, JITTER, SUMMIT_JITTER, Peak
 
 N_DESTROYS, N_NEUTRAL = 60, 120
 HIGH_INFO = 0.7
@@ -40,12 +41,13 @@ class Variant:
     id: str = ""
 
 
-def base_at(genome, chrom, pos):
+def base_at(genome: Genome, chrom: str, pos: int) -> str:
     """Upper-case genome base at a 1-based position."""
     return "ACGTN"[genome.codes[chrom][pos - 1]]
 
 
-def destroying_snps(rng, peaks, per_motif):
+def destroying_snps(rng: np.random.Generator, peaks: Sequence[Peak],
+                    per_motif: int) -> tuple[list[Variant], list[Peak]]:
     """SNPs that swap the planted consensus base at a confident position (max probability >= HIGH_INFO) of a
     site for the PWM's least likely base. Only peaks with a single site qualify, so the loss is unambiguous,
     and each gives at most one SNP."""
@@ -74,7 +76,7 @@ def destroying_snps(rng, peaks, per_motif):
     return variants, used
 
 
-def quiet_positions(peak):
+def quiet_positions(peak: Peak) -> np.ndarray:
     """0-based positions inside the peak, within NEUTRAL_REACH of every sample's summit and at least
     NEUTRAL_CLEARANCE from each planted site."""
     reach = NEUTRAL_REACH - (SUMMIT_JITTER if len(peak.samples) > 1 else 0)
@@ -84,16 +86,17 @@ def quiet_positions(peak):
     return pos
 
 
-def flank_positions(rng, genome, peaks, count, taken):
+def flank_positions(rng: np.random.Generator, genome: Genome, peaks: Sequence[Peak], count: int,
+                    taken: set[tuple[str, int]]) -> list[tuple[str, int]]:
     """``count`` (contig, 1-based position) pairs FLANK bp from the nearest peak, in plain sequence."""
-    extents = {}
+    spans_of: dict[str, list[tuple[int, int]]] = {}
     for peak in peaks:
         calls = peak.calls.values()
-        extents.setdefault(peak.chrom, []).append((min(c.start for c in calls), max(c.end for c in calls)))
-    extents = {chrom: np.array(spans) for chrom, spans in extents.items()}
+        spans_of.setdefault(peak.chrom, []).append((min(c.start for c in calls), max(c.end for c in calls)))
+    extents = {chrom: np.array(spans) for chrom, spans in spans_of.items()}
     segments = list(plain_segments(genome, EDGE_MARGIN // 2))
     regular = [p for p in peaks if p.kind == "regular"]
-    found = []
+    found: list[tuple[str, int]] = []
     for _ in range(1_000 * count):
         if len(found) == count:
             return found
@@ -104,16 +107,16 @@ def flank_positions(rng, genome, peaks, count, taken):
         nearest = np.maximum(np.maximum(spans[:, 0] - pos, pos - spans[:, 1] + 1), 0).min()
         plain = any(c == peak.chrom and s <= pos < e - 1 for c, s, e in segments)
         if FLANK[0] <= nearest <= FLANK[1] and plain and (peak.chrom, pos + 1) not in taken:
-            taken.add((peak.chrom, pos + 1))
+            taken.add((peak.chrom, int(pos) + 1))
             found.append((peak.chrom, int(pos) + 1))
     raise RuntimeError(f"found only {len(found)} of {count} flank positions; is the genome too crowded?")
 
 
-def other_bases(rng, base, count=1):
+def other_bases(rng: np.random.Generator, base: str, count: int = 1) -> list[str]:
     return list(rng.choice([b for b in BASES if b != base], count, replace=False))
 
 
-def make_variants(rng, genome, peaks, scale):
+def make_variants(rng: np.random.Generator, genome: Genome, peaks: Sequence[Peak], scale: float) -> list[Variant]:
     """Destroying, neutral (in peaks and in flanks) and edge-case records, sorted and given rs IDs."""
     variants, used = destroying_snps(rng, peaks, max(1, round(N_DESTROYS * scale / 4)))
     n_half = max(1, round(N_NEUTRAL * scale / 2))
@@ -131,7 +134,7 @@ def make_variants(rng, genome, peaks, scale):
     return sort_and_number(variants)
 
 
-def edge_records(rng, genome, places):
+def edge_records(rng: np.random.Generator, genome: Genome, places: Sequence[tuple[str, int]]) -> list[Variant]:
     """One record of each kind the scoring step must set aside, at four flank places plus two fixed ones."""
     (c1, p1), (c2, p2), (c3, p3), (c4, p4) = places
     g1, g2, g3, g4 = (base_at(genome, c, p) for c, p in places)
@@ -151,7 +154,7 @@ def edge_records(rng, genome, places):
     ]
 
 
-def sort_and_number(variants):
+def sort_and_number(variants: Sequence[Variant]) -> list[Variant]:
     order = [*CONTIGS, MISSING_CONTIG[0]]
     variants = sorted(variants, key=lambda v: (order.index(v.chrom), v.pos))
     for i, variant in enumerate(variants):
@@ -159,7 +162,7 @@ def sort_and_number(variants):
     return variants
 
 
-def vcf_text(variants, sizes, seed):
+def vcf_text(variants: Sequence[Variant], sizes: Mapping[str, int], seed: int) -> str:
     header = ["##fileformat=VCFv4.2", f"##source=cisflow.demo --seed {seed}", "##reference=genome.fa.gz"]
     header += [f"##contig=<ID={name},length={size}>" for name, size in [*sizes.items(), MISSING_CONTIG]]
     header.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
@@ -167,7 +170,7 @@ def vcf_text(variants, sizes, seed):
     return "\n".join(header + records) + "\n"
 
 
-def variants_truth_text(variants):
+def variants_truth_text(variants: Sequence[Variant]) -> str:
     rows = ["id\tchrom\tpos\tref\talt\teffect\tmotif\tsample\texpected_status"]
     rows += [f"{v.id}\t{v.chrom}\t{v.pos}\t{v.ref}\t{v.alt}\t{v.effect}\t{v.motif}\t{v.sample}\t{v.status}"
              for v in variants]
