@@ -13,10 +13,13 @@ read by ``cisflow.io.gwas_catalog``; GWAS-SSF summary statistics by ``cisflow.io
 
 import re
 
+import pandas as pd
+
 from cisflow.io.errors import InputError
 from cisflow.io.pvalues import parse_p_values
 from cisflow.io.textio import first_line, quoted_rows, read_header
 from cisflow.io.vcf import COLUMNS
+from cisflow.types import PathLike
 
 NAMES = {
     "id": ("rsid", "snp", "snps", "id", "variant_id", "rs_id"),
@@ -31,7 +34,7 @@ REQUIRED = ("id", "chrom", "pos", "ref", "alt")
 _INTEGER = re.compile(r"[0-9]+")
 
 
-def read_gwas_table(path):
+def read_gwas_table(path: PathLike) -> pd.DataFrame:
     """The SNPs of a GWAS-style table as a DataFrame (chrom, pos, id, ref, alt, line[, trait, p_value]).
 
     A missing required column is an error listing the columns found; a position that is not a
@@ -42,7 +45,7 @@ def read_gwas_table(path):
         raise InputError(path, "empty file: a GWAS-style table needs a header line (rsid, chrom, pos, ref, alt)")
     sep = "\t" if "\t" in line else ","
     header = read_header(path, sep, quoted=True)
-    columns = {}
+    columns: dict[str, int] = {}
     for role, names in NAMES.items():
         position = next((at for at in (header.position(path, name, _lower) for name in names) if at is not None), None)
         if position is None and role in REQUIRED:
@@ -69,5 +72,5 @@ def read_gwas_table(path):
     return out[COLUMNS + extra]
 
 
-def _lower(name):
+def _lower(name: str) -> str:
     return name.strip().lower()

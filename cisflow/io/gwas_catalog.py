@@ -21,6 +21,7 @@ kept on the association rows that point at it (``site``).
 
 import difflib
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.pvalues import parse_mlog10_values, parse_p_values
 from cisflow.io.textio import delimited_chunks, read_header
 from cisflow.io.vcf import is_ambiguous_base
+from cisflow.types import PathLike
 
 COLUMNS = {  # role -> the Catalog's column
     "trait": "DISEASE/TRAIT",
@@ -52,20 +54,20 @@ _SPLIT = re.compile(r"\s*;\s*|\s+[xX]\s+")
 _POSITION = re.compile(r"0*[1-9][0-9]*")
 
 
-def is_gwas_catalog(header):
+def is_gwas_catalog(header: str) -> bool:
     """Whether a header line is the GWAS Catalog's associations header."""
     names = {name.strip() for name in header.rstrip("\r\n").split("\t")}
     return {COLUMNS[role] for role in REQUIRED} <= names
 
 
-def read_gwas_catalog(path, traits=None):
+def read_gwas_catalog(path: PathLike, traits: Sequence[str] | None = None) -> pd.DataFrame:
     """The associations of a GWAS Catalog file, one row per (line, SNP).
 
     Parameters
     ----------
     path : str or Path
         The associations TSV, gzipped or not.
-    traits : list of str, optional
+    traits : sequence of str, optional
         Keep only associations of these traits, each a name (``DISEASE/TRAIT`` or one of the
         ``MAPPED_TRAIT`` terms, any case) or an ontology id (``EFO_0001360``, also
         ``EFO:0001360``). A trait that matches nothing is an error that lists close names.
@@ -89,7 +91,9 @@ def read_gwas_catalog(path, traits=None):
         raise InputError(path, f"not a GWAS Catalog associations file: no {', '.join(missing)} column; "
                                f"the header has {', '.join(names[:12])}{' ...' if len(names) > 12 else ''}",
                          header.line)
-    parts, found, seen = [], set(), set()
+    parts: list[pd.DataFrame] = []
+    found: set[str] = set()
+    seen: set[str] = set()
     for chunk in delimited_chunks(path, header, {role: at for role, at in columns.items() if at is not None}):
         chunk = chunk[chunk["snps"].str.strip().ne("") | chunk["chrom"].str.strip().ne("")]
         chunk = _with_groups(chunk, traits, found, seen)
@@ -228,7 +232,7 @@ def _risk_alleles(snps, risks):
     return {snp: allele for snp, (_, allele) in zip(snps, parsed)}
 
 
-def catalog_sites(associations):
+def catalog_sites(associations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One variant per position of the placed associations, in the shape ``cisflow.io.vcf.read_vcf``
     gives (chrom, pos, id, ref, alt, line) plus what the associations say about it.
 
@@ -239,6 +243,13 @@ def catalog_sites(associations):
     ``p_value`` and ``mlog10_p`` (the strongest), and ``site`` (0, 1, ...), which the
     associations gain too (NA for unplaced rows). A position whose every association is an indel
     gets ``pre_status`` indel; one whose associations are indels or ambiguous (N), ambiguous_allele.
+
+    Returns
+    -------
+    sites : DataFrame
+        One row a position, the columns above.
+    associations : DataFrame
+        ``associations`` with ``site``.
     """
     placed = associations[associations["pos"].notna()]
     keys = list(zip(placed["chrom"], placed["pos"].astype("int64")))

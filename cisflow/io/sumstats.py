@@ -20,6 +20,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.gwas_catalog import CHROMOSOME_NUMBERS
 from cisflow.io.pvalues import parse_mlog10_values, parse_p_values
 from cisflow.io.textio import delimited_chunks, read_header
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ MISSING_IDS = ("", "NA", "#NA", ".")
 _INTEGER = re.compile(r"[0-9]+")
 
 
-def read_sumstats(path, p_threshold=5e-8, trait=None):
+def read_sumstats(path: PathLike, p_threshold: float = 5e-8, trait: str | None = None) -> pd.DataFrame:
     """The variants of a GWAS-SSF file with p <= ``p_threshold``.
 
     Parameters
@@ -51,9 +52,9 @@ def read_sumstats(path, p_threshold=5e-8, trait=None):
     header = read_header(path)
     if not header.names:
         raise InputError(path, "empty file: GWAS-SSF summary statistics start with their header line")
-    columns = {name: header.position(path, name, key=lambda field: field.strip().lower())
-               for name in REQUIRED + OPTIONAL}
-    columns = {name: position for name, position in columns.items() if position is not None}
+    positions = {name: header.position(path, name, key=lambda field: field.strip().lower())
+                 for name in REQUIRED + OPTIONAL}
+    columns = {name: position for name, position in positions.items() if position is not None}
     missing = [name for name in REQUIRED if name not in columns]
     if not {"p_value", "neg_log_10_p_value"} & columns.keys():
         missing.append("p_value (or neg_log_10_p_value)")

@@ -11,13 +11,14 @@ import pandas as pd
 
 from cisflow.io.errors import InputError
 from cisflow.io.textio import open_text
+from cisflow.types import PathLike
 
 COLUMNS = ["chrom", "pos", "id", "ref", "alt", "line"]
 AMBIGUITY_CODES = "NRYKMSWBDHV"  # IUPAC: N any base, R A or G, Y C or T, K G or T, M A or C, S C or G, W A or T...
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 
 
-def read_vcf(path):
+def read_vcf(path: PathLike) -> pd.DataFrame:
     """Records of ``path`` as a DataFrame with columns chrom, pos, id, ref, alt, line.
 
     Meta-information and header lines are skipped, as are blank lines; a record before the
@@ -41,7 +42,7 @@ def read_vcf(path):
     return table.astype({"chrom": str, "pos": "int64", "id": str, "ref": str, "alt": str, "line": "int64"})
 
 
-def is_ambiguous_base(allele):
+def is_ambiguous_base(allele: str) -> bool:
     """Whether ``allele`` is one IUPAC ambiguity code (N, R, Y...): a single base, but not a known one.
 
     The one definition of what ``cisflow.variants.checks`` calls ``ambiguous_allele``, for every source
@@ -50,7 +51,7 @@ def is_ambiguous_base(allele):
     return len(allele) == 1 and allele.upper() in AMBIGUITY_CODES
 
 
-def _parse_record(path, line, lineno):
+def _parse_record(path: PathLike, line: str, lineno: int) -> tuple[str, int, str, str, str, int]:
     fields = line.split("\t")
     if len(fields) < 5:
         raise InputError(path, f"expected at least 5 tab-separated columns (CHROM POS ID REF ALT), "
@@ -65,7 +66,7 @@ def _parse_record(path, line, lineno):
     return chrom, pos, variant_id, ref, alt, lineno
 
 
-def _position(path, text, lineno):
+def _position(path: PathLike, text: str, lineno: int) -> int:
     if not _INTEGER.fullmatch(text):
         raise InputError(path, f"POS {text!r} is not an integer", lineno)
     pos = int(text)
