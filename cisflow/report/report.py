@@ -13,7 +13,9 @@ import io
 import json
 import platform
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import matplotlib.pyplot as plt
@@ -25,16 +27,17 @@ from cisflow.interpret.matches import best_matches, credible_matches
 from cisflow.io.atomic import atomic_open
 from cisflow.io.jsonio import read_json, shown, write_json
 from cisflow.io.logs import job_record
+from cisflow.types import PathLike
 from cisflow.variants.outputs import FIGURE_ROLES
 
 
-def embed_png(path):
+def embed_png(path: PathLike) -> str:
     """A data: URI of the PNG file at ``path``."""
     with open(path, "rb") as handle:
         return "data:image/png;base64," + base64.b64encode(handle.read()).decode()
 
 
-def learning_curve(histories):
+def learning_curve(histories: Mapping[str, pd.DataFrame]) -> str:
     """Data URI of a loss / validation-score plot of an experiment's history tables, one a member
     ({member: history}; a single model's lines are labelled train and valid)."""
     figure, (loss_ax, score_ax) = plt.subplots(1, 2, figsize=(11, 4))
@@ -63,31 +66,32 @@ def learning_curve(histories):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def significant_motifs(matches):
+def significant_motifs(matches: pd.DataFrame) -> list[dict[str, Any]]:
     """Filter -> JASPAR matches that count (``cisflow.interpret.matches``), best first."""
     table = credible_matches(matches)
     return [{"member": row.member, "filter": int(row.filter), "jaspar_id": row.jaspar_id, "name": row.name,
              "q_value": float(row.q_value)} for row in table.itertuples()]
 
 
-def best_match_names(matches):
+def best_match_names(matches: pd.DataFrame) -> dict[str, int]:
     """{TF name: number of filters whose best credible match it is}, most filters first."""
     best = best_matches(matches)
     return best["name"].value_counts().to_dict()
 
 
-def headline(task, metrics):
+def headline(task: str, metrics: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("auroc", "auprc") if task == "classification" else ("pearson", "spearman", "r2")
     return {key: metrics[key] for key in keys}
 
 
-def member_rows(metrics, histories):
+def member_rows(metrics: Mapping[str, Any], histories: Mapping[str, pd.DataFrame]) -> list[dict[str, Any]]:
     """One row a member: its name, test figures (on its own test split), epochs and training seconds."""
     return [{"member": member, **metrics["members"][member], "epochs": int(history["epoch"].max()),
              "training_seconds": float(history["seconds"].sum())} for member, history in histories.items()]
 
 
-def experiment_summary(name, spec, files, attrs):
+def experiment_summary(name: str, spec: Mapping[str, Any], files: Mapping[str, Any],
+                       attrs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, pd.DataFrame], pd.DataFrame]:
     """Headline figures of one experiment from its output files (``files``: a dict of paths) and
     its dataset's attributes."""
     metrics = read_json(files["metrics"])
@@ -128,7 +132,7 @@ def experiment_summary(name, spec, files, attrs):
     return summary, histories, matches
 
 
-def methods_paragraph(config, datasets):
+def methods_paragraph(config: Mapping[str, Any], datasets: Mapping[str, Mapping[str, Any]]) -> str:
     """A methods paragraph generated from the config, to paste into slides."""
     parts = []
     for name, spec in config["experiments"].items():
@@ -209,7 +213,7 @@ def _version(package):
         return "not in the report's env"
 
 
-def run_info(config):
+def run_info(config: Mapping[str, Any]) -> dict[str, Any]:
     """Who, when, what: date, git commit, config digest and software versions (of the packages
     that trained and scored, read from their metadata: the report's own env need not hold them)."""
     try:
@@ -228,13 +232,13 @@ def run_info(config):
     }
 
 
-def modisco_target(spec, attrs):
+def modisco_target(spec: Mapping[str, Any], attrs: Mapping[str, Any]) -> str:
     """The output whose attributions TF-MoDISco clustered: ``interpret.modisco_target``, else the
     dataset's first target (as the modisco rule chooses)."""
     return spec["interpret"].get("modisco_target") or str(attrs["targets"][0])
 
 
-def modisco_patterns(path):
+def modisco_patterns(path: PathLike) -> list[dict[str, Any]]:
     """Each TF-MoDISco pattern of a modisco_matches.tsv with its seqlets and its best credible
     JASPAR match (q < 0.05 and shuffle p < 0.05; None without one)."""
     matches = pd.read_csv(path, sep="\t")
@@ -244,7 +248,7 @@ def modisco_patterns(path):
             for row in matches.drop_duplicates("pattern").itertuples()]
 
 
-def variant_section(variant_set, files):
+def variant_section(variant_set: str, files: Mapping[str, PathLike]) -> dict[str, Any]:
     """What the page shows of one variant set (``files``: its summary, table and figures by role):
     its summary (with the traits' enrichment), top variants and figures."""
     summary = read_json(files["summary"])
@@ -267,19 +271,21 @@ def _top_variants(path, n=10):
     return top[top["score"].notna()].to_dict("records")
 
 
-def job_table(logs_dir):
+def job_table(logs_dir: PathLike | None) -> list[dict[str, Any]]:
     """One row per finished job whose rule log under ``logs_dir`` says where it ran
     (``logs.job_record``): job (the log's path without .log), host, SLURM job, partition, seconds."""
-    rows = []
-    for path in sorted(Path(logs_dir).rglob("*.log")) if logs_dir else []:
+    rows: list[dict[str, Any]] = []
+    if not logs_dir:
+        return rows
+    for path in sorted(Path(logs_dir).rglob("*.log")):
         record = job_record(path)
         if record and record["seconds"] is not None:
             rows.append({"job": str(path.relative_to(logs_dir).with_suffix("")), **record})
     return rows
 
 
-def write_report(config: dict, manifest: dict, html_out: str, summary_out: str, template_path: str,
-                 logs_dir: str | None = None) -> dict:
+def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_out: PathLike, summary_out: PathLike,
+                 template_path: PathLike, logs_dir: PathLike | None = None) -> dict[str, Any]:
     """The report rule: write ``summary.json`` and the self-contained ``index.html``.
 
     Parameters
@@ -292,11 +298,11 @@ def write_report(config: dict, manifest: dict, html_out: str, summary_out: str, 
         saliency[, modisco_matches, modisco_plot], variants: {set: {role: path} of the roles
         ``cisflow.variants.outputs.PAGE_ROLES``}}} and
         ``datasets``: {dataset: its directory}.
-    html_out, summary_out : str
+    html_out, summary_out : str or Path
         The page and its headline figures (JSON).
-    template_path : str
+    template_path : str or Path
         The page's Jinja2 template.
-    logs_dir : str, optional
+    logs_dir : str or Path, optional
         The rules' logs, read for where each job ran and how long it took.
 
     Returns
@@ -306,7 +312,7 @@ def write_report(config: dict, manifest: dict, html_out: str, summary_out: str, 
     """
     outputs = manifest
     datasets = {name: read_attrs(path) for name, path in manifest["datasets"].items()}
-    summary = {"run": run_info(config), "experiments": {}, "jobs": job_table(logs_dir)}
+    summary: dict[str, Any] = {"run": run_info(config), "experiments": {}, "jobs": job_table(logs_dir)}
     sections = []
     for name, spec in config["experiments"].items():
         files = outputs["experiments"][name]
