@@ -35,6 +35,7 @@ later). Contig names lose ``chr`` and 23, 24, 25 become X, Y, MT. The PIPs of on
 import difflib
 import json
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,7 @@ from cisflow.io.errors import InputError
 from cisflow.io.gwas_catalog import CHROMOSOME_NUMBERS, GROUP_SEPARATOR
 from cisflow.io.pvalues import parse_p_values
 from cisflow.io.textio import decode_line, delimited_chunks, open_bytes, read_header
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +79,14 @@ JSON_SCHEMA = pa.schema([("studyLocusId", pa.string()), ("studyId", pa.string())
 JSON_BLOCK = 1 << 28  # bytes pyarrow parses at once: past the longest line (a credible set of thousands of variants)
 
 
-def read_credible_sets(path, traits=None):
+def read_credible_sets(path: PathLike, traits: Sequence[str] | None = None) -> pd.DataFrame:
     """The variants of the credible sets of a FinnGen, Open Targets or plain file (module docstring).
 
     Parameters
     ----------
     path : str or Path
         The file, gzipped or not (Parquet as it is); its format is found from its content.
-    traits : list of str, optional
+    traits : sequence of str, optional
         Keep only the credible sets of these traits (``trait``, or ``studyId`` for Open Targets),
         any case. A trait the file lacks is an error that names the close ones.
 
@@ -104,10 +106,12 @@ def read_credible_sets(path, traits=None):
     with open(path, "rb") as handle:
         parquet = handle.read(4) == b"PAR1"
     header = None if parquet else read_header(path)
-    if header is not None and not header.names:
+    if header is None:
+        rows = _open_targets(path, _read_parquet(path), keep)
+    elif not header.names:
         raise InputError(path, f"empty file: expected {EXPECTED}")
-    if parquet or header.names[0].lstrip().startswith("{"):
-        rows = _open_targets(path, _read_parquet(path) if parquet else _read_json(path), keep)
+    elif header.names[0].lstrip().startswith("{"):
+        rows = _open_targets(path, _read_json(path), keep)
     else:
         rows = _read_text(path, header, keep)
     keep.check(path)
@@ -117,7 +121,7 @@ def read_credible_sets(path, traits=None):
     return rows
 
 
-def credible_set_sites(rows):
+def credible_set_sites(rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The variants to score and the rows that name them, as ``catalog_sites`` gives them for the Catalog.
 
     Parameters
@@ -160,9 +164,10 @@ def _joined(site, values, n_sites):
 class _Traits:
     """Keeps the rows of the traits asked for (all without any), noting every trait seen and asked trait found."""
 
-    def __init__(self, traits):
+    def __init__(self, traits: Sequence[str] | None) -> None:
         self.wanted = {trait.strip().casefold(): trait for trait in traits or []}
-        self.seen, self.found = set(), set()
+        self.seen: set[str] = set()
+        self.found: set[str] = set()
 
     def __call__(self, frame):
         self.seen.update(frame["trait"])

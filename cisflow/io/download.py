@@ -42,6 +42,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from cisflow.io.jsonio import write_json
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class _Transient(Exception):
     """A failure that another attempt may get past."""
 
 
-def sha256sum(path):
+def sha256sum(path: PathLike) -> str:
+    """The sha256 of the file at ``path``, in hex."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
@@ -71,7 +73,8 @@ def sha256sum(path):
     return digest.hexdigest()
 
 
-def fetch(url, dest, sha256=None, *, stall=STALL, patience=PATIENCE, attempts=ATTEMPTS, backoff=BACKOFF):
+def fetch(url: str, dest: PathLike, sha256: str | None = None, *, stall: float = STALL, patience: float = PATIENCE,
+          attempts: int = ATTEMPTS, backoff: float = BACKOFF) -> str:
     """Bring ``url`` (https://, http://, file:// or a local path) to ``dest``; return its sha256.
 
     ``stall``: seconds without a byte that fail an attempt; ``attempts``: attempts in a row without a
@@ -300,7 +303,7 @@ def _duration(seconds):
     return f"{seconds / 3600:.1f} h"
 
 
-def download_input(url: str, dest: str, sha256: str | None = None) -> str:
+def download_input(url: str, dest: PathLike, sha256: str | None = None) -> str:
     """The download rule: ``fetch`` with the stall and patience of the environment.
 
     ``CISFLOW_DOWNLOAD_STALL`` (seconds without a byte that fail an attempt, default 60) and

@@ -10,18 +10,23 @@ says why, so that it is reported (status ``unlifted``) instead of silently dropp
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cisflow.encode import reverse_complement_text
 from cisflow.io.errors import InputError
 from cisflow.io.textio import open_text
+from cisflow.types import PathLike
+
+if TYPE_CHECKING:
+    from liftover import ChainFile  # imported where a chain is read: only variant sets with a chain need it
 
 _SCORE = re.compile(r"[0-9]+(\.[0-9]+)?")
 ALLELE_COLUMNS = ("ref", "alt", "risk_allele", "known_alleles")  # comma-joined alleles, complemented on minus
 
 
-def lift_variants(variants, chain_path):
+def lift_variants(variants: pd.DataFrame, chain_path: PathLike) -> pd.DataFrame:
     """``variants`` (from ``read_vcf`` or ``read_gwas_table``) on the chain's target build.
 
     Adds ``source_chrom`` and ``source_pos`` (the positions as given) and ``lift``: 'ok',
@@ -52,7 +57,7 @@ def lift_variants(variants, chain_path):
     return lifted.assign(chrom=chroms, pos=pd.array(positions, dtype="int64"), lift=outcomes, **values)
 
 
-def read_chain(path):
+def read_chain(path: PathLike) -> "ChainFile":
     """The chain file at ``path`` (UCSC's, gzipped or not) as the ``liftover`` package's index.
 
     The file is checked a line at a time first (``_ChainCheck``): the package names no line in its
@@ -83,10 +88,13 @@ class _ChainCheck:
     qSize qStrand qStart qEnd [id]``, blocks ``size dt dq`` and a last ``size`` whose sizes and gaps add up
     to the header's spans, a blank line; ``#`` lines are comments. The first fault is an InputError."""
 
-    def __init__(self, path):
-        self.path, self.start, self.spans, self.last, self.chains = path, None, None, 0, 0
+    def __init__(self, path: PathLike) -> None:
+        self.path = path
+        self.start: int | None = None  # the line of the chain being read
+        self.spans = [0, 0]  # what of its target and query spans its blocks have not yet covered
+        self.last, self.chains = 0, 0
 
-    def line(self, number, fields):
+    def line(self, number: int, fields: list[str]) -> None:
         self.last = number
         if fields and fields[0].startswith("#"):
             return
@@ -102,10 +110,10 @@ class _ChainCheck:
         else:
             self._block(number, fields)
 
-    def end(self):
+    def end(self) -> None:
         self._ends_inside(self.last + 1)
 
-    def _header(self, number, fields):
+    def _header(self, number: int, fields: list[str]) -> None:
         numbers = [fields[i] for i in (3, 5, 6, 8, 10, 11)] if len(fields) in (12, 13) else []
         if (not numbers or not all(map(_is_count, numbers)) or {fields[4], fields[9]} - {"+", "-"}
                 or not _SCORE.fullmatch(fields[1])):
@@ -115,7 +123,7 @@ class _ChainCheck:
         self.start, self.chains = number, self.chains + 1
         self.spans = [int(fields[6]) - int(fields[5]), int(fields[11]) - int(fields[10])]
 
-    def _block(self, number, fields):
+    def _block(self, number: int, fields: list[str]) -> None:
         if len(fields) not in (1, 3) or not all(map(_is_count, fields)):
             raise InputError(self.path, f"{' '.join(fields)!r} is not an alignment line: 'size dt dq' (numbers), or "
                                         f"the chain's last 'size'", number)
@@ -127,7 +135,7 @@ class _ChainCheck:
                                             "header's spans (tEnd - tStart, qEnd - qStart)", number)
             self.start = None
 
-    def _ends_inside(self, number):
+    def _ends_inside(self, number: int) -> None:
         if self.start is not None:
             raise InputError(self.path, f"the chain on line {self.start} ends without its last block (a size "
                                         "alone): a truncated file?", number)
@@ -150,6 +158,6 @@ def _reverse_complement(allele):
     return reverse_complement_text(allele)
 
 
-def lift_counts(lifted):
+def lift_counts(lifted: pd.DataFrame) -> dict[str, int]:
     """{outcome: number of records} of a lifted table, for the log and the summary."""
     return {outcome: int(n) for outcome, n in lifted["lift"].value_counts().items()}

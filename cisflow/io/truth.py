@@ -12,12 +12,14 @@ half are is named in the log, with the count.
 """
 
 import logging
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
 
 from cisflow.io.errors import InputError
 from cisflow.io.textio import quoted_rows, read_header
+from cisflow.types import PathLike
 
 POSITIVE = ("destroys", "1", "true", "yes", "positive")
 NEGATIVE = ("neutral", "0", "false", "no", "negative")
@@ -25,7 +27,7 @@ NEGATIVE = ("neutral", "0", "false", "no", "negative")
 log = logging.getLogger(__name__)
 
 
-def read_truth(path):
+def read_truth(path: PathLike) -> pd.DataFrame:
     """``id``, ``effect`` (lower case) and ``positive`` (True, False, or NA for rows left out).
 
     Read as the other small tables are (``textio.read_header``, ``quoted_rows``): a line with another
@@ -36,8 +38,10 @@ def read_truth(path):
     if not header.names:
         raise InputError(path, "the truth table is empty: it needs a header with the columns id and effect "
                                "(tab-separated)", header.line or None)
-    columns = {name: header.position(path, name, key=lambda field: field.strip().lower()) for name in ("id", "effect")}
-    missing = [name for name, position in columns.items() if position is None]
+    positions = {name: header.position(path, name, key=lambda field: field.strip().lower())
+                 for name in ("id", "effect")}
+    columns = {name: position for name, position in positions.items() if position is not None}
+    missing = [name for name in positions if name not in columns]
     if missing:
         raise InputError(path, f"a truth table needs the columns id and effect (tab-separated, with a header); "
                                f"no {' or '.join(missing)} in the header: {', '.join(header.names)}", header.line)
@@ -66,7 +70,7 @@ def read_truth(path):
     return pd.DataFrame({"id": ids, "effect": effect, "positive": positive})
 
 
-def log_left_out(truth, path):
+def log_left_out(truth: pd.DataFrame, path: PathLike) -> None:
     """Name in the log the effects of the rows left out of the AUROC (a misspelt label shows)."""
     other = truth.loc[truth["positive"].isna(), "effect"]
     if len(other):
@@ -74,16 +78,16 @@ def log_left_out(truth, path):
                     ", ".join(sorted(set(other))[:8]))
 
 
-def match_truth(truth, ids, path) -> int:
+def match_truth(truth: pd.DataFrame, ids: Collection[str], path: PathLike) -> int:
     """How many of the truth's labelled ids (destroys or neutral) are among the variant set's ``ids``.
 
     Parameters
     ----------
     truth : DataFrame
         From ``read_truth``.
-    ids : sequence of str
+    ids : collection of str
         The variant set's ids.
-    path : str
+    path : str or Path
         The truth table, for the messages.
 
     Returns
@@ -110,6 +114,6 @@ def match_truth(truth, ids, path) -> int:
     return found
 
 
-def _examples(ids, n=3):
+def _examples(ids: list[str], n: int = 3) -> str:
     shown = " / ".join(str(value) for value in ids[:n])
     return (shown + " ...") if len(ids) > n else (shown or "none")
