@@ -20,7 +20,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,6 +41,7 @@ from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.fasta import read_fasta
 from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
+from cisflow.types import PathLike
 from cisflow.variants.outputs import INPUT_KINDS, OUTPUTS, output_paths, stem_of
 
 
@@ -186,7 +189,7 @@ def _parser():
     return parser
 
 
-def check_outputs(inputs, outputs):
+def check_outputs(inputs: Mapping[str, PathLike | None], outputs: Mapping[str, PathLike]) -> None:
     """Refuse, before anything is read, an output that would overwrite an input or another output, or
     that exists and is not a regular file (a directory, a device such as /dev/null, a named pipe), which
     the output's rename would replace with a file; a symlink is judged by where it points, where the
@@ -194,7 +197,7 @@ def check_outputs(inputs, outputs):
     command line names a path to it (an output's name ends with the option that sets it, the one to
     change)."""
     read = {Path(path).resolve(): flag for flag, path in inputs.items() if path is not None}
-    written = {}
+    written: dict[Path, str] = {}
     for label, path in outputs.items():
         resolved = Path(path).resolve()
         if resolved in read:
@@ -209,7 +212,7 @@ def check_outputs(inputs, outputs):
 
 
 @contextlib.contextmanager
-def output_set(outputs):
+def output_set(outputs: Mapping[str, PathLike]) -> Iterator[dict[str, Path]]:
     """Temporary paths for ``outputs`` (role -> path), each in a hidden folder beside its output (the
     same file system), moved into place together when the block succeeds: a failure half-way leaves
     the previous outputs as they were instead of a new table beside stale plots. An output that is a
@@ -217,7 +220,8 @@ def output_set(outputs):
     ``.cisflow.<host>-<pid>-<random>.part``; those a killed run of this user and host left in a folder
     are removed as the set starts there (``cisflow.io.atomic.remove_stale_parts``)."""
     targets = {role: write_target(path) for role, path in outputs.items()}
-    folders, staged = {}, {}
+    folders: dict[Path, Path] = {}
+    staged: dict[str, Path] = {}
     try:
         for role, target in targets.items():
             if target.parent not in folders:
@@ -233,7 +237,7 @@ def output_set(outputs):
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def score_variants_command(args: argparse.Namespace) -> dict:
+def score_variants_command(args: argparse.Namespace) -> dict[str, Any]:
     """``cisflow score-variants``: ``cisflow.variants.variants.score_variant_set`` on the command
     line's inputs, every output named from ``--out`` (``cisflow.variants.outputs``) and written as
     one set. Returns the run's summary."""
@@ -266,7 +270,7 @@ def score_variants_command(args: argparse.Namespace) -> dict:
             motif_p_value=args.motif_p_value)
 
 
-def ensemble_files(args: argparse.Namespace) -> dict:
+def ensemble_files(args: argparse.Namespace) -> dict[str, Any]:
     """``cisflow ensemble``: the members' model files as one (``cisflow.models.ensemble``)."""
     from cisflow.models.ensemble import save_ensemble
 
@@ -280,7 +284,7 @@ def ensemble_files(args: argparse.Namespace) -> dict:
     return save_ensemble(args.out, args.members, names)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """The ``cisflow`` command: 0 when done, 1 on a user's mistake (the message on stderr), 128 + the
     signal's number on SIGTERM or SIGHUP, after removing what was half written (2: argparse's usage
     errors, as SystemExit)."""
