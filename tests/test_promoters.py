@@ -62,6 +62,13 @@ def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
                        features_path=tmp_path / "other_ids.tsv")
 
 
+def test_expression_of_a_pasted_table_is_read_side_by_side(tmp_path):
+    (tmp_path / "genes.txt").write_text("G1\nG2\n")
+    (tmp_path / "values.txt").write_text("1.5\t3\n2.5\t4\n")
+    expression = read_values([tmp_path / "genes.txt", tmp_path / "values.txt"], "0", ["2"], "expression")
+    assert {gene: values.tolist() for gene, values in expression.items()} == {"G1": [3.0], "G2": [4.0]}
+
+
 @pytest.mark.skipif(not XPRESSO.exists(), reason="../shared/data is not here")
 def test_xpresso_promoters_and_expression_join():
     tss = read_tss(XPRESSO / "hg19_promoters_cage_corrected_withChr.bed")

@@ -9,6 +9,7 @@ with N (or trim) to ``length`` at the configured end.
 """
 
 import csv
+import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Self
@@ -178,10 +179,14 @@ def _extra_field(path: PathLike, sep: str, expected: int, headerless: bool, reco
     return InputError(path, f"more than {expected} fields{hint}", line=record)
 
 
-def read_values(path: PathLike, id_column: str | int | None, columns: Sequence[str | int],
+def read_values(path: PathLike | Sequence[PathLike], id_column: str | int | None, columns: Sequence[str | int],
                 what: str = "value") -> dict[str, npt.NDArray[np.float32]]:
-    """{id: row of float values} of a keyed numeric table (expression, per-gene features), read from one file."""
-    table = Table.read(path, headerless=str(id_column).isdigit())
+    """{id: row of float values} of a keyed numeric table (expression, per-gene features): one file, or the
+    headerless files of a pasted table (a list) read side by side (``Table.pasted_chunks``)."""
+    if isinstance(path, (str, os.PathLike)):
+        table = Table.read(path, headerless=str(id_column).isdigit())
+    else:
+        table = next(Table.pasted_chunks(path))
     return dict(zip(table.ids(id_column), table.numbers(columns, what)))
 
 
