@@ -14,17 +14,21 @@ Rows whose alleles were given (VCF, tables, summary statistics) keep theirs; the
 names the source.
 """
 
+from collections.abc import Iterable, Mapping
+
 import numpy as np
 import pandas as pd
+import pyfaidx
 
 from cisflow.io.errors import InputError
 from cisflow.io.textio import delimited_chunks, read_header
+from cisflow.types import PathLike
 
 BASES = "ACGT"
 VCF_HEADER = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]  # a VCF's fixed columns
 
 
-def read_dbsnp_alleles(path, ids):
+def read_dbsnp_alleles(path: PathLike, ids: Iterable[str]) -> dict[str, list[str]]:
     """{rsid: [REF, ALT, ...]} of the ``ids`` found in a dbSNP VCF (plain or gzipped).
 
     The VCF is streamed a block of lines at a time and only its ID, REF and ALT columns are parsed,
@@ -36,11 +40,11 @@ def read_dbsnp_alleles(path, ids):
     header = read_header(path, meta="##")
     names = [name.strip() for name in header.names]
     if names[:8] != VCF_HEADER:
-        found = f"its header line has {', '.join(names[:8])}" if names else "an empty file"
-        raise InputError(path, f"not a VCF (dbSNP's VCF is expected): {found}, not {', '.join(VCF_HEADER)}",
+        seen = f"its header line has {', '.join(names[:8])}" if names else "an empty file"
+        raise InputError(path, f"not a VCF (dbSNP's VCF is expected): {seen}, not {', '.join(VCF_HEADER)}",
                          header.line or None)
     wanted = set(ids)
-    found = {}
+    found: dict[str, list[str]] = {}
     for chunk in delimited_chunks(path, header, {"id": 2, "ref": 3, "alt": 4}):
         hits = chunk[chunk["id"].isin(wanted)]
         for rsid, ref, alt in hits[["id", "ref", "alt"]].itertuples(index=False):
@@ -48,13 +52,13 @@ def read_dbsnp_alleles(path, ids):
     return found
 
 
-def attach_dbsnp(variants, dbsnp):
+def attach_dbsnp(variants: pd.DataFrame, dbsnp: Mapping[str, list[str]]) -> pd.DataFrame:
     """``variants`` with ``known_alleles``: the comma-joined dbSNP alleles of each id ('' when not
     found), to be lifted with the positions and used by ``resolve_alleles``."""
     return variants.assign(known_alleles=[",".join(dbsnp.get(variant_id, [])) for variant_id in variants["id"]])
 
 
-def resolve_alleles(variants, genome):
+def resolve_alleles(variants: pd.DataFrame, genome: pyfaidx.Fasta) -> pd.DataFrame:
     """``variants`` with REF and ALT for the rows whose REF is unknown (``.``); see the module
     docstring. ALT may become several comma-joined alleles (split into rows by the check).
 
@@ -90,7 +94,8 @@ def resolve_alleles(variants, genome):
     return variants.assign(ref=refs, alt=alts, alt_from=sources, pre_status=pre_status, risk_is_ref=risk_is_ref)
 
 
-def check_risk_build(variants, source, genome_name, minimum=200, floor=0.35):
+def check_risk_build(variants: pd.DataFrame, source: PathLike, genome_name: PathLike, minimum: int = 200,
+                     floor: float = 0.35) -> None:
     """Stop when the risk alleles look read at positions of another genome build.
 
     At its own build a Catalog SNP's risk allele is the genome's base about half the time (it is

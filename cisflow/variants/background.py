@@ -31,8 +31,10 @@ the order or the company of the records:
 
 import hashlib
 import logging
+from collections.abc import Iterable, Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from cisflow.encode import gc_fraction
@@ -42,6 +44,7 @@ from cisflow.io.genome import read_fai, window_codes
 from cisflow.io.peaks import read_peaks
 from cisflow.io.regions import read_regions
 from cisflow.io.textio import first_line
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +56,8 @@ MAX_N_FRACTION = 0.1
 POOL_SIZE = 100_000  # candidates drawn for the pool, however many sites there are
 
 
-def read_peak_regions(path, contigs, genome_path, aliases=None):
+def read_peak_regions(path: PathLike, contigs: Iterable[str], genome_path: PathLike,
+                      aliases: dict[str, str] | None = None) -> pd.DataFrame:
     """The peaks background SNPs are matched on: the regions of an intervals table (the
     workflow's ``results/intervals/<dataset>.tsv.gz``) that are not background, or the
     records of a BED or narrowPeak file; contig names mapped to the genome's ``contigs`` (those of
@@ -67,7 +71,8 @@ def read_peak_regions(path, contigs, genome_path, aliases=None):
     return on_genome(peaks, path, contigs, genome_path, aliases).reset_index(drop=True)
 
 
-def peak_distance(peaks, chrom, positions):
+def peak_distance(peaks: Mapping[str, tuple[np.ndarray, np.ndarray]], chrom: str,
+                  positions: npt.ArrayLike) -> np.ndarray:
     """bp from each 0-based position to the nearest peak on ``chrom`` (0 inside one; a large
     number on a contig without peaks). ``peaks``: {chrom: (starts, ends)} of sorted, merged peaks."""
     positions = np.asarray(positions, dtype=np.int64)
@@ -81,7 +86,7 @@ def peak_distance(peaks, chrom, positions):
     return np.maximum(np.minimum(before, after), 0)
 
 
-def merged_peaks(peaks):
+def merged_peaks(peaks: pd.DataFrame) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """{chrom: (sorted starts, ends)} of the peaks, overlapping ones merged."""
     merged = {}
     for chrom, group in peaks.groupby("chrom", sort=False):
@@ -93,25 +98,26 @@ def merged_peaks(peaks):
     return merged
 
 
-def distance_stratum(distance):
+def distance_stratum(distance: npt.ArrayLike) -> np.ndarray:
     """(n,) distance bins: 0 inside a peak, 1 within 1 kb, 2 within 10 kb, 3 within 100 kb, 4 farther."""
     return np.searchsorted(DISTANCE_EDGES, distance, side="right")
 
 
-def site_bins(gc, distance):
+def site_bins(gc: npt.ArrayLike, distance: npt.ArrayLike) -> np.ndarray:
     """(n,) bin numbers of sites from their window GC fraction and distance to the nearest peak."""
     gc_bin = np.minimum((np.asarray(gc) / GC_BIN).astype(int), int(1 / GC_BIN) - 1)
     return gc_bin * (len(DISTANCE_EDGES) + 1) + distance_stratum(distance)
 
 
-def site_key(chrom, pos, ref, alt):
+def site_key(chrom: str, pos: int, ref: str, alt: str) -> int:
     """A stable 64-bit integer of a site (its contig, position, REF and ALT alleles in any order):
     with the seed, it seeds the site's matched background."""
     alleles = f"{chrom}:{pos}:{ref}:{','.join(sorted(alt.split(',')))}"
     return int.from_bytes(hashlib.blake2b(alleles.encode(), digest_size=8).digest(), "little")
 
 
-def draw_background(sites, genome_path, peaks, seq_len, per_variant=3, max_count=20_000, seed=1, reference=500):
+def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFrame, seq_len: int, per_variant: int = 3,
+                    max_count: int = 20_000, seed: int = 1, reference: int = 500) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The reference and the matched background SNPs of ``sites`` (see the module docstring).
 
     Parameters
@@ -292,7 +298,7 @@ def _background_alts(rng, ref, n_alleles, transition):
     return str(rng.choice([base for base in others if base != TRANSITION[ref]]))
 
 
-def sites_of(checked):
+def sites_of(checked: pd.DataFrame) -> pd.DataFrame:
     """The scored SNV sites of a checked table (rows grouped by ``site``): chrom, pos, site, and
     the alleles scored there, ``ref`` and ``alt`` (sorted, comma-joined)."""
     snvs = checked.loc[checked["score_ref"].notna() & checked["status"].isin(["scored", "swapped"]),

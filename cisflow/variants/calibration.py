@@ -28,7 +28,8 @@ from cisflow.variants.scoring import effect_columns
 MIN_REFERENCE = 50  # reference rows a stratum needs to be its own reference; fewer: the whole reference
 
 
-def calibrate(scored, background, task, stratum="stratum"):
+def calibrate(scored: pd.DataFrame, background: pd.DataFrame, task: str,
+              stratum: str = "stratum") -> tuple[pd.DataFrame, pd.DataFrame]:
     """``scored`` and ``background`` (both from ``variants.score_variants``) with z-scores.
 
     Each row, scored or background, is set against the reference rows of ``background`` (``role``
@@ -101,7 +102,7 @@ def _z_and_p(values, reference, per_output_p):
     return z, p, max_abs_z, _empirical_p(np.sort(reference_z.max(axis=1)), max_abs_z), top
 
 
-def robust_location_scale(reference):
+def robust_location_scale(reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per column of (n, T) ``reference``: the median, and 1.4826 x the median absolute deviation
     (the standard deviation for normal data); where that is 0 (most effects exactly 0), 1.2533 x
     the mean absolute deviation; where that is 0 too, the smallest positive double."""
@@ -120,7 +121,7 @@ def _empirical_p(sorted_reference, values):
     return np.where(np.isnan(values), np.nan, p)
 
 
-def site_statistics(table, task, calibrated=True):
+def site_statistics(table: pd.DataFrame, task: str, calibrated: bool = True) -> pd.DataFrame:
     """Per site, the mean over its scored alleles of each output's |z| (or |effect| when not
     ``calibrated``), and ``any``: the largest of those over the outputs.
 

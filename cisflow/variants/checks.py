@@ -30,9 +30,11 @@ genome build than the genome's.
 import re
 
 import pandas as pd
+import pyfaidx
 
 from cisflow.io.errors import InputError
 from cisflow.io.vcf import is_ambiguous_base
+from cisflow.types import PathLike
 from cisflow.variants.windows import window_start
 
 STATUSES = ("scored", "swapped", "ref_mismatch", "ref_equals_alt", "duplicate", "indel", "ambiguous_allele",
@@ -48,7 +50,7 @@ _BREAKEND = re.compile(r"[ACGTN]*[\[\]][^\[\]]+[\[\]][ACGTN]*|\.[ACGTN]+|[ACGTN]
 VCF_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "line", "multiallelic"]
 
 
-def check_variants(vcf_df, genome, seq_len, indels="skip"):
+def check_variants(vcf_df: pd.DataFrame, genome: pyfaidx.Fasta, seq_len: int, indels: str = "skip") -> pd.DataFrame:
     """One row per (record, ALT allele) of ``vcf_df`` (from ``read_vcf``) with its status.
 
     Adds to the VCF columns: ``multiallelic`` (the record has several ALT alleles), ``ref_match``
@@ -86,7 +88,7 @@ def _flag_duplicates(checked):
     return checked
 
 
-def check_build(checked, source, genome_name, max_mismatch=0.05):
+def check_build(checked: pd.DataFrame, source: PathLike, genome_name: PathLike, max_mismatch: float = 0.05) -> None:
     """Stop when the variants look like another genome build than the genome's.
 
     At a SNV of the right build one of its alleles is the genome's base (REF, or ALT for a table
@@ -164,7 +166,7 @@ def _is_bases(allele):
     return bool(allele) and set(allele) <= set("ACGT")
 
 
-def status_counts(table):
+def status_counts(table: pd.DataFrame) -> dict[str, int]:
     """{status: number of rows}, every known status included (zero when absent)."""
     counts = table["status"].value_counts()
     return {status: int(counts.get(status, 0)) for status in dict.fromkeys([*STATUSES, *counts.index])}

@@ -21,7 +21,10 @@ a trait is enriched in several outputs (a multi-task model moves other outputs t
 cell type's motif), the output of the largest fold is the trait's ``top_output``.
 """
 
+from collections.abc import Hashable, Mapping, Sequence
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy.stats import mannwhitneyu, norm
@@ -29,16 +32,17 @@ from scipy.stats import mannwhitneyu, norm
 from cisflow.io.figures import save_figure
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.stats import benjamini_hochberg
+from cisflow.types import PathLike
 
 MIN_LOCI = 5  # loci a trait needs to be tested
 COLUMNS = ["trait", "output", "n_sites", "n_loci", "n_background", "auc", "auc_low", "auc_high", "p_value", "q_value",
            "median_trait", "median_background", "fold"]
 
 
-def trait_groups(sites, default):
+def trait_groups(sites: pd.DataFrame, default: str) -> dict[str, list[int]]:
     """{trait: [site, ...]} from the sites' ``traits`` (`` | ``-joined); all sites under
     ``default`` when none has a trait (a plain VCF)."""
-    groups = {}
+    groups: dict[str, list[int]] = {}
     for site, traits in zip(sites["site"], sites["traits"].fillna("")):
         for trait in traits.split(GROUP_SEPARATOR):
             if trait:
@@ -46,7 +50,10 @@ def trait_groups(sites, default):
     return groups or {default: list(sites["site"])}
 
 
-def trait_enrichment(site_stats, background_stats, groups, loci=None, weights=None, min_loci=MIN_LOCI):
+def trait_enrichment(site_stats: pd.DataFrame, background_stats: pd.DataFrame, groups: Mapping[str, Sequence[int]],
+                     loci: Mapping[str, Mapping[int, Hashable]] | None = None,
+                     weights: Mapping[str, Mapping[int, float]] | None = None,
+                     min_loci: int = MIN_LOCI) -> pd.DataFrame:
     """The enrichment table: one row per (trait, output), outputs then ``any``.
 
     Parameters
@@ -57,11 +64,11 @@ def trait_enrichment(site_stats, background_stats, groups, loci=None, weights=No
     background_stats : DataFrame
         The same of the matched background SNPs (one row each, in the order they were drawn), with
         ``matched_site``.
-    groups : dict
+    groups : dict of str to list of int
         {trait: sites}.
-    loci : dict, optional
+    loci : dict of str to dict, optional
         {trait: {site: locus}}; without it (or for a site it lacks) each site is a locus of its own.
-    weights : dict, optional
+    weights : dict of str to dict of int to float, optional
         {trait: {site: weight}} (credible sets: the PIP): a locus statistic is then the weighted
         mean of its SNPs', not their largest.
     min_loci : int
@@ -83,21 +90,21 @@ def trait_enrichment(site_stats, background_stats, groups, loci=None, weights=No
     for trait, members in groups.items():
         members = [site for site in dict.fromkeys(members) if site in site_stats.index and site in drawn]
         of_locus = (loci or {}).get(trait, {})
-        by_locus = {}
+        by_locus: dict[Hashable, list[int]] = {}
         for site in members:
             by_locus.setdefault(of_locus.get(site, ("site", site)), []).append(site)
         if len(by_locus) < min_loci:
             continue
         weight = (weights or {}).get(trait)
-        trait_loci, background_loci = [], []
+        trait_rows, background_rows = [], []  # a statistic (outputs,) a locus, a background locus
         for sites in by_locus.values():
             w = None if weight is None else np.array([weight.get(site, 0.0) for site in sites], np.float64)
-            trait_loci.append(_locus_statistic(site_values[[site_row[site] for site in sites]], w))
+            trait_rows.append(_locus_statistic(site_values[[site_row[site] for site in sites]], w))
             draws = [drawn[site] for site in sites]
             depth = max(len(rows_of) for rows_of in draws)
             picked = np.array([[rows_of[k % len(rows_of)] for rows_of in draws] for k in range(depth)])
-            background_loci += [_locus_statistic(background_values[rows], w) for rows in picked]
-        trait_loci, background_loci = np.array(trait_loci), np.array(background_loci)
+            background_rows += [_locus_statistic(background_values[rows], w) for rows in picked]
+        trait_loci, background_loci = np.array(trait_rows), np.array(background_rows)
         for j, output in enumerate(outputs):
             auc, low, high, p = auc_test(trait_loci[:, j], background_loci[:, j])
             median_trait = float(np.median(trait_loci[:, j]))
@@ -121,7 +128,7 @@ def _locus_statistic(values, weights=None):
     return weights @ values / weights.sum()
 
 
-def top_outputs(table, q=0.05):
+def top_outputs(table: pd.DataFrame, q: float = 0.05) -> dict[str, str]:
     """{trait: the output (not ``any``) where it stands out most}: the largest fold among the
     outputs where it is enriched (q below ``q``), else the largest AUC."""
     outputs = table[table["output"] != "any"]
@@ -131,7 +138,7 @@ def top_outputs(table, q=0.05):
     return dict(zip(best["trait"], best["output"]))
 
 
-def auc_test(trait, background):
+def auc_test(trait: npt.ArrayLike, background: npt.ArrayLike) -> tuple[float, float, float, float]:
     """(AUC, 95 % CI low, high, one-sided p) of ``trait`` values against ``background`` values."""
     trait, background = np.asarray(trait, float), np.asarray(background, float)
     result = mannwhitneyu(trait, background, alternative="greater")
@@ -143,7 +150,8 @@ def auc_test(trait, background):
     return float(auc), float(max(auc - half, 0.0)), float(min(auc + half, 1.0)), float(result.pvalue)
 
 
-def plot_enrichment(table, path, outputs=None, max_traits=30, max_labels=40):
+def plot_enrichment(table: pd.DataFrame, path: PathLike, outputs: Sequence[str] | None = None, max_traits: int = 30,
+                    max_labels: int = 40) -> None:
     """Heatmap of the AUC of traits (rows, the ``max_traits`` with the smallest ``any`` p-value)
     x outputs (columns in the order of ``outputs``, the model's, then ``any``); q < 0.05 starred."""
     fig = Figure(figsize=(10, 4), layout="constrained")

@@ -1,7 +1,12 @@
 """In-silico mutagenesis around a variant: is it the strongest site of its neighbourhood, or beside it?
 """
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
+import pyfaidx
+import torch
 
 from cisflow.io.errors import ConfigError
 from cisflow.models.ensemble import member_mean
@@ -9,7 +14,7 @@ from cisflow.models.predict import predict
 from cisflow.variants.windows import variant_windows
 
 
-def check_ism(top, flank, seq_len):
+def check_ism(top: int, flank: int, seq_len: int) -> None:
     """Stop where ``top`` (variants to map) is negative or ``flank`` bases a side of the centre do
     not fit in a window of ``seq_len``, before anything is scored: a ``ConfigError`` naming the key
     (``ism.top``, ``ism.flank``)."""
@@ -20,7 +25,8 @@ def check_ism(top, flank, seq_len):
                                        f"{(seq_len - 1) // 2} bases a side of the variant")
 
 
-def variant_ism(model, meta, genome, rows, flank=10, batch_size=512):
+def variant_ism(model: torch.nn.Module, meta: dict[str, Any], genome: pyfaidx.Fasta, rows: pd.DataFrame,
+                flank: int = 10, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """In-silico mutagenesis around each variant of ``rows`` (scored rows from ``score_variants``):
     every base within ``flank`` of the variant, on the genome (ref) window, changed to each other
     base; the change of the row's ``top_target`` output, both strands averaged.

@@ -15,12 +15,15 @@ reported only a proxy of it.
 """
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.io.panel import r_squared, read_panel
+from cisflow.types import PathLike
 from cisflow.variants.enrichment import trait_groups
 
 log = logging.getLogger(__name__)
@@ -56,7 +59,8 @@ def distance_loci(snps: pd.DataFrame, window: int) -> pd.DataFrame:
     return _named(ordered, group.map(lead).to_numpy())
 
 
-def ld_loci(snps: pd.DataFrame, panel_path, genome_contigs, window: int, r2: float) -> pd.DataFrame:
+def ld_loci(snps: pd.DataFrame, panel_path: PathLike, genome_contigs: Sequence[str], window: int,
+            r2: float) -> pd.DataFrame:
     """Loci clumped around leads by r² in a reference panel (module docstring).
 
     Parameters
@@ -66,7 +70,7 @@ def ld_loci(snps: pd.DataFrame, panel_path, genome_contigs, window: int, r2: flo
         the same alleles, either way round; a site of unknown ALT by position).
     panel_path : str or Path
         The reference panel VCF.
-    genome_contigs : iterable of str
+    genome_contigs : sequence of str
         The genome's contigs (the panel's names are mapped to them).
     window, r2 : int, float
         A lead's reach in bp, and the r² with it a SNP needs to join its locus.
@@ -127,7 +131,8 @@ def _panel_rows(snps, genotypes):
     return rows
 
 
-def proxies(leads: pd.DataFrame, panel_path, genome_contigs, window: int, r2: float) -> pd.DataFrame:
+def proxies(leads: pd.DataFrame, panel_path: PathLike, genome_contigs: Sequence[str], window: int,
+            r2: float) -> pd.DataFrame:
     """The panel's variants in LD with each of ``leads`` (module docstring).
 
     Parameters
@@ -221,14 +226,16 @@ def credible_set_loci(associations: pd.DataFrame, variants: pd.DataFrame) -> pd.
                          "lead_site": lead_site, "pip": rows["pip"].to_numpy()})
 
 
-def assign_loci(snps: pd.DataFrame, window: int, r2: float, panel_path=None, genome_contigs=()) -> pd.DataFrame:
+def assign_loci(snps: pd.DataFrame, window: int, r2: float, panel_path: PathLike | None = None,
+                genome_contigs: Sequence[str] = ()) -> pd.DataFrame:
     """``trait_snps``' rows in loci: by LD with ``panel_path``, else by distance (module docstring)."""
     if panel_path:
         return ld_loci(snps, panel_path, genome_contigs, window, r2)
     return distance_loci(snps, window)
 
 
-def with_proxies(variants: pd.DataFrame, panel_path, genome_contigs, window: int, r2: float) -> pd.DataFrame:
+def with_proxies(variants: pd.DataFrame, panel_path: PathLike, genome_contigs: Sequence[str], window: int,
+                 r2: float) -> pd.DataFrame:
     """``variants`` (one row per site) with each lead's proxies from the panel as sites of their own
     (``proxies``), after the input's: ``proxy_of`` names their leads (`` | ``-joined where several
     share one), ``traits`` the leads', ``alt_from`` 'panel'; a proxy that is already a site of the
@@ -294,7 +301,7 @@ def locus_table(table: pd.DataFrame, loci: pd.DataFrame, snps: pd.DataFrame) -> 
     return rows[LOCUS_TABLE].reset_index(drop=True)
 
 
-def top_loci(locus_rows: pd.DataFrame, n: int = 20) -> list:
+def top_loci(locus_rows: pd.DataFrame, n: int = 20) -> list[dict[str, Any]]:
     """The ``n`` loci of strongest candidate (``locus_table``'s order), one dict each: trait, locus,
     lead, SNPs, and the candidate's id, score, output, PIP, p-value and whether it is the lead."""
     candidates = locus_rows[locus_rows["candidate"]].head(n)

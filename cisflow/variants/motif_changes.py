@@ -18,9 +18,12 @@ column at the SNP.
 """
 
 import logging
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import torch
 
@@ -31,6 +34,7 @@ from cisflow.interpret.matches import best_matches
 from cisflow.io.errors import InputError
 from cisflow.io.genome import read_fai, window_codes
 from cisflow.models.predict import device, one_hot
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +44,10 @@ P_VALUE = 1e-4  # a motif matches a window whose score has a p-value below this 
 TIE = 1 << 24  # a change of one unit outweighs any difference of strength (scores are far below 2**24 units)
 JASPAR = {"release": "JASPAR2024", "tax_group": "vertebrates"}  # as the interpret rule's defaults
 LEARNED_FILES = (("filters.meme", "matches.tsv"), ("modisco.meme", "modisco_matches.tsv"))  # interpret's, modisco's
+Kernels = tuple[np.ndarray, torch.Tensor, torch.Tensor]  # a width's motifs (their indices), conv1d kernels, changes
 
 
-def log_odds(probabilities, pseudocount=PSEUDOCOUNT):
+def log_odds(probabilities: npt.ArrayLike, pseudocount: float = PSEUDOCOUNT) -> np.ndarray:
     """A motif's log-odds matrix in units of 1/``SCALE`` bit.
 
     Parameters
@@ -61,7 +66,7 @@ def log_odds(probabilities, pseudocount=PSEUDOCOUNT):
     return np.round(SCALE * np.log2(smoothed / 0.25)).astype(np.int64)
 
 
-def score_tail(matrix, p_value=P_VALUE):
+def score_tail(matrix: npt.ArrayLike, p_value: float = P_VALUE) -> tuple[int, np.ndarray]:
     """The smallest score of ``matrix`` whose p-value is below ``p_value``, and the p-values from it up.
 
     The distribution of a window's score under a uniform background is built column by column (each
@@ -100,14 +105,14 @@ class MotifScanner:
 
     Parameters
     ----------
-    motifs : list
+    motifs : iterable of JasparMotif
         M motifs (at least one) with ``matrix_id``, ``name`` and ``probabilities`` (width, 4)
         (``JasparMotif``).
     p_value : float
         A motif matches a window whose score has a p-value below this.
     """
 
-    def __init__(self, motifs, p_value=P_VALUE):
+    def __init__(self, motifs: Iterable[JasparMotif], p_value: float = P_VALUE) -> None:
         self.motifs = list(motifs)
         self.matrices = [log_odds(motif.probabilities) for motif in self.motifs]
         thresholds, self.tails = zip(*(score_tail(matrix, p_value) for matrix in self.matrices))
@@ -116,7 +121,7 @@ class MotifScanner:
         self.groups = [np.flatnonzero(widths == width) for width in np.unique(widths)]
         self.half = int(widths.max()) - 1  # bases a side of the SNP a window needs
 
-    def kernels(self, dev):
+    def kernels(self, dev: torch.device) -> list[Kernels]:
         """For each width w, the m motifs of that width (their indices) and two tensors: their conv1d
         kernels (2m, 4, w), each motif's matrix and then its reverse complement (rows and columns
         reversed: ACGT -> TGCA); and (4, 4, 2m, w) the change of each kernel's score, [REF, ALT], in
@@ -132,13 +137,14 @@ class MotifScanner:
                         torch.tensor(changes.copy(), dtype=dtype, device=dev)))
         return out
 
-    def p_values(self, motif, scores):
+    def p_values(self, motif: int, scores: npt.ArrayLike) -> np.ndarray:
         """P(S >= score) of ``motif``'s ``scores`` (n,), each at least its threshold."""
         return self.tails[motif][np.asarray(scores) - self.thresholds[motif]]
 
 
 @torch.no_grad()
-def best_scores(codes, ref, alt, kernels):
+def best_scores(codes: np.ndarray, ref: np.ndarray, alt: np.ndarray,
+                kernels: Sequence[Kernels]) -> tuple[np.ndarray, np.ndarray]:
     """The best REF and ALT score of every motif over the windows that hold the SNP, both strands.
 
     Parameters
@@ -159,13 +165,13 @@ def best_scores(codes, ref, alt, kernels):
     n, half = len(codes), codes.shape[1] // 2
     dev, dtype = kernels[0][1].device, kernels[0][1].dtype
     x = one_hot(torch.as_tensor(codes, device=dev)).to(dtype)
-    ref, alt = torch.tensor(ref, device=dev), torch.tensor(alt, device=dev)
+    ref_bases, alt_bases = torch.tensor(ref, device=dev), torch.tensor(alt, device=dev)
     refs, alts = [], []
     for _, weights, changes in kernels:
         width = weights.shape[2]
         scores = torch.nn.functional.conv1d(x[:, :, half - width + 1 : half + width], weights)  # (n, 2m, w)
         refs.append(scores.amax(dim=2).view(n, 2, -1).amax(dim=1))
-        alts.append((scores + changes[ref, alt]).amax(dim=2).view(n, 2, -1).amax(dim=1))
+        alts.append((scores + changes[ref_bases, alt_bases]).amax(dim=2).view(n, 2, -1).amax(dim=1))
     order = np.concatenate([members for members, _, _ in kernels])
     best_ref, best_alt = np.empty((n, len(order)), np.int64), np.empty((n, len(order)), np.int64)
     best_ref[:, order] = torch.cat(refs, dim=1).cpu().numpy()  # whole numbers: exact sums
@@ -173,7 +179,7 @@ def best_scores(codes, ref, alt, kernels):
     return best_ref, best_alt
 
 
-def snv_windows(genome_path, rows, half):
+def snv_windows(genome_path: PathLike, rows: pd.DataFrame, half: int) -> np.ndarray:
     """(n, 2 ``half`` + 1) codes centred on the 1-based ``pos`` of ``rows`` (with ``chrom``), N
     beyond a contig's ends."""
     index = read_fai(genome_path)
@@ -191,7 +197,8 @@ def snv_windows(genome_path, rows, half):
     return codes
 
 
-def motif_changes(genome_path, rows, motifs, p_value=P_VALUE, batch_size=1024):
+def motif_changes(genome_path: PathLike, rows: pd.DataFrame, motifs: Sequence[JasparMotif], p_value: float = P_VALUE,
+                  batch_size: int = 1024) -> pd.DataFrame:
     """For each SNV of ``rows``, the motif whose best match changes most between REF and ALT.
 
     Among the motifs whose best REF or ALT score over the windows holding the SNP (both strands)
@@ -206,13 +213,13 @@ def motif_changes(genome_path, rows, motifs, p_value=P_VALUE, batch_size=1024):
 
     Parameters
     ----------
-    genome_path : path
+    genome_path : str or Path
         The indexed genome FASTA.
     rows : DataFrame
         n rows with ``chrom``, ``pos`` (1-based) and the alleles scored, ``score_ref`` (the genome's
         base) and ``score_alt``; rows that are not SNVs of A, C, G, T (indels, unscored rows) get
         empty values.
-    motifs : list
+    motifs : sequence of JasparMotif
         M motifs (``JasparMotif``: ``matrix_id``, ``name``, ``probabilities`` (width, 4)).
     p_value : float
         The match threshold.
@@ -237,7 +244,7 @@ def motif_changes(genome_path, rows, motifs, p_value=P_VALUE, batch_size=1024):
     ref_codes = ref.iloc[snv].map(ALPHABET.index).to_numpy()
     alt_codes = alt.iloc[snv].map(ALPHABET.index).to_numpy()
     kernels = scanner.kernels(device())
-    chosen, deltas, strengths = [], [], []
+    chosen_parts, delta_parts, strength_parts = [], [], []  # a batch each
     for start in range(0, len(snv), batch_size):
         batch = slice(start, start + batch_size)
         best_ref, best_alt = best_scores(codes[batch], ref_codes[batch], alt_codes[batch], kernels)
@@ -246,10 +253,11 @@ def motif_changes(genome_path, rows, motifs, p_value=P_VALUE, batch_size=1024):
         key = np.where(strength >= threshold, change * TIE + strength - threshold, -1)  # ties: the stronger match
         pick = key.argmax(axis=1)
         picked = np.arange(len(pick)), pick
-        chosen.append(np.where(key[picked] >= 0, pick, -1))
-        deltas.append(best_alt[picked] - best_ref[picked])
-        strengths.append(strength[picked])
-    chosen, deltas, strengths = np.concatenate(chosen), np.concatenate(deltas), np.concatenate(strengths)
+        chosen_parts.append(np.where(key[picked] >= 0, pick, -1))
+        delta_parts.append(best_alt[picked] - best_ref[picked])
+        strength_parts.append(strength[picked])
+    chosen = np.concatenate(chosen_parts)
+    deltas, strengths = np.concatenate(delta_parts), np.concatenate(strength_parts)
     named = chosen >= 0
     at = out.index[snv[named]]
     picks = chosen[named]
@@ -264,12 +272,12 @@ def motif_changes(genome_path, rows, motifs, p_value=P_VALUE, batch_size=1024):
     return out
 
 
-def learned_motifs(files):
+def learned_motifs(files: Iterable[tuple[PathLike, PathLike]]) -> list[JasparMotif]:
     """The learned motifs with a credible JASPAR match (``matches.best_matches``), each named by it.
 
     Parameters
     ----------
-    files : list of (path, path)
+    files : iterable of (path, path)
         (MEME file, matches table) pairs of an experiment: the interpret rule's ``filters.meme`` and
         ``matches.tsv`` (a ``member`` column; motifs ``filter<i>``, or ``<member>.filter<i>`` for
         several members) and the modisco rule's ``modisco.meme`` and ``modisco_matches.tsv``
@@ -295,7 +303,7 @@ def learned_motifs(files):
     return motifs
 
 
-def learned_motif_files(folder):
+def learned_motif_files(folder: PathLike) -> list[tuple[Path, Path]]:
     """The (MEME file, matches table) pairs of an experiment's interpret folder
     (results/interpret/<experiment>): the filters', and TF-MoDISco's where it ran."""
     folder = Path(folder)
@@ -306,18 +314,20 @@ def learned_motif_files(folder):
     return pairs
 
 
-def add_motif_changes(table, genome_path, jaspar=None, learned_files=(), p_value=P_VALUE):
+def add_motif_changes(table: pd.DataFrame, genome_path: PathLike, jaspar: Mapping[str, Any] | None = None,
+                      learned_files: Iterable[tuple[PathLike, PathLike]] = (),
+                      p_value: float = P_VALUE) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The ranked variants with the motif columns, and the summary's ``motifs`` entry.
 
     Parameters
     ----------
     table : DataFrame
         n ranked rows (``scores.headline_table``); the scored SNVs among them are annotated.
-    genome_path : path
+    genome_path : str or Path
         The indexed genome FASTA.
     jaspar : dict, optional
         ``release`` and ``tax_group`` of the JASPAR CORE motifs (default ``JASPAR``).
-    learned_files : list of (path, path)
+    learned_files : iterable of (path, path)
         The experiment's learned motifs (``learned_motifs``); none: ``learned_motif`` is empty.
     p_value : float
         The match threshold of every motif.

@@ -12,6 +12,8 @@ page (``cisflow.report``) reads ``PAGE_ROLES``.
 
 from dataclasses import dataclass
 
+from cisflow.types import PathLike
+
 
 @dataclass(frozen=True)
 class InputKind:
@@ -98,7 +100,7 @@ FIGURE_ROLES = tuple(output.role for output in OUTPUTS if output.caption)
 PAGE_ROLES = ("summary", "table", *FIGURE_ROLES)  # what the lab-meeting page reads of a variant set
 
 
-def output_paths(stem: str) -> dict:
+def output_paths(stem: str) -> dict[str, str]:
     """Every output's path: ``stem`` and the output's suffix.
 
     Parameters
@@ -109,12 +111,12 @@ def output_paths(stem: str) -> dict:
 
     Returns
     -------
-    dict
+    dict of str to str
         role -> path (str), in the order of ``OUTPUTS``.
     """
     return {output.role: f"{stem}{output.suffix}" for output in OUTPUTS}
 
 
-def stem_of(table_path) -> str:
+def stem_of(table_path: PathLike) -> str:
     """The stem of the outputs beside a ranked table: its path less ``.gz`` and ``.tsv``."""
     return str(table_path).removesuffix(".gz").removesuffix(".tsv")

@@ -2,9 +2,11 @@
 along the genome (Manhattan-like)."""
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from cisflow.io.figures import save_figure
+from cisflow.types import PathLike
 
 MAX_TARGET_LABELS = 40  # beyond this many targets the heatmap drops its target labels
 ISM_PANELS = 12  # ISM maps drawn at most, one a variant: the first rows given
@@ -15,7 +17,7 @@ VALUES = (("z_", "z-score of the effect (against background SNPs)"), ("logodds_"
           ("sad_", "SAD (alt - ref)"))
 
 
-def plot_top_variants(scored, path, n=20):
+def plot_top_variants(scored: pd.DataFrame, path: PathLike, n: int = 20) -> None:
     """PNG heatmap (variants x targets) of the ``n`` top-ranked variants: per output their
     z-score where calibrated, else their change in log-odds (classification) or SAD."""
     top = scored.nlargest(n, "score", keep="first").dropna(subset=["score"])  # n rows copied, not the table
@@ -51,7 +53,7 @@ def _draw_heatmap(fig, ax, top, columns, prefix, label):
     colorbar.ax.tick_params(labelsize=12)
 
 
-def plot_variant_ism(rows, maps, path, label=None):
+def plot_variant_ism(rows: pd.DataFrame, maps: np.ndarray, path: PathLike, label: str | None = None) -> None:
     """ISM maps around the top variants: one row of panels a variant (the first ``ISM_PANELS``),
     bases by position, the variant's column outlined; ``label`` names a column of ``rows`` put
     before each title (the trait)."""
@@ -87,7 +89,7 @@ def _outline(x):
     return Rectangle((x - 0.5, -0.5), 1, 4, fill=False, edgecolor="black", linewidth=2)
 
 
-def plot_effects_along_genome(ranked, path, label=5):
+def plot_effects_along_genome(ranked: pd.DataFrame, path: PathLike, label: int = 5) -> None:
     """Manhattan-like: each scored variant's ranking score (largest |z|, or largest |effect|) at
     its position, contigs side by side (in order of first appearance), the strongest ``label``
     variants named."""
@@ -120,7 +122,7 @@ def plot_effects_along_genome(ranked, path, label=5):
 LOCUS_PANELS = 12  # loci drawn at most, their candidates the strongest
 
 
-def plot_loci(locus_rows, path, n=LOCUS_PANELS):
+def plot_loci(locus_rows: pd.DataFrame, path: PathLike, n: int = LOCUS_PANELS) -> None:
     """The ``n`` loci of strongest candidate (``loci.locus_table``'s first), a panel each: every SNP
     at its position, its predicted |z| (or |effect|) as a stem, and its PIP (credible sets) or
     -log10 p (GWAS) on the second axis; the candidate regulatory variant starred and named, the

@@ -2,14 +2,17 @@
 and VCF tools.
 """
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from cisflow.io.atomic import atomic_open
+from cisflow.types import PathLike
 from cisflow.variants.checks import STATUSES
 from cisflow.variants.scoring import EFFECT
 
 
-def write_scored_vcf(table, path, targets, task):
+def write_scored_vcf(table: pd.DataFrame, path: PathLike, targets: Sequence[str], task: str) -> None:
     """The variants as a VCF (sorted by contig, in order of first appearance, and position), each
     allele's status, rank and effects in INFO: the ranking score, the output it comes from, that
     output's effect, SAD and ref and alt predictions, and the empirical p-value where calibrated;

@@ -12,11 +12,15 @@ order, the TSV's columns and then every per-output column as float32 (the model'
 readable a column at a time (``pandas.read_parquet(path, columns=["id", "z_K562"])``).
 """
 
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cisflow.io.atomic import atomic_path
+from cisflow.types import PathLike
 from cisflow.variants.scoring import EFFECT
 
 PER_OUTPUT = ("ref", "alt", "sad", "logodds", "log2fc", "sd", "agree", "z", "p")  # prefixes of the per-output columns
@@ -27,20 +31,20 @@ TOP_VALUES = {"top_effect": None, "top_effect_sd": "sd", "top_sign_agreement": "
 ROW_GROUP = 65_536  # rows a Parquet row group: what is converted to Arrow at once
 
 
-def per_output_columns(table, targets):
+def per_output_columns(table: pd.DataFrame, targets: Sequence[str]) -> list[str]:
     """The per-output columns of ``table`` (``<prefix>_<target>``), in the table's order."""
     names = {f"{prefix}_{target}" for prefix in PER_OUTPUT for target in map(str, targets)}
     return [column for column in table.columns if column in names]
 
 
-def headline_table(ranked, targets, task):
+def headline_table(ranked: pd.DataFrame, targets: Sequence[str], task: str) -> pd.DataFrame:
     """``ranked`` without its per-output columns, with the top output's values after ``top_target``.
 
     Parameters
     ----------
     ranked : DataFrame
         n rows from ``scoring.rank_variants`` (calibrated or not), with ``top_target``.
-    targets : list
+    targets : sequence of str
         The model's T outputs.
     task : {'classification', 'regression'}
         Sets which prefix is the effect (``scoring.EFFECT``).
@@ -66,7 +70,7 @@ def headline_table(ranked, targets, task):
     return slim
 
 
-def write_scores(table, ranked, path, targets):
+def write_scores(table: pd.DataFrame, ranked: pd.DataFrame, path: PathLike, targets: Sequence[str]) -> None:
     """One Parquet file at ``path``: the columns of ``table`` (n rows, ``headline_table``), then the
     per-output columns of ``ranked`` (the same n rows in the same order) as float32; written in row
     groups of ``ROW_GROUP`` rows (memory: a row group, not the table), atomically."""

@@ -16,8 +16,13 @@ infinite, of any allele of any variant or background SNP, refuses the model
 (``cisflow.models.predict``: its arithmetic overflows, and no effect of it can be trusted).
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pyfaidx
+import torch
 from sklearn.metrics import roc_auc_score
 
 from cisflow.encode import encode
@@ -34,7 +39,8 @@ SNV_STEP = 8192  # SNVs scored a call: a progress step of a few seconds to a min
 EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an output, by task
 
 
-def score_variants(model, meta, genome, checked, batch_size=256, precision="auto"):
+def score_variants(model: torch.nn.Module, meta: dict[str, Any], genome: pyfaidx.Fasta, checked: pd.DataFrame,
+                   batch_size: int = 256, precision: str = "auto") -> pd.DataFrame:
     """``checked`` with predictions for both alleles of every row with alleles to score.
 
     Parameters
@@ -127,7 +133,8 @@ def _predict_alleles(scorers, dataset, genome, chrom, rows, batch_size):
     return np.stack([ref for ref, _ in pairs]), np.stack([alt for _, alt in pairs])
 
 
-def add_effects(checked, targets, predictions, task):
+def add_effects(checked: pd.DataFrame, targets: Sequence[str], predictions: Mapping[str, np.ndarray],
+                task: str) -> pd.DataFrame:
     """``checked`` with the per-output effect columns and the summary columns of
     ``score_variants`` from ``predictions``: (n, T) float32 arrays ``ref``, ``alt`` (predictions)
     and ``ref_logit``, ``alt_logit`` (raw outputs), NaN where a row is unscored.
@@ -174,7 +181,7 @@ def _effect(prefix, predictions, task):
     return np.log2((alt + pseudocount) / (ref + pseudocount))
 
 
-def effect_columns(table, task):
+def effect_columns(table: pd.DataFrame, task: str) -> list[str]:
     """The per-output effect columns of a scored table (``logodds_<t>`` or ``sad_<t>``)."""
     prefix = f"{EFFECT[task]}_"
     return [column for column in table.columns if column.startswith(prefix)]
@@ -191,7 +198,7 @@ def _max_abs(values):
     return largest, index
 
 
-def rank_variants(scored):
+def rank_variants(scored: pd.DataFrame) -> pd.DataFrame:
     """``scored`` sorted by ``score``, largest first, with a 1-based ``rank`` column first.
 
     Unscored rows stay, at the end, with rank NA; ties keep their input order.
@@ -204,7 +211,7 @@ def rank_variants(scored):
     return ranked
 
 
-def truth_joined(scored, truth, column="score"):
+def truth_joined(scored: pd.DataFrame, truth: pd.DataFrame, column: str = "score") -> pd.DataFrame:
     """The truth's labelled rows (``cisflow.io.truth.read_truth``) joined on ``id`` to the largest
     ``column`` of each scored variant (a multi-allelic record's largest allele effect); the truth's
     ids not scored are left out."""
@@ -212,7 +219,7 @@ def truth_joined(scored, truth, column="score"):
     return truth.dropna(subset=["positive"]).join(effects, on="id", how="inner")
 
 
-def truth_auroc(scored, truth, column="score"):
+def truth_auroc(scored: pd.DataFrame, truth: pd.DataFrame, column: str = "score") -> float:
     """AUROC of ``column`` for the truth's positives (effect 'destroys') against its negatives
     ('neutral'), over the variants ``truth_joined`` keeps. NaN when either class is empty.
     """

@@ -20,10 +20,12 @@ from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
 from cisflow.io.sumstats import read_sumstats
 from cisflow.io.vcf import read_vcf
+from cisflow.types import PathLike
 from cisflow.variants.outputs import KINDS
 
 
-def read_variant_set(path, kind="vcf", traits=None, p_threshold=5e-8, trait=None):
+def read_variant_set(path: PathLike, kind: str = "vcf", traits: list[str] | None = None, p_threshold: float = 5e-8,
+                     trait: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(variants, associations) of one variant input (module docstring).
 
     ``traits`` keeps only those traits of a GWAS Catalog file or of credible sets; ``p_threshold``
@@ -49,13 +51,13 @@ def read_variant_set(path, kind="vcf", traits=None, p_threshold=5e-8, trait=None
     return variants, variants[[*carried, "site"]].copy()
 
 
-def site_summary(ranked):
+def site_summary(ranked: pd.DataFrame) -> pd.DataFrame:
     """One row per site: its best-scoring allele's row (or, where none was scored, its first)."""
     order = ranked.sort_values("score", ascending=False, na_position="last", kind="mergesort")
     return order.drop_duplicates("site").set_index("site")
 
 
-def associations_with_scores(associations, ranked):
+def associations_with_scores(associations: pd.DataFrame, ranked: pd.DataFrame) -> pd.DataFrame:
     """``associations`` joined with the scores of their sites: each row gains the genome
     position, alleles, status, rank, score, top output and empirical p of its site's best allele;
     a row that reached no site keeps its own status (unmapped, indel)."""

@@ -23,7 +23,7 @@ from cisflow.models.span_recompute import SpanRecompute, supports_span_recompute
 log = logging.getLogger(__name__)
 
 
-def use_bf16(precision, dev):
+def use_bf16(precision: str, dev: torch.device) -> bool:
     """Whether to score in bf16: ``precision`` 'bf16', or 'auto' where ``bf16_is_fast``; 'fp32'
     never. The choice and its reason are logged (``precision_note``)."""
     bf16, note = precision_choice(precision, dev)
@@ -31,7 +31,7 @@ def use_bf16(precision, dev):
     return bf16
 
 
-def precision_choice(precision, dev):
+def precision_choice(precision: str, dev: torch.device) -> tuple[bool, str]:
     """(bf16, note): whether ``precision`` runs bf16 on ``dev``, and the line that says so and why."""
     if precision not in ("auto", "bf16", "fp32"):
         raise ValueError(f"precision must be auto, bf16 or fp32, not {precision!r}")
@@ -40,7 +40,7 @@ def precision_choice(precision, dev):
     return bf16, precision_note(precision, bf16, fast, dev)
 
 
-def precision_note(precision, bf16, fast, dev):
+def precision_note(precision: str, bf16: bool, fast: bool, dev: torch.device) -> str:
     """One line for the log and the report: what precision ``precision`` led to on ``dev``, and why."""
     hardware = "this GPU" if dev.type == "cuda" else "this CPU"
     native = ("native bf16" if fast else "no native bf16") + (
@@ -54,14 +54,15 @@ def precision_note(precision, bf16, fast, dev):
     return f"precision {precision}: {mode} ({hardware} has {native})"
 
 
-def bf16_is_fast(dev):
+def bf16_is_fast(dev: torch.device) -> bool:
     """Whether bfloat16 convolutions run natively: CUDA with bf16, or a CPU with AMX or AVX512-BF16."""
     if dev.type == "cuda":
         return torch.cuda.is_bf16_supported()
     return dev.type == "cpu" and torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
-def snv_pair_predictions(model, ref_codes, alt_bases, task, batch_size=256, bf16=False):
+def snv_pair_predictions(model: torch.nn.Module, ref_codes: np.ndarray, alt_bases: np.ndarray, task: str,
+                         batch_size: int = 256, bf16: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(ref, alt) predictions, both strands averaged, of SNVs at the centre of ``ref_codes``.
 
     ``ref_codes`` (n, L) uint8 windows, ``alt_bases`` (n,) the alt base codes at index L // 2;
@@ -83,11 +84,12 @@ class SnvScorer:
     as all three substitutions) share its ref pass: each adds only the span it changes.
     """
 
-    def __init__(self, model, bf16=False):
+    def __init__(self, model: torch.nn.Module, bf16: bool = False) -> None:
         self.model = model
         self.spans = SpanRecompute(model, bf16) if supports_span_recompute(model) else None
 
-    def __call__(self, ref_codes, alt_bases, batch_size=256, window_of=None):
+    def __call__(self, ref_codes: np.ndarray, alt_bases: np.ndarray, batch_size: int = 256,
+                 window_of: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         ref_codes = np.asarray(ref_codes, dtype=np.uint8)
         alt_bases = np.asarray(alt_bases, dtype=np.uint8)
         window_of = np.arange(len(alt_bases)) if window_of is None else np.asarray(window_of, dtype=np.int64)

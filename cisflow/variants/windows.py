@@ -10,17 +10,24 @@ base and holds its allele at index ``seq_len // 2``, followed by the genome afte
 ``seq_len`` bases.
 """
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import numpy as np
+import pandas as pd
+import pyfaidx
 
 from cisflow.encode import encode
 
+IntOrArray = TypeVar("IntOrArray", int, np.ndarray)  # one position or an array of them
 
-def window_start(pos, seq_len):
+
+def window_start(pos: IntOrArray, seq_len: int) -> IntOrArray:
     """0-based start of the window centred on 1-based VCF position(s) ``pos`` (see module docstring)."""
     return pos - 1 - seq_len // 2
 
 
-def indel_windows(genome, rows, seq_len):
+def indel_windows(genome: pyfaidx.Fasta, rows: pd.DataFrame, seq_len: int) -> tuple[np.ndarray, np.ndarray]:
     """(ref codes, alt codes) of indel ``rows``: each window starts ``seq_len // 2`` bases before
     the variant, then the allele, then the genome after REF, cut to ``seq_len``."""
     refs, alts = [], []
@@ -33,7 +40,8 @@ def indel_windows(genome, rows, seq_len):
     return encode("".join(refs)).reshape(-1, seq_len), encode("".join(alts)).reshape(-1, seq_len)
 
 
-def variant_windows(genome, chrom, positions, seq_len):
+def variant_windows(genome: pyfaidx.Fasta, chrom: str, positions: Sequence[int] | np.ndarray,
+                    seq_len: int) -> np.ndarray:
     """(n, seq_len) codes of the windows centred on 1-based ``positions`` of one contig.
 
     Each window is read once from the indexed FASTA; a window that overruns the contig is an
