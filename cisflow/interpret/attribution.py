@@ -4,29 +4,34 @@ saturation mutagenesis (ISM), and the choice of which sequences and which window
 Their figures are drawn by ``cisflow.interpret.logos``.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
+from torch import nn
 
 from cisflow.models.ensemble import member_mean
 from cisflow.models.predict import forward, model_device, one_hot, predict
 
 
-def input_gradients(model, codes, target, batch_size=256, features=None):
+def input_gradients(model: nn.Module, codes: np.ndarray, target: int, batch_size: int = 256,
+                    features: np.ndarray | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Per batch of ``codes``, its one-hot input x (n, 4, L) and the gradient of raw output
     ``target`` (the logit for classification models) with respect to it; ``features`` (N, F) go
     beside the sequences to a model that takes them."""
     model.eval()
     dev = model_device(model)
-    codes = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
-    features = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
-    for start in range(0, len(codes), batch_size):
-        x = one_hot(codes[start : start + batch_size].to(dev)).requires_grad_(True)
-        extra = None if features is None else features[start : start + batch_size].to(dev)
+    sequences = torch.as_tensor(np.asarray(codes, dtype=np.uint8))
+    numbers = None if features is None else torch.as_tensor(np.asarray(features, dtype=np.float32))
+    for start in range(0, len(sequences), batch_size):
+        x = one_hot(sequences[start : start + batch_size].to(dev)).requires_grad_(True)
+        extra = None if numbers is None else numbers[start : start + batch_size].to(dev)
         (grad,) = torch.autograd.grad(forward(model, x, extra)[:, target].sum(), x)
         yield x.detach(), grad
 
 
-def saliency(model, codes, target, batch_size=256, features=None):
+def saliency(model: nn.Module, codes: np.ndarray, target: int, batch_size: int = 256,
+             features: np.ndarray | None = None) -> np.ndarray:
     """Gradient x input: (N, L) contribution of the observed base at each position (0 at N).
 
     The gradient is of the raw output ``target`` (the logit for classification models), which
@@ -38,7 +43,8 @@ def saliency(model, codes, target, batch_size=256, features=None):
                            for x, grad in input_gradients(model, codes, target, batch_size, features)])
 
 
-def ism(model, codes, target, task, batch_size=512, features=None, span=None):
+def ism(model: nn.Module, codes: np.ndarray, target: int, task: str, batch_size: int = 512,
+        features: np.ndarray | None = None, span: tuple[int, int] | None = None) -> np.ndarray:
     """In-silico saturation mutagenesis: (N, L, 4) change of output ``target`` per substitution.
 
     The change is in probability for classification and in value for regression; the reference
@@ -50,7 +56,8 @@ def ism(model, codes, target, task, batch_size=512, features=None, span=None):
     return member_mean(_ism, model, codes, target, task, batch_size, features, span)
 
 
-def _ism(model, codes, target, task, batch_size, features, span):
+def _ism(model: nn.Module, codes: np.ndarray, target: int, task: str, batch_size: int, features: np.ndarray | None,
+         span: tuple[int, int] | None) -> np.ndarray:
     codes = np.asarray(codes, dtype=np.uint8)
     start, stop = span or (0, codes.shape[1])
     effects = np.zeros((len(codes), stop - start, 4), dtype=np.float32)
@@ -63,14 +70,14 @@ def _ism(model, codes, target, task, batch_size, features, span):
     return effects
 
 
-def ism_importance(effects, codes):
+def ism_importance(effects: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """(..., L, 4) letter heights from ISM ``effects``: at each observed base, how much the
     output drops when it is mutated (minus the mean change of its three substitutions); 0 at N."""
     reference = is_reference(codes)
     return reference * (-np.asarray(effects).sum(axis=-1, keepdims=True) / 3)
 
 
-def strongest_window(contributions, window):
+def strongest_window(contributions: np.ndarray, window: int) -> int:
     """Start of a ``window`` around the stretch with the largest total |contribution|.
 
     The window is centred on the contributions' centre of mass within the best window, so a
@@ -85,7 +92,7 @@ def strongest_window(contributions, window):
     return int(np.clip(round(centre - window / 2), 0, len(weights) - window))
 
 
-def _substitutions(seq, start, stop):
+def _substitutions(seq: np.ndarray, start: int, stop: int) -> np.ndarray:
     """((stop - start) * 4, L) copies of ``seq``; row 4*i + b has base b at position start + i."""
     width = stop - start
     variants = np.repeat(seq[None], 4 * width, axis=0)
@@ -93,12 +100,12 @@ def _substitutions(seq, start, stop):
     return variants
 
 
-def is_reference(codes):
+def is_reference(codes: np.ndarray) -> np.ndarray:
     """(..., 4) mask of the observed base of each position (all False at N)."""
     return np.asarray(codes)[..., None] == np.arange(4)
 
 
-def top_examples(predictions, k):
+def top_examples(predictions: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` largest of a 1-D array of predictions, largest first."""
     predictions = np.asarray(predictions)
     if predictions.ndim != 1:

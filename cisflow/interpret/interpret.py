@@ -7,15 +7,18 @@ Put together from ``subsample`` (the test sequences looked at), ``filters`` (fil
 """
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from torch import nn
 
 from cisflow.data.dataset import load_dataset
 from cisflow.interpret.attribution import ism, saliency, strongest_window, top_examples
-from cisflow.interpret.filters import filter_pfms, write_meme
+from cisflow.interpret.filters import FilterPFM, filter_pfms, write_meme
 from cisflow.interpret.influence import filter_influence
-from cisflow.interpret.jaspar import load_jaspar
+from cisflow.interpret.jaspar import JasparMotif, load_jaspar
 from cisflow.interpret.logos import plot_attributions, plot_filter_matches
 from cisflow.interpret.matches import best_matches, reproducibility
 from cisflow.interpret.matching import match_motifs
@@ -24,6 +27,7 @@ from cisflow.io.atomic import atomic_path
 from cisflow.models.checkpoint import load_model
 from cisflow.models.ensemble import member_names, members_of
 from cisflow.models.predict import device, predict
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +38,9 @@ MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
 ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
-def interpret_experiment(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str,
-                         motifs_png: str, saliency_png: str, influence_out: str,
-                         reproducibility_out: str) -> pd.DataFrame:
+def interpret_experiment(model_path: PathLike, dataset_path: PathLike, spec: Mapping[str, Any], meme_out: PathLike,
+                         matches_out: PathLike, motifs_png: PathLike, saliency_png: PathLike, influence_out: PathLike,
+                         reproducibility_out: PathLike) -> pd.DataFrame:
     """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
     and influence, logos, and saliency and ISM of top test sequences; every pass looks at the
     same seeded subsample of the test split (``spec['subsample']`` sequences at most).
@@ -48,12 +52,12 @@ def interpret_experiment(model_path: str, dataset_path: str, spec: dict, meme_ou
 
     Parameters
     ----------
-    model_path, dataset_path : str
+    model_path, dataset_path : str or Path
         The model file (one model or an ensemble) and its dataset.
     spec : dict
         The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold, the
         test subsample's size and seed, how many of its sequences for influence and saliency).
-    meme_out, matches_out, motifs_png, saliency_png, influence_out, reproducibility_out : str
+    meme_out, matches_out, motifs_png, saliency_png, influence_out, reproducibility_out : str or Path
         The filters as MEME (``<member>.filter<i>`` where there are several members), their
         matches (TSV, ``member`` then ``matching.MATCH_COLUMNS``), the logos of the best-matched
         filters, the attribution maps, the filters ranked by influence (TSV, with ``member``) and
@@ -71,7 +75,9 @@ def interpret_experiment(model_path: str, dataset_path: str, spec: dict, meme_ou
     members, names = members_of(model), member_names(meta)
     jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
     some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
-    pfms, tables, influences = {}, [], []
+    pfms: dict[str, list[FilterPFM]] = {}
+    tables: list[pd.DataFrame] = []
+    influences: list[pd.DataFrame] = []
     for name, member in zip(names, members):
         pfms[name], matches, influence = member_filters(name, member, meta, codes, features, some, jaspar, spec)
         tables.append(matches)
@@ -107,7 +113,9 @@ def interpret_experiment(model_path: str, dataset_path: str, spec: dict, meme_ou
     return matches
 
 
-def member_filters(name, model, meta, codes, features, some, jaspar, spec):
+def member_filters(name: str, model: nn.Module, meta: Mapping[str, Any], codes: np.ndarray,
+                   features: np.ndarray | None, some: np.ndarray, jaspar: Sequence[JasparMotif],
+                   spec: Mapping[str, Any]) -> tuple[list[FilterPFM], pd.DataFrame, pd.DataFrame]:
     """One model's (member ``name``'s) filter PFMs from ``codes``, their JASPAR matches and their
     influence on the sequences ``some`` of ``codes``; both tables with ``member`` first."""
     pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
@@ -121,7 +129,8 @@ def member_filters(name, model, meta, codes, features, some, jaspar, spec):
     return pfms, matches, influence
 
 
-def influence_table(model, meta, codes, matches, features=None):
+def influence_table(model: nn.Module, meta: Mapping[str, Any], codes: np.ndarray, matches: pd.DataFrame,
+                    features: np.ndarray | None = None) -> pd.DataFrame:
     """Filters of one model ranked by influence (Basset): the mean change of each output when the
     filter is silenced, with each filter's best credible JASPAR match beside it."""
     targets = meta["dataset"]["targets"]
@@ -134,13 +143,14 @@ def influence_table(model, meta, codes, matches, features=None):
     return table.sort_values("influence", ascending=False, kind="stable")
 
 
-def top_attributions(model, meta, codes, k, ids, features=None, window=ATTRIBUTION_WINDOW):
+def top_attributions(model: nn.Module, meta: Mapping[str, Any], codes: np.ndarray, k: int, ids: Sequence[str],
+                     features: np.ndarray | None = None, window: int = ATTRIBUTION_WINDOW) -> list[dict[str, Any]]:
     """Attribution panels of ``k`` test sequences, the top-predicted one of each target in turn:
     saliency along the sequence, and ISM over the ``window`` bases where saliency is strongest
     (every substitution there: 3 x ``window`` predictions, affordable for 10-kb promoters)."""
     targets = meta["dataset"]["targets"]
     predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)
-    chosen = {}  # sequence index -> the target it is shown for
+    chosen: dict[int, int] = {}  # sequence index -> the target it is shown for
     for turn in range(min(k, len(codes))):
         target = turn % len(targets)
         index = next(int(i) for i in top_examples(predictions[:, target], len(chosen) + 1) if i not in chosen)

@@ -5,7 +5,9 @@ of each (release, collection, tax groups) selection are read once per process.
 """
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -23,11 +25,13 @@ class JasparMotif:
     probabilities: np.ndarray
 
     @property
-    def length(self):
+    def length(self) -> int:
+        """Columns of the matrix."""
         return len(self.probabilities)
 
 
-def load_jaspar(release="JASPAR2024", collection="CORE", tax_group="vertebrates"):
+def load_jaspar(release: str = "JASPAR2024", collection: str = "CORE",
+                tax_group: str | Iterable[str] | None = "vertebrates") -> list[JasparMotif]:
     """The latest version of every motif of ``collection`` in ``release``.
 
     ``tax_group`` is one taxonomic group ('vertebrates', 'plants', 'insects', ...), a list of
@@ -41,7 +45,7 @@ def load_jaspar(release="JASPAR2024", collection="CORE", tax_group="vertebrates"
 
 
 @functools.lru_cache(maxsize=None)
-def _load(release, collection, groups):
+def _load(release: str, collection: str, groups: tuple[str, ...] | None) -> tuple[JasparMotif, ...]:
     from pyjaspar import jaspar_releases, jaspardb
 
     if release not in jaspar_releases:
@@ -55,7 +59,7 @@ def _load(release, collection, groups):
     return tuple(_motif(record) for record in records)
 
 
-def _motif(record):
+def _motif(record: Any) -> JasparMotif:  # a pyjaspar record (Bio.motifs.jaspar.Motif)
     counts = np.array([record.counts[base] for base in BASES], dtype=np.float64).T
     probabilities = counts / counts.sum(axis=1, keepdims=True)
     probabilities.flags.writeable = False  # shared between callers through the cache

@@ -5,11 +5,15 @@ letter heights (attributions). The figure functions lay several out in one PNG f
 """
 
 import functools
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
-from matplotlib.figure import Figure
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import PathPatch
+from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
@@ -18,6 +22,7 @@ from cisflow.encode import ALPHABET
 from cisflow.interpret.attribution import is_reference, ism_importance, strongest_window
 from cisflow.interpret.filters import BASES, column_information
 from cisflow.io.figures import save_figure
+from cisflow.types import PathLike
 
 COLOURS = {"A": "#109648", "C": "#255C99", "G": "#F28F16", "T": "#D62839"}
 FONT_SIZE = 18
@@ -25,7 +30,7 @@ FONT_SIZE = 18
 
 
 
-def plot_logo(ax, matrix, kind=None, x0=0):
+def plot_logo(ax: Axes, matrix: np.ndarray, kind: Literal["probs", "heights"] | None = None, x0: int = 0) -> None:
     """Draw a (width, 4) ACGT matrix on ``ax`` as a sequence logo, column i at x = x0 + i.
 
     ``kind`` 'probs': rows are probabilities, drawn scaled by each column's information content
@@ -55,30 +60,32 @@ def plot_logo(ax, matrix, kind=None, x0=0):
         ax.spines[side].set_visible(False)
 
 
-def _is_probabilities(matrix):
+def _is_probabilities(matrix: np.ndarray) -> bool:
     return bool((matrix >= 0).all() and np.allclose(matrix.sum(axis=1), 1, atol=1e-3))
 
 
 @functools.lru_cache(maxsize=None)
-def _glyph(letter):
+def _glyph(letter: str) -> tuple[Path, float, float]:
     """The outline of ``letter``, moved to the origin, with its bounding box's size."""
     path = TextPath((0, 0), letter, size=1, prop=FontProperties(family="DejaVu Sans", weight="bold"))
     box = path.get_extents()
     return Affine2D().translate(-box.x0, -box.y0).transform_path(path), box.width, box.height
 
 
-def _draw_letter(ax, letter, x, bottom, height, width=0.9):
+def _draw_letter(ax: Axes, letter: str, x: float, bottom: float, height: float, width: float = 0.9) -> None:
     """A glyph stretched to fill [x - width/2, x + width/2] x [bottom, bottom + height]."""
     path, glyph_width, glyph_height = _glyph(letter)
     placed = Affine2D().scale(width / glyph_width, height / glyph_height).translate(x - width / 2, bottom)
     ax.add_patch(PathPatch(placed.transform_path(path), facecolor=COLOURS[letter], edgecolor="none"))
 
 
-def _aligned_match(jaspar_probs, offset, orientation):
+def _aligned_match(jaspar_probs: np.ndarray, orientation: str) -> np.ndarray:
     return np.asarray(jaspar_probs)[::-1, ::-1] if orientation == "-" else np.asarray(jaspar_probs)
 
 
-def plot_filter_matches(path, panels, labels=("filter", "JASPAR"), empty="no filter matched a JASPAR motif"):
+def plot_filter_matches(path: PathLike, panels: Sequence[Mapping[str, Any]],
+                        labels: tuple[str, str] = ("filter", "JASPAR"),
+                        empty: str = "no filter matched a JASPAR motif") -> None:
     """PNG of filters' logos (two columns), each above its JASPAR match's logo, aligned as Tomtom aligned them.
 
     ``panels``: dicts with title, filter_probs, jaspar_probs, offset and orientation (the last
@@ -90,7 +97,7 @@ def plot_filter_matches(path, panels, labels=("filter", "JASPAR"), empty="no fil
     fig = Figure(figsize=(20, 5 * rows), layout="constrained")
     if not panels:
         _say(fig, empty)
-    for sub, panel in zip(np.ravel(fig.subfigures(rows, 2)), panels):
+    for sub, panel in zip(fig.subfigures(rows, 2, squeeze=False).ravel(), panels):
         if panel["jaspar_probs"] is None:
             logo, note = sub.subplots(2, 1)
             plot_logo(logo, panel["filter_probs"], kind="probs")
@@ -99,7 +106,7 @@ def plot_filter_matches(path, panels, labels=("filter", "JASPAR"), empty="no fil
             note.set_axis_off()
             sub.suptitle(panel["title"], fontsize=FONT_SIZE + 2)
             continue
-        match = _aligned_match(panel["jaspar_probs"], panel["offset"], panel["orientation"])
+        match = _aligned_match(panel["jaspar_probs"], panel["orientation"])
         offset = panel["offset"]
         left, right = min(0, -offset), max(len(panel["filter_probs"]), len(match) - offset)
         axes = sub.subplots(2, 1, sharex=True)
@@ -112,7 +119,7 @@ def plot_filter_matches(path, panels, labels=("filter", "JASPAR"), empty="no fil
     save_figure(fig, path, dpi=100, tight=False)
 
 
-def plot_attributions(path, panels, window=60):
+def plot_attributions(path: PathLike, panels: Sequence[Mapping[str, Any]], window: int = 60) -> None:
     """PNG of sequences' attribution maps: saliency and, where given, ISM, as logos of the observed bases.
 
     ``panels``: dicts with title, contributions (L,) (saliency) and codes (L,), optionally ism
@@ -126,8 +133,8 @@ def plot_attributions(path, panels, window=60):
     fig = Figure(figsize=(16, sum(3.4 * n + 1 for n in rows) or 4), layout="constrained")
     if not panels:
         _say(fig, "no sequence to attribute")
-    subfigures = np.atleast_1d(fig.subfigures(max(len(panels), 1), 1, height_ratios=rows or None))
-    for sub, panel, n_rows in zip(subfigures, panels, rows):
+    column = fig.subfigures(max(len(panels), 1), 1, squeeze=False, height_ratios=rows or None)
+    for sub, panel, n_rows in zip(column.ravel(), panels, rows):
         contributions = np.asarray(panel["contributions"], dtype=np.float64)
         codes = np.asarray(panel["codes"])
         effects = panel.get("ism")
@@ -151,7 +158,7 @@ def plot_attributions(path, panels, window=60):
     save_figure(fig, path, dpi=100, tight=False)
 
 
-def _plot_ism_map(sub, ax, effects, codes, start):
+def _plot_ism_map(sub: SubFigure, ax: Axes, effects: np.ndarray, codes: np.ndarray, start: int) -> None:
     """Heatmap of every substitution's change (bases x positions), observed bases dotted."""
     limit = float(np.abs(effects).max()) or 1.0
     image = ax.imshow(effects.T, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto", interpolation="nearest",
@@ -164,13 +171,13 @@ def _plot_ism_map(sub, ax, effects, codes, start):
     sub.colorbar(image, ax=ax, pad=0.01, fraction=0.03)
 
 
-def _say(fig, text):
+def _say(fig: Figure, text: str) -> None:
     ax = fig.subplots()
     ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=FONT_SIZE + 2)
     ax.set_axis_off()
 
 
-def _plot_bars(ax, contributions, codes):
+def _plot_bars(ax: Axes, contributions: np.ndarray, codes: np.ndarray) -> None:
     colours = [COLOURS.get(ALPHABET[c], "grey") for c in codes]
     ax.bar(np.arange(len(codes)), contributions, width=1.0, color=colours)
     ax.axhline(0, color="black", linewidth=0.8)

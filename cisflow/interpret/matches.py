@@ -8,6 +8,8 @@ no shuffle control was run (``n_shuffles`` 0, shuffle p NaN) the q-value alone d
 between credible matches are broken by q, then p, then Tomtom's rank.
 """
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 ORDER = ["q_value", "p_value", "rank"]
@@ -28,7 +30,7 @@ def best_matches(matches: pd.DataFrame, key: str = "filter") -> pd.DataFrame:
     return credible_matches(matches).drop_duplicates([column for column in ("member", key) if column in matches])
 
 
-def reproducibility(matches: pd.DataFrame, members: list) -> pd.DataFrame:
+def reproducibility(matches: pd.DataFrame, members: Sequence[str]) -> pd.DataFrame:
     """Each JASPAR motif that is the best credible match of a filter, by the number of ``members``
     with such a filter (first-layer filters do not align across members: a motif learned by most
     members is a finding, one of a single member may be chance).

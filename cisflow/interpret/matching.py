@@ -2,7 +2,11 @@
 column-shuffle control; which matches count is ``cisflow.interpret.matches``.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -10,6 +14,10 @@ import pandas as pd
 from cisflow.interpret.matches import SHUFFLE_P_VALUE
 from cisflow.io.logs import Progress
 from cisflow.stats import benjamini_hochberg
+
+if TYPE_CHECKING:  # filters imports torch, which matching itself does not need
+    from cisflow.interpret.filters import FilterPFM
+    from cisflow.interpret.jaspar import JasparMotif
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +28,8 @@ MATCH_COLUMNS = ["filter", "status", "rank", "jaspar_id", "name", "p_value", "e_
 SHUFFLES_PER_ROUND = 10  # column shuffles of every undecided filter per Tomtom call
 
 
-def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100, seed=0):
+def match_motifs(pfms: Sequence[FilterPFM], jaspar_motifs: Sequence[JasparMotif], top: int = 5,
+                 min_information: float = 2.0, n_shuffles: int = 100, seed: int = 0) -> pd.DataFrame:
     """Tomtom matches of filter motifs to JASPAR motifs, as a DataFrame (``MATCH_COLUMNS``).
 
     Each tested filter's frequency matrix is compared with every motif in ``jaspar_motifs``
@@ -69,12 +78,13 @@ def match_motifs(pfms, jaspar_motifs, top=5, min_information=2.0, n_shuffles=100
     return table.sort_values(["filter", "rank"], na_position="first", ignore_index=True)
 
 
-def _tomtom_matrix(probs):
+def _tomtom_matrix(probs: np.ndarray) -> np.ndarray:
     """(4, width) float64 C-ordered: one layout and dtype, so numba compiles Tomtom only once."""
     return np.ascontiguousarray(np.asarray(probs).T, dtype=np.float64)
 
 
-def _shuffled_best_p_values(queries, targets, n_shuffles, seed, best_p):
+def _shuffled_best_p_values(queries: list[np.ndarray], targets: list[np.ndarray], n_shuffles: int, seed: int,
+                            best_p: np.ndarray) -> np.ndarray:
     """(queries, n_shuffles): best Tomtom p-value in ``targets`` of each column-shuffled query,
     NaN for the shuffles of a query not run because its best match ``best_p`` (queries,) had
     already failed the control."""
@@ -98,22 +108,23 @@ def _shuffled_best_p_values(queries, targets, n_shuffles, seed, best_p):
     return null
 
 
-def _status(pfm, min_information):
+def _status(pfm: FilterPFM, min_information: float) -> str:
     if pfm.n_sites == 0:
         return "no_sites"
     return "tested" if pfm.information_content >= min_information else "low_information"
 
 
-def _filter_fields(pfm):
+def _filter_fields(pfm: FilterPFM) -> dict[str, Any]:
     return {"filter": pfm.filter, "n_sites": pfm.n_sites, "n_seqs": pfm.n_seqs,
             "information_content": pfm.information_content}
 
 
-def _skipped_row(pfm, status):
+def _skipped_row(pfm: FilterPFM, status: str) -> dict[str, Any]:
     return {**_filter_fields(pfm), "status": status}
 
 
-def _match_rows(pfm, motifs, p_values, offsets, overlaps, strands, null, top):
+def _match_rows(pfm: FilterPFM, motifs: Sequence[JasparMotif], p_values: np.ndarray, offsets: np.ndarray,
+                overlaps: np.ndarray, strands: np.ndarray, null: np.ndarray, top: int) -> list[dict[str, Any]]:
     q_values = benjamini_hochberg(p_values)
     best = np.argsort(p_values, kind="stable")[:top]
     return [{**_filter_fields(pfm), "status": "tested", "rank": rank,
@@ -125,7 +136,7 @@ def _match_rows(pfm, motifs, p_values, offsets, overlaps, strands, null, top):
             for rank, j in enumerate(best, start=1)]
 
 
-def _empirical_p_value(p_value, null):
+def _empirical_p_value(p_value: float, null: np.ndarray) -> float:
     """(1 + shuffles at least as good) / (1 + shuffles run); NaN with none."""
     null = null[~np.isnan(null)]
     return (1 + np.sum(null <= p_value)) / (1 + len(null)) if len(null) else np.nan

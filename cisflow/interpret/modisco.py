@@ -10,10 +10,16 @@ mean). The patterns are trimmed and matched to JASPAR like the filters. modisco-
 optional (``interpret.modisco`` in the config); it brings numba, leidenalg and igraph.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
+from torch import nn
 
 from cisflow.data.dataset import load_dataset
 from cisflow.interpret.attribution import input_gradients, top_examples
@@ -28,25 +34,27 @@ from cisflow.io.errors import ConfigError
 from cisflow.io.logs import Progress
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import device, predict
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
 
 
-def discover_motifs(model_path: str, dataset_path: str, spec: dict, meme_out: str, matches_out: str, png_out: str):
+def discover_motifs(model_path: PathLike, dataset_path: PathLike, spec: Mapping[str, Any], meme_out: PathLike,
+                    matches_out: PathLike, png_out: PathLike) -> tuple[list[Pattern], pd.DataFrame]:
     """The modisco rule: TF-MoDISco patterns of the test sequences predicted highest for
     ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters;
     the top sequences are those of the interpret rule's seeded test subsample (``spec['subsample']``).
 
     Parameters
     ----------
-    model_path, dataset_path : str
+    model_path, dataset_path : str or Path
         The model file and its dataset.
     spec : dict
         The experiment's ``interpret`` config (modisco_target, modisco_sequences, subsample, seed,
         JASPAR release).
-    meme_out, matches_out, png_out : str
+    meme_out, matches_out, png_out : str or Path
         The patterns as MEME, their matches (TSV, one row a pattern x JASPAR motif) and the logos
         of the patterns with a credible match.
 
@@ -102,13 +110,14 @@ class Pattern:
     cwm: np.ndarray
     n_seqlets: int
 
-    def as_pfm(self, index):
+    def as_pfm(self, index: int) -> FilterPFM:
         """The pattern as a ``FilterPFM`` (its seqlets as sites), for ``match_motifs`` and ``write_meme``."""
         return FilterPFM(filter=index, counts=self.probs * self.n_seqlets, n_sites=self.n_seqlets,
                          n_seqs=self.n_seqlets, max_activation=float("nan"))
 
 
-def hypothetical_contributions(model, codes, target, batch_size=256, features=None):
+def hypothetical_contributions(model: nn.Module, codes: np.ndarray, target: int, batch_size: int = 256,
+                               features: np.ndarray | None = None) -> np.ndarray:
     """(N, L, 4) float32: the gradient of raw output ``target`` with respect to the one-hot
     input, minus its mean over the four bases at each position."""
     parts = [(grad - grad.mean(dim=1, keepdim=True)).transpose(1, 2).cpu().numpy()
@@ -116,7 +125,8 @@ def hypothetical_contributions(model, codes, target, batch_size=256, features=No
     return np.concatenate(parts).astype(np.float32)
 
 
-def discover_patterns(codes, hypothetical, max_seqlets=20000, leiden_runs=10):
+def discover_patterns(codes: np.ndarray, hypothetical: np.ndarray, max_seqlets: int = 20000,
+                      leiden_runs: int = 10) -> list[Pattern]:
     """TF-MoDISco patterns of sequences ``codes`` (N, L) given their hypothetical contributions
     (N, L, 4): positive ones first, each trimmed to its core (``trim``)."""
     try:
@@ -141,7 +151,7 @@ def discover_patterns(codes, hypothetical, max_seqlets=20000, leiden_runs=10):
     return patterns
 
 
-def trim(probs, cwm, fraction=TRIM_FRACTION):
+def trim(probs: np.ndarray, cwm: np.ndarray, fraction: float = TRIM_FRACTION) -> tuple[np.ndarray, np.ndarray]:
     """``probs`` and ``cwm`` (width, 4) cut to the columns from the first to the last whose
     summed |CWM| is at least ``fraction`` of the largest (TF-MoDISco's patterns carry flanks)."""
     weight = np.abs(np.asarray(cwm)).sum(axis=1)
@@ -151,7 +161,8 @@ def trim(probs, cwm, fraction=TRIM_FRACTION):
     return probs / probs.sum(axis=1, keepdims=True), np.asarray(cwm, dtype=np.float64)[first:last]
 
 
-def modisco_inputs(model, meta, codes, target, n, features=None):
+def modisco_inputs(model: nn.Module, meta: Mapping[str, Any], codes: np.ndarray, target: int, n: int,
+                   features: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The ``n`` test sequences predicted highest for ``target`` (where its motifs are) and their
     hypothetical contributions."""
     predictions = predict(model, codes, task=meta["dataset"]["task"], features=features)[:, target]

@@ -4,15 +4,17 @@ sequences) as on a few thousand, and a rerun picks the same sequences.
 """
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from cisflow.data.dataset import subsample
+from cisflow.data.dataset import Dataset, subsample
 
 log = logging.getLogger(__name__)
 
 
-def subsample_of_test(data, spec: dict) -> np.ndarray:
+def subsample_of_test(data: Dataset, spec: Mapping[str, Any]) -> np.ndarray:
     """The indices of the test split that interpretation looks at.
 
     Parameters
