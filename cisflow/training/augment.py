@@ -9,9 +9,10 @@ generator, so a resumed run draws what an uninterrupted one would.
 import torch
 
 from cisflow.encode import N_CODE, reverse_complement
+from cisflow.training.settings import TrainingSettings
 
 
-def augment(codes, training, generator):
+def augment(codes: torch.Tensor, training: TrainingSettings, generator: torch.Generator) -> torch.Tensor:
     """The (n, L) uint8 ``codes`` of a batch, augmented as the ``training`` config says
     (``reverse_complement``, ``shift``), drawn with ``generator``."""
     if training["reverse_complement"]:
@@ -22,7 +23,7 @@ def augment(codes, training, generator):
     return codes
 
 
-def random_shift(codes, max_shift, generator):
+def random_shift(codes: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
     """Each sequence moved by a random -max_shift..max_shift positions, the gap filled with N."""
     shifts = torch.randint(-max_shift, max_shift + 1, (len(codes), 1), generator=generator).to(codes.device)
     source = torch.arange(codes.shape[1], device=codes.device)[None, :] - shifts

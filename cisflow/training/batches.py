@@ -10,8 +10,16 @@ while its reads stay sequential, and memory is set by the block, not by the spli
 batch's targets become float32 (standardised for regression) only as the batch is taken.
 """
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
+
+from cisflow.data.dataset import Dataset
+from cisflow.training.scaling import TargetScale
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]
+"""Codes (B, L) uint8, targets (B, T) and features (B, F) or None, on the device."""
 
 RUN_ROWS = 256  # consecutive rows that stay together in a streamed epoch's blocks
 BLOCK_BYTES = 256 * 2**20  # a streamed block at most (codes, targets and features as stored)
@@ -38,7 +46,8 @@ class TrainingBatches:
         A streamed block's size at most.
     """
 
-    def __init__(self, data, indices, scale, batch_size, dev, resident_bytes, block_bytes=BLOCK_BYTES):
+    def __init__(self, data: Dataset, indices: np.ndarray, scale: TargetScale, batch_size: int, dev: torch.device,
+                 resident_bytes: int, block_bytes: int = BLOCK_BYTES) -> None:
         self.data, self.indices, self.scale = data, np.sort(indices), scale
         self.batch_size, self.dev = batch_size, dev
         row_bytes = data.codes.shape[1] + data.targets.dtype.itemsize * data.targets.shape[1]
@@ -49,23 +58,23 @@ class TrainingBatches:
         self.block_rows = len(indices) if self.resident else fitting
         self._cache = self._load(self.indices) if self.resident else None
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
     @property
-    def steps(self):
+    def steps(self) -> int:
         """Batches an epoch (optimizer steps), the same every epoch."""
         full, rest = divmod(len(self.indices), self.block_rows)
         sizes = [self.block_rows] * full + ([rest] if rest else [])
         return sum(size // self.batch_size + (size % self.batch_size >= 2) for size in sizes)
 
-    def _load(self, rows):
+    def _load(self, rows: np.ndarray) -> Batch:
         codes = torch.from_numpy(np.asarray(self.data.codes[rows])).to(self.dev)
         targets = torch.from_numpy(np.asarray(self.data.targets[rows])).to(self.dev)
         features = self.data.features_of(rows)
         return codes, targets, None if features is None else torch.from_numpy(features).to(self.dev)
 
-    def _blocks(self, generator):
+    def _blocks(self, generator: torch.Generator) -> list[np.ndarray]:
         """This epoch's blocks of rows: runs of consecutive rows in shuffled order, cut into blocks."""
         if self.resident:
             return [self.indices]
@@ -75,7 +84,7 @@ class TrainingBatches:
         rows = self.indices[positions[positions < len(self.indices)]]
         return [np.sort(rows[i : i + self.block_rows]) for i in range(0, len(rows), self.block_rows)]
 
-    def epoch(self, generator):
+    def epoch(self, generator: torch.Generator) -> Iterator[Batch]:
         """(codes, targets, features) batches covering the split once, in an order drawn from
         ``generator``: codes (B, L) uint8, targets (B, T) float32, features (B, F) float32 or None
         for a dataset without per-sequence features, all on the device."""

@@ -9,14 +9,16 @@ features are read here in chunks of ``CHUNK_ROWS`` rows, each cast as it is used
 import contextlib
 
 import numpy as np
+from torch import nn
 
+from cisflow.data.dataset import Dataset
 from cisflow.io.logs import Progress
 from cisflow.models.predict import predict_strands, strand_mean
 
 CHUNK_ROWS = 4096  # rows read at once: 2.4 MB of 600-base codes; a progress step of a long prediction
 
 
-def column_moments(array, rows):
+def column_moments(array: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of each column of ``array`` over ``rows``, read in chunks.
 
     Parameters
@@ -32,7 +34,9 @@ def column_moments(array, rows):
         Accumulated in float64, chunk by chunk (Chan et al.'s pairwise update), so the result does
         not depend on the chunk size beyond rounding.
     """
-    count, mean, squares = 0, 0.0, 0.0
+    count = 0
+    mean: np.ndarray | float = 0.0
+    squares: np.ndarray | float = 0.0
     for start in range(0, len(rows), CHUNK_ROWS):
         values = np.asarray(array[rows[start : start + CHUNK_ROWS]], dtype=np.float64)
         size, chunk_mean = len(values), values.mean(axis=0)
@@ -44,8 +48,8 @@ def column_moments(array, rows):
     return np.asarray(mean, np.float64), np.sqrt(np.asarray(squares, np.float64) / count)
 
 
-def predict_rows(model, data, rows, task: str, batch_size: int = 512, both_strands: bool = False,
-                 what: str | None = None) -> np.ndarray:
+def predict_rows(model: nn.Module, data: Dataset, rows: np.ndarray, task: str, batch_size: int = 512,
+                 both_strands: bool = False, what: str | None = None) -> np.ndarray:
     """The model's predictions for ``rows`` of a dataset, their codes read a chunk at a time.
 
     Parameters

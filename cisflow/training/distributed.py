@@ -9,21 +9,26 @@ none of this costs anything.
 """
 
 import os
+from typing import Self
 
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from cisflow.models.predict import device
 
 
 class World:
-    def __init__(self, rank=0, size=1, local_rank=0):
+    """This process's place among the training processes: its ``rank`` of ``size``, and its GPU
+    (``local_rank``) on the node."""
+
+    def __init__(self, rank: int = 0, size: int = 1, local_rank: int = 0) -> None:
         self.rank, self.size, self.local_rank = rank, size, local_rank
 
     @classmethod
-    def from_env(cls):
+    def from_env(cls) -> Self:
         """The process group torchrun set up (WORLD_SIZE, RANK, LOCAL_RANK), or a world of one."""
         size = int(os.environ.get("WORLD_SIZE", "1"))
         if size == 1:
@@ -36,15 +41,16 @@ class World:
         return world
 
     @property
-    def main(self):
+    def main(self) -> bool:
         """Whether this process writes files and logs progress (rank 0)."""
         return self.rank == 0
 
     @property
-    def device(self):
+    def device(self) -> torch.device:
+        """This process's device: its GPU, or the CPU (``cisflow.models.predict.device``)."""
         return torch.device("cuda", self.local_rank) if torch.cuda.is_available() else device()
 
-    def shard(self, indices, seed):
+    def shard(self, indices: np.ndarray, seed: int) -> np.ndarray:
         """This process's share of ``indices``, drawn at random (seeded, the same draw in every
         process): a split stored in order, say positives then negatives, must not give one class
         to each process, whose batch norm would then see one class only. All shares are equally
@@ -54,18 +60,19 @@ class World:
         shuffled = np.random.default_rng(seed).permutation(indices)
         return np.sort(shuffled[self.rank :: self.size][: len(indices) // self.size])
 
-    def wrap(self, model):
+    def wrap(self, model: nn.Module) -> nn.Module:
+        """``model`` as this process trains it: wrapped in DDP where there are several processes."""
         if self.size == 1:
             return model
         return DistributedDataParallel(model, device_ids=[self.local_rank] if torch.cuda.is_available() else None)
 
-    def sync_buffers(self, model):
+    def sync_buffers(self, model: nn.Module) -> None:
         """Batch-norm running statistics from rank 0, so every process validates the same model."""
         if self.size > 1:
             for buffer in model.buffers():
                 dist.broadcast(buffer, 0)
 
-    def mean(self, value):
+    def mean(self, value: float) -> float:
         """The mean of a float over all processes."""
         if self.size == 1:
             return value
@@ -73,7 +80,7 @@ class World:
         dist.all_reduce(tensor)
         return float(tensor) / self.size
 
-    def from_main(self, value):
+    def from_main(self, value: float) -> float:
         """Rank 0's value of a float, on every process (one early-stopping decision for all)."""
         if self.size == 1:
             return value

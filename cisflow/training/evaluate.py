@@ -10,12 +10,17 @@ and sd. The test split's codes are read from the memory-mapped dataset a chunk a
 (uint8 for classification).
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from cisflow.data.dataset import load_dataset
+from cisflow.data.dataset import Dataset, load_dataset
 from cisflow.io.figures import save_figure
 from cisflow.io.jsonio import is_number, read_json, shown, write_json
 from cisflow.io.logs import Progress
@@ -25,6 +30,7 @@ from cisflow.models.predict import check_finite, device
 from cisflow.training import metrics
 from cisflow.training.chunks import predict_rows
 from cisflow.training.replicates import member_view
+from cisflow.types import PathLike
 
 LEGEND_TARGETS = 12  # more targets than this are drawn thin, without a legend (Basset has 164)
 CURVE_POINTS = 1000  # points a curve is drawn with at most
@@ -32,7 +38,7 @@ MEMBER_PRECISION = "%.9g"  # a member's predictions as written: float32 read bac
 HEADLINE = {"classification": ("auroc", "auprc"), "regression": ("pearson", "spearman", "r2")}
 
 
-def predict_test(model_path: str, data) -> tuple:
+def predict_test(model_path: PathLike, data: Dataset) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
     """The model in ``model_path`` on the test split of ``data`` (a ``Dataset``, with a member's
     split where it has one): its metrics and the test rows' (N, T) targets and predictions. A
     prediction that is NaN or infinite refuses the model (``predict.check_finite``)."""
@@ -49,37 +55,38 @@ def predict_test(model_path: str, data) -> tuple:
     return result, test, targets, outputs
 
 
-def predictions_table(ids, targets, outputs, names) -> pd.DataFrame:
+def predictions_table(ids: Iterable[str], targets: np.ndarray, outputs: np.ndarray,
+                      names: Sequence[str]) -> pd.DataFrame:
     """id, then the target and the prediction of each output (``true_<t>``, ``pred_<t>``)."""
-    columns = {"id": list(ids)}
+    columns: dict[str, list[str] | np.ndarray] = {"id": list(ids)}
     for j, name in enumerate(names):
         columns[f"true_{name}"], columns[f"pred_{name}"] = targets[:, j], outputs[:, j]
     return pd.DataFrame(columns)
 
 
-def read_predictions(path) -> pd.DataFrame:
+def read_predictions(path: PathLike) -> pd.DataFrame:
     """A test predictions table (``predictions_table``) as written."""
     return pd.read_csv(path, sep="\t", dtype={"id": str})
 
 
-def split_predictions(table, names) -> tuple:
+def split_predictions(table: pd.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """(N, T) targets and predictions of a test predictions table (``predictions_table``)."""
     return (table[[f"true_{name}" for name in names]].to_numpy(np.float32),
             table[[f"pred_{name}" for name in names]].to_numpy(np.float32))
 
 
-def evaluate_member(model_path: str, dataset_path: str, member: dict | None, metrics_out: str,
-                    predictions_out: str) -> dict:
+def evaluate_member(model_path: PathLike, dataset_path: PathLike, member: Mapping[str, Any] | None,
+                    metrics_out: PathLike, predictions_out: PathLike) -> dict[str, Any]:
     """The evaluate_member rule: a member's model on its own test split.
 
     Parameters
     ----------
-    model_path, dataset_path : str
+    model_path, dataset_path : str or Path
         The member's model file and the experiment's dataset.
     member : dict or None
         The member (``cisflow.training.replicates.members``): its split is a fold's or the
         dataset's. None: the dataset's split.
-    metrics_out, predictions_out : str
+    metrics_out, predictions_out : str or Path
         Its metrics (JSON, as ``evaluate_experiment`` writes them for one model) and test predictions
         (TSV, gzipped: id, then the target and the prediction of each output, written to float32's
         precision).
@@ -100,7 +107,7 @@ def evaluate_member(model_path: str, dataset_path: str, member: dict | None, met
     return result
 
 
-def member_spread(task: str, members: dict, names: list) -> dict:
+def member_spread(task: str, members: Mapping[str, Mapping[str, Any]], names: Sequence[str]) -> dict[str, Any]:
     """Per headline metric and per target, the members' mean and sd (sample sd; 0 for one member).
 
     Parameters
@@ -118,33 +125,34 @@ def member_spread(task: str, members: dict, names: list) -> dict:
         {mean, sd}}}``; undefined metrics (null in a member's metrics.json: a target with one class in
         its test split) left out, and NaN where no member has one.
     """
-    def spread(values):
+    def spread(values: Iterable[Any]) -> dict[str, float]:
         values = np.asarray([v for v in values if is_number(v)], np.float64)
         if not len(values):
             return {"mean": float("nan"), "sd": float("nan")}
         return {"mean": float(values.mean()), "sd": float(values.std(ddof=1)) if len(values) > 1 else 0.0}
 
     keys = HEADLINE[task]
-    out = {key: spread([m[key] for m in members.values()]) for key in keys}
+    out: dict[str, Any] = {key: spread([m[key] for m in members.values()]) for key in keys}
     out["per_target"] = {name: {key: spread([m["per_target"][name][key] for m in members.values()]) for key in keys}
                          for name in names}
     return out
 
 
-def evaluate_experiment(model_path: str, dataset_path: str, members: list, member_metrics: list,
-                        member_predictions: list, metrics_out: str, predictions_out: str, plot_out: str,
-                        members_out: str) -> dict:
+def evaluate_experiment(model_path: PathLike, dataset_path: PathLike, members: Sequence[Mapping[str, Any]],
+                        member_metrics: Sequence[PathLike], member_predictions: Sequence[PathLike],
+                        metrics_out: PathLike, predictions_out: PathLike, plot_out: PathLike,
+                        members_out: PathLike) -> dict[str, Any]:
     """The evaluate rule: the experiment's held-out figures, its members' beside them.
 
     Parameters
     ----------
-    model_path, dataset_path : str
+    model_path, dataset_path : str or Path
         The experiment's model file (its members' ensemble) and its dataset.
     members : list of dict
         The members (``cisflow.training.replicates.members``), in the order of the next two.
-    member_metrics, member_predictions : list of str
+    member_metrics, member_predictions : list of str or Path
         Each member's ``evaluate_member`` outputs.
-    metrics_out, predictions_out, plot_out, members_out : str
+    metrics_out, predictions_out, plot_out, members_out : str or Path
         The experiment's metrics (JSON: AUROC/AUPRC per target for classification,
         Pearson/Spearman/R² for regression, their means, the parameter count; ``evaluated``: what
         they are of; ``members``: each member's; ``member_spread``: their mean and sd), its test
@@ -196,12 +204,13 @@ def evaluate_experiment(model_path: str, dataset_path: str, members: list, membe
     return result
 
 
-def plot_classification(targets, probs, names, result):
+def plot_classification(targets: np.ndarray, probs: np.ndarray, names: Sequence[str],
+                        result: Mapping[str, Any]) -> Figure:
     """ROC and precision-recall curves, one line per target, AUC in the legend (up to
     ``LEGEND_TARGETS`` targets; more are drawn as thin lines, the means in the titles)."""
     figure, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(12, 5.5))
     legend = len(names) <= LEGEND_TARGETS
-    style = {"lw": 2} if legend else {"lw": 0.6, "alpha": 0.4, "color": "#1f77b4"}
+    style: dict[str, Any] = {"lw": 2} if legend else {"lw": 0.6, "alpha": 0.4, "color": "#1f77b4"}
     for j, name in enumerate(names):
         y = targets[:, j] > 0.5
         if not 0 < y.sum() < len(y):
@@ -219,7 +228,7 @@ def plot_classification(targets, probs, names, result):
     return figure
 
 
-def plot_regression(targets, preds, names, result):
+def plot_regression(targets: np.ndarray, preds: np.ndarray, names: Sequence[str], result: Mapping[str, Any]) -> Figure:
     """Measured against predicted, one panel per target, with r, ρ and R²."""
     figure, axes = plt.subplots(1, len(names), figsize=(6 * len(names), 5.5), squeeze=False)
     for j, (name, ax) in enumerate(zip(names, axes[0])):
@@ -233,14 +242,14 @@ def plot_regression(targets, preds, names, result):
     return figure
 
 
-def _thinned(x, y, points=CURVE_POINTS):
+def _thinned(x: np.ndarray, y: np.ndarray, points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """A curve's points, at most ``points`` of them, evenly spaced along it, both ends kept: a
     test split of 60,000 sequences gives curves of as many points, which no figure can show."""
     keep = np.unique(np.linspace(0, len(x) - 1, min(points, len(x))).round().astype(int))
     return x[keep], y[keep]
 
 
-def _style(ax, xlabel, ylabel, title):
+def _style(ax: Axes, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_xlabel(xlabel, fontsize=14)
     ax.set_ylabel(ylabel, fontsize=14)
     ax.set_title(title, fontsize=15)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, NotRequired, TypedDict
 
 import torch.distributed as dist
 
@@ -22,31 +23,53 @@ from cisflow.io.jsonio import json_text
 from cisflow.io.logs import log_to
 from cisflow.training.lock import member_lock
 from cisflow.training.search_space import merge_best
+from cisflow.training.settings import TrainingSettings
 from cisflow.training.train import train
 from cisflow.training.workflow_watch import stop_with_workflow
+from cisflow.types import PathLike
 
 
-def train_member(dataset: str, model: dict, training: dict, model_out: str, history_out: str, init: str | None = None,
-                 best: str | None = None, gpus: int = 1, log_path: str | None = None,
-                 member: dict | None = None) -> None:
+class TrainArguments(TypedDict):
+    """The keyword arguments of ``cisflow.training.train.train`` that the train rule gives it."""
+
+    dataset_path: PathLike
+    model_name: str
+    model_params: dict[str, Any]
+    training: TrainingSettings
+    model_out: PathLike
+    history_out: PathLike
+    resume_path: PathLike
+    init_path: NotRequired[PathLike | None]
+    member: NotRequired[dict[str, Any] | None]
+
+
+class DdpArguments(TrainArguments):
+    """``TrainArguments`` with the job's log, which the DDP processes append to (``log_path``)."""
+
+    log_path: NotRequired[PathLike | None]
+
+
+def train_member(dataset: PathLike, model: dict[str, Any], training: TrainingSettings, model_out: PathLike,
+                 history_out: PathLike, init: PathLike | None = None, best: PathLike | None = None, gpus: int = 1,
+                 log_path: PathLike | None = None, member: dict[str, Any] | None = None) -> None:
     """The train rule: the experiment's model trained on its dataset, resumable from the
     ``resume.pt`` beside ``model_out``.
 
     Parameters
     ----------
-    dataset : str
+    dataset : str or Path
         The dataset directory (``cisflow.data.dataset``).
-    model, training : dict
+    model, training : dict, TrainingSettings
         The experiment's ``model`` ({name, params}) and ``training`` config.
-    model_out, history_out : str
+    model_out, history_out : str or Path
         The model file and the per-epoch history (TSV) to write.
-    init : str, optional
+    init : str or Path, optional
         The model file to start from (``training.init_from``).
-    best : str, optional
+    best : str or Path, optional
         A search's best.json: its values override the config's (``cisflow.training.search``).
     gpus : int
         GPUs the job was given: several train as one DDP process each (torchrun).
-    log_path : str, optional
+    log_path : str or Path, optional
         The job's log, which the DDP processes append to.
     member : dict, optional
         The member of the experiment to train (``cisflow.training.replicates.members``): its seed
@@ -60,9 +83,9 @@ def train_member(dataset: str, model: dict, training: dict, model_out: str, hist
         model_params, training = merge_best(model_params, training, best)
     if member is not None:
         training = {**training, "seed": member["seed"]}
-    kwargs = dict(dataset_path=dataset, model_name=model["name"], model_params=model_params, training=training,
-                  model_out=model_out, history_out=history_out,
-                  resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init, member=member)
+    kwargs = TrainArguments(dataset_path=dataset, model_name=model["name"], model_params=model_params,
+                            training=training, model_out=model_out, history_out=history_out,
+                            resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init, member=member)
     if gpus > 1:
         train_ddp({**kwargs, "log_path": log_path}, processes=gpus)
         return
@@ -70,14 +93,19 @@ def train_member(dataset: str, model: dict, training: dict, model_out: str, hist
         train(**kwargs)
 
 
-def train_ddp(train_kwargs, processes):
+def train_ddp(train_kwargs: DdpArguments, processes: int) -> None:
     """Run ``cisflow.training.train.train(**train_kwargs)`` in ``processes`` DDP processes via torchrun,
     holding the member's lock (``member_lock``) throughout, so a second training of the member
     waits before any process starts (waiting in rank 0, the others would meet their collectives'
     timeout); should the workflow that started this process die, torchrun is stopped and this
     process ends (each training process in turn stops once torchrun is gone)."""
-    started = []
-    with stop_with_workflow(before_exit=lambda: [_stop(torchrun) for torchrun in started]), \
+    started: list[subprocess.Popen[bytes]] = []
+
+    def stop_torchrun() -> None:
+        for torchrun in started:
+            _stop(torchrun)
+
+    with stop_with_workflow(before_exit=stop_torchrun), \
             member_lock(train_kwargs["resume_path"]) as waited:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
             handle.write(json_text({**train_kwargs, "waited_for_lock": waited}))  # paths as their text
@@ -92,7 +120,7 @@ def train_ddp(train_kwargs, processes):
             os.unlink(handle.name)
 
 
-def _stop(process, grace_s=60):
+def _stop(process: subprocess.Popen[bytes], grace_s: float = 60) -> None:
     """SIGTERM (torchrun passes it on to the training processes), then SIGKILL after ``grace_s``."""
     process.terminate()
     try:
@@ -101,7 +129,7 @@ def _stop(process, grace_s=60):
         process.kill()
 
 
-def main(kwargs_path):
+def main(kwargs_path: PathLike) -> None:
     """One DDP process, as torchrun starts it: ``train`` with the keyword arguments that
     ``train_ddp`` wrote to the JSON file ``kwargs_path``, until the training or torchrun ends."""
     with open(kwargs_path) as handle:

@@ -27,14 +27,18 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
+
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 LOCK_REMINDER_S = 300.0  # seconds between two lines of a training that waits for another's lock
 
 
-def member_lock(resume_path):
+def member_lock(resume_path: PathLike) -> contextlib.AbstractContextManager[bool]:
     """The lock of the training that writes ``resume_path``.
 
     Parameters
@@ -51,7 +55,7 @@ def member_lock(resume_path):
 
 
 @contextlib.contextmanager
-def exclusive_lock(path):
+def exclusive_lock(path: PathLike) -> Iterator[bool]:
     """Hold the lock file ``path`` (flock) for the whole training, this process's PID, host and
     start time written in it: two trainings of one experiment would write, and delete, the same
     resume.pt. While another process holds it, wait, logging whose training this waits for once
@@ -68,14 +72,14 @@ def exclusive_lock(path):
         Whether this process had to wait for another: that one may have finished the training
         meanwhile (``cisflow.training.resume.finished_meanwhile``).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:  # a+: the holder's line stays readable until this process has the lock
+    lock_path = Path(path)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:  # a+: the holder's line stays readable until this process has the lock
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             waited = False
         except BlockingIOError:
-            _wait_for_lock(handle, path)
+            _wait_for_lock(handle, lock_path)
             waited = True
         handle.seek(0)
         handle.truncate()
@@ -84,19 +88,19 @@ def exclusive_lock(path):
         yield waited
 
 
-def _wait_for_lock(handle, path):
+def _wait_for_lock(handle: TextIO, path: Path) -> None:
     """Block until this process holds the flock on ``handle`` (the lock file ``path``), saying
     whose training it waits for now and every ``LOCK_REMINDER_S`` seconds."""
     what = "/".join(path.parent.parts[-2:])
 
-    def say(holder):
+    def say(holder: str) -> None:
         log.info("waiting for the training of %s held by %s to end (lock %s): two trainings must not write the same "
                  "files at once; this one then goes on from where that one got to", what, holder, path)
 
     say(_holder(path))
     done = threading.Event()
 
-    def remind():
+    def remind() -> None:
         while not done.wait(LOCK_REMINDER_S):
             say(_holder(path))
 
@@ -109,6 +113,6 @@ def _wait_for_lock(handle, path):
         reminder.join()
 
 
-def _holder(path):
+def _holder(path: PathLike) -> str:
     """Who holds the lock file ``path``, as its holder wrote it ("PID p on host h (since t)")."""
     return Path(path).read_text().strip() or "a process that has not yet written its PID"

@@ -20,15 +20,18 @@ model trains ``seed2`` and ``seed3`` only. This module imports no torch: the wor
 members when it builds its DAG.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
-from cisflow.data.dataset import SPLITS, split_by_chromosome
+from cisflow.data.dataset import SPLITS, Dataset, split_by_chromosome
 from cisflow.io.errors import ConfigError
 
 GENOME_KINDS = ("peaks", "promoters")  # datasets whose rows have chromosomes
 
 
-def members(replicates: dict | None, seed: int) -> list[dict]:
+def members(replicates: Mapping[str, Any] | None, seed: int) -> list[dict[str, Any]]:
     """The members of an experiment.
 
     Parameters
@@ -56,7 +59,7 @@ def members(replicates: dict | None, seed: int) -> list[dict]:
              "fold": {"valid": list(fold["valid"]), "test": list(fold["test"])}} for i, fold in enumerate(folds)]
 
 
-def replicate_problems(key: str, replicates: dict | None, dataset: dict) -> list[str]:
+def replicate_problems(key: str, replicates: Mapping[str, Any] | None, dataset: Mapping[str, Any]) -> list[str]:
     """What is wrong with an experiment's ``replicates`` for its ``dataset`` config, one line a
     problem, found before any job runs (``key`` names the setting in the messages)."""
     if not replicates or "folds" not in replicates:
@@ -70,7 +73,8 @@ def replicate_problems(key: str, replicates: dict | None, dataset: dict) -> list
     if kind not in GENOME_KINDS:
         return [f"{key}.folds: chromosome folds need a genome dataset (peaks or promoters), not a {kind} dataset; "
                 "give the number of folds (folds: 5) to deal its rows into seeded folds"]
-    problems, tested = [], {}
+    problems: list[str] = []
+    tested: dict[str, int] = {}
     for i, fold in enumerate(folds):
         both = sorted(set(fold["valid"]) & set(fold["test"]))
         if both:
@@ -83,7 +87,7 @@ def replicate_problems(key: str, replicates: dict | None, dataset: dict) -> list
     return problems
 
 
-def deal_chromosomes(counts: dict, k: int) -> list[list[str]]:
+def deal_chromosomes(counts: Mapping[str, int], k: int) -> list[list[str]]:
     """Chromosomes dealt into ``k`` groups of about equal total counts (largest first, each to the
     group with the fewest so far; ties to the first group), each group sorted by name.
 
@@ -102,7 +106,8 @@ def deal_chromosomes(counts: dict, k: int) -> list[list[str]]:
     if k > len(chroms):
         raise ConfigError("replicates.folds", f"{k} folds, but regions lie on only {len(chroms)} chromosomes "
                                               f"({', '.join(sorted(chroms))}); use fewer folds")
-    groups, totals = [[] for _ in range(k)], np.zeros(k, np.int64)
+    groups: list[list[str]] = [[] for _ in range(k)]
+    totals = np.zeros(k, np.int64)
     for chrom in sorted(chroms, key=lambda name: (-counts[name], name)):
         smallest = int(np.argmin(totals))
         groups[smallest].append(chrom)
@@ -120,20 +125,22 @@ def deal_rows(n: int, k: int, seed: int) -> np.ndarray:
     return folds
 
 
-def held_out(data, member: dict) -> dict | None:
+def held_out(data: Dataset, member: Mapping[str, Any]) -> dict[str, list[str]] | None:
     """The chromosomes a genome member holds out ({valid, test}), None for a member on the
     dataset's own split or on dealt rows."""
     fold = member["fold"]
-    if fold is None or (data.chroms is None and "test" not in fold):
+    if fold is None:
         return None
     if "test" in fold:
         return {"valid": fold["valid"], "test": fold["test"]}
+    if data.chroms is None:
+        return None
     names, counts = np.unique(data.chroms, return_counts=True)
     groups = deal_chromosomes(dict(zip(names.tolist(), counts.tolist())), fold["of"])
     return {"valid": groups[(fold["index"] + 1) % fold["of"]], "test": groups[fold["index"]]}
 
 
-def member_split(data, member: dict) -> np.ndarray:
+def member_split(data: Dataset, member: Mapping[str, Any]) -> np.ndarray:
     """(n,) uint8 split codes (train 0, valid 1, test 2) of ``member`` on the dataset ``data``
     (``cisflow.data.dataset.Dataset``): the dataset's own for a seed replicate, the fold's else."""
     fold = member["fold"]
@@ -153,12 +160,12 @@ def member_split(data, member: dict) -> np.ndarray:
     return split
 
 
-def member_view(data, member: dict):
+def member_view(data: Dataset, member: Mapping[str, Any]) -> Dataset:
     """``data`` with ``member``'s split in place of the dataset's."""
     return data.with_split(member_split(data, member))
 
 
-def describe(member: dict, chromosomes: dict | None = None) -> str:
+def describe(member: Mapping[str, Any], chromosomes: Mapping[str, Sequence[str]] | None = None) -> str:
     """A member in words, for logs and the report: its seed and what it holds out."""
     fold = member["fold"]
     if fold is None:

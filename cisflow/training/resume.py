@@ -15,23 +15,29 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import torch
+from torch import nn
+from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from cisflow.io.atomic import atomic_open, atomic_path
 from cisflow.training.workflow_watch import writing_files
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "valid_loss", "valid_score", "lr", "seconds", "seqs_per_s"]
 
 
-def settings_digest(*parts):
+def settings_digest(*parts: object) -> str:
     """Digest of everything that defines a run: a resume checkpoint is used only if it matches."""
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def save_resume(path, run, model, optimizer, scheduler, generator, state):
+def save_resume(path: PathLike, run: Mapping[str, Any], model: nn.Module, optimizer: torch.optim.Optimizer,
+                scheduler: ReduceLROnPlateau, generator: torch.Generator, state: Mapping[str, Any]) -> None:
     """The resume checkpoint: everything to continue (model, optimiser, scheduler, every RNG, the
     history and best state) and to know what it was (resolved config, dataset attributes, version)."""
     payload = {**run, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -43,7 +49,8 @@ def save_resume(path, run, model, optimizer, scheduler, generator, state):
         torch.save(payload, tmp)
 
 
-def load_resume(path, digest, model, optimizer, scheduler, generator, main=True):
+def load_resume(path: PathLike, digest: str, model: nn.Module, optimizer: torch.optim.Optimizer,
+                scheduler: ReduceLROnPlateau, generator: torch.Generator, main: bool = True) -> dict[str, Any] | None:
     """The training state saved in the resume checkpoint ``path``, its model, optimiser, scheduler
     and RNG states restored; None to start afresh (other settings, or a file that cannot be read,
     which the main process sets aside rather than failing every rerun on it)."""
@@ -72,7 +79,7 @@ def load_resume(path, digest, model, optimizer, scheduler, generator, main=True)
     return payload["state"]
 
 
-def write_history(path, history):
+def write_history(path: PathLike, history: Iterable[Mapping[str, float]]) -> None:
     """The per-epoch ``history`` (rows of ``HISTORY_COLUMNS``) as a TSV at ``path``, floats to 6 digits."""
     with atomic_open(path) as out:
         out.write("\t".join(HISTORY_COLUMNS) + "\n")
@@ -81,14 +88,14 @@ def write_history(path, history):
                                 for c in HISTORY_COLUMNS) + "\n")
 
 
-def read_history(path):
+def read_history(path: PathLike) -> list[dict[str, float]]:
     """The rows of the history TSV at ``path`` (``write_history``'s), epochs as int, the rest as float."""
     with open(path) as handle:
         return [{column: int(value) if column == "epoch" else float(value) for column, value in row.items()}
                 for row in csv.DictReader(handle, delimiter="\t")]
 
 
-def finished_meanwhile(model_out, history_out, digest, main):
+def finished_meanwhile(model_out: PathLike, history_out: PathLike, digest: str, main: bool) -> dict[str, Any] | None:
     """The final state of this training where another process finished it while this one waited
     for the lock: ``model_out`` and ``history_out`` are there and the model file records the
     settings' ``digest``; None otherwise (the other stopped early, failed, or trained other

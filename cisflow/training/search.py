@@ -18,17 +18,26 @@ stale one, while a killed worker started again, or a larger ``trials``, continue
 Optuna is imported only where a study is opened.
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import logging
 import tempfile
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import finite_or_none, read_json, write_json
 from cisflow.training.search_space import apply_params, space_problems
+from cisflow.training.settings import TrainingSettings
 from cisflow.training.train import train
+from cisflow.types import PathLike
+
+if TYPE_CHECKING:  # imported where a study is opened
+    import optuna
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +45,7 @@ STORAGE_SUFFIX = {"journal": ".journal", "sqlite": ".db"}
 FINISHED = ("COMPLETE", "PRUNED")
 
 
-def suggest(trial, key, spec):
+def suggest(trial: optuna.Trial, key: str, spec: Mapping[str, Any]) -> None | bool | int | float | str:
     """Sample the value of ``key`` from its space entry with the Optuna trial."""
     if spec["type"] == "categorical":
         return trial.suggest_categorical(key, spec["choices"])
@@ -49,18 +58,19 @@ def suggest(trial, key, spec):
 # --- the study file --------------------------------------------------------------------------
 
 
-def _fingerprint(path):
+def _fingerprint(path: PathLike | None) -> list[tuple[str, int, int]] | None:
     """Names, sizes and modification times of a file or a directory's files: a rebuilt dataset or
     retrained starting model gives another fingerprint, without reading the (large) contents."""
     if path is None:
         return None
-    path = Path(path)
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    return [(str(p.relative_to(path)) if path.is_dir() else p.name, p.stat().st_size, p.stat().st_mtime_ns)
+    root = Path(path)
+    files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+    return [(str(p.relative_to(root)) if root.is_dir() else p.name, p.stat().st_size, p.stat().st_mtime_ns)
             for p in files]
 
 
-def study_path(directory, model, training, search, dataset_path, init_path=None):
+def study_path(directory: PathLike, model: Mapping[str, Any], training: TrainingSettings, search: Mapping[str, Any],
+               dataset_path: PathLike, init_path: PathLike | None = None) -> Path:
     """The study file in ``directory`` for these settings: ``study-<digest>.journal`` (or ``.db``).
 
     ``trials`` is left out of the digest so that raising it continues the study.
@@ -71,13 +81,14 @@ def study_path(directory, model, training, search, dataset_path, init_path=None)
     return Path(directory) / f"study-{digest}{STORAGE_SUFFIX[search['storage']]}"
 
 
-def open_storage(path, kind):
+def open_storage(path: PathLike, kind: str) -> optuna.storages.BaseStorage:
     """The Optuna storage in the file ``path``: a journal file (safe on NFS), or SQLite (local disks)."""
     import optuna
+    from optuna.storages.journal import JournalFileBackend
 
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     if kind == "journal":
-        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if kind == "sqlite":
         # Writers wait for SQLite's lock (up to 10 minutes) rather than fail at once. Workers that
         # start together race to create the database's tables: the loser finds them made and retries.
@@ -94,7 +105,8 @@ def open_storage(path, kind):
     raise ValueError(f"storage {kind!r}: one of {', '.join(STORAGE_SUFFIX)}")
 
 
-def open_study(path, kind, name, seed=0, pruning=None):
+def open_study(path: PathLike, kind: str, name: str, seed: int = 0,
+               pruning: Mapping[str, int] | None = None) -> optuna.Study:
     """The study ``name`` in the file ``path``, created by whichever worker comes first.
 
     Each worker seeds its TPE sampler differently (``seed``): with one seed, workers starting
@@ -112,7 +124,7 @@ def open_study(path, kind, name, seed=0, pruning=None):
                                sampler=sampler, pruner=pruner, load_if_exists=True)
 
 
-def _optuna_logs_to_ours():
+def _optuna_logs_to_ours() -> None:
     """Optuna's messages (trial finished, pruned...) go to the job's log like the library's."""
     import optuna
 
@@ -123,19 +135,19 @@ def _optuna_logs_to_ours():
 # --- workers and the best trial --------------------------------------------------------------
 
 
-def worker_share(trials, workers, worker):
+def worker_share(trials: int, workers: int, worker: int) -> int:
     """How many of the ``trials`` worker number ``worker`` (0-based) of ``workers`` runs."""
     return trials // workers + (worker < trials % workers)
 
 
-def pruning_callback(trial, epochs=None):
+def pruning_callback(trial: optuna.Trial, epochs: int | None = None) -> Callable[[dict[str, float]], None]:
     """The ``on_epoch`` callback of ``cisflow.training.train.train``: reports each epoch's validation score
     to the study and stops the trial (``optuna.TrialPruned``) when the pruner says so; a trial that
     reached its last epoch (``epochs``) has cost all it will, and completes."""
     import optuna
 
-    def on_epoch(row):
-        trial.report(row["valid_score"], row["epoch"])
+    def on_epoch(row: dict[str, float]) -> None:
+        trial.report(row["valid_score"], int(row["epoch"]))
         if row["epoch"] != epochs and trial.should_prune():
             raise optuna.TrialPruned(f"epoch {row['epoch']}: valid score {row['valid_score']:.4g} "
                                      "below the median of earlier trials")
@@ -143,18 +155,20 @@ def pruning_callback(trial, epochs=None):
     return on_epoch
 
 
-def objective(dataset_path, model, training, search, worker, init_path=None, scratch=None):
+def objective(dataset_path: PathLike, model: Mapping[str, Any], training: TrainingSettings,
+              search: Mapping[str, Any], worker: int, init_path: PathLike | None = None,
+              scratch: PathLike | None = None) -> Callable[[optuna.Trial], float]:
     """The function of an Optuna trial: sample, train ``search['epochs']`` epochs in a temporary
     directory (under ``scratch``, default the system's: node-local on most clusters), return the
     run's best validation score (higher is better)."""
 
-    def run_trial(trial):
+    def run_trial(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker)
         params = {key: suggest(trial, key, spec) for key, spec in search["space"].items()}
         model_params, trial_training = apply_params(model["params"], {**training, "epochs": search["epochs"]}, params)
         log.info("trial %d: %s", trial.number, json.dumps(params))
-        with tempfile.TemporaryDirectory(prefix=f"cisflow-trial{trial.number}-", dir=scratch) as tmp:
-            tmp = Path(tmp)
+        with tempfile.TemporaryDirectory(prefix=f"cisflow-trial{trial.number}-", dir=scratch) as tmp_name:
+            tmp = Path(tmp_name)
             state = train(dataset_path, model["name"], model_params, trial_training, tmp / "model.pt",
                           tmp / "history.tsv", tmp / "resume.pt", init_path=init_path,
                           on_epoch=pruning_callback(trial, search["epochs"]))
@@ -164,7 +178,9 @@ def objective(dataset_path, model, training, search, worker, init_path=None, scr
     return run_trial
 
 
-def run_worker(storage_path, name, dataset_path, model, training, search, worker, init_path=None, scratch=None):
+def run_worker(storage_path: PathLike, name: str, dataset_path: PathLike, model: Mapping[str, Any],
+               training: TrainingSettings, search: Mapping[str, Any], worker: int, init_path: PathLike | None = None,
+               scratch: PathLike | None = None) -> dict[str, Any]:
     """Run worker ``worker``'s share of the trials against the shared study; returns a summary.
 
     A worker started again (after a kill) counts the trials it already finished (its number is in
@@ -195,7 +211,8 @@ def run_worker(storage_path, name, dataset_path, model, training, search, worker
                        for t in mine]}
 
 
-def best_trial(storage_path, kind, name, model, training):
+def best_trial(storage_path: PathLike, kind: str, name: str, model: Mapping[str, Any],
+               training: TrainingSettings) -> dict[str, Any]:
     """The best finished trial of the study as the settings of the full training run:
     ``params`` (the searched values by key), ``model`` and ``training`` (the experiment's with
     them set), the trial's ``number`` and ``score``, and the count of trials by state."""
@@ -214,7 +231,8 @@ def best_trial(storage_path, kind, name, model, training):
             "training": final_training, "trials": counts}
 
 
-def write_best(out_path, storage_path, kind, name, model, training):
+def write_best(out_path: PathLike, storage_path: PathLike, kind: str, name: str, model: Mapping[str, Any],
+               training: TrainingSettings) -> dict[str, Any]:
     """Write ``best_trial`` as JSON to ``out_path`` (atomically); returns it."""
     best = best_trial(storage_path, kind, name, model, training)
     log.info("best of %d complete and %d pruned trials: trial %d, score %s, %s", best["trials"]["complete"],
@@ -223,8 +241,9 @@ def write_best(out_path, storage_path, kind, name, model, training):
     return best
 
 
-def run_trials(dataset: str, experiment: str, model: dict, training: dict, search: dict, worker: int, summary_out: str,
-               init: str | None = None) -> dict:
+def run_trials(dataset: PathLike, experiment: str, model: Mapping[str, Any], training: TrainingSettings,
+               search: Mapping[str, Any], worker: int, summary_out: PathLike,
+               init: PathLike | None = None) -> dict[str, Any]:
     """The search_trials rule: worker ``worker``'s share of the experiment's trials, against the
     study file every worker of the experiment shares (``study_path``, beside ``summary_out``);
     its summary (the study's path among it) written to ``summary_out``."""
@@ -234,7 +253,8 @@ def run_trials(dataset: str, experiment: str, model: dict, training: dict, searc
     return summary
 
 
-def run_best(worker_summaries: list, experiment: str, model: dict, training: dict, search: dict, best_out: str) -> None:
+def run_best(worker_summaries: Sequence[PathLike], experiment: str, model: Mapping[str, Any],
+             training: TrainingSettings, search: Mapping[str, Any], best_out: PathLike) -> None:
     """The search_best rule: the best trial of the study the workers shared, as ``best_out``
     (best.json: the values the experiment's full training takes)."""
     storages = {read_json(path)["storage"] for path in worker_summaries}

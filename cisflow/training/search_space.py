@@ -11,16 +11,20 @@ the Snakefile reads this module at no cost (``cisflow.training.search`` runs the
 import copy
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import read_json
+from cisflow.training.settings import TrainingSettings
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
 ROOTS = ("model.params", "training")
 
 
-def _steps(key):
+def _steps(key: str) -> tuple[str, list[str]]:
     """``model.params.conv.0.filters`` -> the root (``model.params``) and the keys below it."""
     for root in ROOTS:
         if key.startswith(root + "."):
@@ -28,7 +32,7 @@ def _steps(key):
     raise ConfigError(key, f"a search key starts with {' or '.join(r + '.' for r in ROOTS)}")
 
 
-def set_path(model_params, training, key, value):
+def set_path(model_params: dict[str, Any], training: TrainingSettings, key: str, value: Any) -> None:
     """Set ``value`` at the dotted ``key`` in ``model_params`` or ``training`` (in place).
 
     Every step must exist in the experiment, list items by their index; only a model parameter
@@ -36,7 +40,7 @@ def set_path(model_params, training, key, value):
     training key must exist (the schema fills in every default but ``loss``).
     """
     root, steps = _steps(key)
-    node = model_params if root == "model.params" else training
+    node: Any = model_params if root == "model.params" else training  # walked by the dotted key's steps
     where = root
     for i, step in enumerate(steps):
         last = i == len(steps) - 1
@@ -60,7 +64,8 @@ def set_path(model_params, training, key, value):
         where = f"{where}.{step}"
 
 
-def apply_params(model_params, training, params):
+def apply_params(model_params: dict[str, Any], training: TrainingSettings,
+                 params: Mapping[str, Any]) -> tuple[dict[str, Any], TrainingSettings]:
     """Copies of ``model_params`` and ``training`` with each ``{dotted key: value}`` of ``params`` set."""
     model_params, training = copy.deepcopy(model_params), copy.deepcopy(training)
     for key, value in params.items():
@@ -68,7 +73,7 @@ def apply_params(model_params, training, params):
     return model_params, training
 
 
-def spec_problems(spec):
+def spec_problems(spec: Mapping[str, Any]) -> list[str]:
     """What is wrong with one space entry beyond what the schema checks (bounds, log, step)."""
     if spec["type"] == "categorical":
         return [] if spec["choices"] else ["choices is empty"]
@@ -82,7 +87,8 @@ def spec_problems(spec):
     return problems
 
 
-def space_problems(where, model_params, training, space):
+def space_problems(where: str, model_params: dict[str, Any], training: TrainingSettings,
+                   space: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Every problem of a search space, each line naming its key (``where`` is the config path of
     the space, e.g. ``experiments.x.search.space``); empty when the space fits the experiment."""
     problems = []
@@ -96,7 +102,8 @@ def space_problems(where, model_params, training, space):
     return problems
 
 
-def merge_best(model_params, training, best_path):
+def merge_best(model_params: dict[str, Any], training: TrainingSettings,
+               best_path: PathLike) -> tuple[dict[str, Any], TrainingSettings]:
     """The experiment's model params and training settings with the best trial's values set
     (read from ``best_path``, the search's best.json), for the full training run."""
     params = read_json(best_path)["params"]

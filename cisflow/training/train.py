@@ -24,7 +24,9 @@ import contextlib
 import logging
 import os
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -54,7 +56,9 @@ from cisflow.training.resume import (
     write_history,
 )
 from cisflow.training.scaling import TargetScale, fit_feature_scale
+from cisflow.training.settings import TrainingSettings
 from cisflow.training.workflow_watch import writing_files
+from cisflow.types import PathLike
 
 log = logging.getLogger(__name__)
 
@@ -62,29 +66,31 @@ LOSSES = {"bce": nn.BCEWithLogitsLoss, "mse": nn.MSELoss, "l1": nn.L1Loss}
 DEFAULT_LOSS = {"classification": "bce", "regression": "mse"}
 
 
-def make_optimizer(name, params, lr, weight_decay):
+def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, weight_decay: float) -> torch.optim.Optimizer:
+    """The optimizer ``name`` (``training.optimizer``: adam, adamw, or sgd with momentum 0.9) over ``params``."""
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name](params, lr=lr, weight_decay=weight_decay)
 
 
-def train(dataset_path: str, model_name: str, model_params: dict, training: dict, model_out: str, history_out: str,
-          resume_path: str, init_path: str | None = None, on_epoch=None, member: dict | None = None,
-          waited_for_lock: bool | None = None) -> dict:
+def train(dataset_path: PathLike, model_name: str, model_params: dict[str, Any], training: TrainingSettings,
+          model_out: PathLike, history_out: PathLike, resume_path: PathLike, init_path: PathLike | None = None,
+          on_epoch: Callable[[dict[str, float]], None] | None = None, member: dict[str, Any] | None = None,
+          waited_for_lock: bool | None = None) -> dict[str, Any]:
     """Train ``model_name`` on the dataset; write the best model and the per-epoch history.
 
     Parameters
     ----------
-    dataset_path : str
+    dataset_path : str or Path
         The dataset directory: codes (n, L) uint8, targets (n, T), the split.
     model_name, model_params : str, dict
         A registered architecture and its parameters (``cisflow.models.registry.build``).
-    training : dict
+    training : TrainingSettings
         The config schema's training keys, defaults filled in.
-    model_out, history_out, resume_path : str
+    model_out, history_out, resume_path : str or Path
         The best model's file, the per-epoch history (TSV) and the resume checkpoint, written
         each epoch and removed at the end.
-    init_path : str, optional
+    init_path : str or Path, optional
         Another experiment's model file to start from (fine-tuning).
     on_epoch : callable, optional
         Called after each epoch with its history row (a hyperparameter search reports to its
@@ -118,8 +124,10 @@ def train(dataset_path: str, model_name: str, model_params: dict, training: dict
                       init_path, on_epoch, member, waited)
 
 
-def _train(world, dataset_path, model_name, model_params, training, model_out, history_out, resume_path, init_path,
-           on_epoch, member, waited):
+def _train(world: World, dataset_path: PathLike, model_name: str, model_params: dict[str, Any],
+           training: TrainingSettings, model_out: PathLike, history_out: PathLike, resume_path: PathLike,
+           init_path: PathLike | None, on_epoch: Callable[[dict[str, float]], None] | None,
+           member: dict[str, Any] | None, waited: bool) -> dict[str, Any]:
     torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
     np.random.seed(training["seed"])
     data = load_dataset(dataset_path)
@@ -129,7 +137,7 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
         if world.main:
             log.info("member %s: %s", member["name"], describe(member, member["held_out"]))
     task, attrs = data.attrs["task"], data.attrs
-    run = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
+    run: dict[str, Any] = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
            "config": {"model": {"name": model_name, "params": model_params}, "training": training,
                       "init_from": str(init_path) if init_path else None},
            "dataset": attrs, "version": cisflow.__version__}
@@ -162,12 +170,13 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
                                                            patience=training["lr_patience"])
     loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
     generator = torch.Generator(device="cpu").manual_seed(training["seed"])
-    state = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
+    state: dict[str, Any] = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
         state = load_resume(resume_path, run["digest"], model, optimizer, scheduler, generator, world.main) or state
     stepper = world.wrap(model)
     if training.get("compile"):
-        stepper = torch.compile(stepper)
+        # a Module compiles to a Module (torch's OptimizedModule); torch.compile's hints say a callable
+        stepper = cast(nn.Module, torch.compile(stepper))
     log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters; %d of %d steps an epoch",
              model_name, dataset_path, len(train_idx), len(valid_idx),
              "" if batches.resident else f", streamed from disk in blocks of {batches.block_rows:,}", dev,
@@ -214,7 +223,7 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     if not world.main:
         return state
     model.load_state_dict(state["best_state"])
-    scale.fold_into(model.output_layer)
+    scale.fold_into(cast(nn.Linear, model.output_layer))  # every model's output layer (cisflow.models)
     with writing_files:
         save_model(model_out, model, model_name, model_params, attrs, training=training, member=member,
                    best_valid_score=state["best_score"], epochs_run=state["epoch"], settings_digest=run["digest"])
@@ -223,7 +232,8 @@ def _train(world, dataset_path, model_name, model_params, training, model_out, h
     return state
 
 
-def check_validation_score(dataset_path, task, targets, names, selection):
+def check_validation_score(dataset_path: PathLike, task: str, targets: np.ndarray, names: list[str],
+                           selection: str) -> None:
     """Stop before the first epoch when the valid split's targets leave the selection metric
     undefined for every target (one class only, or a constant value): no epoch could then be
     chosen as the best, and training would run them all for nothing. The targets are scored as
@@ -253,7 +263,7 @@ def check_validation_score(dataset_path, task, targets, names, selection):
                      "and rebuild the dataset")
 
 
-def subsample(rows, size, seed, main=True):
+def subsample(rows: np.ndarray, size: int | None, seed: int, main: bool = True) -> np.ndarray:
     """``size`` of the training split's ``rows`` drawn at random (``dataset.subsample``), or all of
     them where ``size`` is None or not smaller (``training.subsample``: a smoke test of a large config)."""
     if main and size is not None and size < len(rows):
@@ -262,7 +272,7 @@ def subsample(rows, size, seed, main=True):
     return draw_subsample(rows, size, seed)
 
 
-def start_from(model, init_path):
+def start_from(model: nn.Module, init_path: PathLike) -> None:
     """Copy into ``model`` every parameter of the model file ``init_path`` whose name and shape
     match (a new output layer for other targets stays as initialised); log what was left out."""
     state = torch.load(init_path, map_location="cpu", weights_only=True)["state_dict"]
@@ -278,22 +288,24 @@ class EpochProgress(Progress):
     """Progress lines of a training epoch: optimizer steps done of the epoch's, the time left, and
     sequences a second (``cisflow.io.logs.Progress``, a line at least twice a minute)."""
 
-    def __init__(self, what, steps, **kwargs):
+    def __init__(self, what: str, steps: int, **kwargs: Any) -> None:
         super().__init__(what, total=steps, unit="steps", **kwargs)
         self.sequences = 0
 
-    def step(self, sequences):
+    def step(self, sequences: int) -> None:
         """Count one optimizer step on ``sequences`` sequences."""
         self.sequences += sequences
         self.advance()
 
-    def line(self):
+    def line(self) -> str:
         seconds = self.clock() - self.started
         rate = f"{self.sequences / seconds:,.0f} sequences/s" if seconds > 0 else "rate not yet known"
         return f"{super().line()}, {rate}"
 
 
-def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev, steps=None, what=None):
+def run_epoch(model: nn.Module, batches: TrainingBatches, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+              optimizer: torch.optim.Optimizer, training: TrainingSettings, generator: torch.Generator,
+              dev: torch.device, steps: int | None = None, what: str | None = None) -> tuple[float, int]:
     """One epoch of training: at most ``steps`` optimizer steps (default every batch of ``batches``).
 
     Parameters
@@ -303,7 +315,7 @@ def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev, step
     batches : cisflow.training.batches.TrainingBatches
         The training split's batches.
     loss_fn, optimizer : callable, torch.optim.Optimizer
-    training : dict
+    training : TrainingSettings
         The training config (``reverse_complement``, ``shift``).
     generator : torch.Generator
         Draws the batch order and augmentations.
@@ -322,7 +334,8 @@ def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev, step
     """
     model.train()
     steps = batches.steps if steps is None else steps
-    total, seen = 0.0, 0
+    total: torch.Tensor | float = 0.0
+    seen = 0
     autocast = torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     with EpochProgress(what, steps) if what else contextlib.nullcontext() as progress:
         for step, (codes, targets, features) in enumerate(batches.epoch(generator)):
@@ -341,7 +354,8 @@ def run_epoch(model, batches, loss_fn, optimizer, training, generator, dev, step
     return float(total) / max(seen, 1), seen
 
 
-def _loss_on(outputs, targets, task, loss_fn):
+def _loss_on(outputs: np.ndarray, targets: np.ndarray, task: str,
+             loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> float:
     """Validation loss from predictions (probabilities are turned back into logits for BCE)."""
     out = torch.from_numpy(outputs)
     if task == "classification":

@@ -9,7 +9,9 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypedDict
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,7 @@ writing_files = threading.Lock()  # held while files are written: a stopped orph
 
 
 @contextlib.contextmanager
-def stop_with_workflow(before_exit=None):
+def stop_with_workflow(before_exit: Callable[[], object] | None = None) -> Iterator[None]:
     """While in this block, end this process (exit status 1) soon after the workflow that started
     it is gone: a training job whose Snakemake was killed (kill -9) would otherwise train on as an
     orphan and delete resume.pt under a rerun. The workflow is the parent process or, where that
@@ -27,7 +29,7 @@ def stop_with_workflow(before_exit=None):
     is gone once this process has another parent or the workflow has ended. ``before_exit`` runs
     first (the DDP launcher stops torchrun there); no file is left half written (``writing_files``)."""
     parent = workflow = os.getppid()
-    watched = []  # (pid, start time): a PID reused by a new process is not the workflow
+    watched: list[tuple[int, str]] = []  # (pid, start time): a PID reused by a new process is not the workflow
     while (info := _process(workflow)) is not None:
         watched.append((workflow, info["start"]))
         if info["name"] not in SHELLS or info["parent"] <= 1:
@@ -35,11 +37,11 @@ def stop_with_workflow(before_exit=None):
         workflow = info["parent"]
     done = threading.Event()
 
-    def gone():
+    def gone() -> bool:
         return os.getppid() != parent or any(
             (info := _process(pid)) is None or info["state"] == "Z" or info["start"] != start for pid, start in watched)
 
-    def watch():
+    def watch() -> None:
         while not done.wait(WORKFLOW_POLL_S):
             if gone():
                 log.error("the workflow that started this training (PID %d) is gone: stopping; a rerun resumes "
@@ -57,7 +59,14 @@ def stop_with_workflow(before_exit=None):
         done.set()
 
 
-def _process(pid):
+class _Process(TypedDict):
+    name: str
+    state: str
+    parent: int
+    start: str
+
+
+def _process(pid: int) -> _Process | None:
     """Name, state, parent and start time of process ``pid`` (Linux /proc), or None where there is none."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
