@@ -229,8 +229,9 @@ def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: P
     return write_dataset(out, codes, targets, split, ids, attrs)
 
 
-def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike, spec: Mapping[str, Any],
-                   out: PathLike, features_path: PathLike | None = None) -> dict[str, Any]:
+def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike | Sequence[PathLike],
+                   spec: Mapping[str, Any], out: PathLike,
+                   features_path: PathLike | Sequence[PathLike] | None = None) -> dict[str, Any]:
     """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
 
     Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
@@ -311,8 +312,8 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
         peaks: the intervals rule's regions table, its regions x samples matrix and counts
         (``cisflow.io.regions``), the indexed genome.
     tss, expression, features : str or list of str
-        promoters: the TSS BED, the expression table, the optional per-gene features table (one
-        file each: a table pasted from several files is refused, its values being read from one file).
+        promoters: the TSS BED, the expression table, the optional per-gene features table (each
+        table one file, or the headerless files of a pasted table, read side by side).
     sources, test_sources : str or list of str
         fasta: the labelled FASTA files, in the order of the config's lists.
     table : str or list of str
@@ -329,8 +330,9 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
         return from_regions(table, matrix, samples, _given(fasta, "fasta"), spec, out, region_counts,
                             source=_given(regions, "regions"))
     if spec["kind"] == "promoters":
-        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), _one_file(expression, "expression"), spec,
-                              out, features_path=None if features is None else _one_file(features, "features"))
+        expression_files = _table_files(_given(expression, "expression"))
+        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), expression_files, spec, out,
+                              features_path=None if features is None else _table_files(features))
     if spec["kind"] == "fasta":
         return from_fasta(_paths(sources), spec, out, test_paths=_paths(test_sources))
     table = _given(table, "table")
@@ -344,14 +346,9 @@ def _given(value: T | None, name: str) -> T:
     return value
 
 
-def _one_file(files: str | Sequence[str] | None, name: str) -> str:
-    """The one file of the promoters dataset's table ``name``: its values are read from a single file, so a
-    pasted table (several files) is a ValueError saying so, as is none."""
-    files = _given(files, name)
-    if not isinstance(files, str):
-        raise ValueError(f"the promoters dataset's {name} table is pasted from {len(files)} files; its values are "
-                         "read from one file")
-    return files
+def _table_files(files: str | Sequence[str]) -> str | list[str]:
+    """A table's input as ``read_values`` takes it: one file, or the files of a pasted table (a list)."""
+    return files if isinstance(files, str) else list(files)
 
 
 def _paths(files: str | Sequence[str]) -> list[str]:
