@@ -12,6 +12,8 @@ mutagenesis.
 """
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +29,7 @@ from cisflow.io.truth import log_left_out, match_truth, read_truth
 from cisflow.models.checkpoint import load_model
 from cisflow.models.ensemble import member_names
 from cisflow.models.predict import device, model_device
+from cisflow.types import PathLike
 from cisflow.variants.alleles import attach_dbsnp, check_risk_build, read_dbsnp_alleles, resolve_alleles
 from cisflow.variants.background import draw_background, read_peak_regions, sites_of
 from cisflow.variants.calibration import calibrate, site_statistics
@@ -62,7 +65,7 @@ BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "role"
 TRAIT_ISM_TRAITS, TRAIT_ISM_VARIANTS = 6, 2  # traits (by enrichment) and variants each in the trait ISM figure
 
 
-def check_model(model_path, meta):
+def check_model(model_path: PathLike, meta: dict[str, Any]) -> None:
     """Variant scoring needs a model of genomic windows without per-sequence features: a model of
     a table or of labelled FASTA files has no genome, one of promoters reads TSS-anchored windows."""
     dataset = meta["dataset"]
@@ -78,14 +81,17 @@ def check_model(model_path, meta):
                                      f"dataset")
 
 
-def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs: dict, kind: str = "vcf",
-                      peaks_path: str | None = None, truth_path: str | None = None, traits: list | None = None,
-                      p_threshold: float = 5e-8, trait: str | None = None, dbsnp_path: str | None = None,
-                      chain_path: str | None = None, aliases: dict | None = None, indels: str = "score",
-                      max_ref_mismatch: float = 0.05, background: dict | None = None, ism: dict | None = None,
-                      jaspar: dict | None = None, learned_motifs: list | None = None, motif_p_value: float = P_VALUE,
-                      precision: str = "auto", name: str = "variants", locus_window: int = 500_000, r2: float = 0.6,
-                      panel_path: str | None = None, proxies: dict | None = None) -> dict:
+def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: PathLike, outputs: Mapping[str, PathLike],
+                      kind: str = "vcf", peaks_path: PathLike | None = None, truth_path: PathLike | None = None,
+                      traits: list[str] | None = None, p_threshold: float = 5e-8, trait: str | None = None,
+                      dbsnp_path: PathLike | None = None, chain_path: PathLike | None = None,
+                      aliases: dict[str, str] | None = None, indels: str = "score", max_ref_mismatch: float = 0.05,
+                      background: Mapping[str, int] | None = None, ism: Mapping[str, int] | None = None,
+                      jaspar: Mapping[str, Any] | None = None,
+                      learned_motifs: Iterable[tuple[PathLike, PathLike]] | None = None,
+                      motif_p_value: float = P_VALUE, precision: str = "auto", name: str = "variants",
+                      locus_window: int = 500_000, r2: float = 0.6, panel_path: PathLike | None = None,
+                      proxies: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
     Parameters
@@ -150,11 +156,11 @@ def score_variant_set(model_path: str, vcf_path: str, genome_path: str, outputs:
         if chain_path:
             variants = lift_variants(variants, chain_path)
             log.info("liftover with %s: %s", chain_path, lift_counts(variants))
-        variants = rename_contigs(variants, contig_sizes(genome_path), aliases, vcf_path)
+        variants = rename_contigs(variants, contig_sizes(genome_path), aliases, str(vcf_path))
         variants = resolve_alleles(variants, genome)
         check_risk_build(variants, vcf_path, genome_path)
         genome_contigs = list(contig_sizes(genome_path))
-        if proxies:
+        if proxies and panel_path:  # proxies without a panel were refused above
             variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
         if truth is not None:
             match_truth(truth, variants["id"], truth_path)
