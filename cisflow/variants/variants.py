@@ -144,8 +144,9 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
     check_model(model_path, meta)
     dataset = meta["dataset"]
     check_ism(ism["top"], ism["flank"], dataset["seq_len"])
-    truth = read_truth(truth_path) if truth_path else None
-    if truth is not None:
+    truth = None
+    if truth_path:
+        truth = read_truth(truth_path)
         log_left_out(truth, truth_path)
     genome = open_genome(genome_path)
     try:
@@ -162,7 +163,7 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         genome_contigs = list(contig_sizes(genome_path))
         if proxies and panel_path:  # proxies without a panel were refused above
             variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
-        if truth is not None:
+        if truth_path:  # the truth was read
             match_truth(truth, variants["id"], truth_path)
         snps = trait_snps(variants, associations, name)
         loci = credible_set_loci(associations, variants) if kind == "credible_sets" else \
