@@ -1,4 +1,5 @@
-"""Static checks that CI would otherwise leave to a reviewer: snakemake --lint, ruff, import structure."""
+"""Static checks that CI would otherwise leave to a reviewer: snakemake --lint, ruff, import structure, type hints
+on every public function (mypy itself runs in make test and make lint)."""
 
 import ast
 import subprocess
@@ -126,3 +127,36 @@ def test_only_the_models_package_knows_an_architectures_internals():
     outside = [f"{module} -> {target}" for module, targets in sorted(graph.items())
                if not module.startswith("cisflow.models.") for target in sorted(targets & set(ARCHITECTURES))]
     assert not outside, "architecture modules imported outside cisflow.models:\n" + "\n".join(outside)
+
+
+# --- type hints: every public function annotated (mypy, run by make test and make lint, checks them) ---
+
+def _public_functions(tree):
+    """(name, node) of the module-level functions and the methods of public classes whose names are public
+    (``__init__`` counts: it is how a class is called)."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                        not item.name.startswith("_") or item.name == "__init__"):
+                    yield f"{node.name}.{item.name}", item
+
+
+def _unannotated(node):
+    """The parameters of ``node`` without a hint (self and cls aside), and 'return' where it has none."""
+    arguments = node.args
+    every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs,
+             *filter(None, (arguments.vararg, arguments.kwarg))]
+    missing = [a.arg for a in every if a.annotation is None and a.arg not in ("self", "cls")]
+    return missing + (["return"] if node.returns is None else [])
+
+
+def test_every_public_function_of_the_library_is_annotated():
+    missing = []
+    for path in sorted((ROOT / "cisflow").rglob("*.py")):
+        for name, node in _public_functions(ast.parse(path.read_text(), str(path))):
+            if _unannotated(node):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name} ({', '.join(_unannotated(node))})")
+    assert not missing, f"{len(missing)} public functions without full hints:\n" + "\n".join(missing)
