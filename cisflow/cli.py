@@ -36,9 +36,10 @@ from cisflow.io.atomic import (
     remove_stale_parts,
     write_target,
 )
-from cisflow.io.config import number_option
+from cisflow.io.config import key_default, key_schema, number_option
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.fasta import read_fasta
+from cisflow.io.sumstats import GENOME_WIDE
 from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
 from cisflow.types import PathLike
@@ -88,6 +89,12 @@ def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size
     return table
 
 
+def config_option(key: str) -> dict[str, Any]:
+    """``add_argument``'s type and default for an option that sets config key ``key``: the value checked
+    as the config's is (``number_option``), the default the schema's, so the two never drift."""
+    return {"type": number_option(key), "default": key_default(key)}
+
+
 def _parser():
     parser = argparse.ArgumentParser(prog="cisflow", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -127,61 +134,65 @@ def _parser():
                        help="with --gwas-catalog: keep this trait (DISEASE/TRAIT or MAPPED_TRAIT name, or an "
                             "ontology id such as EFO_0001360); repeat for several. With --credible-sets: keep this "
                             "trait of the file. With --sumstats: the trait the file is of")
-    score.add_argument("--p-threshold", type=number_option("variants.*.p_threshold"), default=5e-8,
-                       help="with --sumstats: keep variants with p at or below this (default 5e-8)")
+    score.add_argument("--p-threshold", type=number_option("variants.*.p_threshold"), default=GENOME_WIDE,
+                       help="with --sumstats: keep variants with p at or below this (default %(default)s)")
     score.add_argument("--dbsnp", type=Path,
                        help="a dbSNP VCF: alleles for Catalog SNPs whose risk allele is the reference or unknown "
                             "(otherwise all three substitutions are scored, flagged alt_unknown)")
     score.add_argument("--chain", type=Path,
                        help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
-    score.add_argument("--locus-window", type=number_option("variants.*.locus_window"), default=500_000, metavar="BP",
+    score.add_argument("--locus-window", **config_option("variants.*.locus_window"), metavar="BP",
                        help="each trait's SNPs within this distance of each other form one locus, the unit enrichment "
-                            "counts; with --ld-panel, a lead's reach (default 500000)")
+                            "counts; with --ld-panel, a lead's reach (default %(default)s)")
     score.add_argument("--ld-panel", type=Path,
                        help="a reference panel (a genotype VCF on the genome's build, bgzipped and tabix-indexed or "
                             "not): loci clumped around leads by r2, as PLINK --clump does")
-    score.add_argument("--r2", type=number_option("variants.*.r2"), default=0.6,
-                       help="with --ld-panel: the r2 with its lead a SNP needs to join the lead's locus (default 0.6)")
+    score.add_argument("--r2", **config_option("variants.*.r2"),
+                       help="with --ld-panel: the r2 with its lead a SNP needs to join the lead's locus "
+                            "(default %(default)s)")
     score.add_argument("--proxies", type=number_option("variants.*.proxies.r2"), metavar="R2",
                        help="with --ld-panel: also score each input SNP's proxies (the panel's SNVs at r2 >= R2 within "
                             "--locus-window), each naming its lead")
     score.add_argument("--peaks", type=Path,
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
-    score.add_argument("--background", type=number_option("variants.*.background.per_variant"), default=3, metavar="N",
+    score.add_argument("--background", **config_option("variants.*.background.per_variant"), metavar="N",
                        help="background SNPs matched to each scored site (GC content, distance to peaks), drawn "
                             "from the site itself, to test traits for enrichment; 0 turns the background off "
-                            "(no z-scores, no enrichment) and ranks by the raw effect (default 3)")
-    score.add_argument("--background-reference", type=number_option("variants.*.background.reference"), default=500,
+                            "(no z-scores, no enrichment) and ranks by the raw effect (default %(default)s)")
+    score.add_argument("--background-reference", **config_option("variants.*.background.reference"),
                        metavar="N",
                        help="reference background SNPs per stratum of distance to the nearest peak, drawn from "
                             "the seed alone: every effect's z-score and p-value are set against them, whatever else "
-                            "the set holds (default 500)")
-    score.add_argument("--seed", type=number_option("variants.*.background.seed"), default=1,
-                       help="seed of the background draw (default 1)")
-    score.add_argument("--ism-top", type=number_option("variants.*.ism.top"), default=10, metavar="N",
-                       help="in-silico mutagenesis around the N top-ranked variants (one per site), 10 bases a side; "
-                            "the ISM figure draws the first 12 (default 10)")
+                            "the set holds (default %(default)s)")
+    score.add_argument("--seed", **config_option("variants.*.background.seed"),
+                       help="seed of the background draw (default %(default)s)")
+    score.add_argument("--ism-top", **config_option("variants.*.ism.top"), metavar="N",
+                       help=f"in-silico mutagenesis around the N top-ranked variants (one per site), "
+                            f"{key_default('variants.*.ism.flank')} bases a side; "
+                            "the ISM figure draws the first 12 (default %(default)s)")
     score.add_argument("--truth", type=Path,
                        help="a truth table (tab-separated: id, effect = destroys/neutral or 1/0): the AUROC of the "
                             "ranking in the summary")
-    score.add_argument("--indels", choices=["score", "skip"], default="score",
+    score.add_argument("--indels", choices=key_schema("variants.*.indels")["enum"],
+                       default=key_default("variants.*.indels"),
                        help="score indels of plain bases from both alleles' windows, or flag them unscored")
-    score.add_argument("--max-ref-mismatch", type=number_option("variants.*.max_ref_mismatch"), default=0.05,
-                       help="largest fraction of SNVs matching neither allele before stopping (default 0.05)")
-    score.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+    score.add_argument("--max-ref-mismatch", **config_option("variants.*.max_ref_mismatch"),
+                       help="largest fraction of SNVs matching neither allele before stopping (default %(default)s)")
+    score.add_argument("--precision", choices=key_schema("variants.*.precision")["enum"],
+                       default=key_default("variants.*.precision"),
                        help="auto (default): the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU "
                             "has it, each allele's changed span in fp32, so effects keep fp32 accuracy; "
                             "fp32: everything in fp32")
-    score.add_argument("--jaspar-release", default="JASPAR2024",
+    score.add_argument("--jaspar-release", default=key_default("experiments.*.interpret.jaspar_release"),
                        help="the JASPAR release whose CORE motifs name the motif each SNV breaks or makes (the "
-                            "motif, motif_id, motif_delta, motif_score and motif_p columns; default JASPAR2024)")
-    score.add_argument("--tax-group", default="vertebrates",
-                       help="the JASPAR taxonomic group of those motifs (default vertebrates; plants, insects, "
+                            "motif, motif_id, motif_delta, motif_score and motif_p columns; default %(default)s)")
+    score.add_argument("--tax-group", default=key_default("experiments.*.interpret.tax_group"),
+                       help="the JASPAR taxonomic group of those motifs (default %(default)s; plants, insects, "
                             "fungi...)")
-    score.add_argument("--motif-p-value", type=number_option("variants.*.motif_p_value"), default=1e-4,
+    score.add_argument("--motif-p-value", **config_option("variants.*.motif_p_value"),
                        help="a motif is named only where its best REF or ALT match over the windows holding the SNP "
-                            "has a FIMO-style p-value below this (default 1e-4, FIMO's)")
+                            "has a FIMO-style p-value below this (default %(default)s, FIMO's)")
     score.add_argument("--learned-motifs", type=Path, metavar="DIR",
                        help="the model's interpret folder (results/interpret/<experiment>: filters.meme, matches.tsv "
                             "and, where TF-MoDISco ran, modisco.meme, modisco_matches.tsv): the learned_motif column "

@@ -19,6 +19,7 @@ from cisflow.variants.background import (
     site_key,
     sites_of,
 )
+from cisflow.variants.variants import BACKGROUND
 from tests.conftest import write_fasta
 
 
@@ -64,6 +65,13 @@ def sites_table(chrom, positions, alleles):
                          "ref": [ref for ref, _ in alleles], "alt": [alt for _, alt in alleles]})
 
 
+def draw(sites, genome, peaks, seq_len, **settings):
+    """``draw_background`` with the variant set's defaults (the schema's) where ``settings`` gives none."""
+    defaults = {"per_variant": BACKGROUND["per_variant"], "max_count": BACKGROUND["max"], "seed": BACKGROUND["seed"],
+                "reference": BACKGROUND["reference"]}
+    return draw_background(sites, genome, peaks, seq_len, **{**defaults, **settings})
+
+
 def matched(background):
     return background[background["role"] == "matched"]
 
@@ -71,7 +79,7 @@ def matched(background):
 def test_background_follows_each_site_in_gc_and_peak_distance(patchy_genome):
     # a transition, a transversion, three alleles (the other allele unknown), a transition
     sites = sites_table("chr1", [5_201, 20_001, 60_101, 75_001], [("A", "G"), ("A", "C"), ("A", "C,G,T"), ("C", "T")])
-    drawn, features = draw_background(sites, patchy_genome, PEAKS, 200, per_variant=6, seed=4)
+    drawn, features = draw(sites, patchy_genome, PEAKS, 200, per_variant=6, seed=4)
     background = matched(drawn)
     assert len(background) == 24 and background["matched_site"].value_counts().to_dict() == dict.fromkeys(range(4), 6)
     by_site = background.groupby("matched_site")
@@ -96,9 +104,9 @@ def test_background_follows_each_site_in_gc_and_peak_distance(patchy_genome):
 
 def test_background_avoids_n_and_contig_ends_and_is_seeded(patchy_genome):
     sites = sites_table("chr2", [9_000, 16_000, 25_000], [("A", "G"), ("C", "T"), ("G", "A")])
-    first, _ = draw_background(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=9)
-    again, _ = draw_background(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=9)
-    other, _ = draw_background(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=10)
+    first, _ = draw(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=9)
+    again, _ = draw(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=9)
+    other, _ = draw(sites, patchy_genome, PEAKS, 300, per_variant=10, seed=10)
     pd.testing.assert_frame_equal(first, again)
     for role in ("reference", "matched"):
         assert not first.loc[first["role"] == role, "id"].isin(other.loc[other["role"] == role, "id"]).all()
@@ -112,7 +120,7 @@ def test_background_avoids_n_and_contig_ends_and_is_seeded(patchy_genome):
 
 def test_max_keeps_at_least_one_per_site(patchy_genome):
     sites = sites_table("chr1", [1_000, 2_000, 3_000], [("A", "G"), ("A", "C"), ("T", "C")])
-    background, _ = draw_background(sites, patchy_genome, PEAKS, 100, per_variant=5, max_count=4)
+    background, _ = draw(sites, patchy_genome, PEAKS, 100, per_variant=5, max_count=4)
     assert len(matched(background)) == 3 and matched(background)["matched_site"].is_unique
 
 
@@ -132,13 +140,13 @@ def test_peaks_from_an_intervals_table_or_a_bed(tmp_path):
 
 def test_beyond_max_the_sites_of_smallest_key_get_one_each_in_any_order(patchy_genome):
     sites = sites_table("chr1", [1_000 * (i + 1) for i in range(6)], [("A", "G")] * 6)
-    background, features = draw_background(sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)
+    background, features = draw(sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)
     background = matched(background)
     assert len(background) == 4 and background["matched_site"].is_unique and len(features) == 6
     keys = [site_key("chr1", pos, "A", "G") for pos in sites["pos"]]
     assert set(background["matched_site"]) == set(np.argsort(keys)[:4])
     reversed_sites = sites.iloc[::-1].reset_index(drop=True)
-    again = matched(draw_background(reversed_sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)[0])
+    again = matched(draw(reversed_sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)[0])
     pd.testing.assert_frame_equal(again.sort_values("matched_site", ignore_index=True),
                                   background.sort_values("matched_site", ignore_index=True))
 
@@ -154,7 +162,7 @@ def test_a_sites_matched_snps_are_the_same_alone_in_a_set_and_in_the_set_reverse
     columns = ["matched_site", "chrom", "pos", "id", "ref", "alt", "gc", "peak_distance", "stratum"]
 
     def drawn(table):
-        background = matched(draw_background(table, patchy_genome, PEAKS, 200, per_variant=4, seed=3)[0])
+        background = matched(draw(table, patchy_genome, PEAKS, 200, per_variant=4, seed=3)[0])
         return background[columns].sort_values("matched_site", kind="stable", ignore_index=True)
 
     in_set = drawn(sites)
@@ -171,7 +179,7 @@ def test_two_sites_may_draw_the_same_snp_each_under_its_own_id(patchy_genome):
     """Two sites in the same peak, 300 SNPs each, from a bin of fewer than 600 candidates (the
     AT-rich peak is 500 bp): they share some, as they would if each were scored alone."""
     sites = sites_table("chr1", [5_201, 5_301], [("A", "G"), ("A", "C")])
-    background = matched(draw_background(sites, patchy_genome, PEAKS, 200, per_variant=300, seed=3)[0])
+    background = matched(draw(sites, patchy_genome, PEAKS, 200, per_variant=300, seed=3)[0])
     assert background["matched_site"].value_counts().eq(300).all() and background["id"].is_unique
     assert background.duplicated(["chrom", "pos"]).any()
     assert not background[background["matched_site"] == 0].duplicated(["chrom", "pos"]).any()  # not within a site
@@ -181,7 +189,7 @@ def test_the_reference_is_the_same_for_any_sites_and_takes_what_a_stratum_has(pa
     """``reference`` SNPs of each distance stratum, drawn from the genome, the peaks and the seed
     alone; a stratum with fewer candidates in the pool gives them all."""
     def reference(sites, size):
-        background, _ = draw_background(sites, patchy_genome, PEAKS, 200, seed=6, reference=size)
+        background, _ = draw(sites, patchy_genome, PEAKS, 200, seed=6, reference=size)
         return background[background["role"] == "reference"].reset_index(drop=True)
 
     at_one = sites_table("chr1", [5_201], [("A", "G")])

@@ -430,3 +430,29 @@ def test_ensemble_names_one_a_member_and_distinct_or_the_option_is_named(tmp_pat
     status, err = run_main(capsys, "ensemble", "--out", tmp_path / "ensemble.pt", member, member, "--names", "a", "a")
     assert status == 1 and err == "cisflow ensemble: --names: 2 distinct names needed, one a member, got ['a', 'a']\n"
     assert not (tmp_path / "ensemble.pt").exists()
+
+
+def test_score_variants_defaults_are_the_config_schema_defaults():
+    """One default per setting: the CLI's, the library's (BACKGROUND, ISM) and the workflow's (the schema's) agree."""
+    from cisflow.cli import _parser
+    from cisflow.io.config import key_default, key_defaults
+    from cisflow.variants.variants import BACKGROUND, ISM
+
+    args = _parser().parse_args(["score-variants", "--model", "m.pt", "--vcf", "v.vcf", "--genome", "g.fa"])
+    assert BACKGROUND == key_defaults("variants.*.background") and ISM == key_defaults("variants.*.ism")
+    assert (args.background, args.background_reference, args.seed) == (
+        BACKGROUND["per_variant"], BACKGROUND["reference"], BACKGROUND["seed"])
+    assert args.ism_top == ISM["top"]
+    helps = "".join(action.help or "" for action in _subcommand("score-variants")._actions)
+    assert f"{ISM['flank']} bases a side" in helps
+    for option, key in (("locus_window", "locus_window"), ("r2", "r2"), ("max_ref_mismatch", "max_ref_mismatch"),
+                        ("motif_p_value", "motif_p_value"), ("indels", "indels"), ("precision", "precision")):
+        assert getattr(args, option) == key_default(f"variants.*.{key}"), option
+    assert (args.jaspar_release, args.tax_group) == (key_default("experiments.*.interpret.jaspar_release"),
+                                                     key_default("experiments.*.interpret.tax_group"))
+
+
+def _subcommand(name):
+    from cisflow.cli import _parser
+
+    return next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)).choices[name]

@@ -15,6 +15,7 @@ would share files and ``reference_problems`` names that point at nothing, both b
 """
 
 import argparse
+import copy
 import functools
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -316,9 +317,23 @@ def key_schema(key: str, schema: dict[str, Any] | None = None) -> dict[str, Any]
     node = root
     for part in key.split("."):
         node = node["additionalProperties"] if part == "*" else node["properties"][part]
-        while "$ref" in node:
-            node = functools.reduce(dict.__getitem__, node["$ref"].removeprefix("#/").split("/"), root)
+        while "$ref" in node:  # the reference's schema, under the keys written beside it (a default)
+            target = functools.reduce(dict.__getitem__, node["$ref"].removeprefix("#/").split("/"), root)
+            node = {**target, **{name: value for name, value in node.items() if name != "$ref"}}
     return node
+
+
+def key_defaults(key: str) -> dict[str, Any]:
+    """The schema's defaults of the keys under the object key ``key`` (``variants.*.background``):
+    ``{name: default}`` of those that have one, so that code outside the workflow (the CLI, a
+    library call) falls back on the very values the workflow's config is filled with."""
+    return {name: copy.deepcopy(entry["default"]) for name, entry in key_schema(key)["properties"].items()
+            if "default" in entry}
+
+
+def key_default(key: str) -> Any:
+    """The schema's default of config key ``key`` (``variants.*.r2``); KeyError where it has none."""
+    return copy.deepcopy(key_schema(key)["default"])
 
 
 def number_option(key: str) -> Callable[[str], int | float]:

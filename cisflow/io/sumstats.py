@@ -27,10 +27,11 @@ log = logging.getLogger(__name__)
 REQUIRED = ("chromosome", "base_pair_location", "effect_allele", "other_allele")
 OPTIONAL = ("p_value", "neg_log_10_p_value", "rsid", "variant_id")
 MISSING_IDS = ("", "NA", "#NA", ".")
+GENOME_WIDE = 5e-8  # p_threshold's default: genome-wide significance
 _INTEGER = re.compile(r"[0-9]+")
 
 
-def read_sumstats(path: PathLike, p_threshold: float = 5e-8, trait: str | None = None) -> pd.DataFrame:
+def read_sumstats(path: PathLike, p_threshold: float = GENOME_WIDE, trait: str | None = None) -> pd.DataFrame:
     """The variants of a GWAS-SSF file with p <= ``p_threshold``.
 
     Parameters

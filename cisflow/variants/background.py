@@ -116,8 +116,8 @@ def site_key(chrom: str, pos: int, ref: str, alt: str) -> int:
     return int.from_bytes(hashlib.blake2b(alleles.encode(), digest_size=8).digest(), "little")
 
 
-def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFrame, seq_len: int, per_variant: int = 3,
-                    max_count: int = 20_000, seed: int = 1, reference: int = 500) -> tuple[pd.DataFrame, pd.DataFrame]:
+def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFrame, seq_len: int, per_variant: int,
+                    max_count: int, seed: int, reference: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The reference and the matched background SNPs of ``sites`` (see the module docstring).
 
     Parameters
@@ -141,6 +141,9 @@ def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFr
         Seeds the pool and the reference, and with each site's key its matched background.
     reference : int
         Reference SNPs per distance stratum.
+
+    The variant set's ``background`` settings, whose defaults (``cisflow.variants.variants.BACKGROUND``)
+    are the config schema's.
 
     Returns
     -------

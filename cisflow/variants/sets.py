@@ -18,14 +18,14 @@ import pandas as pd
 from cisflow.io.credible_sets import credible_set_sites, read_credible_sets
 from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
-from cisflow.io.sumstats import read_sumstats
+from cisflow.io.sumstats import GENOME_WIDE, read_sumstats
 from cisflow.io.vcf import read_vcf
 from cisflow.types import PathLike
 from cisflow.variants.outputs import KINDS
 
 
-def read_variant_set(path: PathLike, kind: str = "vcf", traits: list[str] | None = None, p_threshold: float = 5e-8,
-                     trait: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_variant_set(path: PathLike, kind: str = "vcf", traits: list[str] | None = None,
+                     p_threshold: float = GENOME_WIDE, trait: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(variants, associations) of one variant input (module docstring).
 
     ``traits`` keeps only those traits of a GWAS Catalog file or of credible sets; ``p_threshold``

@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisflow.io.config import key_defaults
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.genome import contig_sizes, open_genome
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.io.jsonio import shown, write_json
 from cisflow.io.liftover import lift_counts, lift_variants
+from cisflow.io.sumstats import GENOME_WIDE
 from cisflow.io.textio import write_tsv
 from cisflow.io.truth import log_left_out, match_truth, read_truth
 from cisflow.models.checkpoint import load_model
@@ -56,8 +58,8 @@ from cisflow.variants.snv_effects import precision_choice
 
 log = logging.getLogger(__name__)
 
-BACKGROUND = {"per_variant": 3, "max": 20_000, "reference": 500, "seed": 1}
-ISM = {"top": 10, "flank": 10}  # the strongest variants (one a site) mapped by ISM, bases a side
+BACKGROUND = key_defaults("variants.*.background")  # per_variant, max, reference, seed: the schema's defaults
+ISM = key_defaults("variants.*.ism")  # top: the strongest variants (one a site) mapped by ISM; flank: bases a side
 EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
 BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "role", "gc", "peak_distance", "stratum",
                       "status", "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
@@ -83,7 +85,7 @@ def check_model(model_path: PathLike, meta: dict[str, Any]) -> None:
 
 def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: PathLike, outputs: Mapping[str, PathLike],
                       kind: str = "vcf", peaks_path: PathLike | None = None, truth_path: PathLike | None = None,
-                      traits: list[str] | None = None, p_threshold: float = 5e-8, trait: str | None = None,
+                      traits: list[str] | None = None, p_threshold: float = GENOME_WIDE, trait: str | None = None,
                       dbsnp_path: PathLike | None = None, chain_path: PathLike | None = None,
                       aliases: dict[str, str] | None = None, indels: str = "score", max_ref_mismatch: float = 0.05,
                       background: Mapping[str, int] | None = None, ism: Mapping[str, int] | None = None,
