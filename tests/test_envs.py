@@ -94,6 +94,17 @@ def module_file(name):
     return base / "__init__.py" if base.is_dir() else base.with_suffix(".py")
 
 
+def _runtime_nodes(tree):
+    """The nodes of ``tree`` that run: those under ``if TYPE_CHECKING:`` are read by type checkers only."""
+    def hints_only_block(node):
+        return isinstance(node, ast.If) and "TYPE_CHECKING" in (getattr(node.test, "id", None),
+                                                                 getattr(node.test, "attr", None))
+
+    hints_only = {id(inner) for node in ast.walk(tree) if hints_only_block(node)
+                  for statement in node.body for inner in ast.walk(statement)}
+    return (node for node in ast.walk(tree) if id(node) not in hints_only)
+
+
 def third_party_imports(script):
     """Top-level names of the non-standard-library modules that ``script`` imports, following
     cisflow's own modules to the end."""
@@ -104,7 +115,7 @@ def third_party_imports(script):
             continue
         seen.add(path)
         tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
+        for node in _runtime_nodes(tree):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
