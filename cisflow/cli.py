@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from cisflow.config.schema import key_default, key_schema, number_option
 from cisflow.encode import encode_padded
 from cisflow.io.atomic import (
     Terminated,
@@ -36,7 +37,6 @@ from cisflow.io.atomic import (
     remove_stale_parts,
     write_target,
 )
-from cisflow.io.config import key_default, key_schema, number_option
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.fasta import read_fasta
 from cisflow.io.sumstats import GENOME_WIDE

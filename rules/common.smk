@@ -1,4 +1,4 @@
-"""Helpers shared by the rules: config validation and the wildcard -> input/parameter functions."""
+"""Helpers shared by the rules: the config loaded and checked (cisflow.config), and the wildcard -> input/parameter functions."""
 
 import shutil
 import sys
@@ -8,66 +8,24 @@ from pathlib import Path
 # (Snakemake puts a script's folder on its sys.path), also inside conda envs and on cluster nodes.
 sys.path.insert(0, workflow.basedir)
 
+from cisflow.config.load import load_config
 from cisflow.data.dataset import FORMAT as DATASET_FORMAT
-from cisflow.io.config import CONFIG_SCHEMA, name_problems, reference_problems, space_range_problems, validate
-from cisflow.models.params import model_problems
-from cisflow.io.samplesheet import read_samples
-from cisflow.training.replicates import members as experiment_members, replicate_problems
-from cisflow.training.search_space import space_problems
+from cisflow.training.replicates import members as experiment_members
 from cisflow.variants import outputs as variant_io
 
-SCHEMAS = CONFIG_SCHEMA.parent  # cisflow/schemas: the package ships them, for the CLI too
-
-# Validated with cisflow.io.config (jsonschema) rather than snakemake.utils.validate so that every
-# error names the config key; schema defaults are filled in.
-validate(config, SCHEMAS / "config.schema.yaml", "config")
-
-SAMPLES = (
-    {row["sample"]: row for row in read_samples(config["samples"], SCHEMAS / "samples.schema.yaml")}
-    if "samples" in config
-    else {}
-)
+# Validated (schema defaults filled in), the samples sheet read and every cross-reference checked before
+# any job, by cisflow.config.load rather than snakemake.utils.validate so that every error names the key.
+CONFIG, SAMPLES = load_config(config)
 DATASETS = config["datasets"]
 EXPERIMENTS = config["experiments"]
 # Each experiment's members (cisflow.training.replicates): one, or its seed replicates or folds.
-MEMBERS = {name: experiment_members(spec.get("replicates"), spec["training"]["seed"])
-           for name, spec in EXPERIMENTS.items()}
+MEMBERS = {name: experiment_members(spec.replicates, spec.training.seed) for name, spec in CONFIG.experiments.items()}
 
 
 wildcard_constraints:
     experiment=r"[^/]+",
     member=r"[^/]+",
 
-
-def _check_references():
-    """Names that would share files, names that must point at config entries or registered models (and
-    the parameters those take), checked before any job runs."""
-    problems = name_problems(config, SAMPLES) + reference_problems(config, SAMPLES)
-    for name, spec in EXPERIMENTS.items():
-        problems += model_problems(f"experiments.{name}.model", spec["model"])
-        init = spec["training"].get("init_from")
-        if init in EXPERIMENTS and len(MEMBERS[init]) not in (1, len(MEMBERS[name])):
-            problems.append(f"experiments.{name}.training.init_from: {init!r} has {len(MEMBERS[init])} members and "
-                            f"this experiment {len(MEMBERS[name])}: each member starts from the member of the same "
-                            "place, or all from a single model")
-        if spec["dataset"] in DATASETS:
-            problems += replicate_problems(f"experiments.{name}.replicates", spec.get("replicates"),
-                                           DATASETS[spec["dataset"]])
-    if problems:
-        raise WorkflowError("config: " + "\n  ".join(problems))
-
-
-_check_references()
-
-# Search spaces are checked against their experiments (bounds, and every dotted key a path in it),
-# the values of a training key against its range in the schema, before any job runs, like the
-# references above.
-_search_problems = [problem for name, spec in EXPERIMENTS.items() if "search" in spec
-                    for problem in space_problems(f"experiments.{name}.search.space", spec["model"]["params"],
-                                                  spec["training"], spec["search"]["space"])
-                    + space_range_problems(f"experiments.{name}.search.space", spec["search"]["space"])]
-if _search_problems:
-    raise WorkflowError("config: " + "\n  ".join(_search_problems))
 
 # What snakemake-executor-plugin-slurm runs where snakemake runs: sbatch to submit, squeue and sacct for
 # the jobs' states, sacct to guess the account where the profile gives none.
@@ -105,7 +63,7 @@ onstart:
 
 def variant_kind(variant_set):
     """The kind of a variant set's input (the schema allows exactly one)."""
-    return next(kind for kind in variant_io.KINDS if kind in config["variants"][variant_set])
+    return CONFIG.variants[variant_set].kind
 
 
 def variant_rule_outputs():

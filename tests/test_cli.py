@@ -351,7 +351,7 @@ def test_a_number_out_of_range_is_refused_naming_the_option(tmp_path, capsys, co
 
 
 def test_every_numeric_option_takes_its_range_from_the_config_schema():
-    """A numeric option's type is cisflow.io.config.number_option's (its key's schema), never a bare
+    """A numeric option's type is cisflow.config.schema.number_option's (its key's schema), never a bare
     int or float, so that no option forgets its range or differs from the config."""
     from cisflow.cli import _parser
 
@@ -435,7 +435,7 @@ def test_ensemble_names_one_a_member_and_distinct_or_the_option_is_named(tmp_pat
 def test_score_variants_defaults_are_the_config_schema_defaults():
     """One default per setting: the CLI's, the library's (BACKGROUND, ISM) and the workflow's (the schema's) agree."""
     from cisflow.cli import _parser
-    from cisflow.io.config import key_default, key_defaults
+    from cisflow.config.schema import key_default, key_defaults
     from cisflow.variants.variants import BACKGROUND, ISM
 
     args = _parser().parse_args(["score-variants", "--model", "m.pt", "--vcf", "v.vcf", "--genome", "g.fa"])

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cisflow.io.config import name_problems, reference_problems, validate
-from cisflow.io.errors import InputError
-from cisflow.io.samplesheet import read_samples
+from cisflow.config.checks import experiment_problems, name_problems, reference_problems
+from cisflow.config.load import load_config
+from cisflow.config.samples import read_samples
+from cisflow.config.schema import validate
+from cisflow.io.errors import ConfigError, InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "cisflow" / "schemas" / "config.schema.yaml"
@@ -248,11 +250,55 @@ def test_a_fasta_source_labelled_other_than_0_or_1_for_classification_is_named()
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda path: path.name)
-def test_every_study_config_is_valid_with_no_clashing_names_or_dangling_references(path, monkeypatch):
+def test_every_study_config_loads_with_every_check_passed(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the configs' paths are relative to the repository
-    config = validate(yaml.safe_load(path.read_text()), SCHEMA, path.name)
-    samples = [row["sample"] for row in read_samples(config["samples"], SAMPLES_SCHEMA)] if "samples" in config else []
-    assert name_problems(config, samples) == [] and reference_problems(config, samples) == []
+    config = yaml.safe_load(path.read_text())
+    sections, samples = load_config(config, path.name)
+    assert set(sections.experiments) == set(config["experiments"]) and sections.samples == config.get("samples")
+    assert list(samples) == ([row["sample"] for row in read_samples(config["samples"], SAMPLES_SCHEMA)]
+                             if "samples" in config else [])
+
+
+def test_experiments_are_checked_against_their_models_replicates_init_and_search(demo_config, monkeypatch):
+    """The checks the workflow runs before any job (cisflow.config.checks.experiment_problems), one fault each."""
+    monkeypatch.chdir(ROOT)
+    config = validate(copy.deepcopy(demo_config), SCHEMA, "config.yaml")
+    assert experiment_problems(config) == []
+    peaks = config["experiments"]["peaks_basset"]
+    peaks["model"]["params"]["no_such_size"] = 3
+    peaks["replicates"] = {"folds": [{"valid": ["chr21"], "test": ["chr21"]}]}
+    promoters = config["experiments"]["activity_cnn"]
+    promoters["training"]["init_from"] = "peaks_basset"
+    promoters["replicates"] = {"seeds": 2}
+    peaks_members = {"seeds": 3}
+    problems = experiment_problems(config)
+    assert any(p.startswith("experiments.peaks_basset.model.params.no_such_size: ") for p in problems)
+    assert any(p.startswith("experiments.peaks_basset.replicates.folds.0") for p in problems), problems
+    peaks["replicates"], peaks["model"]["params"] = peaks_members, {}
+    assert experiment_problems(config) == [
+        "experiments.activity_cnn.training.init_from: 'peaks_basset' has 3 members and this experiment 2: each member "
+        "starts from the member of the same place, or all from a single model"]
+    promoters["training"].pop("init_from")
+    peaks["search"] = validate_search({"trials": 2, "space": {"training.lr": {"type": "float", "low": -1, "high": 1}}})
+    assert [p.split(":")[0] for p in experiment_problems(config)] == [
+        "experiments.peaks_basset.search.space.training.lr.low"]
+
+
+def validate_search(search):
+    """A search section with its schema defaults."""
+    from cisflow.config.schema import filled
+
+    return filled("experiments.*.search", search, "search")
+
+
+def test_a_config_with_faults_is_refused_naming_every_one(demo_config, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    demo_config["experiments"]["peaks_basset"]["dataset"] = "nowhere"
+    demo_config["experiments"]["peaks_basset"]["model"]["name"] = "bassett"
+    with pytest.raises(ConfigError) as error:
+        load_config(demo_config, "config.yaml")
+    assert str(error.value).startswith("config.yaml: experiments.peaks_basset.dataset: no dataset 'nowhere'")
+    assert "experiments.peaks_basset.model.name: " in str(error.value)
 
 
 def set_key(config, key, value):
@@ -301,7 +347,7 @@ def test_a_command_line_option_is_refused_in_the_words_its_config_key_is(demo_co
     import argparse
 
     from cisflow.cli import _parser
-    from cisflow.io.config import number_option
+    from cisflow.config.schema import number_option
 
     parse = number_option(key)
     with pytest.raises(argparse.ArgumentTypeError) as refused:
@@ -341,7 +387,7 @@ ANY_NUMBER = {"label", "low", "high", "choices"}
 
 def test_every_number_in_the_schema_has_a_lower_bound():
     """So that the next number added cannot forget its range."""
-    from cisflow.io.config import load_schema
+    from cisflow.config.schema import load_schema
 
     numbers = list(_numbers(load_schema(SCHEMA)))
     assert len(numbers) > 50
@@ -352,7 +398,7 @@ def test_every_number_in_the_schema_has_a_lower_bound():
 
 
 def test_a_search_space_is_checked_against_the_range_of_the_key_it_sets():
-    from cisflow.io.config import space_range_problems
+    from cisflow.config.checks import space_range_problems
 
     space = {"training.lr": {"type": "float", "low": -1.0, "high": 0.1},
              "training.batch_size": {"type": "int", "low": 0, "high": 64},
@@ -383,7 +429,7 @@ def test_the_schemas_ship_with_the_package_for_the_cli():
     import tomllib
 
     import cisflow
-    from cisflow.io.config import CONFIG_SCHEMA
+    from cisflow.config.schema import CONFIG_SCHEMA
 
     package = Path(cisflow.__file__).parent
     assert CONFIG_SCHEMA.is_relative_to(package) and (CONFIG_SCHEMA.parent / "samples.schema.yaml").exists()

@@ -3,10 +3,10 @@ import gzip
 import numpy as np
 import pytest
 
+from cisflow.config.schema import validate
 from cisflow.data.build import from_fasta
 from cisflow.data.dataset import load_dataset
 from cisflow.encode import decode
-from cisflow.io.config import validate
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta, read_labelled
 from tests.workflow_helpers import ROOT

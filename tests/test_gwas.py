@@ -50,7 +50,7 @@ def test_malformed_tables_name_file_line_and_problem(tmp_path, text, message):
 
 
 def test_config_takes_a_vcf_or_a_table_but_not_both(tmp_path):
-    from cisflow.io.config import validate
+    from cisflow.config.schema import validate
     from tests.workflow_helpers import ROOT, demo_config
 
     schema = ROOT / "cisflow" / "schemas" / "config.schema.yaml"

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from cisflow.config.samples import read_samples
 from cisflow.io.credible_sets import read_credible_sets
 from cisflow.io.errors import InputError
 from cisflow.io.fasta import read_fasta
@@ -22,7 +23,6 @@ from cisflow.io.liftover import lift_variants
 from cisflow.io.panel import read_panel
 from cisflow.io.peaks import read_peaks
 from cisflow.io.regions import read_regions
-from cisflow.io.samplesheet import read_samples
 from cisflow.io.sumstats import read_sumstats
 from cisflow.io.tables import Table
 from cisflow.io.truth import read_truth

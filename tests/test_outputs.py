@@ -12,7 +12,8 @@ import pytest
 
 import cisflow.variants.variants
 from cisflow.cli import main
-from cisflow.io.config import CONFIG_SCHEMA, load_schema, reference_problems, validate
+from cisflow.config.checks import reference_problems
+from cisflow.config.schema import CONFIG_SCHEMA, load_schema, validate
 from cisflow.variants.outputs import (
     FIGURE_ROLES,
     INPUT_KINDS,

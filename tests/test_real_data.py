@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from cisflow.config.schema import validate
 from cisflow.data.build import from_fasta, from_table
 from cisflow.data.dataset import load_dataset
 from cisflow.data.sequences import extract_regions
 from cisflow.encode import decode
-from cisflow.io.config import validate
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import contig_sizes, prepare_genome
 from cisflow.io.peaks import read_peaks

@@ -8,12 +8,12 @@ import pytest
 import yaml
 
 from bench.scale_data import LINE_WIDTH, STEPS, contig_sizes, generate, main
+from cisflow.config.samples import read_samples
+from cisflow.config.schema import validate
 from cisflow.encode import decode
-from cisflow.io.config import validate
 from cisflow.io.genome import contig_codes, prepare_genome
 from cisflow.io.genome import contig_sizes as genome_sizes
 from cisflow.io.peaks import read_peaks
-from cisflow.io.samplesheet import read_samples
 from cisflow.io.vcf import read_vcf
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ import os
 import optuna
 import pytest
 
-from cisflow.io.config import validate
+from cisflow.config.schema import validate
 from cisflow.io.errors import ConfigError
 from cisflow.models.checkpoint import load_model
 from cisflow.training import search, search_space

@@ -2,10 +2,10 @@
 
 Inputs: ``fasta`` (labelled FASTA files), ``genome`` (the reference: the genome rule's ``prepare_genome``),
 ``peaks`` (narrowPeak / BED and their formats), ``regions`` (the intervals rule's table),
-``tables`` (sequence tables), ``samplesheet``, ``vcf``, ``gwas`` (GWAS-style tables with REF and
+``tables`` (sequence tables), ``vcf``, ``gwas`` (GWAS-style tables with REF and
 ALT), ``gwas_catalog`` (the GWAS Catalog's associations file), ``sumstats`` (GWAS-SSF),
 ``pvalues``, ``truth``, ``contigs`` (chr1 / 1 / MT names), ``liftover`` (chain files), ``download``
-(the download rule's ``download_input``), ``config`` (schema validation). Outputs and plumbing: ``atomic``
+(the download rule's ``download_input``). Outputs and plumbing: ``atomic``
 (nothing half-written), ``textio`` (gzip by content, bad bytes named by line), ``jsonio`` (valid
 JSON only: null, never NaN), ``figures``,
 ``logs``, ``errors`` (``InputError``: file, line, problem).

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisflow.io.config import key_defaults
+from cisflow.config.schema import key_defaults
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.genome import contig_sizes, open_genome

@@ -3,7 +3,7 @@ an optional peak_format (how to read the file: cisflow.io.peaks.PEAK_FORMATS).""
 
 from typing import Any
 
-from cisflow.io.config import validate_rows
+from cisflow.config.schema import validate_rows
 from cisflow.io.errors import InputError
 from cisflow.io.textio import quoted_rows, read_header
 from cisflow.types import PathLike

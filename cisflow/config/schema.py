@@ -1,4 +1,5 @@
-"""Validate a workflow config or sample sheet against its JSON schema, with messages that name the key.
+"""The config's schema (cisflow/schemas/config.schema.yaml): validate a workflow config or sample sheet
+against it, with messages that name the key, and read a key's schema, defaults and range.
 
 jsonschema's own message says what is wrong but buries where; a user editing a YAML file needs
 ``experiments.peaks.training.epochs: 'ten' is not of type 'integer'``. Defaults declared in the
@@ -10,15 +11,15 @@ the `cisflow` command's options that set the same settings take it from there (`
 so a value refused in one is refused in the other with the same words.
 
 Every name that becomes a file or folder name (genome, samples, tables, datasets, experiments,
-variant sets) is one definition, the schemas' ``$defs/name``; ``name_problems`` finds names that
-would share files and ``reference_problems`` names that point at nothing, both before any job.
+variant sets) is one definition, the schemas' ``$defs/name`` (``cisflow.config.checks`` finds
+names that would share files).
 """
 
 import argparse
 import copy
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,11 @@ import referencing
 import referencing.exceptions
 import yaml
 
-from cisflow.io.errors import InputError
-from cisflow.io.truth import read_truth
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.types import PathLike
 
 CONFIG_SCHEMA = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+SAMPLES_SCHEMA = CONFIG_SCHEMA.parent / "samples.schema.yaml"
 # a bound's validator -> how the allowed range says it
 _BOUNDS = {"minimum": "at least {}", "exclusiveMinimum": "above {}", "maximum": "at most {}",
            "exclusiveMaximum": "below {}"}
@@ -150,148 +151,6 @@ def validate_rows(rows: list[dict[str, Any]], schema_path: PathLike, source: Pat
     return rows
 
 
-# Keys whose names get a suffix in their files (results/variants/<experiment>/<set>.loci.tsv.gz,
-# resources/downloads/tables/<table>.0, logs/interpret/<experiment>.modisco.log): a name of one of
-# them may not be another name of the same key and a dot.
-SUFFIXED_NAMES = ("tables", "datasets", "experiments", "variants")
-
-
-def name_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[str]:
-    """Names that would share a file: one that is another of its key and a dot (a table ``peaks.0``
-    beside a pasted table ``peaks``), and two that differ only in case (one file on macOS and Windows).
-
-    Parameters
-    ----------
-    config : dict
-        The workflow config, validated (each name matches the schemas' ``$defs/name``).
-    samples : iterable of str
-        The samples sheet's sample names.
-
-    Returns
-    -------
-    list of str
-        ``key.name: problem``, one a clash; empty if none.
-    """
-    problems = []
-    for key in SUFFIXED_NAMES:
-        names = list(config.get(key, {}))
-        problems += [f"{key}.{name}: {_differs_in_case(twin)}" for name, twin in _case_twins(names)]
-        problems += [f"{key}.{name}: begins with {other!r} and a dot: its files ({name}.*) could clash with those of "
-                     f"{other!r}, which the workflow names {other}.<suffix>; rename one"
-                     for name in names for other in names if name.startswith(f"{other}.")]
-    return problems + [f"samples: the sheet's sample {name!r} {_differs_in_case(twin)}"
-                       for name, twin in _case_twins(samples)]
-
-
-def _case_twins(names: Iterable[str]) -> list[tuple[str, str]]:
-    """(name, the first name equal to it but for case) for each such name."""
-    first: dict[str, str] = {}
-    return [(name, first[name.lower()]) for name in names if first.setdefault(name.lower(), name) != name]
-
-
-def _differs_in_case(twin):
-    return f"differs from {twin!r} only in case: on a case-insensitive file system (macOS, Windows) the two share files"
-
-
-def reference_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[str]:
-    """Names that must point at config entries (a dataset's table, an experiment's dataset, variant
-    sets and init_from), keys that belong to another kind of entry, and a local truth table that cannot
-    be read: caught before any job runs (a downloaded truth table is checked before scoring).
-
-    Parameters
-    ----------
-    config : dict
-        The workflow config, validated.
-    samples : iterable of str
-        The samples sheet's sample names (empty without a sheet).
-
-    Returns
-    -------
-    list of str
-        ``key: problem``, one a fault; empty if none.
-    """
-    has_samples = bool(list(samples))
-    problems = []
-    for name, spec in config["datasets"].items():
-        problems += _dataset_problems(config, name, spec, has_samples)
-    for name, spec in config["experiments"].items():
-        problems += _experiment_problems(config, name, spec)
-    for name, entry in config["variants"].items():
-        problems += _variant_set_problems(name, entry)
-    return problems
-
-
-def _dataset_problems(config, name, spec, has_samples):
-    problems = []
-    if spec["kind"] in ("peaks", "promoters") and "genome" not in config:
-        problems.append(f"datasets.{name}: a {spec['kind']} dataset needs a genome (key 'genome')")
-    for role in ("expression", "features"):
-        if role in spec and spec[role]["table"] not in config["tables"]:
-            problems.append(f"datasets.{name}.{role}.table: no table {spec[role]['table']!r} under 'tables'")
-    if spec["kind"] == "peaks" and not has_samples:
-        problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
-    if spec["kind"] == "table" and spec["table"] not in config["tables"]:
-        problems.append(f"datasets.{name}.table: no table {spec['table']!r} under 'tables'")
-    if spec["kind"] == "fasta":
-        problems += _fasta_problems(config, name, spec)
-    return problems
-
-
-def _fasta_problems(config, name, spec):
-    """A fasta dataset's sources must be single files under tables, with one value per target (0 or 1 for
-    classification)."""
-    problems = []
-    for role in ("sources", "test_sources"):
-        for i, source in enumerate(spec.get(role, [])):
-            key = f"datasets.{name}.{role}.{i}"
-            table = config["tables"].get(source["table"])
-            if table is None:
-                problems.append(f"{key}.table: no table {source['table']!r} under 'tables'")
-            elif "paste" in table:
-                problems.append(f"{key}.table: {source['table']!r} is pasted; a FASTA source is one file")
-            label = source["label"]
-            if isinstance(label, list) and len(label) != len(spec["targets"]):
-                problems.append(f"{key}.label: {len(label)} values for {len(spec['targets'])} targets")
-            if spec["task"] == "classification" and not {*(label if isinstance(label, list) else [label])} <= {0, 1}:
-                problems.append(f"{key}.label: a classification label is 0 or 1, not {label}")
-    return problems
-
-
-def _experiment_problems(config, name, spec):
-    problems = []
-    dataset = config["datasets"].get(spec["dataset"])
-    if dataset is None:
-        problems.append(f"experiments.{name}.dataset: no dataset {spec['dataset']!r} under 'datasets'")
-    init = spec["training"].get("init_from")
-    if init is not None and init not in config["experiments"]:
-        problems.append(f"experiments.{name}.training.init_from: no experiment {init!r}")
-    for variant_set in spec["variants"]:
-        if variant_set not in config["variants"]:
-            problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
-        elif (dataset or {}).get("kind") != "peaks":
-            problems.append(f"experiments.{name}.variants: variant scoring needs a genomic (peaks) dataset")
-    return problems
-
-
-def _variant_set_problems(name, entry):
-    """Keys that belong to another kind of variant input, and a local truth table that cannot be read."""
-    problems = []
-    for key, kinds in (("traits", ("gwas_catalog", "credible_sets")), ("dbsnp", ("gwas_catalog",)),
-                       ("trait", ("sumstats",)), ("p_threshold", ("sumstats",))):
-        if key in entry and not any(kind in entry for kind in kinds):
-            problems.append(f"variants.{name}.{key}: only for a {' or '.join(kinds)} input")
-    for key in ("proxies", "ld_panel_index"):
-        if key in entry and "ld_panel" not in entry:
-            problems.append(f"variants.{name}.{key}: needs a reference panel (ld_panel)")
-    truth = entry.get("truth", {}).get("url", "")
-    if truth and "://" not in truth and Path(truth).is_file():
-        try:
-            read_truth(truth)
-        except InputError as error:
-            problems.append(f"variants.{name}.truth: {error}")
-    return problems
-
-
 @functools.cache
 def config_schema() -> dict[str, Any]:
     """The workflow config's schema (cisflow/schemas/config.schema.yaml, shipped with the package), read once."""
@@ -304,7 +163,8 @@ def key_schema(key: str, schema: dict[str, Any] | None = None) -> dict[str, Any]
     Parameters
     ----------
     key : str
-        Dotted, ``*`` standing for any name: ``variants.*.background.per_variant``.
+        Dotted, ``*`` standing for any name: ``variants.*.background.per_variant``; ``$defs.<name>``
+        begins at one of the schema's definitions (``$defs.peaks_dataset``).
     schema : dict, optional
         The whole schema (default ``config_schema()``).
 
@@ -315,7 +175,9 @@ def key_schema(key: str, schema: dict[str, Any] | None = None) -> dict[str, Any]
     """
     root = schema or config_schema()
     node = root
-    for part in key.split("."):
+    if key.startswith("$defs."):  # a definition: "$defs.peaks_dataset.split"
+        node, key = root["$defs"][key.split(".")[1]], ".".join(key.split(".")[2:])
+    for part in filter(None, key.split(".")):
         node = node["additionalProperties"] if part == "*" else node["properties"][part]
         while "$ref" in node:  # the reference's schema, under the keys written beside it (a default)
             target = functools.reduce(dict.__getitem__, node["$ref"].removeprefix("#/").split("/"), root)
@@ -356,49 +218,72 @@ def number_option(key: str) -> Callable[[str], int | float]:
     schema = key_schema(key)
     kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
     integer = "integer" in kinds
-    validator = _Validator(schema)
 
     def parse(text: str) -> int | float:
         try:
             value = int(text) if integer else float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if integer else 'a number'}") from None
-        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-        if error is not None:
-            raise argparse.ArgumentTypeError(_problem(error))
+        problem = value_problem(key, value)
+        if problem is not None:
+            raise argparse.ArgumentTypeError(problem)
         return value
 
     parse.__name__ = "integer" if integer else "number"
     return parse
 
 
-def space_range_problems(where: str, space: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """A search space's values checked as the config keys they set: each entry's low and high (or
-    choices) against the schema of its training key, so a trial never runs with a value the config
-    would refuse (model parameters are not in the schema; ``cisflow.models.params`` checks those).
+def _key_validator(key):
+    """A validator (filling defaults) of config key ``key``'s value; its references into the schema's
+    definitions (``#/$defs/seed``) resolve as in the whole config."""
+    return _Validator({"$defs": config_schema()["$defs"], **key_schema(key)})
+
+
+def value_problem(key: str, value: Any) -> str | None:
+    """What is wrong with ``value`` as the value of config key ``key`` (its type, its range, in the
+    config's words), or None if nothing.
 
     Parameters
     ----------
-    where : str
-        The space's config path (``experiments.x.search.space``), for the messages.
-    space : Mapping of str to Mapping
-        Dotted key (``training.lr``) -> its entry ({type, low, high, ...} or {type: categorical, choices}).
+    key : str
+        The config key, as ``key_schema`` takes it.
+    value : object
+        A value for it.
 
     Returns
     -------
-    list of str
-        One line a value out of its key's range, naming the entry's field: ``<where>.training.lr.low: ...``.
+    str or None
     """
-    problems = []
-    for key, spec in space.items():
-        try:
-            validator = _Validator(key_schema(f"experiments.*.{key}"))
-        except KeyError:  # a model parameter, or a key the experiment lacks (cisflow.training.search says so)
-            continue
-        values = ({f"choices.{i}": choice for i, choice in enumerate(spec["choices"])}
-                  if spec["type"] == "categorical" else {"low": spec["low"], "high": spec["high"]})
-        for field, value in values.items():
-            error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-            if error is not None:
-                problems.append(f"{where}.{key}.{field}: {_problem(error)}")
-    return problems
+    error = jsonschema.exceptions.best_match(_key_validator(key).iter_errors(copy.deepcopy(value)))
+    return None if error is None else _problem(error)
+
+
+def filled(key: str, mapping: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A copy of the object ``mapping`` given for config key ``key``, validated and with the schema's
+    defaults filled in: how code outside the workflow (the CLI, a library call) gets the values the
+    workflow's config would hold.
+
+    Parameters
+    ----------
+    key : str
+        The object's config key, as ``key_schema`` takes it (``variants.*.background``).
+    mapping : Mapping
+        The keys given.
+    where : str
+        The object's place, for messages (``variants.demo_vcf.background``).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        Naming each bad key under ``where``.
+    """
+    instance = copy.deepcopy(dict(mapping))
+    errors = sorted(_key_validator(key).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ConfigError(where, "; ".join(f"{_key_path(e)}: {_problem(e)}" if e.absolute_path else _problem(e)
+                                           for e in errors))
+    return instance
