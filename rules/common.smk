@@ -82,8 +82,6 @@ def variant_rule_outputs():
 
 REPORT_TEMPLATE = str(Path(workflow.basedir) / "cisflow" / "report" / "template.html")
 GENOME = config.get("genome", {}).get("name", "none")
-GENOME_FASTA = f"resources/genome/{GENOME}.fa"
-GENOME_FAI = f"resources/genome/{GENOME}.fa.fai"
 
 
 def _sources():
@@ -122,6 +120,21 @@ def panel_index(variant_set):
 SOURCES = _sources()
 
 
+def downloaded(source):
+    """Where the download rule puts input ``source`` (a key of SOURCES: ``tables/activity``)."""
+    return output_of("download", 0, source=source)
+
+
+def genome_download(wildcards):
+    """The genome's downloaded file (FASTA, plain or gzipped)."""
+    return downloaded(f"genome/{wildcards.genome}")
+
+
+def variant_input(wildcards):
+    """The variant set's downloaded input (its VCF, table, GWAS Catalog file, credible sets or summary statistics)."""
+    return downloaded(f"variants/{wildcards.variant_set}")
+
+
 def download_url(wildcards):
     return SOURCES[wildcards.source]["url"]
 
@@ -131,7 +144,7 @@ def download_sha256(wildcards):
 
 
 def peak_files(wildcards):
-    return [f"resources/downloads/peaks/{sample}" for sample in SAMPLES]
+    return [downloaded(f"peaks/{sample}") for sample in SAMPLES]
 
 
 def peak_formats():
@@ -142,7 +155,7 @@ def peak_formats():
 
 def blacklist_of(wildcards):
     spec = DATASETS[wildcards.dataset]
-    return [f"resources/downloads/blacklist/{wildcards.dataset}"] if "blacklist" in spec else []
+    return [downloaded(f"blacklist/{wildcards.dataset}")] if "blacklist" in spec else []
 
 
 def dataset_spec(wildcards):
@@ -153,15 +166,13 @@ def dataset_inputs(wildcards):
     spec = DATASETS[wildcards.dataset]
     if spec["kind"] == "peaks":
         return {
-            "regions": f"results/intervals/{wildcards.dataset}.tsv.gz",
-            "targets": f"results/intervals/{wildcards.dataset}.targets.npy",
-            "counts": f"results/intervals/{wildcards.dataset}.counts.json",
+            **{name: output_of("intervals", name, dataset=wildcards.dataset) for name in ("regions", "targets", "counts")},
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,
         }
     if spec["kind"] == "promoters":
         inputs = {
-            "tss": f"resources/downloads/tss/{wildcards.dataset}",
+            "tss": downloaded(f"tss/{wildcards.dataset}"),
             "expression": table_files(spec["expression"]["table"]),
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,
@@ -181,12 +192,12 @@ def table_files(name):
     """The downloaded file of a table, or the list of its pasted files."""
     source = config["tables"][name]
     if "paste" in source:
-        return [f"resources/downloads/tables/{name}.{i}" for i in range(len(source["paste"]))]
-    return f"resources/downloads/tables/{name}"
+        return [downloaded(f"tables/{name}.{i}") for i in range(len(source["paste"]))]
+    return downloaded(f"tables/{name}")
 
 
 def dataset_of(wildcards):
-    return f"results/datasets/{EXPERIMENTS[wildcards.experiment]['dataset']}"
+    return output_of("dataset", 0, dataset=EXPERIMENTS[wildcards.experiment]["dataset"])
 
 
 def init_model(wildcards):
@@ -198,7 +209,7 @@ def init_model(wildcards):
         return []
     names = [member["name"] for member in MEMBERS[wildcards.experiment]]
     place = names.index(wildcards.member) if "member" in wildcards.keys() and len(MEMBERS[init]) > 1 else 0
-    return [f"results/models/{init}/{MEMBERS[init][place]['name']}/model.pt"]
+    return [output_of("train", "model", experiment=init, member=MEMBERS[init][place]["name"])]
 
 
 def member_spec(wildcards):
@@ -243,12 +254,14 @@ def search_spec(wildcards):
 def search_workers(wildcards):
     """The summaries of the experiment's search workers, one per worker."""
     workers = EXPERIMENTS[wildcards.experiment]["search"]["workers"]
-    return [f"results/search/{wildcards.experiment}/worker{w}.json" for w in range(workers)]
+    return [output_of("search_trials", 0, experiment=wildcards.experiment, worker=w) for w in range(workers)]
 
 
 def search_best_of(wildcards):
     """The best trial of the experiment's search, when it has one: its full training takes those values."""
-    return [f"results/search/{wildcards.experiment}/best.json"] if "search" in EXPERIMENTS[wildcards.experiment] else []
+    if "search" not in EXPERIMENTS[wildcards.experiment]:
+        return []
+    return [output_of("search_best", 0, experiment=wildcards.experiment)]
 
 
 def interpret_spec(wildcards):
@@ -257,31 +270,31 @@ def interpret_spec(wildcards):
 
 def variant_truth(wildcards):
     entry = config["variants"][wildcards.variant_set]
-    return [f"resources/downloads/truth/{wildcards.variant_set}"] if "truth" in entry else []
+    return [downloaded(f"truth/{wildcards.variant_set}")] if "truth" in entry else []
 
 
 def variant_chain(wildcards):
     """The chain file that lifts the variant set to the genome's build, if it has one."""
     entry = config["variants"][wildcards.variant_set]
-    return [f"resources/downloads/chains/{wildcards.variant_set}"] if "liftover" in entry else []
+    return [downloaded(f"chains/{wildcards.variant_set}")] if "liftover" in entry else []
 
 
 def variant_panel(wildcards):
     """The reference panel of a variant set, and its index, where it has them."""
     entry = config["variants"][wildcards.variant_set]
-    files = [f"resources/downloads/panels/{wildcards.variant_set}"] if "ld_panel" in entry else []
-    return files + ([f"resources/downloads/{panel_index(wildcards.variant_set)}"] if "ld_panel_index" in entry else [])
+    files = [downloaded(f"panels/{wildcards.variant_set}")] if "ld_panel" in entry else []
+    return files + ([downloaded(panel_index(wildcards.variant_set))] if "ld_panel_index" in entry else [])
 
 
 def variant_dbsnp(wildcards):
     """The dbSNP VCF giving a GWAS Catalog set its alleles, if it has one."""
     entry = config["variants"][wildcards.variant_set]
-    return [f"resources/downloads/dbsnp/{wildcards.variant_set}"] if "dbsnp" in entry else []
+    return [downloaded(f"dbsnp/{wildcards.variant_set}")] if "dbsnp" in entry else []
 
 
 def variant_peaks(wildcards):
     """The regions of the experiment's dataset: background SNPs are matched on distance to its peaks."""
-    return f"results/intervals/{EXPERIMENTS[wildcards.experiment]['dataset']}.tsv.gz"
+    return output_of("intervals", "regions", dataset=EXPERIMENTS[wildcards.experiment]["dataset"])
 
 
 def variant_params(wildcards):

@@ -22,7 +22,7 @@ rule download:
 rule genome:
     """Decompress the genome once and index it for pyfaidx."""
     input:
-        "resources/downloads/genome/{genome}",
+        genome_download,
     output:
         fasta="resources/genome/{genome}.fa",
         fai="resources/genome/{genome}.fa.fai",
@@ -32,3 +32,7 @@ rule genome:
         "../envs/data.yaml"
     script:
         "../scripts/genome.py"
+
+
+# The genome's FASTA and index as the rules read them (the genome rule's outputs for the config's genome).
+GENOME_FASTA, GENOME_FAI = expand([rules.genome.output.fasta, rules.genome.output.fai], genome=GENOME)

@@ -1,7 +1,7 @@
 rule evaluate_member:
     """Predict a member's own held-out test split (a fold's, or the dataset's): its metrics and predictions."""
     input:
-        model="results/models/{experiment}/{member}/model.pt",
+        model=rules.train.output.model,
         dataset=dataset_of,
     output:
         metrics="results/evaluation/{experiment}/{member}/metrics.json",
@@ -21,7 +21,7 @@ rule evaluate:
     """The experiment's held-out figures (one model; the seed ensemble on the test split; folds pooled out of
     fold) with its members' mean and sd; AUROC/AUPRC or Pearson/Spearman/R², with plots."""
     input:
-        model="results/models/{experiment}/model.pt",
+        model=rules.ensemble.output[0],
         dataset=dataset_of,
         metrics=member_outputs("evaluate_member", "metrics"),
         predictions=member_outputs("evaluate_member", "predictions"),

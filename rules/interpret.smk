@@ -2,7 +2,7 @@ rule interpret:
     """Each member's first-layer filters -> PWMs (MEME) matched to JASPAR with Tomtom, ranked by influence, motifs by
     the members they were found in; the ensemble's saliency and ISM maps."""
     input:
-        model="results/models/{experiment}/model.pt",
+        model=rules.ensemble.output[0],
         dataset=dataset_of,
     output:
         meme="results/interpret/{experiment}/filters.meme",
@@ -45,7 +45,7 @@ rule interpret:
 rule modisco:
     """TF-MoDISco patterns from input-gradient attributions of the top test sequences, matched to JASPAR (interpret.modisco)."""
     input:
-        model="results/models/{experiment}/model.pt",
+        model=rules.ensemble.output[0],
         dataset=dataset_of,
     output:
         meme="results/interpret/{experiment}/modisco.meme",

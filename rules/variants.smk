@@ -3,8 +3,8 @@ rule variants:
     matched background SNPs, ranked; every record has a status; traits tested for enrichment. The ranked TSV
     holds the headline columns, the Parquet file every output's."""
     input:
-        model="results/models/{experiment}/model.pt",
-        variants="resources/downloads/variants/{variant_set}",
+        model=rules.ensemble.output[0],
+        variants=variant_input,
         fasta=GENOME_FASTA,
         fai=GENOME_FAI,
         peaks=variant_peaks,
