@@ -121,7 +121,7 @@ SOURCES = _sources()
 
 
 def downloaded(source):
-    """Where the download rule puts input ``source`` (a key of SOURCES: ``tables/activity``)."""
+    """Where input ``source`` is downloaded to (``source`` a key of SOURCES, such as ``tables/activity``)."""
     return output_of("download", 0, source=source)
 
 
