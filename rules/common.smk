@@ -66,9 +66,10 @@ def variant_kind(variant_set):
     return CONFIG.variants[variant_set].kind
 
 
-def variant_rule_outputs():
-    """The variants rule's outputs by role (cisflow.variants.outputs), its figures as report entries."""
-    paths = variant_io.output_paths("results/variants/{experiment}/{variant_set}")
+def variant_rule_outputs(stem):
+    """The variants rule's outputs by role (cisflow.variants.outputs): ``stem`` and each suffix, its figures as report
+    entries."""
+    paths = variant_io.output_paths(stem)
     for output in variant_io.OUTPUTS:
         if output.caption:
             paths[output.role] = report(

@@ -14,7 +14,8 @@ rule variants:
         panel=variant_panel,
         learned=variant_learned_motifs,
     output:
-        **variant_rule_outputs(),  # every role of cisflow.variants.outputs.OUTPUTS, its figures report entries
+        # every role of cisflow.variants.outputs.OUTPUTS, a suffix of one stem; its figures report entries
+        **variant_rule_outputs("results/variants/{experiment}/{variant_set}"),
     params:
         aliases=config["contig_aliases"],
         spec=variant_params,

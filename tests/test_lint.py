@@ -2,6 +2,7 @@
 on every public function (mypy itself runs in make test and make lint)."""
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -160,3 +161,16 @@ def test_every_public_function_of_the_library_is_annotated():
             if _unannotated(node):
                 missing.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name} ({', '.join(_unannotated(node))})")
     assert not missing, f"{len(missing)} public functions without full hints:\n" + "\n".join(missing)
+
+
+# --- the workflow: each path written once, by the rule that makes it ---
+
+def test_a_path_is_written_once_in_the_rule_that_makes_it():
+    """Paths under results/ and resources/ appear once across rules/*.smk and never in common.smk's input
+    functions: every input names the producing rule's output (rules.<rule>.output, output_of, downloaded)."""
+    written = [(path.name, literal) for path in sorted((ROOT / "rules").glob("*.smk"))
+               for literal in re.findall(r"""f?["']((?:results|resources)/[^"']*)["']""", path.read_text())]
+    assert [literal for name, literal in written if name == "common.smk"] == []
+    literals = [literal for _, literal in written]
+    assert sorted({literal for literal in literals if literals.count(literal) > 1}) == []
+    assert len(literals) > 20  # the rules' outputs were found
