@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pybedtools
 
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.intervals import merge_peaks
 from cisflow.io.regions import read_intervals, write_intervals
 from cisflow.io.textio import write_tsv
 
 SAMPLES, PEAKS, WIDTH = 164, 50_000, 600
 SIZES = {f"chr{i}": 250_000_000 - 10_000_000 * i for i in range(1, 11)}
+DATASET = dataset_from_mapping({"kind": "peaks", "width": WIDTH, "split": {"valid": ["chr9"], "test": ["chr10"]}})
 
 
 def simulated_peaks():
@@ -69,7 +71,7 @@ def matrix_round_trip(regions, activity, samples, counts, folder):
 def main():
     by_sample = simulated_peaks()
     started = time.perf_counter()
-    regions, activity, samples, counts = merge_peaks(by_sample, WIDTH, SIZES)
+    regions, activity, samples, counts = merge_peaks(by_sample, DATASET, SIZES)
     ours = time.perf_counter() - started
     started = time.perf_counter()
     merged = bedtools_merge(by_sample)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 ROWS = 6_700_000
-SPEC = {"sequence_column": "0", "target_columns": ["1"], "id_column": None, "length": 110,
+SPEC = {"kind": "table", "table": "dream", "sequence_column": "0", "target_columns": ["1"], "length": 110,
         "length_tolerance": 3, "max_n": 3, "pad": "right", "split": {"valid": 0.1, "test": 0.01, "seed": 1}}
 
 
@@ -34,10 +34,11 @@ def write_table(path):
 
 
 def measure(path, out):
+    from cisflow.config.settings import dataset_from_mapping
     from cisflow.data.build import from_table
 
     started = time.perf_counter()
-    attrs = from_table(path, SPEC, out)
+    attrs = from_table(path, dataset_from_mapping(SPEC), out)
     seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "kept": attrs["n"],
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

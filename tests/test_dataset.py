@@ -1,7 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.build import from_regions, from_table
 from cisflow.data.dataset import load_dataset, split_by_chromosome, split_random
 from cisflow.encode import decode
@@ -42,6 +45,11 @@ def genome3(tmp_path):
 SPLIT3 = {"valid": ["chrB"], "test": ["chrC"]}
 
 
+def peaks_dataset(**keys):
+    """A peaks dataset of 50 bp regions held out by SPLIT3, with ``keys``; the schema's defaults for the rest."""
+    return dataset_from_mapping({"kind": "peaks", "width": 50, "split": SPLIT3, **keys})
+
+
 def regions_table(**samples):
     """Regions r1..r4 (chrA, chrA, chrB, chrC), their (4, samples) uint8 matrix of the given 0/1
     columns, and the samples: from_regions' first three arguments."""
@@ -52,7 +60,7 @@ def regions_table(**samples):
 
 def test_dataset_from_regions(genome3, tmp_path):
     fasta, records = genome3
-    spec = {"max_n_fraction": 0.1, "split": SPLIT3}
+    spec = peaks_dataset(max_n_fraction=0.1)
     attrs = from_regions(*regions_table(s1=[1, 0, 1, 0], s2=[0, 1, 0, 1]), fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert attrs["targets"] == ["s1", "s2"] and attrs["seq_len"] == 50 and attrs["dropped_targets"] == {}
@@ -76,7 +84,7 @@ def test_dataset_from_regions(genome3, tmp_path):
     ],
 )
 def test_target_with_no_positive_or_no_negative_is_an_error(genome3, tmp_path, samples, message):
-    spec = {"max_n_fraction": 0.1, "split": SPLIT3}
+    spec = peaks_dataset(max_n_fraction=0.1)
     with pytest.raises(InputError, match=message):
         from_regions(*regions_table(**samples), genome3[0], spec, tmp_path / "ds", source="results/regions.tsv.gz")
     assert not (tmp_path / "ds").exists()
@@ -86,14 +94,14 @@ def test_no_region_left_is_an_error(genome3, tmp_path):
     regions, targets, samples = regions_table(s1=[1, 0, 1, 0])
     with pytest.raises(InputError, match=r"regions.tsv.gz: no region is left to build the dataset from \(peaks: 5, "
                                          r"regions overrunning contig end: 5, regions: 0\)$"):
-        from_regions(regions.iloc[:0], targets[:0], samples, genome3[0], {"max_n_fraction": 0.1, "split": SPLIT3},
+        from_regions(regions.iloc[:0], targets[:0], samples, genome3[0], peaks_dataset(max_n_fraction=0.1),
                      tmp_path / "ds",
                      {"peaks": 5, "regions_overrunning_contig_end": 5, "regions": 0}, source="regions.tsv.gz")
     assert not (tmp_path / "ds").exists()
 
 
 def test_empty_targets_drop_records_why_in_attrs(genome3, tmp_path):
-    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "empty_targets": "drop"}
+    spec = peaks_dataset(max_n_fraction=0.1, empty_targets="drop")
     intervals_counts = {"peaks": 9, "dropped_targets": {"A549": "none of its 3 peaks lie on contigs of the genome (Z)"}}
     attrs = from_regions(*regions_table(K562=[1, 1, 1, 1], HeLa=[0, 1, 0, 1], GM=[0, 0, 0, 0]), genome3[0], spec,
                          tmp_path / "ds", intervals_counts)
@@ -108,8 +116,10 @@ def test_empty_targets_drop_records_why_in_attrs(genome3, tmp_path):
     assert not (tmp_path / "d2").exists()
 
 
-TABLE_SPEC = {"sequence_column": "sequence", "target_columns": ["activity"], "id_column": "id", "length": 6,
-              "length_tolerance": 1, "max_n": 1, "pad": "right", "split": {"valid": 0.25, "test": 0.25, "seed": 1}}
+TABLE = dataset_from_mapping({"kind": "table", "table": "t", "sequence_column": "sequence", "id_column": "id",
+                              "target_columns": ["activity"], "length": 6, "length_tolerance": 1, "max_n": 1,
+                              "pad": "right", "split": {"valid": 0.25, "test": 0.25, "seed": 1}})
+HEADERLESS = dataclasses.replace(TABLE, sequence_column="0", target_columns=["1"], id_column=None)
 
 
 def write_table(tmp_path, rows):
@@ -121,7 +131,7 @@ def write_table(tmp_path, rows):
 def test_dataset_from_table_applies_dream_rules(tmp_path):
     path = write_table(tmp_path, [("a", "ACGTAC", "1.5"), ("b", "ACGTA", "2"), ("c", "ACGTACGT", "3"),
                                   ("d", "ACNNAC", "4"), ("e", "acgtacg", "5")])
-    attrs = from_table(path, TABLE_SPEC, tmp_path / "ds")
+    attrs = from_table(path, TABLE, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert data.ids == ["a", "b", "e"]
     assert [decode(c) for c in data.codes] == ["ACGTAC", "ACGTAN", "ACGTAC"]
@@ -152,7 +162,7 @@ def test_dataset_from_table_applies_dream_rules(tmp_path):
 )
 def test_bad_tables(tmp_path, rows, message):
     with pytest.raises(InputError, match=message):
-        from_table(write_table(tmp_path, rows), TABLE_SPEC, tmp_path / "ds")
+        from_table(write_table(tmp_path, rows), TABLE, tmp_path / "ds")
     assert not (tmp_path / "ds").exists()
 
 
@@ -173,8 +183,7 @@ def test_bad_tables(tmp_path, rows, message):
 def test_table_layout_errors(tmp_path, text, message):
     path = tmp_path / "table.tsv"
     path.write_text(text)
-    headerless = {"sequence_column": "0", "target_columns": ["1"], "id_column": None}
-    spec = {**TABLE_SPEC, **(headerless if text.startswith("ACG") else {})}
+    spec = HEADERLESS if text.startswith("ACG") else TABLE
     for chunk_rows in (500_000, 1):
         with pytest.raises(InputError, match=message):
             from_table(path, spec, tmp_path / "ds", chunk_rows=chunk_rows)
@@ -184,15 +193,14 @@ def test_table_layout_errors(tmp_path, text, message):
 def test_headerless_table_by_column_number(tmp_path):
     path = tmp_path / "dream.txt"
     path.write_text("ACGTAC\t3\nACGTAA\t4\nACGTAG\t5\nACGTAT\t6\n")
-    spec = {**TABLE_SPEC, "sequence_column": "0", "target_columns": ["1"], "id_column": None}
-    from_table(path, spec, tmp_path / "ds")
+    from_table(path, HEADERLESS, tmp_path / "ds")
     assert load_dataset(tmp_path / "ds").ids == ["row1", "row2", "row3", "row4"]
 
 
 def test_dinucleotide_shuffles_join_their_sources_split(genome3, tmp_path):
     fasta, _ = genome3
-    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "background_method": "dinucleotide_shuffle", "background": 0.5,
-            "seed": 4}  # every region positive: the shuffles are the negatives
+    spec = peaks_dataset(max_n_fraction=0.1, background_method="dinucleotide_shuffle", background=0.5,
+                         seed=4)  # every region positive: the shuffles are the negatives
     attrs = from_regions(*regions_table(s1=[1, 1, 1, 1]), fasta, spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert attrs["counts"]["dinucleotide_shuffles"] == 2  # one per two positive regions
@@ -204,14 +212,14 @@ def test_dinucleotide_shuffles_join_their_sources_split(genome3, tmp_path):
 def test_table_read_in_chunks_gives_the_same_dataset_and_true_line_numbers(tmp_path):
     rows = [(f"s{i}", "ACGTAC", str(i)) for i in range(7)]
     path = write_table(tmp_path, rows)
-    from_table(path, TABLE_SPEC, tmp_path / "whole")
-    from_table(path, TABLE_SPEC, tmp_path / "chunked", chunk_rows=2)
+    from_table(path, TABLE, tmp_path / "whole")
+    from_table(path, TABLE, tmp_path / "chunked", chunk_rows=2)
     whole, chunked = load_dataset(tmp_path / "whole"), load_dataset(tmp_path / "chunked")
     assert whole.ids == chunked.ids and (whole.codes == chunked.codes).all()
     with pytest.raises(InputError, match=r"table.tsv:7: id 's1' appears more than once"):
-        from_table(write_table(tmp_path, rows[:5] + [("s1", "ACGTAC", "9")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)
+        from_table(write_table(tmp_path, rows[:5] + [("s1", "ACGTAC", "9")]), TABLE, tmp_path / "d", chunk_rows=2)
     with pytest.raises(InputError, match=r"table.tsv:6: target 'activity' is not a number: 'x'"):
-        from_table(write_table(tmp_path, rows[:4] + [("s9", "ACGTAC", "x")]), TABLE_SPEC, tmp_path / "d", chunk_rows=2)
+        from_table(write_table(tmp_path, rows[:4] + [("s9", "ACGTAC", "x")]), TABLE, tmp_path / "d", chunk_rows=2)
 
 
 def test_held_out_chromosomes_that_take_every_region_leave_nothing_to_train_on():
@@ -226,7 +234,7 @@ def test_a_trailing_separator_is_not_an_extra_field(tmp_path):
     """Spreadsheets write "a,ACGTAC,1," rows: the empty last field is no value of a column."""
     path = tmp_path / "table.csv"
     path.write_text("id,sequence,activity\n" + "".join(f"s{i},ACGTAC,{i},\n" for i in range(20)))
-    from_table(path, TABLE_SPEC, tmp_path / "ds")
+    from_table(path, TABLE, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert sorted(data.ids) == sorted(f"s{i}" for i in range(20))
     assert all(value == int(name[1:]) for name, value in zip(data.ids, data.targets[:, 0]))
@@ -245,8 +253,8 @@ def test_a_build_a_region_at_a_time_writes_the_dataset_of_one_chunk(tmp_path):
                             "end": [s + 50 for s in starts], "id": [f"r{i}" for i in range(8)]})
     targets = np.array([[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0], [0, 0, 0]],
                        np.uint8)  # r1 and r2 (40 and 10 N) dropped: s3 is left without a positive
-    spec = {"max_n_fraction": 0.1, "split": SPLIT3, "background_method": "dinucleotide_shuffle", "background": 0.6,
-            "seed": 2, "empty_targets": "drop"}
+    spec = peaks_dataset(max_n_fraction=0.1, background_method="dinucleotide_shuffle", background=0.6, seed=2,
+                         empty_targets="drop")
     whole = from_regions(regions, targets, ["s1", "s2", "s3"], fasta, spec, tmp_path / "whole")
     chunked = from_regions(regions, targets, ["s1", "s2", "s3"], fasta, spec, tmp_path / "chunked", chunk_rows=1)
     assert whole == chunked and whole["targets"] == ["s1", "s2"] and list(whole["dropped_targets"]) == ["s3"]
@@ -270,7 +278,7 @@ def test_classification_targets_are_bytes_and_0_or_1(tmp_path):
     assert load_dataset(tmp_path / "r").targets.tolist() == [[0.5], [-2.0], [1e6]]
     with pytest.raises(ValueError, match=r"^classification targets are 0 or 1, not 0.5$"):
         write_dataset(tmp_path / "x", codes, [1, 0.5, 0], split, ["a", "b", "c"], {"task": "classification"})
-    spec = {**TABLE_SPEC, "task": "classification"}
+    spec = dataclasses.replace(TABLE, task="classification")
     from_table(write_table(tmp_path, [(name, "ACGTAC", label) for name, label in zip("abcd", "1010")]), spec,
                tmp_path / "t")
     assert load_dataset(tmp_path / "t").targets.dtype == np.uint8

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from cisflow.config.schema import validate
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.build import from_fasta
 from cisflow.data.dataset import load_dataset
 from cisflow.encode import decode
@@ -14,6 +15,11 @@ from tests.workflow_helpers import ROOT
 SPEC = {"kind": "fasta", "sources": [{"table": "pos", "label": 1}, {"table": "neg", "label": 0}],
         "targets": ["bound"], "task": "classification", "length": 8, "length_tolerance": None, "max_n": None,
         "pad": "right", "split": {"valid": 0.25, "test": 0.25, "seed": 3}}
+
+
+def fasta_dataset(**keys):
+    """The fasta dataset of SPEC's keys and ``keys`` (a section, as the dataset rule builds it)."""
+    return dataset_from_mapping({**SPEC, **keys})
 
 
 def write(path, text):
@@ -76,7 +82,7 @@ def fasta_of(tmp_path, name, count, seed):
 def test_dataset_from_labelled_fasta_with_random_test_split(tmp_path):
     pos, neg = fasta_of(tmp_path, "p", 20, 1), fasta_of(tmp_path, "n", 20, 2)
     write(tmp_path / "odd.fa", ">short\nACG\n>long\nACGTACGTAC\n>many_n\nNNNNNACG\n")
-    spec = {**SPEC, "sources": SPEC["sources"] + [{"table": "odd", "label": 1}], "length_tolerance": 2, "max_n": 2}
+    spec = fasta_dataset(sources=SPEC["sources"] + [{"table": "odd", "label": 1}], length_tolerance=2, max_n=2)
     attrs = from_fasta([pos, neg, tmp_path / "odd.fa"], spec, tmp_path / "ds")
     data = load_dataset(tmp_path / "ds")
     assert attrs["counts"] == {"records": 43, "test_records": 0, "outside_length_range": 1, "too_many_n": 1,
@@ -91,8 +97,8 @@ def test_dataset_from_labelled_fasta_with_random_test_split(tmp_path):
 def test_test_files_form_the_test_split(tmp_path):
     pos, neg = fasta_of(tmp_path, "p", 20, 1), fasta_of(tmp_path, "n", 20, 2)
     pos_test, neg_test = fasta_of(tmp_path, "pt", 3, 3), fasta_of(tmp_path, "nt", 4, 4)
-    spec = {**SPEC, "test_sources": [{"table": "pt", "label": 1}, {"table": "nt", "label": 0}],
-            "split": {"valid": 0.25, "seed": 3}}
+    spec = fasta_dataset(test_sources=[{"table": "pt", "label": 1}, {"table": "nt", "label": 0}],
+                         split={"valid": 0.25, "seed": 3})
     attrs = from_fasta([pos, neg], spec, tmp_path / "ds", test_paths=[pos_test, neg_test])
     data = load_dataset(tmp_path / "ds")
     test = data.indices("test")
@@ -107,7 +113,7 @@ def test_test_files_form_the_test_split(tmp_path):
 def test_malformed_fasta_leaves_no_dataset(tmp_path):
     pos, bad = fasta_of(tmp_path, "p", 4, 1), write(tmp_path / "bad.fa", ">s1\nACGTACGT\nACGTXCGT\n")
     with pytest.raises(InputError, match=r"bad\.fa:3: character 'X' at column 5"):
-        from_fasta([pos, bad], SPEC, tmp_path / "ds")
+        from_fasta([pos, bad], fasta_dataset(), tmp_path / "ds")
     assert not (tmp_path / "ds").exists()
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.intervals import build_intervals, in_blacklist, merge_peaks
 from cisflow.io.errors import InputError
 from cisflow.io.regions import read_intervals
@@ -16,12 +17,18 @@ def peaks(rows):
 SIZES = {"chr1": 10_000, "chr2": 5_000}
 
 
+def peaks_dataset(width=100, **keys):
+    """A peaks dataset of ``width`` bp regions with ``keys``; the schema's defaults for the rest."""
+    return dataset_from_mapping({"kind": "peaks", "width": width, "split": {"valid": ["chr1"], "test": ["chr2"]},
+                                 **keys})
+
+
 def test_overlapping_peaks_merge_into_one_region_active_in_both():
     by_sample = {
         "a": peaks([("chr1", 900, 1100, 1000), ("chr1", 5000, 5200, 5100)]),
         "b": peaks([("chr1", 950, 1150, 1040), ("chr2", 2000, 2100, 2050)]),
     }
-    regions, activity, samples, counts = merge_peaks(by_sample, 100, SIZES)
+    regions, activity, samples, counts = merge_peaks(by_sample, peaks_dataset(), SIZES)
     assert regions[["chrom", "start", "end"]].values.tolist() == [
         ["chr1", 970, 1070],  # centred on the mean summit 1020
         ["chr1", 5050, 5150],
@@ -33,17 +40,17 @@ def test_overlapping_peaks_merge_into_one_region_active_in_both():
 
 def test_regions_overrunning_contig_ends_are_dropped_and_counted():
     by_sample = {"a": peaks([("chr1", 0, 60, 20), ("chr2", 4950, 5000, 4990), ("chr2", 100, 400, 250)])}
-    regions, activity, _, counts = merge_peaks(by_sample, 100, SIZES)
+    regions, activity, _, counts = merge_peaks(by_sample, peaks_dataset(), SIZES)
     assert regions["start"].tolist() == [200] and activity.tolist() == [[1]]
     assert counts["regions_overrunning_contig_end"] == 2
 
 
 def test_missing_contig_dropped_or_error():
     by_sample = {"a": peaks([("chrUn", 0, 60, 20), ("chr1", 500, 700, 600)])}
-    regions, _, _, counts = merge_peaks(by_sample, 100, SIZES)
+    regions, _, _, counts = merge_peaks(by_sample, peaks_dataset(), SIZES)
     assert len(regions) == 1 and counts["peaks_on_missing_contigs"] == 1
     with pytest.raises(InputError, match=r"peaks.bed: peaks on contigs absent from the genome: chrUn$"):
-        merge_peaks(by_sample, 100, SIZES, missing_contig="error", paths={"a": "peaks.bed"})
+        merge_peaks(by_sample, peaks_dataset(missing_contig="error"), SIZES, paths={"a": "peaks.bed"})
 
 
 def test_sample_with_every_peak_on_missing_contigs_is_an_error_or_dropped():
@@ -54,19 +61,19 @@ def test_sample_with_every_peak_on_missing_contigs_is_an_error_or_dropped():
                r"chrZ3, chrZ4, \.\.\.\); check that the peaks and the genome are of one build, map contig names "
                r"with contig_aliases, or set the dataset's empty_targets: drop to train without it$")
     with pytest.raises(InputError, match=message):
-        merge_peaks(by_sample, 100, SIZES, paths=paths)
-    regions, activity, samples, counts = merge_peaks(by_sample, 100, SIZES, paths=paths, empty_targets="drop")
+        merge_peaks(by_sample, peaks_dataset(), SIZES, paths=paths)
+    regions, activity, samples, counts = merge_peaks(by_sample, peaks_dataset(empty_targets="drop"), SIZES, paths=paths)
     assert samples == ["HeLa"] and activity.tolist() == [[1], [1]]
     assert counts["dropped_targets"] == {"K562": "none of its 8 peaks lie on contigs of the genome "
                                                   "(chrZ0, chrZ1, chrZ2, chrZ3, chrZ4, ...)"}
     assert counts["peaks"] == 10 and counts["peaks_on_missing_contigs"] == 8
     with pytest.raises(InputError, match=r"^peaks/K562: no sample is left to train on: sample K562: none of its 8 "):
-        merge_peaks({"K562": by_sample["K562"]}, 100, SIZES, paths=paths, empty_targets="drop")
+        merge_peaks({"K562": by_sample["K562"]}, peaks_dataset(empty_targets="drop"), SIZES, paths=paths)
 
 
 def test_blacklisted_regions_are_found():
     regions, *_ = merge_peaks({"a": peaks([("chr1", 900, 1100, 1000), ("chr1", 5000, 5200, 5100),
-                                           ("chr2", 2000, 2100, 2050)])}, 100, SIZES)
+                                           ("chr2", 2000, 2100, 2050)])}, peaks_dataset(), SIZES)
     blacklist = pd.DataFrame({"chrom": ["chr1", "chr2", "chr9"], "start": [1040, 2100, 0], "end": [1500, 2200, 9]})
     assert in_blacklist(regions, blacklist).tolist() == [True, False, False]  # [2000, 2100) only touches [2100, 2200)
 
@@ -98,7 +105,7 @@ def test_merge_agrees_with_bedtools_merge_on_random_peaks():
         chrom = rng.choice(list(sizes), 300)
         summit = rng.integers(0, 100_000, 300)
         by_sample[sample] = peaks(list(zip(chrom, summit - 50, summit + 50, summit)))
-    regions, activity, _, counts = merge_peaks(by_sample, 200, sizes)
+    regions, activity, _, counts = merge_peaks(by_sample, peaks_dataset(width=200), sizes)
     windows = [(c, max(int(s) - 100, 0), int(s) + 100, int(s), k) for k, frame in enumerate(by_sample.values())
                for c, s in zip(frame["chrom"], frame["summit"])]
     merged = list(pybedtools.BedTool(windows).sort().merge(c="4,5", o="mean,distinct"))
@@ -124,8 +131,8 @@ def test_the_intervals_stage_writes_regions_background_and_counts(tmp_path, geno
     a.write_text("chrA\t400\t600\tp1\t0\t.\t1\t1\t1\t100\nchrA\t1400\t1600\tp2\t0\t.\t1\t1\t1\t90\n")
     b.write_text("chrB\t300\t500\tq1\nchrA\t420\t620\tq2\n")
     (tmp_path / "black.bed").write_text("chrA\t1450\t1460\n")
-    spec = {"width": 100, "center": "summit", "background": 1.0, "background_method": method, "seed": 1,
-            "missing_contig": "drop", "empty_targets": "error"}
+    spec = peaks_dataset(center="summit", background=1.0, background_method=method, seed=1, missing_contig="drop",
+                         empty_targets="error")
     outputs = [tmp_path / "r.tsv.gz", tmp_path / "r.targets.npy", tmp_path / "c.json"]
     counts = build_intervals({"a": str(a), "b": str(b)}, {"a": None, "b": None}, fasta, spec, *outputs,
                              blacklist=tmp_path / "black.bed")

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.build import from_promoters
 from cisflow.data.dataset import load_dataset
 from cisflow.data.promoters import promoter_windows, read_tss
@@ -41,10 +42,11 @@ def test_promoter_dataset_joins_expression_and_features(genome, tmp_path):
                                       "chrC\t700\t701\tG5\t0\t+\n")
     (tmp_path / "expr.tsv").write_text("gene\ttpm\nG1\t1.5\nG2\t-2\nG3\t0\nG9\t3\nG5\t0.5\n")
     (tmp_path / "half_lives.tsv").write_text("gene\thalf_life\nG1\t4\nG3\t2\n")
-    spec = {"upstream": 30, "downstream": 20, "tss_at": "start", "max_n_fraction": 0.1,
-            "expression": {"id_column": "gene", "target_columns": ["tpm"]},
-            "features": {"id_column": "gene", "columns": ["half_life"]},
-            "split": {"valid": ["chrB"], "test": ["chrA"]}}
+    spec = dataset_from_mapping({"kind": "promoters", "tss": {"url": "tss.bed"}, "upstream": 30, "downstream": 20,
+                                 "tss_at": "start", "max_n_fraction": 0.1,
+                                 "expression": {"table": "expr", "id_column": "gene", "target_columns": ["tpm"]},
+                                 "features": {"table": "half_lives", "id_column": "gene", "columns": ["half_life"]},
+                                 "split": {"valid": ["chrB"], "test": ["chrA"]}})
     attrs = from_promoters(tmp_path / "tss.bed", fasta, tmp_path / "expr.tsv", spec, tmp_path / "ds",
                            features_path=tmp_path / "half_lives.tsv")
     data = load_dataset(tmp_path / "ds")

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from cisflow.config.schema import validate
+from cisflow.config.settings import dataset_from_mapping
 from cisflow.data.build import from_fasta, from_table
 from cisflow.data.dataset import load_dataset
 from cisflow.data.sequences import extract_regions
@@ -30,7 +31,7 @@ def study_config(config_name):
 
 
 def study_dataset(config_name, dataset):
-    return study_config(config_name)["datasets"][dataset]
+    return dataset_from_mapping(study_config(config_name)["datasets"][dataset], f"datasets.{dataset}")
 
 
 @needs_data
@@ -78,7 +79,7 @@ def primer_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("primer")
     config = study_config("primer.yaml")
     primer = DATA / "primer_zou2018"
-    attrs = from_table([primer / "sequences.txt", primer / "labels.txt"], config["datasets"]["primer"],
+    attrs = from_table([primer / "sequences.txt", primer / "labels.txt"], study_dataset("primer.yaml", "primer"),
                        tmp_path / "ds")
     result = train_and_evaluate(tmp_path, config["experiments"]["primer_cnn"], epochs=20)
     return tmp_path, attrs, result
@@ -206,7 +207,8 @@ def test_janggu_oct4_vs_mafk_fasta_files_beat_the_published_accuracy(tmp_path):
     """
     config = study_config("janggu_oct4_mafk.yaml")
     folder = DATA / "janggu_oct4_mafk"
-    attrs = from_fasta([folder / "sample.fa", folder / "sample2.fa"], config["datasets"]["oct4_mafk"],
+    oct4_mafk = study_dataset("janggu_oct4_mafk.yaml", "oct4_mafk")
+    attrs = from_fasta([folder / "sample.fa", folder / "sample2.fa"], oct4_mafk,
                        tmp_path / "ds", test_paths=[folder / "sample_test.fa", folder / "sample2_test.fa"])
     assert attrs["counts"] == {"records": 7_997, "test_records": 200, "outside_length_range": 0, "too_many_n": 0,
                                "kept": 7_997}
@@ -233,7 +235,7 @@ def test_dream_test_set_small_cnn_on_a_held_out_fifth(tmp_path):
     """
     config = study_config("dream2022_testset.yaml")
     source = DATA / "dream2022_yeast_promoters" / "test_set_expression_camformer_preds.csv.gz"
-    attrs = from_table(source, config["datasets"]["dream_test"], tmp_path / "ds")
+    attrs = from_table(source, study_dataset("dream2022_testset.yaml", "dream_test"), tmp_path / "ds")
     assert attrs["n"] == 71_103 and attrs["split_sizes"] == {"train": 49_772, "valid": 7_110, "test": 14_221}
     result = train_and_evaluate(tmp_path, config["experiments"]["cnn"], epochs=4)
     print(f"DREAM test set, small CNN on 70%, 14,221 held out: Pearson {result['pearson']:.3f}, Spearman "
@@ -255,7 +257,7 @@ def test_cuperus_native_utrs_held_out_r2(tmp_path):
     """
     config = study_config("cuperus2017.yaml")
     source = DATA / "cuperus2017_yeast_utr" / "Native_UTRs.csv.gz"
-    attrs = from_table(source, config["datasets"]["native"], tmp_path / "ds")
+    attrs = from_table(source, study_dataset("cuperus2017.yaml", "native"), tmp_path / "ds")
     assert attrs["split_sizes"]["test"] == 1_186
     result = train_and_evaluate(tmp_path, config["experiments"]["cuperus"], epochs=8)
     predictions = pd.read_csv(tmp_path / "p.tsv.gz", sep="\t")

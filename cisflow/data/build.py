@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from cisflow.config.settings import Dataset, FastaDataset, PeaksDataset, PromotersDataset, TableDataset
 from cisflow.data.dataset import dataset_writer, split_by_chromosome, split_random, write_dataset
 from cisflow.data.negatives import shuffled_negatives
 from cisflow.data.promoters import promoter_windows, read_tss
@@ -31,7 +32,7 @@ T = TypeVar("T")
 
 
 def from_regions(regions: pd.DataFrame, targets: np.ndarray, samples: Sequence[str], genome_path: PathLike,
-                 spec: Mapping[str, Any], out: PathLike, region_counts: Mapping[str, Any] | None = None,
+                 dataset: PeaksDataset, out: PathLike, region_counts: Mapping[str, Any] | None = None,
                  source: PathLike = "regions", chunk_rows: int = CHUNK_ROWS) -> dict[str, Any]:
     """Dataset of the regions' sequences with their sample activity as binary targets.
 
@@ -40,9 +41,9 @@ def from_regions(regions: pd.DataFrame, targets: np.ndarray, samples: Sequence[s
     written ``chunk_rows`` regions at a time: sequences read, N-filtered and written, then the kept
     rows' targets copied, so memory is set by a chunk, not by the genome or the matrix.
 
-    Regions with more N than ``spec['max_n_fraction']`` are dropped and counted; the split holds
-    out the chromosomes of ``spec['split']``. A sample with no positive or no negative region is
-    an error naming it (``source``: the regions file), or with ``spec['empty_targets']`` 'drop' is
+    Regions with more N than ``dataset.max_n_fraction`` are dropped and counted; the split holds
+    out the chromosomes of ``dataset.split``. A sample with no positive or no negative region is
+    an error naming it (``source``: the regions file), or with ``dataset.empty_targets`` 'drop' is
     dropped from the targets; attrs['dropped_targets'] says why, for these and for the samples the
     intervals rule dropped (``region_counts['dropped_targets']``).
     """
@@ -54,7 +55,7 @@ def from_regions(regions: pd.DataFrame, targets: np.ndarray, samples: Sequence[s
     with dataset_writer(out, "classification") as writer:
         keep = np.zeros(len(regions), bool)
         for first, codes in region_chunks(regions, genome_path, chunk_rows):
-            kept = filter_n(codes, spec["max_n_fraction"])
+            kept = filter_n(codes, dataset.max_n_fraction)
             keep[first : first + len(codes)] = kept
             writer.add_codes(codes[kept], [ids[first + i] for i in np.flatnonzero(kept)])
         counts = {**region_counts, "regions_in": len(regions), "too_many_n": int((~keep).sum())}
@@ -64,24 +65,23 @@ def from_regions(regions: pd.DataFrame, targets: np.ndarray, samples: Sequence[s
         positives, active = _positives(targets, rows, chunk_rows)
         chroms = chroms[rows]
         n_shuffles = 0
-        if spec.get("background_method") == "dinucleotide_shuffle":
+        if dataset.background_method == "dinucleotide_shuffle":
             positive = np.flatnonzero(active)
             shuffled, shuffled_ids, sources = shuffled_negatives(
-                writer.codes()[positive], [ids[rows[i]] for i in positive], round(spec["background"] * len(positive)),
-                spec["seed"])
+                writer.codes()[positive], [ids[rows[i]] for i in positive], round(dataset.background * len(positive)),
+                dataset.seed)
             writer.add_codes(shuffled, shuffled_ids)
             chroms, n_shuffles = np.concatenate([chroms, chroms[positive][sources]]), len(shuffled)
             counts["dinucleotide_shuffles"] = n_shuffles
-        usable = _usable_targets(positives, len(rows) + n_shuffles, samples, spec.get("empty_targets", "error"),
-                                 source, dropped)
+        usable = _usable_targets(positives, len(rows) + n_shuffles, samples, dataset.empty_targets, source, dropped)
         counts["kept"] = len(rows) + n_shuffles
-        split = split_by_chromosome(chroms, spec["split"]["valid"], spec["split"]["test"])
+        split = split_by_chromosome(chroms, dataset.split["valid"], dataset.split["test"])
         for first in range(0, len(rows), chunk_rows):
             writer.add_targets(np.asarray(targets[rows[first : first + chunk_rows]])[:, usable])
         writer.add_targets(np.zeros((n_shuffles, len(usable)), np.uint8))
         attrs = {"task": "classification", "targets": [samples[j] for j in usable], "source": "peaks",
-                 "counts": counts, "dropped_targets": dropped, "split_rule": {"by": "chromosome", **spec["split"]},
-                 "regions": {"width": writer.codes().shape[1], "center": spec.get("center", "summit")}}
+                 "counts": counts, "dropped_targets": dropped, "split_rule": {"by": "chromosome", **dataset.split},
+                 "regions": {"width": writer.codes().shape[1], "center": dataset.center}}
         for name, value in counts.items():
             log.info("%s: %s", name, value)
         return writer.finish(split, attrs, chroms)
@@ -129,7 +129,7 @@ def _usable_targets(positives, n_rows, samples, empty_targets, source, dropped):
     return usable
 
 
-def from_table(table_paths: PathLike | Sequence[PathLike], spec: Mapping[str, Any], out: PathLike,
+def from_table(table_paths: PathLike | Sequence[PathLike], dataset: TableDataset, out: PathLike,
                chunk_rows: int = 500_000) -> dict[str, Any]:
     """Dataset of a table's sequences (DREAM-style filters, N padding) with its numeric targets.
 
@@ -137,7 +137,7 @@ def from_table(table_paths: PathLike | Sequence[PathLike], spec: Mapping[str, An
     read ``chunk_rows`` rows at a time and only the codes kept stay in memory, so a table of
     millions of rows never sits in memory as Python strings.
     """
-    headerless = str(spec["sequence_column"]).isdigit()
+    headerless = str(dataset.sequence_column).isdigit()
     if isinstance(table_paths, (str, os.PathLike)):
         chunks = Table.chunks(table_paths, headerless, chunk_rows)
     else:
@@ -145,26 +145,25 @@ def from_table(table_paths: PathLike | Sequence[PathLike], spec: Mapping[str, An
     code_parts, target_parts, ids, seen = [], [], [], set[str]()
     tally: Counter[str] = Counter()
     for table in chunks:
-        chunk_ids = table.ids(spec.get("id_column"), seen)
-        sequences = table.column(spec["sequence_column"]).str.strip().tolist()
-        values = table.numbers(spec["target_columns"])
-        if spec.get("task", "regression") == "classification":
-            _check_binary(table, values, spec["target_columns"])
-        keep, chunk_counts = select_sequences(sequences, spec["length"], spec["length_tolerance"], spec["max_n"])
+        chunk_ids = table.ids(dataset.id_column, seen)
+        sequences = table.column(dataset.sequence_column).str.strip().tolist()
+        values = table.numbers(dataset.target_columns)
+        if dataset.task == "classification":
+            _check_binary(table, values, dataset.target_columns)
+        keep, chunk_counts = select_sequences(sequences, dataset.length, dataset.length_tolerance, dataset.max_n)
         rows = np.flatnonzero(keep)
-        code_parts.append(encode_table(table.path, [sequences[i] for i in rows], rows, spec["length"], spec["pad"],
+        code_parts.append(encode_table(table.path, [sequences[i] for i in rows], rows, dataset.length, dataset.pad,
                                   table.first_row_line))
         target_parts.append(values[rows])
         ids += [chunk_ids[i] for i in rows]
         tally.update(chunk_counts)
     if not ids:
-        raise InputError(table.path, _nothing_kept(tally, spec))
+        raise InputError(table.path, _nothing_kept(tally, dataset))
     codes, targets, counts = np.concatenate(code_parts), np.concatenate(target_parts), dict(tally)
-    split_spec = spec["split"]
+    split_spec = dataset.split
     split = split_random(len(ids), split_spec["valid"], split_spec["test"], split_spec["seed"])
-    attrs = {"task": spec.get("task", "regression"), "targets": list(spec["target_columns"]), "source": "table",
-             "counts": counts,
-             "split_rule": {"by": "random", **split_spec}, "padding": spec["pad"]}
+    attrs = {"task": dataset.task, "targets": list(dataset.target_columns), "source": "table", "counts": counts,
+             "split_rule": {"by": "random", **split_spec}, "padding": dataset.pad}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, ids, attrs)
@@ -180,48 +179,48 @@ def _check_binary(table, values, names):
                                      "classification: its targets are 0 or 1", line=int(row) + table.first_row_line)
 
 
-def _nothing_kept(counts, spec):
+def _nothing_kept(counts, dataset):
     """Why no row of a table was kept: how many rows each filter took."""
     rows = counts["rows"]
     if not rows:
         return "the table has a header but no rows"
-    taken = [f"{counts['outside_length_range']:,} outside the length range {spec['length']} ± "
-             f"{spec['length_tolerance']} (length_tolerance)"] if counts["outside_length_range"] else []
+    taken = [f"{counts['outside_length_range']:,} outside the length range {dataset.length} ± "
+             f"{dataset.length_tolerance} (length_tolerance)"] if counts["outside_length_range"] else []
     if counts["too_many_n"]:
-        taken.append(f"{counts['too_many_n']:,} with more than {spec['max_n']} N (max_n)")
+        taken.append(f"{counts['too_many_n']:,} with more than {dataset.max_n} N (max_n)")
     return f"none of its {rows:,} rows is kept: {', '.join(taken)}"
 
 
-def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: PathLike,
+def from_fasta(source_paths: Sequence[PathLike], dataset: FastaDataset, out: PathLike,
                test_paths: Sequence[PathLike] = ()) -> dict[str, Any]:
     """Dataset of labelled FASTA files (one class a file: Janggu's Oct4 vs MafK peaks).
 
-    ``source_paths[i]`` holds sequences labelled ``spec['sources'][i]['label']`` (one value, or one
-    per name of ``spec['targets']``); they are split at random into train, valid and, unless test
-    files are given, test. ``test_paths`` (labelled by ``spec['test_sources']``) form the test
+    ``source_paths[i]`` holds sequences labelled ``dataset.sources[i]['label']`` (one value, or one
+    per name of ``dataset.targets``); they are split at random into train, valid and, unless test
+    files are given, test. ``test_paths`` (labelled by ``dataset.test_sources``) form the test
     split. Sequences are kept, padded and trimmed by the table rules (``length``,
     ``length_tolerance``, ``max_n``, ``pad``).
     """
-    names = list(spec.get("targets") or ["label"])
-    test_sources = spec.get("test_sources") or []
+    names = list(dataset.targets)
+    test_sources = dataset.test_sources or []
     if len(test_paths) != len(test_sources):
         raise ValueError(f"{len(test_paths)} test FASTA files for {len(test_sources)} test_sources")
-    labels = [source["label"] for source in spec["sources"]] + [source["label"] for source in test_sources]
+    labels = [source["label"] for source in dataset.sources] + [source["label"] for source in test_sources]
     ids, sequences, record_labels, where = read_labelled(list(source_paths) + list(test_paths), labels, len(names))
     test_files = {str(path) for path in test_paths}
     is_test = np.array([str(path) in test_files for path, _ in where], bool)
-    keep, counts = select_sequences(sequences, spec["length"], spec.get("length_tolerance"), spec.get("max_n"))
+    keep, counts = select_sequences(sequences, dataset.length, dataset.length_tolerance, dataset.max_n)
     counts = {"records": counts.pop("rows"), "test_records": int(is_test.sum()), **counts}
     rows = np.flatnonzero(keep)
-    codes = encode_padded([sequences[i] for i in rows], spec["length"], spec.get("pad", "right"))
+    codes = encode_padded([sequences[i] for i in rows], dataset.length, dataset.pad)
     targets, is_test, ids = np.asarray(record_labels, np.float32)[rows], is_test[rows], [ids[i] for i in rows]
-    split_spec = spec["split"]
+    split_spec = dataset.split
     split = np.full(len(ids), 2, np.uint8)
     split[~is_test] = split_random(int((~is_test).sum()), split_spec["valid"],
-                                   0.0 if test_sources else split_spec["test"], split_spec.get("seed", 1))
-    attrs = {"task": spec.get("task", "classification"), "targets": names, "source": "fasta", "counts": counts,
+                                   0.0 if test_sources else split_spec["test"], split_spec["seed"])
+    attrs = {"task": dataset.task, "targets": names, "source": "fasta", "counts": counts,
              "split_rule": {"by": "random", **split_spec, **({"test": "test_sources"} if test_sources else {})},
-             "padding": spec.get("pad", "right")}
+             "padding": dataset.pad}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     for path, n in Counter(str(path) for path, _ in where).items():
@@ -230,18 +229,19 @@ def from_fasta(source_paths: Sequence[PathLike], spec: Mapping[str, Any], out: P
 
 
 def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike | Sequence[PathLike],
-                   spec: Mapping[str, Any], out: PathLike,
+                   dataset: PromotersDataset, out: PathLike,
                    features_path: PathLike | Sequence[PathLike] | None = None) -> dict[str, Any]:
     """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
 
     Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
     or too close to a contig end are dropped and counted; per-gene features (mRNA half-lives)
-    go to the dataset's features, a gene without them getting the column mean (counted).
+    go to the dataset's features, a gene without them getting the column mean (counted):
+    ``features_path`` is the table of ``dataset.features``, needed where the dataset has them.
     """
     sizes = contig_sizes(genome_path)
     tss = rename_contigs(read_tss(tss_path), sizes, source=str(tss_path))
-    windows = promoter_windows(tss, spec["upstream"], spec["downstream"], spec["tss_at"])
-    expression = read_values(expression_path, spec["expression"]["id_column"], spec["expression"]["target_columns"],
+    windows = promoter_windows(tss, dataset.upstream, dataset.downstream, dataset.tss_at)
+    expression = read_values(expression_path, dataset.expression["id_column"], dataset.expression["target_columns"],
                              "expression")
     counts = {"tss": len(windows), "genes_with_expression": len(expression)}
     on_genome = windows["chrom"].isin(sizes.keys()).to_numpy()
@@ -255,20 +255,21 @@ def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: P
     codes = extract_regions(windows, genome_path)
     minus = (windows["strand"] == "-").to_numpy()
     codes[minus] = reverse_complement(codes[minus])
-    keep = filter_n(codes, spec["max_n_fraction"])
+    keep = filter_n(codes, dataset.max_n_fraction)
     counts["too_many_n"] = int((~keep).sum())
     windows, codes = windows[keep].reset_index(drop=True), codes[keep]
     counts["kept"] = len(windows)
     genes = windows["gene"].tolist()
     targets = np.stack([expression[gene] for gene in genes]) if genes else np.zeros((0, 1), np.float32)
     features, feature_names = None, []
-    if features_path is not None:
-        features, counts["genes_without_features"] = _gene_features(features_path, spec["features"], genes)
-        feature_names = list(spec["features"]["columns"])
-    split = _split(spec["split"], windows["chrom"], len(windows))
-    attrs = {"task": "regression", "targets": list(spec["expression"]["target_columns"]), "source": "promoters",
-             "features": feature_names, "counts": counts, "split_rule": dict(spec["split"]),
-             "promoters": {"upstream": spec["upstream"], "downstream": spec["downstream"]}}
+    if dataset.features is not None:
+        features, counts["genes_without_features"] = _gene_features(_given(features_path, "features"),
+                                                                    dataset.features, genes)
+        feature_names = list(dataset.features["columns"])
+    split = _split(dataset.split, windows["chrom"], len(windows))
+    attrs = {"task": "regression", "targets": list(dataset.expression["target_columns"]), "source": "promoters",
+             "features": feature_names, "counts": counts, "split_rule": dict(dataset.split),
+             "promoters": {"upstream": dataset.upstream, "downstream": dataset.downstream}}
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, genes, attrs, features, chroms=windows["chrom"].to_numpy())
@@ -291,21 +292,21 @@ def _gene_features(path, spec, genes):
 def _split(rule, chroms, n):
     if isinstance(rule["valid"], list):
         return split_by_chromosome(chroms, rule["valid"], rule["test"])
-    return split_random(n, rule["valid"], rule["test"], rule.get("seed", 1))
+    return split_random(n, rule["valid"], rule["test"], rule["seed"])
 
 
-def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str | None = None,
+def build_dataset(dataset: Dataset, out: str, regions: str | None = None, targets: str | None = None,
                   counts: str | None = None, fasta: str | None = None, tss: str | None = None,
                   expression: str | Sequence[str] | None = None, features: str | Sequence[str] | None = None,
                   sources: str | Sequence[str] = (), test_sources: str | Sequence[str] = (),
                   table: str | Sequence[str] | None = None) -> dict[str, Any]:
-    """The dataset rule: build the dataset ``spec`` (a ``datasets`` entry of the config) at ``out``
-    from the inputs its kind takes.
+    """The dataset rule: build ``dataset`` (a ``datasets`` entry of the config) at ``out`` from the
+    inputs its kind takes.
 
     Parameters
     ----------
-    spec : dict
-        The dataset's config; ``spec["kind"]`` is peaks, promoters, fasta or table.
+    dataset : PeaksDataset, PromotersDataset, FastaDataset or TableDataset
+        The dataset's section of the config (``cisflow.config.settings.dataset_from_mapping``).
     out : str
         The dataset directory to write.
     regions, targets, counts, fasta : str
@@ -324,19 +325,19 @@ def build_dataset(spec: dict, out: str, regions: str | None = None, targets: str
     dict
         The dataset's attributes.
     """
-    if spec["kind"] == "peaks":
+    if isinstance(dataset, PeaksDataset):
         table, matrix, samples, region_counts = read_intervals(_given(regions, "regions"), _given(targets, "targets"),
                                                                _given(counts, "counts"))
-        return from_regions(table, matrix, samples, _given(fasta, "fasta"), spec, out, region_counts,
+        return from_regions(table, matrix, samples, _given(fasta, "fasta"), dataset, out, region_counts,
                             source=_given(regions, "regions"))
-    if spec["kind"] == "promoters":
+    if isinstance(dataset, PromotersDataset):
         expression_files = _table_files(_given(expression, "expression"))
-        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), expression_files, spec, out,
+        return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), expression_files, dataset, out,
                               features_path=None if features is None else _table_files(features))
-    if spec["kind"] == "fasta":
-        return from_fasta(_paths(sources), spec, out, test_paths=_paths(test_sources))
+    if isinstance(dataset, FastaDataset):
+        return from_fasta(_paths(sources), dataset, out, test_paths=_paths(test_sources))
     table = _given(table, "table")
-    return from_table(table if isinstance(table, str) else list(table), spec, out)
+    return from_table(table if isinstance(table, str) else list(table), dataset, out)
 
 
 def _given(value: T | None, name: str) -> T:

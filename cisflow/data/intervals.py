@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cisflow.config.settings import PeaksDataset
 from cisflow.data.negatives import background_regions, gc_matched_background
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import InputError
@@ -33,15 +34,15 @@ def peak_centers(peaks: pd.DataFrame, center: str) -> np.ndarray:
     return ((peaks["start"] + peaks["end"]) // 2).to_numpy()
 
 
-def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_sizes: Mapping[str, int],
-                center: str = "summit", missing_contig: str = "drop", paths: Mapping[str, str] | None = None,
-                empty_targets: str = "error") -> tuple[pd.DataFrame, np.ndarray, list[str], dict[str, Any]]:
+def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], dataset: PeaksDataset, contig_sizes: Mapping[str, int],
+                paths: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, np.ndarray, list[str], dict[str, Any]]:
     """Merge per-sample peaks into fixed-width regions.
 
     ``peaks_by_sample``: {sample: DataFrame of chrom, start, end, summit} in sample order;
-    ``paths``: {sample: its peak file}, for messages. A sample none of whose peaks lies on a
-    contig of the genome would be a target with no positive: an error, or with ``empty_targets``
-    'drop' left out of the regions (logged, and recorded in counts['dropped_targets']).
+    ``dataset``: the regions' ``width``, their ``center``, what ``missing_contig`` and
+    ``empty_targets`` do; ``paths``: {sample: its peak file}, for messages. A sample none of whose
+    peaks lies on a contig of the genome would be a target with no positive: an error, or with
+    ``empty_targets`` 'drop' left out of the regions (logged, and recorded in counts['dropped_targets']).
     Returns (regions, activity, samples, counts): regions has chrom, start, end and id, in the
     genome's contig order; activity is their (regions, samples) uint8 0/1 matrix, whose columns are
     the kept ``samples``; counts says how many peaks and regions each filter removed.
@@ -55,7 +56,7 @@ def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_
         known = peaks["chrom"].isin(contig_sizes.keys()).to_numpy()
         if not known.all():
             missing = sorted(set(peaks.loc[~known, "chrom"]))
-            if missing_contig == "error":
+            if dataset.missing_contig == "error":
                 raise InputError(paths.get(sample, sample),
                                  f"peaks on contigs absent from the genome: {', '.join(missing)}")
             log.warning("%s: %d peaks on contigs absent from the genome dropped (%s)", sample, (~known).sum(),
@@ -64,7 +65,7 @@ def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_
             if not known.any():
                 shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
                 reason = f"none of its {len(peaks):,} peaks lie on contigs of the genome ({shown})"
-                if empty_targets == "error":
+                if dataset.empty_targets == "error":
                     raise InputError(paths.get(sample, sample), f"sample {sample}: {reason}; check that the peaks "
                                      "and the genome are of one build, map contig names with contig_aliases, or "
                                      "set the dataset's empty_targets: drop to train without it")
@@ -72,7 +73,7 @@ def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_
                 counts["dropped_targets"][sample] = reason
                 continue
         chrom_parts.append(peaks["chrom"].to_numpy()[known])
-        centre_parts.append(peak_centers(peaks, center)[known])
+        centre_parts.append(peak_centers(peaks, dataset.center)[known])
         member_parts.append(np.full(int(known.sum()), len(samples)))
         samples.append(sample)
     if not samples:
@@ -85,11 +86,11 @@ def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], width: int, contig_
     for chrom, size in contig_sizes.items():
         here = chroms == chrom
         if here.any():
-            starts, activity, overrun = _merge_windows(centres[here], members[here], len(samples), width, size)
+            starts, activity, overrun = _merge_windows(centres[here], members[here], len(samples), dataset.width, size)
             parts.append((chrom, starts, activity))
             counts["merged_regions"] += len(starts) + overrun
             counts["regions_overrunning_contig_end"] += overrun
-    regions, activity = _regions_table(parts, width), _activity(parts, len(samples))
+    regions, activity = _regions_table(parts, dataset.width), _activity(parts, len(samples))
     counts["regions"] = len(regions)
     return regions, activity, samples, counts
 
@@ -141,8 +142,9 @@ def in_blacklist(regions: pd.DataFrame, blacklist: pd.DataFrame) -> np.ndarray:
     return listed
 
 
-def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, regions_out: str, targets_out: str,
-                    counts_out: str, blacklist: str | None = None, aliases: dict | None = None) -> dict:
+def build_intervals(peak_paths: dict, formats: dict, fasta: str, dataset: PeaksDataset, regions_out: str,
+                    targets_out: str, counts_out: str, blacklist: str | None = None,
+                    aliases: dict | None = None) -> dict:
     """The intervals rule: every sample's peaks merged into the dataset's regions, background
     regions added, blacklisted ones dropped.
 
@@ -152,9 +154,9 @@ def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, reg
         {sample: peak file}, {sample: its samples-sheet ``peak_format`` or None}, in sample order.
     fasta : str
         The indexed genome (its contig names and lengths).
-    spec : dict
-        The peaks dataset's config (width, center, background, background_method, seed,
-        missing_contig, empty_targets).
+    dataset : PeaksDataset
+        The peaks dataset's section of the config (its width, center, background, background_method,
+        seed, missing_contig, empty_targets).
     regions_out, targets_out, counts_out : str
         The regions table (TSV, gzipped: chrom, start, end, id, background; the background regions
         last), their (regions, samples) uint8 matrix (.npy, background rows all 0) and the counts of
@@ -173,10 +175,9 @@ def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, reg
     sizes = contig_sizes(fasta)
     peaks = {sample: rename_contigs(read_peaks(path, formats.get(sample)), sizes, aliases, path)
              for sample, path in peak_paths.items()}
-    regions, activity, samples, counts = merge_peaks(peaks, spec["width"], sizes, spec["center"],
-                                                     spec["missing_contig"], peak_paths, spec["empty_targets"])
+    regions, activity, samples, counts = merge_peaks(peaks, dataset, sizes, peak_paths)
     del peaks  # done with: freed before the background's sequences are read
-    background = background_for(regions, spec, sizes, fasta)
+    background = background_for(regions, dataset, sizes, fasta)
     if blacklist:
         blocked = rename_contigs(read_peaks(blacklist, "bed"), sizes, aliases, "blacklist")
         listed, listed_background = in_blacklist(regions, blocked), in_blacklist(background, blocked)
@@ -193,12 +194,12 @@ def build_intervals(peak_paths: dict, formats: dict, fasta: str, spec: dict, reg
     return counts
 
 
-def background_for(regions: pd.DataFrame, spec: Mapping[str, Any], sizes: Mapping[str, int],
+def background_for(regions: pd.DataFrame, dataset: PeaksDataset, sizes: Mapping[str, int],
                    fasta: str) -> pd.DataFrame:
-    """The peak-free background regions the spec asks for: ``background`` per region, drawn at
+    """The peak-free background regions the dataset asks for: ``background`` per region, drawn at
     random or matching the regions' GC (``background_method``); dinucleotide shuffles of the
     positives are made with the dataset instead, so none here."""
-    n = round(spec["background"] * len(regions)) if spec["background_method"] != "dinucleotide_shuffle" else 0
-    if spec["background_method"] == "gc_matched":
-        return gc_matched_background(regions, n, spec["width"], sizes, spec["seed"], fasta)
-    return background_regions(regions, n, spec["width"], sizes, spec["seed"])
+    n = round(dataset.background * len(regions)) if dataset.background_method != "dinucleotide_shuffle" else 0
+    if dataset.background_method == "gc_matched":
+        return gc_matched_background(regions, n, dataset.width, sizes, dataset.seed, fasta)
+    return background_regions(regions, n, dataset.width, sizes, dataset.seed)
