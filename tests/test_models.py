@@ -126,10 +126,20 @@ def test_the_config_checks_list_of_model_parameters_is_current():
         f"{PARAMETERS} is out of date with the model builders: run python -m cisflow.models.params"
 
 
-def test_parameters_come_from_the_model_classes_and_layer_keys_from_what_the_model_reads():
+def test_parameters_come_from_the_model_classes_and_layer_keys_from_the_layer_class():
     from cisflow.models.registry import parameters
 
     assert parameters("camformer") == dict.fromkeys(["filters", "width", "pool", "pool_stride", "dense", "dropout"])
     basset = parameters("basset")
     assert basset["conv"] == {"required": ["filters", "width"], "optional": ["activation", "dropout", "pool"]}
     assert "n_features" not in basset and "seq_len" not in basset and basset["dense"] is None
+
+
+def test_a_conv_layer_without_its_optional_keys_takes_the_layer_class_defaults():
+    from torch import nn
+
+    model = build("cnn", seq_len=30, n_targets=1, conv=[{"filters": 3, "width": 5}], dense=[], batchnorm=False)
+    assert [type(module) for module in model.blocks[0]] == [nn.Conv1d, nn.ReLU]  # relu, no pool, no dropout
+    pooled = build("cnn", seq_len=30, n_targets=1, conv=[{"filters": 3, "width": 5, "pool": 2, "dropout": 0.1,
+                                                          "activation": "linear"}], dense=[], batchnorm=False)
+    assert [type(module) for module in pooled.blocks[0]] == [nn.Conv1d, nn.Identity, nn.MaxPool1d, nn.Dropout]

@@ -6,7 +6,8 @@ published sizes, and tests/test_models.py checks their parameter counts against 
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
 
 import torch
 from torch import nn
@@ -40,15 +41,29 @@ class GlobalPool(nn.Module):
         return channels * (2 if self.mode == "maxavg" else 1)
 
 
+@dataclass(frozen=True)
+class ConvLayer:
+    """The keys of one layer dict of a ConvNet's ``conv`` (``model.params.conv`` in the config):
+    ``filters`` of ``width``, their ``activation`` ('relu' or 'linear': the primer notebook's conv
+    has none), a max pool of ``pool`` (1: none) and ``dropout`` (0: none). The optional keys'
+    defaults are written here alone; the config check learns which keys a layer takes from these
+    fields (``cisflow.models.registry.parameters``)."""
+
+    filters: int
+    width: int
+    activation: str = "relu"
+    pool: int = 1
+    dropout: float = 0.0
+
+
 class ConvNet(nn.Module):
     """Conv blocks (conv, optional batch norm, activation, optional max pool, optional dropout) + dense.
 
-    ``conv`` is a list of dicts with ``filters``, ``width`` and optional ``pool``, ``dropout`` and
-    ``activation`` ('relu' or 'linear': the primer notebook's conv has none); ``dense`` a list of
-    hidden sizes, ``dense_dropout`` one rate for all or one per dense layer. Pooling keeps whole
-    windows only (Keras and Torch7 did). ``global_pool`` ('max', 'avg', 'maxavg' or None) pools
-    the last conv block over the whole sequence, as DeepBind does. ``padding`` is 'same', 'valid'
-    (Basset's Torch7 layers) or 'full' (DeepBind).
+    ``conv`` is a list of dicts with the keys of a ``ConvLayer`` (``filters``, ``width`` and optional
+    ``pool``, ``dropout`` and ``activation``); ``dense`` a list of hidden sizes, ``dense_dropout``
+    one rate for all or one per dense layer. Pooling keeps whole windows only (Keras and Torch7 did).
+    ``global_pool`` ('max', 'avg', 'maxavg' or None) pools the last conv block over the whole sequence, as
+    DeepBind does. ``padding`` is 'same', 'valid' (Basset's Torch7 layers) or 'full' (DeepBind).
 
     ``n_features`` per-sequence numbers (Xpresso's mRNA half-life features) are concatenated to
     the flattened conv output before the dense layers. They are standardised inside the model by
@@ -56,6 +71,7 @@ class ConvNet(nn.Module):
     saved model takes features in their own units.
     """
 
+    LAYERS: ClassVar[dict[str, type]] = {"conv": ConvLayer}  # parameters that are lists of layer dicts
     feature_mean: torch.Tensor  # buffers (register_buffer), typed here for the checker
     feature_std: torch.Tensor
 
@@ -64,25 +80,25 @@ class ConvNet(nn.Module):
                  padding: str = "same", n_features: int = 0) -> None:
         super().__init__()
         blocks, channels, length = [], 4, seq_len
-        for layer in conv:
-            width = layer["width"]
+        for layer in (ConvLayer(**keys) for keys in conv):
+            width = layer.width
             left, right = conv_padding(width, padding)
             block: list[nn.Module] = [nn.ConstantPad1d((left, right), 0.0)] if left != right else []
-            block.append(nn.Conv1d(channels, layer["filters"], width, padding=left if left == right else 0))
+            block.append(nn.Conv1d(channels, layer.filters, width, padding=left if left == right else 0))
             length = length + left + right - width + 1
             if batchnorm:
-                block.append(nn.BatchNorm1d(layer["filters"]))
-            block.append(ACTIVATIONS[layer.get("activation", "relu")]())
-            if layer.get("pool", 1) > 1:
-                block.append(nn.MaxPool1d(layer["pool"]))
-                length //= layer["pool"]
-            if layer.get("dropout", 0) > 0:
-                block.append(nn.Dropout(layer["dropout"]))
+                block.append(nn.BatchNorm1d(layer.filters))
+            block.append(ACTIVATIONS[layer.activation]())
+            if layer.pool > 1:
+                block.append(nn.MaxPool1d(layer.pool))
+                length //= layer.pool
+            if layer.dropout > 0:
+                block.append(nn.Dropout(layer.dropout))
             if length < 1:
                 raise ConfigError("model.params.conv",
                                   f"a {seq_len}-long sequence is shorter than the conv/pool stack {conv} needs")
             blocks.append(nn.Sequential(*block))
-            channels = layer["filters"]
+            channels = layer.filters
         self.blocks = nn.ModuleList(blocks)
         self.global_pool = GlobalPool(global_pool) if global_pool else None
         self.n_features = n_features

@@ -5,6 +5,7 @@ The architectures' modules import torch; they are loaded when a model is first b
 (the report's env, the workflow's config check).
 """
 
+import dataclasses
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -76,49 +77,33 @@ def parameters(name: str) -> dict[str, dict[str, list[str]] | None]:
     """The ``model.params`` keys the model ``name`` takes, read from the code so that the config
     check (``cisflow.models.params``) cannot drift from it: the builder's named parameters or, for a
     builder that passes ``**params`` on, those of the model class it builds. Each maps to None, or
-    for a list of layer dicts (a ConvNet's ``conv``) to the keys a layer must and may hold."""
+    for a list of layer dicts (a parameter of the class's ``LAYERS``: a ConvNet's ``conv``) to the
+    keys a layer must and may hold, the fields of its layer class without and with a default."""
     builder = registered()[name]
     signature = inspect.signature(builder)
+    layers: dict[str, type] = {}  # a parameter that is a list of layer dicts -> the layer's class
     if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
         refs = inspect.getclosurevars(builder)
         classes = [value for value in {**refs.globals, **refs.nonlocals}.values() if isinstance(value, type)]
         if len(classes) != 1:
             raise TypeError(f"cannot tell which parameters model {name!r} takes: its builder passes **params on "
                             "to no single class; give the builder named parameters")
-        signature = inspect.signature(classes[0])
-        preset = next((value for value in refs.nonlocals.values() if isinstance(value, dict)), {})
-    else:
-        preset = {}
+        signature, layers = inspect.signature(classes[0]), getattr(classes[0], "LAYERS", {})
     accepted = {}
     for param in signature.parameters.values():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or param.name in SIZED_BY_DATASET:
             continue
-        default = preset.get(param.name, param.default)
-        is_layers = isinstance(default, (list, tuple)) and default and all(isinstance(v, dict) for v in default)
-        accepted[param.name] = _layer_keys(builder, param.name, default[0]) if is_layers else None
+        accepted[param.name] = _layer_keys(layers[param.name]) if param.name in layers else None
     return accepted
 
 
-class _KeyRecorder(dict):
-    """A layer dict that notes which keys the model reads: only with [] (required), or with .get
-    (optional: a key the model reads with .get first, such as pool, is one it can do without)."""
-
-    def __init__(self, layer):
-        super().__init__(layer)
-        self.required, self.optional = set(), set()
-
-    def __getitem__(self, key):
-        self.required.add(key)
-        return super().__getitem__(key)
-
-    def get(self, key, default=None):
-        self.optional.add(key)
-        return super().get(key, default)
+def _layer_keys(layer_class):
+    """The keys a layer dict must and may hold: the fields of ``layer_class`` (a dataclass) without
+    and with a default."""
+    fields = dataclasses.fields(layer_class)
+    return {"required": sorted(f.name for f in fields if not _has_default(f)),
+            "optional": sorted(f.name for f in fields if _has_default(f))}
 
 
-def _layer_keys(builder, param, layer):
-    """The keys a layer dict of ``param`` must and may hold: the model built with one layer (a copy
-    of its default first layer) that records which keys the model reads."""
-    probe = _KeyRecorder(layer)
-    builder(seq_len=64, n_targets=1, **{param: [probe]})  # 64: room for any first layer's window and pool
-    return {"required": sorted(probe.required - probe.optional), "optional": sorted(probe.optional)}
+def _has_default(field):
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
