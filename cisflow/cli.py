@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from cisflow.config.schema import key_default, key_schema, number_option
+from cisflow.data.dataset import sequence_padding
 from cisflow.encode import encode_padded
 from cisflow.io.atomic import (
     Terminated,
@@ -80,7 +81,7 @@ def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size
         sequences.append(sequence)
     if not sequences:
         raise InputError(fasta_path, "no FASTA records")
-    codes = encode_padded(sequences, length, dataset.get("padding", "both"))
+    codes = encode_padded(sequences, length, sequence_padding(dataset))
     outputs = predict(model, codes, dataset["task"], batch_size, both_strands=strand_symmetric(meta), ids=names)
     table = pd.DataFrame(outputs, columns=[str(t) for t in dataset["targets"]])
     table.insert(0, "id", names)

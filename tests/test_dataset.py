@@ -301,3 +301,11 @@ def test_an_unfinished_or_uneven_dataset_leaves_nothing(tmp_path):
             writer.add_targets(np.zeros((1, 1)))
             writer.finish([0, 0], {"task": "regression"})
     assert sorted(path.name for path in tmp_path.iterdir()) == []
+
+
+def test_a_sequence_shorter_than_a_genome_dataset_is_centred_and_a_tables_padded_at_its_pad(tmp_path):
+    from cisflow.data.dataset import sequence_padding
+
+    assert sequence_padding({"task": "classification", "source": "peaks"}) == "both"
+    path = write_table(tmp_path, [(name, "ACGTAC", "1") for name in "abcd"])
+    assert sequence_padding(from_table(path, dataclasses.replace(TABLE, pad="left"), tmp_path / "ds")) == "left"

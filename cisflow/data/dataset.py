@@ -208,6 +208,14 @@ def read_attrs(path: PathLike) -> dict[str, Any]:
     return json.loads((Path(path) / "attrs.json").read_text())
 
 
+def sequence_padding(attrs: Mapping[str, Any]) -> str:
+    """The end at which a sequence shorter than a dataset's (or a model's, whose payload holds its
+    dataset's attrs) is padded with N, as ``encode_padded`` takes it: a table or FASTA dataset's
+    ``padding`` (its ``pad``); a genome dataset's windows (peaks, promoters) have none, being cut to
+    length from the genome, and a shorter sequence is centred in them: 'both'."""
+    return attrs.get("padding", "both")
+
+
 def load_dataset(path: PathLike, mmap: bool = True) -> Dataset:
     path = Path(path)
     mode: Literal["r"] | None = "r" if mmap else None
