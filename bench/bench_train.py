@@ -24,6 +24,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 from torch.utils.flop_counter import FlopCounterMode
 
+from cisflow.config.settings import Training
 from cisflow.data.dataset import load_dataset, write_dataset
 from cisflow.models.predict import device, one_hot
 from cisflow.models.registry import build_for_dataset
@@ -44,7 +45,7 @@ BATCH = {"cpu": 64, "cuda": 1024}
 DREAM_SEQUENCES = 6_739_258
 # dense bf16 tensor-core peak (no sparsity), from NVIDIA's data sheets
 BF16_PEAK = {"H100 PCIe": 756e12, "H100": 989e12, "H200": 989e12, "A100": 312e12}
-TRAINING = {"reverse_complement": False, "shift": 0}  # the baseline does no augmentation either
+TRAINING = Training.from_mapping({"reverse_complement": False, "shift": 0})  # the baseline does no augmentation either
 
 
 def synthetic_dataset(path, seq_len, n_targets, n_features, n):

@@ -31,6 +31,7 @@ model without generating code, and DDP runs two gloo processes), to try the code
 
 import argparse
 import copy
+import dataclasses
 import logging
 import sys
 import tempfile
@@ -47,6 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_variants import SEQ_LEN, TARGETS, simulated  # noqa: E402
+from cisflow.config.settings import Training  # noqa: E402
 from cisflow.data.dataset import load_dataset, write_dataset  # noqa: E402
 from cisflow.models.ensemble import Ensemble  # noqa: E402
 from cisflow.models.predict import device, predict, predict_strands, strand_mean  # noqa: E402
@@ -68,7 +70,7 @@ SIZES = {  # full on CUDA, toy with --smoke
                 diff_seqs=1024),
     True: dict(batch=8, steps=3, warmup=2, ddp_steps=2, ddp_valid=32, snps=24, diff_snps=12, diff_seqs=16),
 }
-NO_AUGMENTATION = {"reverse_complement": False, "shift": 0}
+NO_AUGMENTATION = Training.from_mapping({"reverse_complement": False, "shift": 0})
 ENSEMBLE = 3
 META = {"dataset": {"task": "classification", "seq_len": SEQ_LEN, "targets": [f"t{i}" for i in range(TARGETS)]}}
 
@@ -219,14 +221,14 @@ def ddp(dev, sizes, tmp):
     batch, steps = sizes["batch"], sizes["ddp_steps"]
     path = tmp / "ddp"
     synthetic(path, SEQ_LEN, TARGETS, "classification", processes * batch * steps, sizes["ddp_valid"])
-    training = {"epochs": 2, "optimizer": "adam", "lr": 1e-3, "weight_decay": 0.0, "patience": 10, "lr_patience": 3,
-                "seed": 0, "resident_limit_gb": 16, "selection": "auto", "compile": False, "max_steps_per_epoch": steps,
-                **NO_AUGMENTATION}
+    training = dataclasses.replace(NO_AUGMENTATION, epochs=2, optimizer="adam", lr=1e-3, weight_decay=0.0, patience=10,
+                                   lr_patience=3, seed=0, resident_limit_gb=16, selection="auto", compile=False,
+                                   max_steps_per_epoch=steps)
     rates = {}
     for n in (1, processes):
         out = tmp / f"ddp_{n}"
         out.mkdir()
-        train_member(str(path), {"name": "basset", "params": {}}, {**training, "batch_size": batch * n},
+        train_member(str(path), {"name": "basset", "params": {}}, dataclasses.replace(training, batch_size=batch * n),
                      out / "model.pt", out / "history.tsv", gpus=n, log_path=out / "train.log")
         rates[n] = pd.read_csv(out / "history.tsv", sep="\t")["seqs_per_s"].iloc[-1]
     unit = "gpu" if dev.type == "cuda" else "proc"

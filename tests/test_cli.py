@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from cisflow.cli import ensemble_files, main
+from cisflow.config.settings import Training
 from cisflow.io.atomic import HOST
 from cisflow.io.errors import ConfigError
 from cisflow.models.checkpoint import save_model
@@ -25,9 +26,9 @@ from tests.test_atomic import ended_pid, hangup_as_from_a_terminal, wait_for
 from tests.test_checkpoint import RunsACommand, model_file
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
-TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16, "shift": 0,
-            "selection": "auto"}
+TRAINING = Training.from_mapping({"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
+                                  "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3,
+                                  "resident_limit_gb": 16, "shift": 0, "selection": "auto"})
 
 
 @pytest.fixture

@@ -1,3 +1,4 @@
+import dataclasses
 import gzip
 import json
 
@@ -5,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.config.settings import Training
 from cisflow.data.dataset import load_dataset
 from cisflow.models.ensemble import save_ensemble
 from cisflow.training.evaluate import evaluate_experiment, evaluate_member
@@ -13,20 +15,20 @@ from cisflow.training.train import train
 from tests.test_jsonio import strict_json
 
 MODEL = {"conv": [{"filters": 8, "width": 7}], "global_pool": "max", "dense": [8]}
-TRAINING = {"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
-            "shift": 0, "selection": "auto"}
+TRAINING = Training.from_mapping({"epochs": 3, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
+                                  "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3,
+                                  "resident_limit_gb": 16, "shift": 0, "selection": "auto"})
 
 
 def trained_members(tmp_path, dataset, replicates, training=TRAINING):
     """Each member of ``replicates`` trained and evaluated as the workflow's rules do; returns the
     members, their metrics and predictions files, and the ensemble's file."""
-    team = members(replicates, training["seed"])
+    team = members(replicates, training.seed)
     metrics, predictions = [], []
     for member in team:
         folder = tmp_path / member["name"]
-        train(dataset, "basset", MODEL, {**training, "seed": member["seed"]}, folder / "model.pt", folder / "h.tsv",
-              folder / "resume.pt", member=member)
+        train(dataset, "basset", MODEL, dataclasses.replace(training, seed=member["seed"]), folder / "model.pt",
+              folder / "h.tsv", folder / "resume.pt", member=member)
         evaluate_member(folder / "model.pt", dataset, member, folder / "metrics.json", folder / "pred.tsv.gz")
         metrics.append(folder / "metrics.json")
         predictions.append(folder / "pred.tsv.gz")
@@ -41,7 +43,7 @@ def outputs(tmp_path):
 @pytest.mark.parametrize("reverse_complement", [True, False])
 def test_evaluate_writes_metrics_predictions_and_plot(tmp_path, planted, reverse_complement):
     team, metrics, predictions = trained_members(tmp_path, planted, None,
-                                                 {**TRAINING, "reverse_complement": reverse_complement})
+                                                 dataclasses.replace(TRAINING, reverse_complement=reverse_complement))
     result = evaluate_experiment(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     written = json.loads((tmp_path / "metrics.json").read_text())
     assert written["n_test"] == 60 and written["task"] == "classification"
@@ -63,7 +65,7 @@ def test_seed_replicates_report_the_ensembles_test_figures_beside_the_members_sp
     """One strand (no reverse complements), so that the ensemble's predictions can be checked from
     its members' by hand: the sigmoid of their mean log-odds."""
     team, metrics, predictions = trained_members(tmp_path, planted, {"seeds": 3},
-                                                 {**TRAINING, "reverse_complement": False})
+                                                 dataclasses.replace(TRAINING, reverse_complement=False))
     result = evaluate_experiment(tmp_path / "model.pt", planted, team, metrics, predictions, *outputs(tmp_path))
     each = [json.loads(path.read_text())["auroc"] for path in metrics]
     assert len(set(each)) > 1  # the seeds made different models
@@ -133,7 +135,8 @@ def one_class_in_test(path):
 
 def test_a_target_with_one_class_in_the_test_split_is_null_in_valid_json_with_its_reason(tmp_path):
     dataset = one_class_in_test(tmp_path / "ds")
-    team, metrics, predictions = trained_members(tmp_path, dataset, {"seeds": 2}, {**TRAINING, "epochs": 1})
+    team, metrics, predictions = trained_members(tmp_path, dataset, {"seeds": 2},
+                                                 dataclasses.replace(TRAINING, epochs=1))
     evaluate_experiment(tmp_path / "model.pt", dataset, team, metrics, predictions, *outputs(tmp_path))
     note = "one class only (0 of 60 positive): no AUROC or AUPRC"
     for path in [*metrics, tmp_path / "metrics.json"]:

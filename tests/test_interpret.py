@@ -1,6 +1,8 @@
 """Filter motifs, Tomtom matches, MEME output, attributions and logo plots; the interpret rule's
 ``interpret_experiment`` on a trained model."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from cisflow.config.settings import Interpret, Training
 from cisflow.encode import N_CODE, decode, encode
 from cisflow.interpret import filters
 from cisflow.interpret.attribution import is_reference, ism, ism_importance, saliency, strongest_window, top_examples
@@ -491,11 +494,12 @@ def test_subsample_is_seeded_in_file_order_and_whole_when_small():
 # interpret_experiment: a model trained on a planted AP-1 site
 
 MODEL = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
-TRAINING = {"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
-            "shift": 0, "selection": "auto"}
-SPEC = {"activation_threshold": 0.7, "jaspar_release": "JASPAR2024", "tax_group": "vertebrates",
-        "saliency_examples": 2, "influence_examples": 100, "subsample": 5000, "seed": 0}
+TRAINING = Training.from_mapping({"epochs": 8, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
+                                  "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3,
+                                  "resident_limit_gb": 16, "shift": 0, "selection": "auto"})
+INTERPRET = Interpret.from_mapping({"activation_threshold": 0.7, "jaspar_release": "JASPAR2024",
+                                    "tax_group": "vertebrates", "saliency_examples": 2, "influence_examples": 100,
+                                    "subsample": 5000, "seed": 0})
 
 
 OUTPUTS = ("f.meme", "m.tsv", "motifs.png", "saliency.png", "influence.tsv", "reproducibility.tsv")
@@ -504,7 +508,7 @@ OUTPUTS = ("f.meme", "m.tsv", "motifs.png", "saliency.png", "influence.tsv", "re
 def test_interpret_experiment_finds_the_planted_ap1_site(tmp_path, planted):
     train(planted, "basset", MODEL, TRAINING, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
     out = {name: tmp_path / name for name in OUTPUTS}
-    matches = interpret_experiment(tmp_path / "m.pt", planted, SPEC, *out.values())
+    matches = interpret_experiment(tmp_path / "m.pt", planted, INTERPRET, *out.values())
     assert all(path.exists() for path in out.values())
     table = pd.read_csv(out["m.tsv"], sep="\t")
     assert len(table) == len(matches) and set(table["filter"]) == set(range(8)) and set(table["member"]) == {"model"}
@@ -524,13 +528,14 @@ def test_an_ensembles_filters_are_matched_member_by_member_and_counted_as_reprod
     from cisflow.models.ensemble import save_ensemble
 
     for seed in (3, 4):
-        train(planted, "basset", MODEL, {**TRAINING, "seed": seed}, tmp_path / f"seed{seed}" / "model.pt",
-              tmp_path / f"seed{seed}" / "h.tsv", tmp_path / f"seed{seed}" / "r.pt",
+        train(planted, "basset", MODEL, dataclasses.replace(TRAINING, seed=seed),
+              tmp_path / f"seed{seed}" / "model.pt", tmp_path / f"seed{seed}" / "h.tsv",
+              tmp_path / f"seed{seed}" / "r.pt",
               member={"name": f"seed{seed}", "seed": seed, "fold": None})
     save_ensemble(tmp_path / "m.pt", [tmp_path / "seed3" / "model.pt", tmp_path / "seed4" / "model.pt"],
                   ["seed3", "seed4"])
     out = {name: tmp_path / name for name in OUTPUTS}
-    matches = interpret_experiment(tmp_path / "m.pt", planted, SPEC, *out.values())
+    matches = interpret_experiment(tmp_path / "m.pt", planted, INTERPRET, *out.values())
     table = pd.read_csv(out["m.tsv"], sep="\t")
     assert len(table) == len(matches) and table.groupby("member")["filter"].nunique().to_dict() == {"seed3": 8,
                                                                                                      "seed4": 8}
@@ -551,7 +556,7 @@ def test_an_ensembles_filters_are_matched_member_by_member_and_counted_as_reprod
 
 
 def test_top_attributions_takes_targets_in_turn_and_never_repeats(tmp_path, planted):
-    train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, tmp_path / "m.pt", tmp_path / "h.tsv",
+    train(planted, "basset", MODEL, dataclasses.replace(TRAINING, epochs=2), tmp_path / "m.pt", tmp_path / "h.tsv",
           tmp_path / "r.pt")
     model, meta = load_model(tmp_path / "m.pt")
     codes = np.random.default_rng(0).integers(0, 4, (5, 40)).astype(np.uint8)

@@ -1,5 +1,6 @@
 """TF-MoDISco on attributions: the inputs it is given, and patterns that are the planted motifs."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -8,14 +9,15 @@ import pytest
 import torch
 from torch import nn
 
+from cisflow.config.settings import Interpret, Training
 from cisflow.data.dataset import write_dataset
 from cisflow.encode import decode, encode
 from cisflow.interpret.modisco import discover_motifs, discover_patterns, hypothetical_contributions, trim
 from cisflow.io.errors import ConfigError
 from cisflow.training.train import train
 
-SPEC = {"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True, "modisco_target": None,
-        "modisco_sequences": 500, "subsample": 5000, "seed": 0}
+INTERPRET = Interpret.from_mapping({"jaspar_release": "JASPAR2024", "tax_group": "vertebrates", "modisco": True,
+                                    "modisco_target": None, "modisco_sequences": 500, "subsample": 5000, "seed": 0})
 AP1_FAMILY = ("FOS", "JUN", "BATF", "ATF", "BACH", "NFE2")  # bZIPs whose JASPAR motifs hold TGA(C/G)TCA
 
 
@@ -95,14 +97,15 @@ def ap1_dataset(tmp_path):
 
 
 def test_discover_motifs_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
-    training = {"epochs": 6, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
-                "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
-                "shift": 0, "selection": "auto"}
+    training = Training.from_mapping({"epochs": 6, "batch_size": 32, "optimizer": "adam", "lr": 0.01,
+                                      "weight_decay": 0.0, "patience": 10, "lr_patience": 3,
+                                      "reverse_complement": True, "seed": 3, "resident_limit_gb": 16, "shift": 0,
+                                      "selection": "auto"})
     model = {"conv": [{"filters": 8, "width": 9}], "global_pool": "max", "dense": [8]}
     train(ap1_dataset, "basset", model, training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
     assert pd.read_csv(tmp_path / "h.tsv", sep="\t")["valid_score"].max() > 0.95  # the model learned the site
     out = [tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png"]
-    patterns, matches = discover_motifs(tmp_path / "m.pt", ap1_dataset, SPEC, *out)
+    patterns, matches = discover_motifs(tmp_path / "m.pt", ap1_dataset, INTERPRET, *out)
     assert all(path.exists() for path in out)
     assert out[0].read_text().count("MOTIF pos_pattern_") == sum(p.sign == 1 for p in patterns)
     table = pd.read_csv(out[1], sep="\t")
@@ -116,11 +119,12 @@ def test_discover_motifs_matches_the_planted_ap1_site(tmp_path, ap1_dataset):
 
 
 def test_discover_motifs_names_a_target_the_model_lacks(tmp_path, ap1_dataset):
-    training = {"epochs": 1, "batch_size": 64, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
-                "patience": 10, "lr_patience": 3, "reverse_complement": False, "seed": 3, "resident_limit_gb": 16,
-                "shift": 0, "selection": "auto"}
+    training = Training.from_mapping({"epochs": 1, "batch_size": 64, "optimizer": "adam", "lr": 0.01,
+                                      "weight_decay": 0.0, "patience": 10, "lr_patience": 3,
+                                      "reverse_complement": False, "seed": 3, "resident_limit_gb": 16, "shift": 0,
+                                      "selection": "auto"})
     train(ap1_dataset, "basset", {"conv": [{"filters": 4, "width": 5}], "global_pool": "max", "dense": [4]},
           training, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
     with pytest.raises(ConfigError, match=r"^interpret.modisco_target: 'K562' is not a target of the model \(bound\)$"):
-        discover_motifs(tmp_path / "m.pt", ap1_dataset, {**SPEC, "modisco_target": "K562"},
+        discover_motifs(tmp_path / "m.pt", ap1_dataset, dataclasses.replace(INTERPRET, modisco_target="K562"),
                         tmp_path / "p.meme", tmp_path / "p.tsv", tmp_path / "p.png")

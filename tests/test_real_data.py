@@ -63,11 +63,13 @@ def train_and_evaluate(tmp_path, experiment, **overrides):
     """Train a study experiment (training settings overridden by ``overrides``) on the dataset
     at tmp_path/ds, as the train rule does, and score its test split as the evaluate_member rule does
     (the experiment is one member: its figures are the member's)."""
+    from cisflow.config.settings import Training
     from cisflow.training.evaluate import evaluate_member
     from cisflow.training.train import train
 
-    train(tmp_path / "ds", experiment["model"]["name"], experiment["model"]["params"],
-          {**experiment["training"], **overrides}, tmp_path / "m.pt", tmp_path / "h.tsv", tmp_path / "r.pt")
+    training = Training.from_validated({**experiment["training"], **overrides})
+    train(tmp_path / "ds", experiment["model"]["name"], experiment["model"]["params"], training, tmp_path / "m.pt",
+          tmp_path / "h.tsv", tmp_path / "r.pt")
     return evaluate_member(tmp_path / "m.pt", tmp_path / "ds", None, tmp_path / "m.json", tmp_path / "p.tsv.gz")
 
 

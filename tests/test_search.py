@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -5,7 +6,8 @@ import os
 import optuna
 import pytest
 
-from cisflow.config.schema import validate
+from cisflow.config.schema import filled, validate
+from cisflow.config.settings import Training
 from cisflow.io.errors import ConfigError
 from cisflow.models.checkpoint import load_model
 from cisflow.training import search, search_space
@@ -13,25 +15,32 @@ from tests.workflow_helpers import ROOT
 
 
 def with_schema_defaults(model, training):
-    """An experiment's model and training as the workflow passes them: the schema's defaults filled in."""
+    """An experiment's model and training as the train rule's script has them: the schema's defaults filled in."""
     config = {"datasets": {"d": {"kind": "table", "table": "t", "sequence_column": "s", "target_columns": ["y"],
                                  "length": 40, "split": {"valid": 0.1, "test": 0.1}}},
               "experiments": {"x": {"dataset": "d", "model": model, "training": training}}}
     experiment = validate(config, ROOT / "cisflow" / "schemas" / "config.schema.yaml", "config")["experiments"]["x"]
-    return experiment["model"], experiment["training"]
+    return experiment["model"], Training.from_validated(experiment["training"])
+
+
+def filled_space(space):
+    """A search space as the validated config holds it (``log`` and an int's ``step`` filled in)."""
+    return filled("experiments.*.search.space", space, "search.space")
 
 
 MODEL, TRAINING = with_schema_defaults(
     {"name": "basset", "params": {"conv": [{"filters": 8, "width": 7, "pool": 4}], "dense": [8]}},
     {"epochs": 7, "batch_size": 64, "lr": 0.01, "seed": 3})
-SPACE = {"training.lr": {"type": "float", "low": 1e-3, "high": 3e-2, "log": True},
-         "model.params.conv.0.filters": {"type": "int", "low": 4, "high": 12, "step": 4},
-         "training.optimizer": {"type": "categorical", "choices": ["adam", "adamw"]}}
+SPACE = filled_space({"training.lr": {"type": "float", "low": 1e-3, "high": 3e-2, "log": True},
+                      "model.params.conv.0.filters": {"type": "int", "low": 4, "high": 12, "step": 4},
+                      "training.optimizer": {"type": "categorical", "choices": ["adam", "adamw"]}})
 
 
 def settings(**overrides):
-    return {"trials": 2, "workers": 1, "epochs": 1, "storage": "journal", "seed": 1,
-            "pruning": {"startup_trials": 5, "warmup_epochs": 1}, "space": SPACE, **overrides}
+    """A search as the validated config holds it."""
+    return filled("experiments.*.search", {"trials": 2, "workers": 1, "epochs": 1, "storage": "journal", "seed": 1,
+                                           "pruning": {"startup_trials": 5, "warmup_epochs": 1}, "space": SPACE,
+                                           **overrides}, "search")
 
 
 def finished(study):
@@ -45,7 +54,7 @@ def test_set_path_reaches_dict_keys_and_list_items_in_copies():
         "model.params.dense_dropout": 0.3, "model.params.conv.0.dropout": 0.1})
     assert model_params == {"conv": [{"filters": 8, "width": 7, "dropout": 0.1}, {"filters": 64}], "dense": [12],
                             "dense_dropout": 0.3}
-    assert training["lr"] == 0.5 and TRAINING["lr"] == 0.01
+    assert training.lr == 0.5 and TRAINING.lr == 0.01
     assert params["conv"][1]["filters"] == 16 and "dense_dropout" not in params
 
 
@@ -62,14 +71,14 @@ def test_bad_path_names_the_config_key(key, message):
         search_space.apply_params(MODEL["params"], TRAINING, {key: 1})
     assert message in str(caught.value)
     problems = search_space.space_problems("experiments.x.search.space", MODEL["params"], TRAINING,
-                                           {key: {"type": "int", "low": 1, "high": 2, "step": 1}})
+                                           {key: {"type": "int", "low": 1, "high": 2, "step": 1, "log": False}})
     assert problems and problems[0].startswith(f"experiments.x.search.space.{key}: ")
 
 
 def test_space_problems_check_bounds_and_log():
-    space = {"training.lr": {"type": "float", "low": 0.0, "high": 1.0, "log": True},
-             "training.batch_size": {"type": "int", "low": 64, "high": 32, "step": 16, "log": True},
-             "training.weight_decay": {"type": "float", "low": 0.0, "high": 0.1, "step": 0.01}}
+    space = filled_space({"training.lr": {"type": "float", "low": 0.0, "high": 1.0, "log": True},
+                          "training.batch_size": {"type": "int", "low": 64, "high": 32, "step": 16, "log": True},
+                          "training.weight_decay": {"type": "float", "low": 0.0, "high": 0.1, "step": 0.01}})
     problems = search_space.space_problems("s", MODEL["params"], TRAINING, space)
     assert problems == ["s.training.lr: log: true needs low > 0", "s.training.batch_size: low (64) must be below "
                         "high (32)", "s.training.batch_size: log and step cannot be combined"]
@@ -77,8 +86,8 @@ def test_space_problems_check_bounds_and_log():
 
 
 def test_sampled_values_follow_their_specs():
-    space = {**SPACE, "training.batch_size": {"type": "int", "low": 16, "high": 128, "step": 16, "log": False},
-             "model.params.dense_dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1}}
+    space = filled_space({**SPACE, "training.batch_size": {"type": "int", "low": 16, "high": 128, "step": 16},
+                          "model.params.dense_dropout": {"type": "float", "low": 0.0, "high": 0.5, "step": 0.1}})
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     values = []
     for _ in range(30):
@@ -107,10 +116,11 @@ def test_worker_trains_trials_and_best_json_feeds_the_final_training(tmp_path, p
     assert (written["trial"], written["score"], written["params"]) == (top["number"], top["value"], top["params"])
     assert written["model"]["params"]["conv"][0]["filters"] == top["params"]["model.params.conv.0.filters"]
     assert written["training"]["lr"] == top["params"]["training.lr"]
-    assert written["training"]["epochs"] == TRAINING["epochs"]  # the full run keeps its own epochs
-    model_params, training = search_space.merge_best(MODEL["params"], {**TRAINING, "patience": 4},
+    assert written["training"]["epochs"] == TRAINING.epochs  # the full run keeps its own epochs
+    model_params, training = search_space.merge_best(MODEL["params"], dataclasses.replace(TRAINING, patience=4),
                                                      tmp_path / "best.json")
-    assert model_params == written["model"]["params"] and training == {**written["training"], "patience": 4}
+    assert model_params == written["model"]["params"]
+    assert training.to_mapping() == {**written["training"], "patience": 4}
     again = search.run_worker(storage, "x", planted, MODEL, TRAINING, settings(trials=3), worker=0)
     assert again["trials"] == summary["trials"]  # a finished worker started again runs nothing
 
@@ -134,7 +144,7 @@ def test_two_worker_processes_share_one_journal_study(tmp_path, planted, monkeyp
 
 def test_restarted_worker_fails_its_stale_trial_and_runs_the_rest(tmp_path, planted):
     storage = tmp_path / "study.db"
-    study = search.open_study(storage, "sqlite", "x")
+    study = search.open_study(storage, "sqlite", "x", settings()["pruning"])
     left = study.ask()
     left.set_user_attr("worker", 0)
     other = study.ask()
@@ -146,7 +156,7 @@ def test_restarted_worker_fails_its_stale_trial_and_runs_the_rest(tmp_path, plan
 
 def test_median_pruner_stops_a_lagging_trial_through_on_epoch(tmp_path, planted):
     storage = tmp_path / "study.journal"
-    study = search.open_study(storage, "journal", "x")
+    study = search.open_study(storage, "journal", "x", settings()["pruning"])
     distribution = optuna.distributions.FloatDistribution(1e-3, 3e-2, log=True)
     for _ in range(5):  # earlier trials that scored 2 (above any AUROC) at every epoch
         study.add_trial(optuna.trial.create_trial(params={"training.lr": 0.01}, value=2.0,
@@ -187,7 +197,7 @@ def test_study_file_is_new_for_new_settings_or_data_but_not_for_more_trials(tmp_
     assert path.parent == tmp_path and path.suffix == ".journal"
     assert search.study_path(tmp_path, MODEL, TRAINING, settings(trials=40), planted) == path
     assert search.study_path(tmp_path, MODEL, TRAINING, settings(epochs=2), planted) != path
-    assert search.study_path(tmp_path, MODEL, {**TRAINING, "patience": 3}, settings(), planted) != path
+    assert search.study_path(tmp_path, MODEL, dataclasses.replace(TRAINING, patience=3), settings(), planted) != path
     assert search.study_path(tmp_path, MODEL, TRAINING, settings(storage="sqlite"), planted).suffix == ".db"
     attrs = planted / "attrs.json"
     os.utime(attrs, ns=(attrs.stat().st_atime_ns, attrs.stat().st_mtime_ns + 10**9))  # the dataset was rebuilt
@@ -201,7 +211,7 @@ def test_worker_share_adds_up():
 
 def test_best_needs_a_complete_trial(tmp_path):
     storage = tmp_path / "study.journal"
-    study = search.open_study(storage, "journal", "x")
+    study = search.open_study(storage, "journal", "x", settings()["pruning"])
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     with pytest.raises(ValueError, match="no trial of the study 'x' completed"):
         search.best_trial(storage, "journal", "x", MODEL, TRAINING)
@@ -214,7 +224,8 @@ def test_best_model_file_holds_the_merged_params(tmp_path, planted):
     storage = tmp_path / "study.journal"
     search.run_worker(storage, "x", planted, MODEL, TRAINING, settings(trials=2), worker=0)
     best = search.write_best(tmp_path / "best.json", storage, "journal", "x", MODEL, TRAINING)
-    model_params, training = search_space.merge_best(MODEL["params"], {**TRAINING, "epochs": 1}, tmp_path / "best.json")
+    model_params, training = search_space.merge_best(MODEL["params"], dataclasses.replace(TRAINING, epochs=1),
+                                                     tmp_path / "best.json")
     train(planted, MODEL["name"], model_params, training, tmp_path / "model.pt", tmp_path / "history.tsv",
           tmp_path / "resume.pt")
     _, meta = load_model(tmp_path / "model.pt")

@@ -1,4 +1,5 @@
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 import cisflow
+from cisflow.config.settings import Training
 from cisflow.encode import encode
 from cisflow.models.checkpoint import load_model
 from cisflow.models.predict import predict
@@ -18,16 +20,16 @@ from cisflow.training import train as train_module
 from tests.conftest import MOTIF
 
 MODEL = {"conv": [{"filters": 16, "width": 7, "pool": 4}], "dense": [16]}
-TRAINING = {"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0, "patience": 10,
-            "lr_patience": 3, "reverse_complement": True, "seed": 3, "resident_limit_gb": 16,
-            "shift": 0, "selection": "auto", "compile": False}
+TRAINING = Training.from_mapping({"epochs": 10, "batch_size": 32, "optimizer": "adam", "lr": 0.01, "weight_decay": 0.0,
+                                  "patience": 10, "lr_patience": 3, "reverse_complement": True, "seed": 3,
+                                  "resident_limit_gb": 16, "shift": 0, "selection": "auto", "compile": False})
 
 
 def run(tmp_path, dataset, name, **overrides):
     out = tmp_path / name
     out.mkdir()
-    train_module.train(dataset, "basset", MODEL, {**TRAINING, **overrides}, out / "model.pt", out / "history.tsv",
-                       out / "resume.pt")
+    train_module.train(dataset, "basset", MODEL, dataclasses.replace(TRAINING, **overrides), out / "model.pt",
+                       out / "history.tsv", out / "resume.pt")
     return out
 
 
@@ -70,7 +72,8 @@ def test_killed_training_resumes_and_matches_an_uninterrupted_run(tmp_path, plan
     assert not (tmp_path / "killed" / "model.pt").exists()
     checkpoint = torch.load(tmp_path / "killed" / "resume.pt", weights_only=True)
     assert checkpoint["state"]["epoch"] == 3 and len(checkpoint["state"]["history"]) == 3
-    assert checkpoint["config"]["training"] == TRAINING and checkpoint["config"]["model"]["name"] == "basset"
+    assert checkpoint["config"]["training"] == TRAINING.to_mapping()
+    assert checkpoint["config"]["model"]["name"] == "basset"
     assert checkpoint["dataset"]["targets"] == ["bound"] and checkpoint["version"] == cisflow.__version__
     assert {"optimizer", "scheduler", "generator", "torch_rng", "cuda_rng"} <= set(checkpoint)
     out = tmp_path / "killed"
@@ -123,7 +126,7 @@ def killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **training):
 
 def test_resume_file_from_other_settings_is_ignored(tmp_path, planted, monkeypatch):
     out = killed_after_its_first_epoch(tmp_path, planted, monkeypatch)
-    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, out / "model.pt",
+    state = train_module.train(planted, "basset", MODEL, dataclasses.replace(TRAINING, epochs=2), out / "model.pt",
                                out / "history.tsv", out / "resume.pt")
     assert [row["epoch"] for row in state["history"]] == [1, 2]
 
@@ -225,8 +228,8 @@ def test_subsample_is_seeded_sorted_and_all_rows_when_not_smaller():
 def test_steps_cap_and_subsample_are_part_of_the_resume_digest(tmp_path, planted, monkeypatch, caplog, key, first,
                                                                 second):
     out = killed_after_its_first_epoch(tmp_path, planted, monkeypatch, **{key: first})
-    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2, key: second}, out / "model.pt",
-                               out / "history.tsv", out / "resume.pt")
+    state = train_module.train(planted, "basset", MODEL, dataclasses.replace(TRAINING, epochs=2, **{key: second}),
+                               out / "model.pt", out / "history.tsv", out / "resume.pt")
     assert "was written with other settings; starting from scratch" in caplog.text
     assert [row["epoch"] for row in state["history"]] == [1, 2]
 
@@ -256,7 +259,7 @@ def test_fine_tuning_starts_from_another_models_parameters(tmp_path, planted):
     first = run(tmp_path, planted, "first", epochs=2)
     out = tmp_path / "tuned"
     out.mkdir()
-    train_module.train(planted, "basset", {**MODEL, "dense": [16]}, {**TRAINING, "epochs": 1, "lr": 1e-12},
+    train_module.train(planted, "basset", {**MODEL, "dense": [16]}, dataclasses.replace(TRAINING, epochs=1, lr=1e-12),
                        out / "model.pt", out / "history.tsv", out / "resume.pt", init_path=first / "model.pt")
     before = torch.load(first / "model.pt", weights_only=True)["state_dict"]
     after = torch.load(out / "model.pt", weights_only=True)["state_dict"]
@@ -280,7 +283,7 @@ def test_per_sequence_features_are_learned_beside_the_sequence(tmp_path):
                   {"task": "regression", "targets": ["expression"], "features": ["half_life"]},
                   features=half_life[:, None])
     params = {"conv": [{"filters": 8, "width": 7, "pool": 4}], "dense": [16], "dense_dropout": 0.0}
-    training = {**TRAINING, "epochs": 25, "lr": 0.005, "reverse_complement": False}
+    training = dataclasses.replace(TRAINING, epochs=25, lr=0.005, reverse_complement=False)
     train_module.train(tmp_path / "ds", "xpresso", params, training, tmp_path / "model.pt", tmp_path / "h.tsv",
                        tmp_path / "resume.pt")
     model, meta = load_model(tmp_path / "model.pt")
@@ -302,9 +305,10 @@ def test_two_ddp_processes_train_one_model(tmp_path, planted):
 
     out = tmp_path / "ddp"
     out.mkdir()
-    train_ddp(dict(dataset_path=planted, model_name="basset", model_params=MODEL, training={**TRAINING, "epochs": 4},
-                   model_out=out / "model.pt", history_out=out / "history.tsv", resume_path=out / "resume.pt",
-                   log_path=out / "train.log"), processes=2)
+    train_ddp(dict(dataset_path=planted, model_name="basset", model_params=MODEL,
+                   training=dataclasses.replace(TRAINING, epochs=4), model_out=out / "model.pt",
+                   history_out=out / "history.tsv", resume_path=out / "resume.pt", log_path=out / "train.log"),
+              processes=2)
     history = pd.read_csv(out / "history.tsv", sep="\t")
     assert history["epoch"].tolist() == [1, 2, 3, 4] and history["valid_score"].max() > 0.8
     assert "x 2 processes" in (out / "train.log").read_text()
@@ -410,7 +414,7 @@ def test_an_unreadable_resume_file_is_set_aside_and_training_starts_afresh(tmp_p
     else:
         resume.write_bytes(b"" if content == "empty" else b"not a checkpoint\n")
     before = resume.read_bytes()
-    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2}, out / "model.pt",
+    state = train_module.train(planted, "basset", MODEL, dataclasses.replace(TRAINING, epochs=2), out / "model.pt",
                                out / "history.tsv", resume)
     assert [row["epoch"] for row in state["history"]] == [1, 2]
     [aside] = out.glob("resume.pt.corrupt-*")
@@ -423,8 +427,10 @@ TRAINER = """
 import json, sys
 from cisflow.io.logs import log_to
 from cisflow.training.train import train
+from cisflow.config.settings import Training
 from cisflow.training.workflow_watch import stop_with_workflow
 kwargs = json.loads(sys.argv[1])
+kwargs["training"] = Training.from_mapping(kwargs["training"])
 log_to(kwargs.pop("log_path"))
 with stop_with_workflow():
     train(**kwargs)
@@ -437,7 +443,7 @@ def trainer_command(tmp_path, planted, out, **training):
 
     (tmp_path / "trainer.py").write_text(TRAINER)
     kwargs = dict(dataset_path=str(planted), model_name="basset", model_params=MODEL,
-                  training={**TRAINING, "epochs": 100_000, "patience": 100_000, **training},
+                  training={**TRAINING.to_mapping(), "epochs": 100_000, "patience": 100_000, **training},
                   model_out=str(out / "model.pt"), history_out=str(out / "history.tsv"),
                   resume_path=str(out / "resume.pt"), log_path=str(out / "train.log"))
     return [sys.executable, str(tmp_path / "trainer.py"), json.dumps(kwargs)]
@@ -543,9 +549,11 @@ def test_a_waiting_training_says_again_for_whom_it_waits_and_then_holds_the_lock
 
 HOLDING_TRAINER = """
 import json, pathlib, sys, time
+from cisflow.config.settings import Training
 from cisflow.training.lock import member_lock
 from cisflow.training.train import train
 kwargs, locked, go = json.loads(sys.argv[1]), pathlib.Path(sys.argv[2]), pathlib.Path(sys.argv[3])
+kwargs["training"] = Training.from_mapping(kwargs["training"])
 with member_lock(kwargs["resume_path"]) as waited:
     locked.touch()
     while not go.exists():
@@ -567,7 +575,7 @@ def test_a_training_finished_while_a_second_waited_is_kept_without_an_epoch(tmp_
     out, locked, go = tmp_path / "out", tmp_path / "locked", tmp_path / "go"
     out.mkdir()
     mine = dict(dataset_path=str(planted), model_name="basset", model_params=MODEL,
-                training={**TRAINING, "epochs": 2, "patience": 2}, model_out=str(out / "model.pt"),
+                training={**TRAINING.to_mapping(), "epochs": 2, "patience": 2}, model_out=str(out / "model.pt"),
                 history_out=str(out / "history.tsv"), resume_path=str(out / "resume.pt"))
     theirs = mine if same_settings else {**mine, "training": {**mine["training"], "seed": 4}}
     holder = subprocess.Popen([sys.executable, "-c", HOLDING_TRAINER, json.dumps(theirs), str(locked), str(go)])
@@ -579,7 +587,7 @@ def test_a_training_finished_while_a_second_waited_is_kept_without_an_epoch(tmp_
 
     def second():
         try:
-            result["state"] = train_module.train(**mine)
+            result["state"] = train_module.train(**{**mine, "training": Training.from_mapping(mine["training"])})
         except BaseException as error:
             result["error"] = error
 
@@ -616,8 +624,8 @@ def test_a_finished_trainings_resume_file_writes_the_outputs_without_an_epoch(tm
     out = tmp_path / "out"
     checkpoint = torch.load(out / "resume.pt", weights_only=True)
     monkeypatch.setattr(train_module, "run_epoch", lambda *args, **kwargs: pytest.fail("an epoch was run"))
-    state = train_module.train(planted, "basset", MODEL, {**TRAINING, "epochs": 2, "patience": 2}, out / "model.pt",
-                               out / "history.tsv", out / "resume.pt")
+    state = train_module.train(planted, "basset", MODEL, dataclasses.replace(TRAINING, epochs=2, patience=2),
+                               out / "model.pt", out / "history.tsv", out / "resume.pt")
     assert state["history"] == checkpoint["state"]["history"] and not (out / "resume.pt").exists()
     history = pd.read_csv(out / "history.tsv", sep="\t")
     assert history["epoch"].tolist() == [1, 2]
@@ -672,12 +680,15 @@ def test_a_training_whose_workflow_was_killed_stops_and_keeps_its_last_epoch(tmp
 
 LIMITED_TRAINER = """
 import json, logging, resource, sys
+from cisflow.config.settings import Training
 from cisflow.training.train import train
 
 def private_bytes():  # what RLIMIT_DATA counts: private writable memory (not read-only file maps)
     return 1024 * int(next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmData")))
 
 warm, big, budget = json.loads(sys.argv[1]), json.loads(sys.argv[2]), int(sys.argv[3])
+for kwargs in (warm, big):
+    kwargs["training"] = Training.from_mapping(kwargs["training"])
 train(**warm)  # imports, lazily loaded modules and allocator pools in place before the limit
 limit = private_bytes() + budget
 resource.setrlimit(resource.RLIMIT_DATA, (limit, resource.RLIM_INFINITY))
@@ -706,7 +717,7 @@ def test_a_split_larger_than_the_memory_given_trains_streamed_and_fails_held_who
                   {"task": "classification", "targets": ["t"]})
     del codes
     tiny = {"conv": [{"filters": 4, "width": 7, "pool": 4}], "dense": [4]}
-    quick = {**TRAINING, "epochs": 1, "max_steps_per_epoch": 5}
+    quick = {**TRAINING.to_mapping(), "epochs": 1, "max_steps_per_epoch": 5}
 
     def job(name, dataset, **training):
         out = tmp_path / name

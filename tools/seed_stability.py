@@ -30,6 +30,7 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cisflow.config.settings import Experiment  # noqa: E402
 from cisflow.io.truth import read_truth  # noqa: E402
 from cisflow.models.ensemble import save_ensemble  # noqa: E402
 from cisflow.variants.scoring import truth_auroc  # noqa: E402
@@ -67,7 +68,7 @@ def train_members(workdir, config, experiment, n):
     config["experiments"][experiment]["replicates"] = {"seeds": n}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
-    seed = config["experiments"][experiment].get("training", {}).get("seed", 1)
+    seed = Experiment.from_mapping(config["experiments"][experiment], f"experiments.{experiment}").training.seed
     models = [f"results/models/{experiment}/seed{seed + i}/model.pt" for i in range(n)]
     dataset = config["experiments"][experiment]["dataset"]
     command = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory",

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cisflow.config.schema import key_schema, value_problem
+from cisflow.config.settings import Training
 from cisflow.io.errors import InputError
 from cisflow.io.truth import read_truth
 from cisflow.models.params import model_problems
@@ -220,7 +221,8 @@ def experiment_problems(config: Mapping[str, Any]) -> list[str]:
                                            config["datasets"][spec["dataset"]])
         if "search" in spec:
             space = spec["search"]["space"]
-            problems += space_problems(f"{where}.search.space", spec["model"]["params"], spec["training"], space)
+            problems += space_problems(f"{where}.search.space", spec["model"]["params"],
+                                       Training.from_validated(spec["training"]), space)
             problems += space_range_problems(f"{where}.search.space", space)
     return problems
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from cisflow.config.settings import Interpret
 from cisflow.data.dataset import load_dataset
 from cisflow.interpret.attribution import ism, saliency, strongest_window, top_examples
 from cisflow.interpret.filters import FilterPFM, filter_pfms, write_meme
@@ -38,12 +39,12 @@ MOTIF_PANELS = 12  # filters drawn beside their match, best matched first
 ATTRIBUTION_WINDOW = 60  # bases of a sequence shown as logos and scanned by ISM
 
 
-def interpret_experiment(model_path: PathLike, dataset_path: PathLike, spec: Mapping[str, Any], meme_out: PathLike,
+def interpret_experiment(model_path: PathLike, dataset_path: PathLike, interpret: Interpret, meme_out: PathLike,
                          matches_out: PathLike, motifs_png: PathLike, saliency_png: PathLike, influence_out: PathLike,
                          reproducibility_out: PathLike) -> pd.DataFrame:
     """The interpret rule: filter PFMs from the test split (Basset's method), their JASPAR matches
     and influence, logos, and saliency and ISM of top test sequences; every pass looks at the
-    same seeded subsample of the test split (``spec['subsample']`` sequences at most).
+    same seeded subsample of the test split (``interpret.subsample`` sequences at most).
 
     The first-layer filters of an ensemble's members do not align (filter 3 of one member is not
     filter 3 of another), so each member's filters are matched and ranked on their own, and
@@ -54,8 +55,8 @@ def interpret_experiment(model_path: PathLike, dataset_path: PathLike, spec: Map
     ----------
     model_path, dataset_path : str or Path
         The model file (one model or an ensemble) and its dataset.
-    spec : dict
-        The experiment's ``interpret`` config (JASPAR release and taxon, activation threshold, the
+    interpret : cisflow.config.settings.Interpret
+        The experiment's interpret settings (JASPAR release and taxon, activation threshold, the
         test subsample's size and seed, how many of its sequences for influence and saliency).
     meme_out, matches_out, motifs_png, saliency_png, influence_out, reproducibility_out : str or Path
         The filters as MEME (``<member>.filter<i>`` where there are several members), their
@@ -70,16 +71,16 @@ def interpret_experiment(model_path: PathLike, dataset_path: PathLike, spec: Map
     """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
-    test = subsample_of_test(data, spec)
+    test = subsample_of_test(data, interpret)
     codes, features = np.asarray(data.codes[test]), data.features_of(test)
     members, names = members_of(model), member_names(meta)
-    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
-    some = subsample(np.arange(len(codes)), spec["influence_examples"], spec["seed"])
+    jaspar = load_jaspar(interpret.jaspar_release, tax_group=interpret.tax_group)
+    some = subsample(np.arange(len(codes)), interpret.influence_examples, interpret.seed)
     pfms: dict[str, list[FilterPFM]] = {}
     tables: list[pd.DataFrame] = []
     influences: list[pd.DataFrame] = []
     for name, member in zip(names, members):
-        pfms[name], matches, influence = member_filters(name, member, meta, codes, features, some, jaspar, spec)
+        pfms[name], matches, influence = member_filters(name, member, meta, codes, features, some, jaspar, interpret)
         tables.append(matches)
         influences.append(influence)
     matches = pd.concat(tables, ignore_index=True)
@@ -108,19 +109,19 @@ def interpret_experiment(model_path: PathLike, dataset_path: PathLike, spec: Map
     influence = pd.concat(influences, ignore_index=True).sort_values("influence", ascending=False, kind="stable")
     with atomic_path(influence_out) as tmp:
         influence.to_csv(tmp, sep="\t", index=False, float_format="%.4g")
-    plot_attributions(saliency_png, top_attributions(model, meta, codes, spec["saliency_examples"],
+    plot_attributions(saliency_png, top_attributions(model, meta, codes, interpret.saliency_examples,
                                                      [data.ids[i] for i in test], features))
     return matches
 
 
 def member_filters(name: str, model: nn.Module, meta: Mapping[str, Any], codes: np.ndarray,
                    features: np.ndarray | None, some: np.ndarray, jaspar: Sequence[JasparMotif],
-                   spec: Mapping[str, Any]) -> tuple[list[FilterPFM], pd.DataFrame, pd.DataFrame]:
+                   interpret: Interpret) -> tuple[list[FilterPFM], pd.DataFrame, pd.DataFrame]:
     """One model's (member ``name``'s) filter PFMs from ``codes``, their JASPAR matches and their
     influence on the sequences ``some`` of ``codes``; both tables with ``member`` first."""
-    pfms = filter_pfms(model, codes, threshold=spec["activation_threshold"])
+    pfms = filter_pfms(model, codes, threshold=interpret.activation_threshold)
     log.info("member %s: matching %d filters against %d %s motifs", name, len(pfms), len(jaspar),
-             spec["jaspar_release"])
+             interpret.jaspar_release)
     matches = match_motifs(pfms, jaspar)
     matches.insert(0, "member", name)
     log.info("member %s: influence of %d filters on %d sequences", name, len(pfms), len(some))

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from torch import nn
 
+from cisflow.config.settings import Interpret
 from cisflow.data.dataset import load_dataset
 from cisflow.interpret.attribution import input_gradients, top_examples
 from cisflow.interpret.filters import FilterPFM, write_meme
@@ -41,18 +42,18 @@ log = logging.getLogger(__name__)
 TRIM_FRACTION = 0.3  # pattern columns kept: from the first to the last with |CWM| >= this x the largest
 
 
-def discover_motifs(model_path: PathLike, dataset_path: PathLike, spec: Mapping[str, Any], meme_out: PathLike,
+def discover_motifs(model_path: PathLike, dataset_path: PathLike, interpret: Interpret, meme_out: PathLike,
                     matches_out: PathLike, png_out: PathLike) -> tuple[list[Pattern], pd.DataFrame]:
     """The modisco rule: TF-MoDISco patterns of the test sequences predicted highest for
-    ``spec['modisco_target']`` (the first target when None), matched to JASPAR like the filters;
-    the top sequences are those of the interpret rule's seeded test subsample (``spec['subsample']``).
+    ``interpret.modisco_target`` (the first target when None), matched to JASPAR like the filters;
+    the top sequences are those of the interpret rule's seeded test subsample (``interpret.subsample``).
 
     Parameters
     ----------
     model_path, dataset_path : str or Path
         The model file and its dataset.
-    spec : dict
-        The experiment's ``interpret`` config (modisco_target, modisco_sequences, subsample, seed,
+    interpret : cisflow.config.settings.Interpret
+        The experiment's interpret settings (modisco_target, modisco_sequences, subsample, seed,
         JASPAR release).
     meme_out, matches_out, png_out : str or Path
         The patterns as MEME, their matches (TSV, one row a pattern x JASPAR motif) and the logos
@@ -65,17 +66,17 @@ def discover_motifs(model_path: PathLike, dataset_path: PathLike, spec: Mapping[
     """
     model, meta = load_model(model_path, device())
     data = load_dataset(dataset_path)
-    test = subsample_of_test(data, spec)
+    test = subsample_of_test(data, interpret)
     targets = [str(t) for t in meta["dataset"]["targets"]]
-    name = spec["modisco_target"] or targets[0]
+    name = interpret.modisco_target or targets[0]
     if name not in targets:
         raise ConfigError("interpret.modisco_target", f"{name!r} is not a target of the model ({', '.join(targets)})")
     codes, hypothetical = modisco_inputs(model, meta, np.asarray(data.codes[test]), targets.index(name),
-                                         spec["modisco_sequences"], data.features_of(test))
+                                         interpret.modisco_sequences, data.features_of(test))
     patterns = discover_patterns(codes, hypothetical)
     pfms = [pattern.as_pfm(i) for i, pattern in enumerate(patterns)]
     write_meme(meme_out, pfms, names=[pattern.name for pattern in patterns])
-    jaspar = load_jaspar(spec["jaspar_release"], tax_group=spec["tax_group"])
+    jaspar = load_jaspar(interpret.jaspar_release, tax_group=interpret.tax_group)
     matches = match_motifs(pfms, jaspar).rename(columns={"filter": "pattern", "n_sites": "n_seqlets"})
     matches = matches.drop(columns="n_seqs")
     matches.insert(1, "pattern_name", [patterns[i].name for i in matches["pattern"]])

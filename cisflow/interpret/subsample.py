@@ -4,25 +4,24 @@ sequences) as on a few thousand, and a rerun picks the same sequences.
 """
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
+from cisflow.config.settings import Interpret
 from cisflow.data.dataset import Dataset, subsample
 
 log = logging.getLogger(__name__)
 
 
-def subsample_of_test(data: Dataset, spec: Mapping[str, Any]) -> np.ndarray:
+def subsample_of_test(data: Dataset, interpret: Interpret) -> np.ndarray:
     """The indices of the test split that interpretation looks at.
 
     Parameters
     ----------
     data : cisflow.data.dataset.Dataset
         The experiment's dataset.
-    spec : dict
-        The experiment's ``interpret`` config: ``subsample`` (how many at most) and ``seed``.
+    interpret : cisflow.config.settings.Interpret
+        The experiment's interpret settings: ``subsample`` (how many at most) and ``seed``.
 
     Returns
     -------
@@ -30,7 +29,7 @@ def subsample_of_test(data: Dataset, spec: Mapping[str, Any]) -> np.ndarray:
         Rows of ``data``, in file order.
     """
     test = data.indices("test")
-    chosen = subsample(test, spec["subsample"], spec["seed"])
+    chosen = subsample(test, interpret.subsample, interpret.seed)
     log.info("interpreting %d of the %d test sequences (interpret.subsample %d, seed %d)", len(chosen), len(test),
-             spec["subsample"], spec["seed"])
+             interpret.subsample, interpret.seed)
     return chosen

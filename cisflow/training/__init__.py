@@ -1,8 +1,8 @@
 """Training and held-out evaluation.
 
 ``launch`` (the train rule: a member's training, in this process or as DDP processes through
-torchrun), ``train`` (the loop), ``settings`` (``TrainingSettings``: the config's training keys,
-typed), ``resume`` (resume checkpoints, the settings digest, the history),
+torchrun), ``train`` (the loop, its settings a ``cisflow.config.settings.Training``), ``resume``
+(resume checkpoints, the settings digest, the history),
 ``lock`` (one training of a member at a time), ``workflow_watch`` (a job ends with its workflow),
 ``replicates`` (an experiment's members: seed replicates and folds, each member's split),
 ``batches`` (the split on the device, one-hot per batch), ``augment`` (reverse complements and

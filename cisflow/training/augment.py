@@ -8,18 +8,18 @@ generator, so a resumed run draws what an uninterrupted one would.
 
 import torch
 
+from cisflow.config.settings import Training
 from cisflow.encode import N_CODE, reverse_complement
-from cisflow.training.settings import TrainingSettings
 
 
-def augment(codes: torch.Tensor, training: TrainingSettings, generator: torch.Generator) -> torch.Tensor:
-    """The (n, L) uint8 ``codes`` of a batch, augmented as the ``training`` config says
+def augment(codes: torch.Tensor, training: Training, generator: torch.Generator) -> torch.Tensor:
+    """The (n, L) uint8 ``codes`` of a batch, augmented as the ``training`` settings say
     (``reverse_complement``, ``shift``), drawn with ``generator``."""
-    if training["reverse_complement"]:
+    if training.reverse_complement:
         flip = torch.rand(len(codes), generator=generator).to(codes.device) < 0.5
         codes = torch.where(flip[:, None], reverse_complement(codes), codes)
-    if training["shift"]:
-        codes = random_shift(codes, training["shift"], generator)
+    if training.shift:
+        codes = random_shift(codes, training.shift, generator)
     return codes
 
 

@@ -9,6 +9,7 @@ of the split (``cisflow.training.distributed.World``). Either way the job holds 
 nothing that starts it.
 """
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -19,11 +20,11 @@ from typing import Any, NotRequired, TypedDict
 
 import torch.distributed as dist
 
+from cisflow.config.settings import Training
 from cisflow.io.jsonio import json_text
 from cisflow.io.logs import log_to
 from cisflow.training.lock import member_lock
 from cisflow.training.search_space import merge_best
-from cisflow.training.settings import TrainingSettings
 from cisflow.training.train import train
 from cisflow.training.workflow_watch import stop_with_workflow
 from cisflow.types import PathLike
@@ -35,7 +36,7 @@ class TrainArguments(TypedDict):
     dataset_path: PathLike
     model_name: str
     model_params: dict[str, Any]
-    training: TrainingSettings
+    training: Training
     model_out: PathLike
     history_out: PathLike
     resume_path: PathLike
@@ -49,7 +50,7 @@ class DdpArguments(TrainArguments):
     log_path: NotRequired[PathLike | None]
 
 
-def train_member(dataset: PathLike, model: dict[str, Any], training: TrainingSettings, model_out: PathLike,
+def train_member(dataset: PathLike, model: dict[str, Any], training: Training, model_out: PathLike,
                  history_out: PathLike, init: PathLike | None = None, best: PathLike | None = None, gpus: int = 1,
                  log_path: PathLike | None = None, member: dict[str, Any] | None = None) -> None:
     """The train rule: the experiment's model trained on its dataset, resumable from the
@@ -59,8 +60,8 @@ def train_member(dataset: PathLike, model: dict[str, Any], training: TrainingSet
     ----------
     dataset : str or Path
         The dataset directory (``cisflow.data.dataset``).
-    model, training : dict, TrainingSettings
-        The experiment's ``model`` ({name, params}) and ``training`` config.
+    model, training : dict, cisflow.config.settings.Training
+        The experiment's ``model`` ({name, params}) and ``training`` settings.
     model_out, history_out : str or Path
         The model file and the per-epoch history (TSV) to write.
     init : str or Path, optional
@@ -82,7 +83,7 @@ def train_member(dataset: PathLike, model: dict[str, Any], training: TrainingSet
     if best:
         model_params, training = merge_best(model_params, training, best)
     if member is not None:
-        training = {**training, "seed": member["seed"]}
+        training = dataclasses.replace(training, seed=member["seed"])
     kwargs = TrainArguments(dataset_path=dataset, model_name=model["name"], model_params=model_params,
                             training=training, model_out=model_out, history_out=history_out,
                             resume_path=str(Path(model_out).with_name("resume.pt")), init_path=init, member=member)
@@ -108,7 +109,8 @@ def train_ddp(train_kwargs: DdpArguments, processes: int) -> None:
     with stop_with_workflow(before_exit=stop_torchrun), \
             member_lock(train_kwargs["resume_path"]) as waited:
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
-            handle.write(json_text({**train_kwargs, "waited_for_lock": waited}))  # paths as their text
+            handle.write(json_text({**train_kwargs, "training": train_kwargs["training"].to_mapping(),
+                                    "waited_for_lock": waited}))  # paths as their text, settings as a mapping
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
                    "-m", "cisflow.training.launch", handle.name]
         try:
@@ -134,6 +136,7 @@ def main(kwargs_path: PathLike) -> None:
     ``train_ddp`` wrote to the JSON file ``kwargs_path``, until the training or torchrun ends."""
     with open(kwargs_path) as handle:
         kwargs = json.load(handle)
+    kwargs["training"] = Training.from_validated(kwargs["training"])
     log_path = kwargs.pop("log_path", None)
     if log_path and int(os.environ.get("RANK", "0")) == 0:
         log_to(log_path, header=False)  # the launcher's job wrote its start line

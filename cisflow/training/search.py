@@ -20,6 +20,7 @@ Optuna is imported only where a study is opened.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -29,10 +30,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cisflow.config.settings import Training
 from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import finite_or_none, read_json, write_json
 from cisflow.training.search_space import apply_params, space_problems
-from cisflow.training.settings import TrainingSettings
 from cisflow.training.train import train
 from cisflow.types import PathLike
 
@@ -46,13 +47,13 @@ FINISHED = ("COMPLETE", "PRUNED")
 
 
 def suggest(trial: optuna.Trial, key: str, spec: Mapping[str, Any]) -> None | bool | int | float | str:
-    """Sample the value of ``key`` from its space entry with the Optuna trial."""
+    """Sample the value of ``key`` from its space entry (as the validated config holds it: ``log`` and
+    an int's ``step`` filled in; a float's ``step`` may be absent) with the Optuna trial."""
     if spec["type"] == "categorical":
         return trial.suggest_categorical(key, spec["choices"])
     if spec["type"] == "int":
-        return trial.suggest_int(key, spec["low"], spec["high"], step=spec.get("step") or 1,
-                                 log=spec.get("log", False))
-    return trial.suggest_float(key, spec["low"], spec["high"], step=spec.get("step"), log=spec.get("log", False))
+        return trial.suggest_int(key, spec["low"], spec["high"], step=spec["step"], log=spec["log"])
+    return trial.suggest_float(key, spec["low"], spec["high"], step=spec.get("step"), log=spec["log"])
 
 
 # --- the study file --------------------------------------------------------------------------
@@ -69,14 +70,14 @@ def _fingerprint(path: PathLike | None) -> list[tuple[str, int, int]] | None:
             for p in files]
 
 
-def study_path(directory: PathLike, model: Mapping[str, Any], training: TrainingSettings, search: Mapping[str, Any],
+def study_path(directory: PathLike, model: Mapping[str, Any], training: Training, search: Mapping[str, Any],
                dataset_path: PathLike, init_path: PathLike | None = None) -> Path:
     """The study file in ``directory`` for these settings: ``study-<digest>.journal`` (or ``.db``).
 
     ``trials`` is left out of the digest so that raising it continues the study.
     """
     settings = {k: v for k, v in search.items() if k != "trials"}
-    parts = [model, training, settings, _fingerprint(dataset_path), _fingerprint(init_path)]
+    parts = [model, training.to_mapping(), settings, _fingerprint(dataset_path), _fingerprint(init_path)]
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
     return Path(directory) / f"study-{digest}{STORAGE_SUFFIX[search['storage']]}"
 
@@ -105,9 +106,9 @@ def open_storage(path: PathLike, kind: str) -> optuna.storages.BaseStorage:
     raise ValueError(f"storage {kind!r}: one of {', '.join(STORAGE_SUFFIX)}")
 
 
-def open_study(path: PathLike, kind: str, name: str, seed: int = 0,
-               pruning: Mapping[str, int] | None = None) -> optuna.Study:
-    """The study ``name`` in the file ``path``, created by whichever worker comes first.
+def open_study(path: PathLike, kind: str, name: str, pruning: Mapping[str, int], seed: int = 0) -> optuna.Study:
+    """The study ``name`` in the file ``path``, created by whichever worker comes first; its median
+    pruner as ``pruning`` says (a search's ``pruning``: ``startup_trials``, ``warmup_epochs``).
 
     Each worker seeds its TPE sampler differently (``seed``): with one seed, workers starting
     together would draw the same random start-up trials; and the sampler treats trials still
@@ -116,9 +117,8 @@ def open_study(path: PathLike, kind: str, name: str, seed: int = 0,
     import optuna
 
     _optuna_logs_to_ours()
-    pruning = pruning or {}
-    pruner = optuna.pruners.MedianPruner(n_startup_trials=pruning.get("startup_trials", 5),
-                                         n_warmup_steps=pruning.get("warmup_epochs", 1))
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=pruning["startup_trials"],
+                                         n_warmup_steps=pruning["warmup_epochs"])
     sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     return optuna.create_study(storage=open_storage(path, kind), study_name=name, direction="maximize",
                                sampler=sampler, pruner=pruner, load_if_exists=True)
@@ -155,7 +155,7 @@ def pruning_callback(trial: optuna.Trial, epochs: int | None = None) -> Callable
     return on_epoch
 
 
-def objective(dataset_path: PathLike, model: Mapping[str, Any], training: TrainingSettings,
+def objective(dataset_path: PathLike, model: Mapping[str, Any], training: Training,
               search: Mapping[str, Any], worker: int, init_path: PathLike | None = None,
               scratch: PathLike | None = None) -> Callable[[optuna.Trial], float]:
     """The function of an Optuna trial: sample, train ``search['epochs']`` epochs in a temporary
@@ -165,7 +165,8 @@ def objective(dataset_path: PathLike, model: Mapping[str, Any], training: Traini
     def run_trial(trial: optuna.Trial) -> float:
         trial.set_user_attr("worker", worker)
         params = {key: suggest(trial, key, spec) for key, spec in search["space"].items()}
-        model_params, trial_training = apply_params(model["params"], {**training, "epochs": search["epochs"]}, params)
+        few_epochs = dataclasses.replace(training, epochs=search["epochs"])
+        model_params, trial_training = apply_params(model["params"], few_epochs, params)
         log.info("trial %d: %s", trial.number, json.dumps(params))
         with tempfile.TemporaryDirectory(prefix=f"cisflow-trial{trial.number}-", dir=scratch) as tmp_name:
             tmp = Path(tmp_name)
@@ -179,7 +180,7 @@ def objective(dataset_path: PathLike, model: Mapping[str, Any], training: Traini
 
 
 def run_worker(storage_path: PathLike, name: str, dataset_path: PathLike, model: Mapping[str, Any],
-               training: TrainingSettings, search: Mapping[str, Any], worker: int, init_path: PathLike | None = None,
+               training: Training, search: Mapping[str, Any], worker: int, init_path: PathLike | None = None,
                scratch: PathLike | None = None) -> dict[str, Any]:
     """Run worker ``worker``'s share of the trials against the shared study; returns a summary.
 
@@ -192,8 +193,7 @@ def run_worker(storage_path: PathLike, name: str, dataset_path: PathLike, model:
     problems = space_problems("search.space", model["params"], training, search["space"])
     if problems:
         raise ConfigError("search.space", "\n  " + "\n  ".join(problems))
-    study = open_study(storage_path, search["storage"], name, seed=search["seed"] + worker,
-                       pruning=search.get("pruning"))
+    study = open_study(storage_path, search["storage"], name, search["pruning"], seed=search["seed"] + worker)
     own = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == worker]
     for stale in (t for t in own if t.state == optuna.trial.TrialState.RUNNING):
         log.warning("trial %d was left running by an earlier run of worker %d: marked failed", stale.number, worker)
@@ -212,7 +212,7 @@ def run_worker(storage_path: PathLike, name: str, dataset_path: PathLike, model:
 
 
 def best_trial(storage_path: PathLike, kind: str, name: str, model: Mapping[str, Any],
-               training: TrainingSettings) -> dict[str, Any]:
+               training: Training) -> dict[str, Any]:
     """The best finished trial of the study as the settings of the full training run:
     ``params`` (the searched values by key), ``model`` and ``training`` (the experiment's with
     them set), the trial's ``number`` and ``score``, and the count of trials by state."""
@@ -228,11 +228,11 @@ def best_trial(storage_path: PathLike, kind: str, name: str, model: Mapping[str,
     model_params, final_training = apply_params(model["params"], training, best.params)
     return {"study": name, "storage": str(storage_path), "trial": best.number, "score": finite_or_none(best.value),
             "params": best.params, "model": {"name": model["name"], "params": model_params},
-            "training": final_training, "trials": counts}
+            "training": final_training.to_mapping(), "trials": counts}
 
 
 def write_best(out_path: PathLike, storage_path: PathLike, kind: str, name: str, model: Mapping[str, Any],
-               training: TrainingSettings) -> dict[str, Any]:
+               training: Training) -> dict[str, Any]:
     """Write ``best_trial`` as JSON to ``out_path`` (atomically); returns it."""
     best = best_trial(storage_path, kind, name, model, training)
     log.info("best of %d complete and %d pruned trials: trial %d, score %s, %s", best["trials"]["complete"],
@@ -241,7 +241,7 @@ def write_best(out_path: PathLike, storage_path: PathLike, kind: str, name: str,
     return best
 
 
-def run_trials(dataset: PathLike, experiment: str, model: Mapping[str, Any], training: TrainingSettings,
+def run_trials(dataset: PathLike, experiment: str, model: Mapping[str, Any], training: Training,
                search: Mapping[str, Any], worker: int, summary_out: PathLike,
                init: PathLike | None = None) -> dict[str, Any]:
     """The search_trials rule: worker ``worker``'s share of the experiment's trials, against the
@@ -254,7 +254,7 @@ def run_trials(dataset: PathLike, experiment: str, model: Mapping[str, Any], tra
 
 
 def run_best(worker_summaries: Sequence[PathLike], experiment: str, model: Mapping[str, Any],
-             training: TrainingSettings, search: Mapping[str, Any], best_out: PathLike) -> None:
+             training: Training, search: Mapping[str, Any], best_out: PathLike) -> None:
     """The search_best rule: the best trial of the study the workers shared, as ``best_out``
     (best.json: the values the experiment's full training takes)."""
     storages = {read_json(path)["storage"] for path in worker_summaries}

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 import cisflow
+from cisflow.config.settings import Training
 from cisflow.data.dataset import load_dataset
 from cisflow.data.dataset import subsample as draw_subsample
 from cisflow.io.errors import InputError
@@ -56,7 +57,6 @@ from cisflow.training.resume import (
     write_history,
 )
 from cisflow.training.scaling import TargetScale, fit_feature_scale
-from cisflow.training.settings import TrainingSettings
 from cisflow.training.workflow_watch import writing_files
 from cisflow.types import PathLike
 
@@ -73,7 +73,7 @@ def make_optimizer(name: str, params: Iterable[nn.Parameter], lr: float, weight_
     return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name](params, lr=lr, weight_decay=weight_decay)
 
 
-def train(dataset_path: PathLike, model_name: str, model_params: dict[str, Any], training: TrainingSettings,
+def train(dataset_path: PathLike, model_name: str, model_params: dict[str, Any], training: Training,
           model_out: PathLike, history_out: PathLike, resume_path: PathLike, init_path: PathLike | None = None,
           on_epoch: Callable[[dict[str, float]], None] | None = None, member: dict[str, Any] | None = None,
           waited_for_lock: bool | None = None) -> dict[str, Any]:
@@ -85,8 +85,8 @@ def train(dataset_path: PathLike, model_name: str, model_params: dict[str, Any],
         The dataset directory: codes (n, L) uint8, targets (n, T), the split.
     model_name, model_params : str, dict
         A registered architecture and its parameters (``cisflow.models.registry.build``).
-    training : TrainingSettings
-        The config schema's training keys, defaults filled in.
+    training : cisflow.config.settings.Training
+        The experiment's training settings.
     model_out, history_out, resume_path : str or Path
         The best model's file, the per-epoch history (TSV) and the resume checkpoint, written
         each epoch and removed at the end.
@@ -125,11 +125,11 @@ def train(dataset_path: PathLike, model_name: str, model_params: dict[str, Any],
 
 
 def _train(world: World, dataset_path: PathLike, model_name: str, model_params: dict[str, Any],
-           training: TrainingSettings, model_out: PathLike, history_out: PathLike, resume_path: PathLike,
+           training: Training, model_out: PathLike, history_out: PathLike, resume_path: PathLike,
            init_path: PathLike | None, on_epoch: Callable[[dict[str, float]], None] | None,
            member: dict[str, Any] | None, waited: bool) -> dict[str, Any]:
-    torch.manual_seed(training["seed"] + world.rank)  # the model itself comes from rank 0 (DDP)
-    np.random.seed(training["seed"])
+    torch.manual_seed(training.seed + world.rank)  # the model itself comes from rank 0 (DDP)
+    np.random.seed(training.seed)
     data = load_dataset(dataset_path)
     if member is not None:
         member = {**member, "held_out": held_out(data, member)}
@@ -137,8 +137,9 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
         if world.main:
             log.info("member %s: %s", member["name"], describe(member, member["held_out"]))
     task, attrs = data.attrs["task"], data.attrs
-    run: dict[str, Any] = {"digest": settings_digest(model_name, model_params, training, attrs, str(init_path), member),
-           "config": {"model": {"name": model_name, "params": model_params}, "training": training,
+    settings = training.to_mapping()  # as the config holds it: the digest and the files' record
+    run: dict[str, Any] = {"digest": settings_digest(model_name, model_params, settings, attrs, str(init_path), member),
+           "config": {"model": {"name": model_name, "params": model_params}, "training": settings,
                       "init_from": str(init_path) if init_path else None},
            "dataset": attrs, "version": cisflow.__version__}
     finished = finished_meanwhile(model_out, history_out, run["digest"], world.main) if waited else None
@@ -150,14 +151,14 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
         raise InputError(dataset_path, f"the train and valid splits must both be non-empty (sizes "
                                        f"{attrs['split_sizes']}): give each rows (datasets.{Path(dataset_path).name}"
                                        ".split) and rebuild the dataset")
-    train_idx = subsample(train_idx, training.get("subsample"), training["seed"], world.main)
+    train_idx = subsample(train_idx, training.subsample, training.seed, world.main)
     scale = TargetScale.fit(data.targets, task, train_idx)
-    batches = TrainingBatches(data, world.shard(train_idx, training["seed"]), scale,
-                              max(training["batch_size"] // world.size, 2), dev,
-                              int(training["resident_limit_gb"] * 2**30))
-    steps = min(batches.steps, training.get("max_steps_per_epoch") or batches.steps)
+    batches = TrainingBatches(data, world.shard(train_idx, training.seed), scale,
+                              max(training.batch_size // world.size, 2), dev,
+                              int(training.resident_limit_gb * 2**30))
+    steps = min(batches.steps, training.max_steps_per_epoch or batches.steps)
     y_valid = scale.apply(data.targets[valid_idx])
-    selection = metrics.DEFAULT_SELECTION[task] if training["selection"] == "auto" else training["selection"]
+    selection = metrics.DEFAULT_SELECTION[task] if training.selection == "auto" else training.selection
     check_validation_score(dataset_path, task, y_valid, attrs["targets"], selection)
 
     model = build_for_dataset(model_name, attrs, model_params).to(dev)
@@ -165,16 +166,16 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
         start_from(model, init_path)
     if data.features is not None:
         fit_feature_scale(model, data.features, train_idx)
-    optimizer = make_optimizer(training["optimizer"], model.parameters(), training["lr"], training["weight_decay"])
+    optimizer = make_optimizer(training.optimizer, model.parameters(), training.lr, training.weight_decay)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.5,
-                                                           patience=training["lr_patience"])
-    loss_fn = LOSSES[training.get("loss") or DEFAULT_LOSS[task]]()
-    generator = torch.Generator(device="cpu").manual_seed(training["seed"])
+                                                           patience=training.lr_patience)
+    loss_fn = LOSSES[training.loss or DEFAULT_LOSS[task]]()
+    generator = torch.Generator(device="cpu").manual_seed(training.seed)
     state: dict[str, Any] = {"epoch": 0, "history": [], "best_score": -np.inf, "best_state": None, "stale": 0}
     if os.path.exists(resume_path):
         state = load_resume(resume_path, run["digest"], model, optimizer, scheduler, generator, world.main) or state
     stepper = world.wrap(model)
-    if training.get("compile"):
+    if training.compile:
         # a Module compiles to a Module (torch's OptimizedModule); torch.compile's hints say a callable
         stepper = cast(nn.Module, torch.compile(stepper))
     log.info("training %s on %s (%d train, %d valid sequences%s) on %s%s, %d parameters; %d of %d steps an epoch",
@@ -183,14 +184,14 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
              f" x {world.size} processes" if world.size > 1 else "", sum(p.numel() for p in model.parameters()),
              steps, batches.steps)
 
-    while state["epoch"] < training["epochs"] and state["stale"] < training["patience"]:
+    while state["epoch"] < training.epochs and state["stale"] < training.patience:
         started = time.perf_counter()
         epoch = state["epoch"] + 1
         train_loss, trained = run_epoch(stepper, batches, loss_fn, optimizer, training, generator, dev, steps,
                                         f"epoch {epoch}" if world.main else None)
         train_loss = world.mean(train_loss)
         world.sync_buffers(model)
-        outputs = predict_rows(model, data, valid_idx, task, batch_size=max(training["batch_size"], 512),
+        outputs = predict_rows(model, data, valid_idx, task, batch_size=max(training.batch_size, 512),
                                what=f"epoch {epoch}: valid predictions" if world.main else None)
         valid_loss = _loss_on(outputs, y_valid, task, loss_fn)
         score = world.from_main(metrics.selection_score(
@@ -214,8 +215,8 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
         if on_epoch is not None:
             on_epoch(row)
 
-    if state["stale"] >= training["patience"]:
-        log.info("early stop: no improvement in %d epochs", training["patience"])
+    if state["stale"] >= training.patience:
+        log.info("early stop: no improvement in %d epochs", training.patience)
     if state["best_state"] is None:  # the valid targets have a score (checked above); the predictions had none
         raise RuntimeError(f"{dataset_path}: none of the {state['epoch']} epochs gave a validation {selection} "
                            "(the model's predictions on the valid split were constant or not finite each time), so "
@@ -225,7 +226,7 @@ def _train(world: World, dataset_path: PathLike, model_name: str, model_params: 
     model.load_state_dict(state["best_state"])
     scale.fold_into(cast(nn.Linear, model.output_layer))  # every model's output layer (cisflow.models)
     with writing_files:
-        save_model(model_out, model, model_name, model_params, attrs, training=training, member=member,
+        save_model(model_out, model, model_name, model_params, attrs, training=settings, member=member,
                    best_valid_score=state["best_score"], epochs_run=state["epoch"], settings_digest=run["digest"])
         write_history(history_out, state["history"])
         os.unlink(resume_path)
@@ -304,7 +305,7 @@ class EpochProgress(Progress):
 
 
 def run_epoch(model: nn.Module, batches: TrainingBatches, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-              optimizer: torch.optim.Optimizer, training: TrainingSettings, generator: torch.Generator,
+              optimizer: torch.optim.Optimizer, training: Training, generator: torch.Generator,
               dev: torch.device, steps: int | None = None, what: str | None = None) -> tuple[float, int]:
     """One epoch of training: at most ``steps`` optimizer steps (default every batch of ``batches``).
 
@@ -315,8 +316,8 @@ def run_epoch(model: nn.Module, batches: TrainingBatches, loss_fn: Callable[[tor
     batches : cisflow.training.batches.TrainingBatches
         The training split's batches.
     loss_fn, optimizer : callable, torch.optim.Optimizer
-    training : TrainingSettings
-        The training config (``reverse_complement``, ``shift``).
+    training : cisflow.config.settings.Training
+        The training settings (``reverse_complement``, ``shift``).
     generator : torch.Generator
         Draws the batch order and augmentations.
     dev : torch.device
