@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cisflow.config.settings import VariantSet
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import contig_sizes, open_genome, prepare_genome
 from cisflow.io.liftover import lift_variants
@@ -77,8 +78,9 @@ def main():
         save_model(tmp / "model.pt", build_for_dataset("basset", attrs, {}), "basset", {}, attrs)
         start = time.perf_counter()
         summary = score_variant_set(tmp / "model.pt", tmp / "catalog.tsv.gz", tmp / "genome.fa",
-                                    output_paths(tmp / "out"), kind="gwas_catalog", peaks_path=tmp / "peaks.bed",
-                                    chain_path=tmp / "38to19.chain")
+                                    output_paths(tmp / "out"),
+                                    VariantSet.from_mapping({"gwas_catalog": {"url": str(tmp / "catalog.tsv.gz")}}),
+                                    peaks_path=tmp / "peaks.bed", chain_path=tmp / "38to19.chain")
         end_to_end = time.perf_counter() - start
 
         model, meta = load_model(tmp / "model.pt", dev)

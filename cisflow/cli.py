@@ -26,7 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from cisflow.config.schema import key_default, key_schema, number_option
+from cisflow.config.schema import key_schema, number_option
+from cisflow.config.settings import Interpret, VariantSet
 from cisflow.data.dataset import sequence_padding
 from cisflow.encode import encode_padded
 from cisflow.io.atomic import (
@@ -44,7 +45,8 @@ from cisflow.io.sumstats import GENOME_WIDE
 from cisflow.models.checkpoint import load_model, strand_symmetric
 from cisflow.models.predict import device, predict
 from cisflow.types import PathLike
-from cisflow.variants.outputs import INPUT_KINDS, OUTPUTS, output_paths, stem_of
+from cisflow.variants.inputs import INPUT_KINDS, InputKind
+from cisflow.variants.outputs import OUTPUTS, output_paths, stem_of
 
 
 def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size: int = 512) -> pd.DataFrame:
@@ -90,10 +92,19 @@ def predict_fasta(model_path: Path, fasta_path: Path, out_path: Path, batch_size
     return table
 
 
-def config_option(key: str) -> dict[str, Any]:
-    """``add_argument``'s type and default for an option that sets config key ``key``: the value checked
-    as the config's is (``number_option``), the default the schema's, so the two never drift."""
-    return {"type": number_option(key), "default": key_default(key)}
+def config_option(key: str, text: str) -> dict[str, Any]:
+    """``add_argument``'s keywords for an option that sets config key ``key``: its value checked as the
+    config's is (``number_option`` for a number, the schema's ``enum`` as its choices), no default of its
+    own (an option not given is None and leaves the key out, so that building the section fills in the
+    schema's default) and the help ``text``, its ``%(default)s`` the schema's default."""
+    schema = key_schema(key)
+    option: dict[str, Any] = {"help": text.replace("%(default)s", str(schema["default"])) if "default" in schema
+                              else text}
+    if "enum" in schema:
+        option["choices"] = schema["enum"]
+    elif {"integer", "number"} & set(schema["type"] if isinstance(schema["type"], list) else [schema["type"]]):
+        option["type"] = number_option(key)
+    return option
 
 
 def _parser():
@@ -135,65 +146,66 @@ def _parser():
                        help="with --gwas-catalog: keep this trait (DISEASE/TRAIT or MAPPED_TRAIT name, or an "
                             "ontology id such as EFO_0001360); repeat for several. With --credible-sets: keep this "
                             "trait of the file. With --sumstats: the trait the file is of")
-    score.add_argument("--p-threshold", type=number_option("variants.*.p_threshold"), default=GENOME_WIDE,
-                       help="with --sumstats: keep variants with p at or below this (default %(default)s)")
+    score.add_argument("--p-threshold", **config_option("variants.*.p_threshold",
+                                                        "with --sumstats: keep variants with p at or below this "
+                                                        f"(default {GENOME_WIDE})"))
     score.add_argument("--dbsnp", type=Path,
                        help="a dbSNP VCF: alleles for Catalog SNPs whose risk allele is the reference or unknown "
                             "(otherwise all three substitutions are scored, flagged alt_unknown)")
     score.add_argument("--chain", type=Path,
                        help="UCSC chain file lifting the variants to the genome's build (hg38ToHg19.over.chain.gz)")
-    score.add_argument("--locus-window", **config_option("variants.*.locus_window"), metavar="BP",
-                       help="each trait's SNPs within this distance of each other form one locus, the unit enrichment "
-                            "counts; with --ld-panel, a lead's reach (default %(default)s)")
+    score.add_argument("--locus-window", metavar="BP", **config_option(
+        "variants.*.locus_window", "each trait's SNPs within this distance of each other form one locus, the unit "
+                                   "enrichment counts; with --ld-panel, a lead's reach (default %(default)s)"))
     score.add_argument("--ld-panel", type=Path,
                        help="a reference panel (a genotype VCF on the genome's build, bgzipped and tabix-indexed or "
                             "not): loci clumped around leads by r2, as PLINK --clump does")
-    score.add_argument("--r2", **config_option("variants.*.r2"),
-                       help="with --ld-panel: the r2 with its lead a SNP needs to join the lead's locus "
-                            "(default %(default)s)")
-    score.add_argument("--proxies", type=number_option("variants.*.proxies.r2"), metavar="R2",
-                       help="with --ld-panel: also score each input SNP's proxies (the panel's SNVs at r2 >= R2 within "
-                            "--locus-window), each naming its lead")
+    score.add_argument("--r2", **config_option("variants.*.r2", "with --ld-panel: the r2 with its lead a SNP needs "
+                                                                "to join the lead's locus (default %(default)s)"))
+    score.add_argument("--proxies", metavar="R2", **config_option(
+        "variants.*.proxies.r2", "with --ld-panel: also score each input SNP's proxies (the panel's SNVs at r2 >= R2 "
+                                 "within --locus-window), each naming its lead"))
     score.add_argument("--peaks", type=Path,
                        help="the model's peaks (BED, narrowPeak, or the workflow's results/intervals table): "
                             "background SNPs are matched on distance to them and on GC content (GC only without)")
-    score.add_argument("--background", **config_option("variants.*.background.per_variant"), metavar="N",
-                       help="background SNPs matched to each scored site (GC content, distance to peaks), drawn "
-                            "from the site itself, to test traits for enrichment; 0 turns the background off "
-                            "(no z-scores, no enrichment) and ranks by the raw effect (default %(default)s)")
-    score.add_argument("--background-reference", **config_option("variants.*.background.reference"),
-                       metavar="N",
-                       help="reference background SNPs per stratum of distance to the nearest peak, drawn from "
-                            "the seed alone: every effect's z-score and p-value are set against them, whatever else "
-                            "the set holds (default %(default)s)")
-    score.add_argument("--seed", **config_option("variants.*.background.seed"),
-                       help="seed of the background draw (default %(default)s)")
-    score.add_argument("--ism-top", **config_option("variants.*.ism.top"), metavar="N",
-                       help=f"in-silico mutagenesis around the N top-ranked variants (one per site), "
-                            f"{key_default('variants.*.ism.flank')} bases a side; "
-                            "the ISM figure draws the first 12 (default %(default)s)")
+    score.add_argument("--background", metavar="N", **config_option(
+        "variants.*.background.per_variant", "background SNPs matched to each scored site (GC content, distance to "
+                                             "peaks), drawn from the site itself, to test traits for enrichment; 0 "
+                                             "turns the background off (no z-scores, no enrichment) and ranks by the "
+                                             "raw effect (default %(default)s)"))
+    score.add_argument("--background-reference", metavar="N", **config_option(
+        "variants.*.background.reference", "reference background SNPs per stratum of distance to the nearest peak, "
+                                           "drawn from the seed alone: every effect's z-score and p-value are set "
+                                           "against them, whatever else the set holds (default %(default)s)"))
+    score.add_argument("--seed", **config_option("variants.*.background.seed",
+                                                 "seed of the background draw (default %(default)s)"))
+    score.add_argument("--ism-top", metavar="N", **config_option(
+        "variants.*.ism.top", "in-silico mutagenesis around the N top-ranked variants (one per site), "
+                              f"{key_schema('variants.*.ism.flank')['default']} bases a side; the ISM figure draws "
+                              "the first 12 (default %(default)s)"))
     score.add_argument("--truth", type=Path,
                        help="a truth table (tab-separated: id, effect = destroys/neutral or 1/0): the AUROC of the "
                             "ranking in the summary")
-    score.add_argument("--indels", choices=key_schema("variants.*.indels")["enum"],
-                       default=key_default("variants.*.indels"),
-                       help="score indels of plain bases from both alleles' windows, or flag them unscored")
-    score.add_argument("--max-ref-mismatch", **config_option("variants.*.max_ref_mismatch"),
-                       help="largest fraction of SNVs matching neither allele before stopping (default %(default)s)")
-    score.add_argument("--precision", choices=key_schema("variants.*.precision")["enum"],
-                       default=key_default("variants.*.precision"),
-                       help="auto (default): the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU "
-                            "has it, each allele's changed span in fp32, so effects keep fp32 accuracy; "
-                            "fp32: everything in fp32")
-    score.add_argument("--jaspar-release", default=key_default("experiments.*.interpret.jaspar_release"),
-                       help="the JASPAR release whose CORE motifs name the motif each SNV breaks or makes (the "
-                            "motif, motif_id, motif_delta, motif_score and motif_p columns; default %(default)s)")
-    score.add_argument("--tax-group", default=key_default("experiments.*.interpret.tax_group"),
-                       help="the JASPAR taxonomic group of those motifs (default %(default)s; plants, insects, "
-                            "fungi...)")
-    score.add_argument("--motif-p-value", **config_option("variants.*.motif_p_value"),
-                       help="a motif is named only where its best REF or ALT match over the windows holding the SNP "
-                            "has a FIMO-style p-value below this (default %(default)s, FIMO's)")
+    score.add_argument("--indels", **config_option(
+        "variants.*.indels", "score indels of plain bases from both alleles' windows, or flag them unscored "
+                             "(default %(default)s)"))
+    score.add_argument("--max-ref-mismatch", **config_option(
+        "variants.*.max_ref_mismatch", "largest fraction of SNVs matching neither allele before stopping "
+                                       "(default %(default)s)"))
+    score.add_argument("--precision", **config_option(
+        "variants.*.precision", "auto: the reference pass in bf16 where the CPU (AMX, AVX512-BF16) or GPU has it, each "
+                                "allele's changed span in fp32, so effects keep fp32 accuracy; fp32: everything in "
+                                "fp32 (default %(default)s)"))
+    score.add_argument("--jaspar-release", **config_option(
+        "experiments.*.interpret.jaspar_release", "the JASPAR release whose CORE motifs name the motif each SNV breaks "
+                                                  "or makes (the motif, motif_id, motif_delta, motif_score and motif_p "
+                                                  "columns; default %(default)s)"))
+    score.add_argument("--tax-group", **config_option(
+        "experiments.*.interpret.tax_group", "the JASPAR taxonomic group of those motifs (default %(default)s; "
+                                             "plants, insects, fungi...)"))
+    score.add_argument("--motif-p-value", **config_option(
+        "variants.*.motif_p_value", "a motif is named only where its best REF or ALT match over the windows holding "
+                                    "the SNP has a FIMO-style p-value below this (default %(default)s, FIMO's)"))
     score.add_argument("--learned-motifs", type=Path, metavar="DIR",
                        help="the model's interpret folder (results/interpret/<experiment>: filters.meme, matches.tsv "
                             "and, where TF-MoDISco ran, modisco.meme, modisco_matches.tsv): the learned_motif column "
@@ -251,13 +263,14 @@ def output_set(outputs: Mapping[str, PathLike]) -> Iterator[dict[str, Path]]:
 
 def score_variants_command(args: argparse.Namespace) -> dict[str, Any]:
     """``cisflow score-variants``: ``cisflow.variants.variants.score_variant_set`` on the command
-    line's inputs, every output named from ``--out`` (``cisflow.variants.outputs``) and written as
-    one set. Returns the run's summary."""
+    line's inputs and settings (``variant_set_of``), every output named from ``--out``
+    (``cisflow.variants.outputs``) and written as one set. Returns the run's summary."""
     from cisflow.variants.motif_changes import learned_motif_files
     from cisflow.variants.variants import score_variant_set
 
     kind = next(kind for kind in INPUT_KINDS if getattr(args, kind.key))
     source = getattr(args, kind.key)
+    variant_set = variant_set_of(args, kind)
     outputs = {role: Path(path) for role, path in output_paths(stem_of(args.out)).items()}
     labels = {output.role: f"the {output.suffix} output of --out" for output in OUTPUTS}
     for role, option in (("table", "out"), ("plot", "plot"), ("summary", "summary")):
@@ -268,18 +281,64 @@ def score_variants_command(args: argparse.Namespace) -> dict[str, Any]:
     check_outputs(inputs, {labels[role]: path for role, path in outputs.items()})
     with output_set(outputs) as staged:
         return score_variant_set(
-            args.model, source, args.genome, staged, kind=kind.key, peaks_path=args.peaks, truth_path=args.truth,
-            traits=args.traits if "traits" in kind.options else None, p_threshold=args.p_threshold,
-            trait=args.traits[0] if "trait" in kind.options and args.traits else None,
-            dbsnp_path=args.dbsnp, chain_path=args.chain, indels=args.indels,
-            locus_window=args.locus_window, r2=args.r2, panel_path=args.ld_panel,
-            proxies={"r2": args.proxies} if args.proxies is not None else None,
-            max_ref_mismatch=args.max_ref_mismatch, precision=args.precision,
-            background={"per_variant": args.background, "reference": args.background_reference, "seed": args.seed},
-            ism={"top": args.ism_top}, name=source.name,
-            jaspar={"release": args.jaspar_release, "tax_group": args.tax_group},
+            args.model, source, args.genome, staged, variant_set, peaks_path=args.peaks, truth_path=args.truth,
+            dbsnp_path=args.dbsnp, chain_path=args.chain, panel_path=args.ld_panel, jaspar=jaspar_of(args),
             learned_motifs=learned_motif_files(args.learned_motifs) if args.learned_motifs else None,
-            motif_p_value=args.motif_p_value)
+            name=source.name)
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The options given: ``values`` less those that are None."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def variant_set_of(args: argparse.Namespace, kind: InputKind) -> VariantSet:
+    """The variant set ``cisflow score-variants`` scores: its input of ``kind``, the settings of the
+    options given, the schema's defaults for the others (``VariantSet.from_mapping``). ``--trait``
+    gives the traits of a kind that takes several, the trait of one that takes one; other kinds
+    take none.
+
+    Parameters
+    ----------
+    args : Namespace
+        The parsed command line.
+    kind : InputKind
+        The kind of its input, given by ``kind.flag``.
+
+    Returns
+    -------
+    VariantSet
+    """
+    traits = args.traits or []
+    return VariantSet.from_mapping({
+        kind.key: {"url": str(getattr(args, kind.key))},
+        **_given(traits=traits if traits and "traits" in kind.options else None,
+                 trait=traits[0] if traits and "trait" in kind.options else None, p_threshold=args.p_threshold,
+                 locus_window=args.locus_window, r2=args.r2,
+                 proxies=None if args.proxies is None else {"r2": args.proxies}, indels=args.indels,
+                 max_ref_mismatch=args.max_ref_mismatch, precision=args.precision, motif_p_value=args.motif_p_value),
+        "background": _given(per_variant=args.background, reference=args.background_reference, seed=args.seed),
+        "ism": _given(top=args.ism_top),
+    }, "cisflow score-variants")
+
+
+def jaspar_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The JASPAR motifs ``cisflow score-variants`` names the motif changes from: ``--jaspar-release``
+    and ``--tax-group`` as given, the interpret section's defaults (the schema's) for those not given.
+
+    Parameters
+    ----------
+    args : Namespace
+        The parsed command line.
+
+    Returns
+    -------
+    dict
+        ``release`` and ``tax_group``, as ``score_variant_set`` takes them.
+    """
+    interpret = Interpret.from_mapping(_given(jaspar_release=args.jaspar_release, tax_group=args.tax_group),
+                                       "cisflow score-variants")
+    return {"release": interpret.jaspar_release, "tax_group": interpret.tax_group}
 
 
 def ensemble_files(args: argparse.Namespace) -> dict[str, Any]:

@@ -299,11 +299,9 @@ def variant_peaks(wildcards):
 
 
 def variant_params(wildcards):
-    """What the variants script takes from the variant set's entry besides its files."""
-    entry = config["variants"][wildcards.variant_set]
-    keys = ("traits", "trait", "p_threshold", "indels", "max_ref_mismatch", "precision", "background", "ism",
-            "motif_p_value", "locus_window", "r2", "proxies")
-    return {"kind": variant_kind(wildcards.variant_set), **{key: entry[key] for key in keys if key in entry}}
+    """The variant set's entry as the validated config holds it: the variants script builds its settings
+    from it (cisflow.config.settings.VariantSet)."""
+    return config["variants"][wildcards.variant_set]
 
 
 def variant_jaspar(wildcards):

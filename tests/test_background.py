@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cisflow.config.settings import Background
 from cisflow.io.errors import InputError
 from cisflow.io.genome import prepare_genome
 from cisflow.variants.background import (
@@ -19,7 +20,6 @@ from cisflow.variants.background import (
     site_key,
     sites_of,
 )
-from cisflow.variants.variants import BACKGROUND
 from tests.conftest import write_fasta
 
 
@@ -66,10 +66,8 @@ def sites_table(chrom, positions, alleles):
 
 
 def draw(sites, genome, peaks, seq_len, **settings):
-    """``draw_background`` with the variant set's defaults (the schema's) where ``settings`` gives none."""
-    defaults = {"per_variant": BACKGROUND["per_variant"], "max_count": BACKGROUND["max"], "seed": BACKGROUND["seed"],
-                "reference": BACKGROUND["reference"]}
-    return draw_background(sites, genome, peaks, seq_len, **{**defaults, **settings})
+    """``draw_background`` with the ``background`` settings given, the schema's defaults for the others."""
+    return draw_background(sites, genome, peaks, seq_len, Background.from_mapping(settings))
 
 
 def matched(background):
@@ -120,7 +118,7 @@ def test_background_avoids_n_and_contig_ends_and_is_seeded(patchy_genome):
 
 def test_max_keeps_at_least_one_per_site(patchy_genome):
     sites = sites_table("chr1", [1_000, 2_000, 3_000], [("A", "G"), ("A", "C"), ("T", "C")])
-    background, _ = draw(sites, patchy_genome, PEAKS, 100, per_variant=5, max_count=4)
+    background, _ = draw(sites, patchy_genome, PEAKS, 100, per_variant=5, max=4)
     assert len(matched(background)) == 3 and matched(background)["matched_site"].is_unique
 
 
@@ -140,13 +138,13 @@ def test_peaks_from_an_intervals_table_or_a_bed(tmp_path):
 
 def test_beyond_max_the_sites_of_smallest_key_get_one_each_in_any_order(patchy_genome):
     sites = sites_table("chr1", [1_000 * (i + 1) for i in range(6)], [("A", "G")] * 6)
-    background, features = draw(sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)
+    background, features = draw(sites, patchy_genome, PEAKS, 100, per_variant=3, max=4, seed=2)
     background = matched(background)
     assert len(background) == 4 and background["matched_site"].is_unique and len(features) == 6
     keys = [site_key("chr1", pos, "A", "G") for pos in sites["pos"]]
     assert set(background["matched_site"]) == set(np.argsort(keys)[:4])
     reversed_sites = sites.iloc[::-1].reset_index(drop=True)
-    again = matched(draw(reversed_sites, patchy_genome, PEAKS, 100, per_variant=3, max_count=4, seed=2)[0])
+    again = matched(draw(reversed_sites, patchy_genome, PEAKS, 100, per_variant=3, max=4, seed=2)[0])
     pd.testing.assert_frame_equal(again.sort_values("matched_site", ignore_index=True),
                                   background.sort_values("matched_site", ignore_index=True))
 

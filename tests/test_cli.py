@@ -238,7 +238,7 @@ import pathlib, signal, sys
 import cisflow.variants.variants
 from cisflow.cli import main
 
-def score_variant_set(model, source, genome, outputs, **settings):
+def score_variant_set(model, source, genome, outputs, variant_set, **files):
     for path in outputs.values():
         pathlib.Path(path).write_text("new")
     if sys.argv[1] != "-":
@@ -433,24 +433,43 @@ def test_ensemble_names_one_a_member_and_distinct_or_the_option_is_named(tmp_pat
     assert not (tmp_path / "ensemble.pt").exists()
 
 
-def test_score_variants_defaults_are_the_config_schema_defaults():
-    """One default per setting: the CLI's, the library's (BACKGROUND, ISM) and the workflow's (the schema's) agree."""
-    from cisflow.cli import _parser
-    from cisflow.config.schema import key_default, key_defaults
-    from cisflow.variants.variants import BACKGROUND, ISM
+def test_score_variants_settings_are_the_options_given_and_the_schemas_defaults_for_the_others():
+    """One default per setting, the schema's: an option not given leaves its key to it, and its help says it."""
+    from cisflow.cli import _parser, jaspar_of, variant_set_of
+    from cisflow.config.schema import key_schema
+    from cisflow.config.settings import Interpret, VariantSet
+    from cisflow.variants.inputs import INPUT_KINDS
 
-    args = _parser().parse_args(["score-variants", "--model", "m.pt", "--vcf", "v.vcf", "--genome", "g.fa"])
-    assert BACKGROUND == key_defaults("variants.*.background") and ISM == key_defaults("variants.*.ism")
-    assert (args.background, args.background_reference, args.seed) == (
-        BACKGROUND["per_variant"], BACKGROUND["reference"], BACKGROUND["seed"])
-    assert args.ism_top == ISM["top"]
-    helps = "".join(action.help or "" for action in _subcommand("score-variants")._actions)
-    assert f"{ISM['flank']} bases a side" in helps
-    for option, key in (("locus_window", "locus_window"), ("r2", "r2"), ("max_ref_mismatch", "max_ref_mismatch"),
-                        ("motif_p_value", "motif_p_value"), ("indels", "indels"), ("precision", "precision")):
-        assert getattr(args, option) == key_default(f"variants.*.{key}"), option
-    assert (args.jaspar_release, args.tax_group) == (key_default("experiments.*.interpret.jaspar_release"),
-                                                     key_default("experiments.*.interpret.tax_group"))
+    kinds = {kind.key: kind for kind in INPUT_KINDS}
+    command = ["score-variants", "--model", "m.pt", "--genome", "g.fa"]
+    args = _parser().parse_args([*command, "--vcf", "v.vcf", "--trait", "LDL"])
+    assert variant_set_of(args, kinds["vcf"]) == VariantSet.from_mapping({"vcf": {"url": "v.vcf"}})
+    defaults = Interpret.from_mapping({})
+    assert jaspar_of(args) == {"release": defaults.jaspar_release, "tax_group": defaults.tax_group}
+    args = _parser().parse_args([
+        *command, "--sumstats", "s.tsv", "--trait", "LDL", "--p-threshold", "1e-6", "--locus-window", "100", "--r2",
+        "0.9", "--proxies", "0.8", "--background", "0", "--background-reference", "30", "--seed", "5", "--ism-top",
+        "2", "--indels", "skip", "--max-ref-mismatch", "0.1", "--precision", "fp32", "--motif-p-value", "0.001",
+        "--tax-group", "plants"])
+    given = variant_set_of(args, kinds["sumstats"])
+    assert given == VariantSet.from_mapping({
+        "sumstats": {"url": "s.tsv"}, "trait": "LDL", "p_threshold": 1e-6, "locus_window": 100, "r2": 0.9,
+        "proxies": {"r2": 0.8}, "background": {"per_variant": 0, "reference": 30, "seed": 5}, "ism": {"top": 2},
+        "indels": "skip", "max_ref_mismatch": 0.1, "precision": "fp32", "motif_p_value": 0.001})
+    assert given.background.max == key_schema("variants.*.background.max")["default"]
+    assert jaspar_of(args) == {"release": defaults.jaspar_release, "tax_group": "plants"}
+    args = _parser().parse_args([*command, "--gwas-catalog", "c.tsv", "--trait", "LDL", "--trait", "EFO_0004611"])
+    assert (variant_set_of(args, kinds["gwas_catalog"]).traits, variant_set_of(args, kinds["gwas_catalog"]).trait) == (
+        ["LDL", "EFO_0004611"], None)
+    helps = {action.dest: action.help or "" for action in _subcommand("score-variants")._actions}
+    for option, key in (("background", "background.per_variant"), ("background_reference", "background.reference"),
+                        ("seed", "background.seed"), ("ism_top", "ism.top"), ("locus_window", "locus_window"),
+                        ("r2", "r2"), ("max_ref_mismatch", "max_ref_mismatch"), ("motif_p_value", "motif_p_value"),
+                        ("indels", "indels"), ("precision", "precision")):
+        assert f"(default {key_schema(f'variants.*.{key}')['default']}" in helps[option], option
+    assert f"{key_schema('variants.*.ism.flank')['default']} bases a side" in helps["ism_top"]
+    assert f"default {defaults.jaspar_release})" in helps["jaspar_release"]
+    assert f"(default {defaults.tax_group};" in helps["tax_group"]
 
 
 def _subcommand(name):

@@ -1,7 +1,6 @@
-"""The variants stage's inputs and outputs (cisflow.variants.outputs): the one definition that the rule,
-its script, the command line, the config and both reports follow."""
+"""The variants stage's outputs (cisflow.variants.outputs): the one definition that the rule, its script, the
+command line and both reports follow."""
 
-import copy
 import json
 import re
 import subprocess
@@ -12,12 +11,9 @@ import pytest
 
 import cisflow.variants.variants
 from cisflow.cli import main
-from cisflow.config.checks import reference_problems
-from cisflow.config.schema import CONFIG_SCHEMA, load_schema, validate
+from cisflow.variants.inputs import INPUT_KINDS
 from cisflow.variants.outputs import (
     FIGURE_ROLES,
-    INPUT_KINDS,
-    KINDS,
     OUTPUTS,
     PAGE_ROLES,
     REPORT_CATEGORY,
@@ -27,7 +23,6 @@ from cisflow.variants.outputs import (
 from tests.workflow_helpers import demo_config, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = {"traits": ["LDL"], "trait": "LDL", "p_threshold": 1e-5, "dbsnp": {"url": "dbsnp.vcf.gz"}}
 
 
 # The workflow with a probe beside it: what the rule variants declares (each output's name, path and
@@ -80,10 +75,10 @@ def test_the_rule_writes_and_the_report_reads_the_outputs_of_the_one_definition(
 def test_the_command_line_writes_the_outputs_of_the_one_definition(kind, tmp_path, monkeypatch, capsys):
     given = {}
 
-    def score_variant_set(model, source, genome, outputs, **settings):
+    def score_variant_set(model, source, genome, outputs, variant_set, **files):
         for role, path in outputs.items():
             Path(path).write_text(role)
-        given.update(kind=settings["kind"], roles=list(outputs))
+        given.update(kind=variant_set.kind, roles=list(outputs))
         return {"sites": 0, "scored": 0}
 
     monkeypatch.setattr(cisflow.variants.variants, "score_variant_set", score_variant_set)
@@ -101,16 +96,3 @@ def test_the_pages_figures_are_the_report_entries_each_with_its_caption():
     assert all((ROOT / "report" / f"{output.caption}.rst").is_file() for output in OUTPUTS if output.caption)
     assert set(PAGE_ROLES) <= set(ROLES) and len(set(ROLES)) == len(ROLES)
     assert len({output.suffix for output in OUTPUTS}) == len(OUTPUTS)
-
-
-def test_the_config_takes_each_kind_and_its_options_only_for_it():
-    schema = load_schema(CONFIG_SCHEMA)["properties"]["variants"]["additionalProperties"]
-    assert [one["required"] for one in schema["oneOf"]] == [[key] for key in KINDS]
-    config = validate(demo_config(), CONFIG_SCHEMA, "config.yaml")
-    for kind in INPUT_KINDS:
-        for option, value in OPTIONS.items():
-            config = {**config, "variants": {"set": {kind.key: {"url": "in"}, option: copy.deepcopy(value)}}}
-            problems = [problem for problem in reference_problems(config, []) if problem.startswith("variants.")]
-            assert bool(problems) == (option not in kind.options), (kind.key, option, problems)
-    assert {option for kind in INPUT_KINDS for option in kind.options} == set(OPTIONS)
-    assert all(set(kind.options) <= set(schema["properties"]) for kind in INPUT_KINDS)

@@ -1,6 +1,7 @@
 """The variants stage end to end on a model file (``score_variant_set``): every input kind, nothing to score,
 wrong models, truth."""
 
+import dataclasses
 import gzip
 import json
 import subprocess
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
+from cisflow.config.settings import Ism, VariantSet
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.models.checkpoint import save_model
 from cisflow.models.registry import build_for_dataset
@@ -58,6 +60,11 @@ def demo(tmp_path_factory):
             "model": model_file(directory / "model.pt", seq_len=60), "dir": directory}
 
 
+def variant_set(kind="vcf", **keys):
+    """A variant set's settings: an input of ``kind``, the ``keys`` given, the schema's defaults for the others."""
+    return VariantSet.from_mapping({kind: {"url": "input"}, **keys}, "variants.test")
+
+
 def outputs(directory, stem="out"):
     """Every output of the stage, named as the rule and the command line name them."""
     return {role: Path(path) for role, path in output_paths(directory / stem).items()}
@@ -65,8 +72,9 @@ def outputs(directory, stem="out"):
 
 def test_the_gwas_catalog_scored_calibrated_and_tested_for_enrichment(setup):
     out = outputs(setup["dir"])
-    summary = score_variant_set(setup["model"], CATALOG, setup["genome"], out, kind="gwas_catalog",
-                                peaks_path=setup["peaks"], background={"per_variant": 4}, name="catalog")
+    summary = score_variant_set(setup["model"], CATALOG, setup["genome"], out,
+                                variant_set("gwas_catalog", background={"per_variant": 4}), peaks_path=setup["peaks"],
+                                name="catalog")
     assert summary["input_rows"] == 14 and summary["sites"] == 12 and summary["input_status"]["unmapped"] == 1
     assert summary["alt_from"]["alt_unknown"] > 0 and summary["alt_from"]["risk_allele"] > 0
     assert summary["background"]["snps"] >= 4 * summary["status"]["scored"] // 3
@@ -104,14 +112,14 @@ def test_summary_statistics_above_the_threshold_are_left_out(setup):
         for pos, p in [(500, "1e-9"), (900, "0.3"), (1500, "2e-12"), (2500, "4e-8"), (600, "1e-20"), (700, "3e-9"),
                        (800, "1 x 10-10"), (1000, "0.001")]))
     summary = score_variant_set(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"),
-                                kind="sumstats", trait="LDL cholesterol",
-                                background={"per_variant": 3}, locus_window=50)
+                                variant_set("sumstats", trait="LDL cholesterol", background={"per_variant": 3},
+                                            locus_window=50))
     assert summary["sites"] == 6 and summary["status"]["scored"] == 6
     assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 6}}  # 100 bp apart at least: six loci
     assert summary["enrichment"][0]["trait"] == "LDL cholesterol" and summary["enrichment"][0]["n_loci"] == 6
     summary = score_variant_set(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"),
-                                kind="sumstats", trait="LDL cholesterol",
-                                background={"per_variant": 3}, locus_window=150)
+                                variant_set("sumstats", trait="LDL cholesterol", background={"per_variant": 3},
+                                            locus_window=150))
     assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 3}}  # 500-600-700-800 chained
     assert summary["enrichment"] == []  # three loci are too few to test
     table = pd.read_csv(setup["dir"] / "ss.tsv.gz", sep="\t").drop_duplicates("id").set_index("id")
@@ -130,7 +138,7 @@ def test_a_vcf_with_nothing_to_score_keeps_every_record_and_says_so(setup, recor
     vcf = setup["dir"] / "none.vcf"
     vcf.write_text(VCF_HEADER + "".join(f"{r}\t.\tPASS\t.\n" for r in records))
     out = outputs(setup["dir"], "none")
-    summary = score_variant_set(setup["model"], vcf, setup["genome"], out, peaks_path=setup["peaks"])
+    summary = score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(), peaks_path=setup["peaks"])
     assert summary["scored"] == 0 and summary["rows"] == len(records)
     assert summary["note"] == "no variant could be scored: see the status counts"
     table = pd.read_csv(out["table"], sep="\t")
@@ -145,28 +153,32 @@ def test_ism_maps_the_top_variants_it_is_asked_for(setup):
     vcf.write_text(VCF_HEADER + "".join(f"chr1\t{pos}\tv{pos}\t{seq[pos - 1]}\t{'A' if seq[pos - 1] != 'A' else 'C'}"
                                         f"\t.\tPASS\t.\n" for pos in range(300, 2900, 200)))
     out = outputs(setup["dir"], "top")
-    score_variant_set(setup["model"], vcf, setup["genome"], out, background={"per_variant": 0},
-                      ism={"top": 3, "flank": 5})
+    score_variant_set(setup["model"], vcf, setup["genome"], out,
+                      variant_set(background={"per_variant": 0}, ism={"top": 3, "flank": 5}))
     table = pd.read_csv(out["table"], sep="\t")
     assert table["ism_max_abs"].notna().tolist() == [True] * 3 + [False] * (len(table) - 3)
-    for ism, message in (({"flank": 20}, "ism.flank: 20: the model's windows are 40 bases, so at most 19"),
-                         ({"top": -1}, "ism.top: -1")):
-        with pytest.raises(ConfigError, match=message):
-            score_variant_set(setup["model"], vcf, setup["genome"], out, ism=ism)
+    with pytest.raises(ConfigError, match="ism.flank: 20: the model's windows are 40 bases, so at most 19"):
+        score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(ism={"flank": 20}))
+    with pytest.raises(ConfigError, match=r"^variants\.test: ism\.top: -1 is less than the minimum of 0"):
+        variant_set(ism={"top": -1})
+    with pytest.raises(ConfigError, match="ism.top: -1"):  # settings built without the schema: checked all the same
+        score_variant_set(setup["model"], vcf, setup["genome"], out,
+                          dataclasses.replace(variant_set(), ism=Ism(top=-1, flank=5)))
 
 
 def test_indels_only_with_indels_skipped(setup):
     seq = setup["records"]["chr1"]
     vcf = setup["dir"] / "indels.vcf"
     vcf.write_text(VCF_HEADER + f"chr1\t500\td1\t{seq[499:501]}\t{seq[499]}\t.\tPASS\t.\n")
-    summary = score_variant_set(setup["model"], vcf, setup["genome"], outputs(setup["dir"], "indels"), indels="skip")
+    summary = score_variant_set(setup["model"], vcf, setup["genome"], outputs(setup["dir"], "indels"),
+                                variant_set(indels="skip"))
     assert summary["status"]["indel"] == 1 and summary["scored"] == 0
 
 
 def test_a_model_trained_on_a_table_is_refused(setup):
     model = model_file(setup["dir"] / "table_model.pt", source="table")
     with pytest.raises(InputError, match="table_model.pt: this model was trained on a table dataset, not on genomic"):
-        score_variant_set(model, CATALOG, setup["genome"], outputs(setup["dir"]), kind="gwas_catalog")
+        score_variant_set(model, CATALOG, setup["genome"], outputs(setup["dir"]), variant_set("gwas_catalog"))
 
 
 def cli(*args):
@@ -212,7 +224,7 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     vcf = setup["dir"] / "none.vcf"
     vcf.write_text(VCF_HEADER + "chrQ\t100\tq1\tA\tG\t.\tPASS\t.\n")
     out = outputs(setup["dir"], "none")
-    score_variant_set(setup["model"], vcf, setup["genome"], out)
+    score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set())
     files, _ = experiment_files(tmp_path, "classification", variants={
         "none": {"summary": out["summary"], "table": out["table"], "plot": out["plot"]}})
     config = {"genome": {"name": "g"}, "report": {"title": "t"},
@@ -278,8 +290,9 @@ def test_a_sites_z_does_not_depend_on_the_order_or_company_of_the_records(demo):
         vcf = demo["dir"] / f"{name}.vcf"
         vcf.write_text("\n".join(header + records) + "\n")
         out = outputs(demo["dir"], name)
-        summary = score_variant_set(demo["model"], vcf, demo["genome"], out, peaks_path=demo["peaks"], ism={"top": 0},
-                                    background={"per_variant": 3, "reference": 200})
+        summary = score_variant_set(demo["model"], vcf, demo["genome"], out,
+                                    variant_set(ism={"top": 0}, background={"per_variant": 3, "reference": 200}),
+                                    peaks_path=demo["peaks"])
         assert summary["background"]["reference"] >= 200 and summary["background"]["snps"] == 3 * summary["sites"]
         tables[name] = pd.read_parquet(out["scores"]).set_index("id")
         backgrounds[name] = pd.read_csv(out["background"], sep="\t")
@@ -319,9 +332,9 @@ def test_credible_sets_are_loci_their_snps_ranked_by_predicted_effect_with_pip_b
     path = setup["dir"] / "sets.tsv"
     path.write_text("\n".join(rows) + "\n")
     out = outputs(setup["dir"], "cs")
-    summary = score_variant_set(setup["model"], path, setup["genome"], out, kind="credible_sets",
-                                peaks_path=setup["peaks"], background={"per_variant": 3, "reference": 60},
-                                ism={"top": 0})
+    summary = score_variant_set(setup["model"], path, setup["genome"], out,
+                                variant_set("credible_sets", background={"per_variant": 3, "reference": 60},
+                                            ism={"top": 0}), peaks_path=setup["peaks"])
     assert summary["loci"] == {"LDL": {"snps": 18, "loci": 6}}
     loci = pd.read_csv(out["loci"], sep="\t")
     assert sorted(loci["locus"].unique()) == [f"cs{i}" for i in range(6)] and loci["pip"].notna().all()
@@ -371,7 +384,7 @@ def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_l
 def test_proxies_without_a_reference_panel_are_refused_naming_the_key_before_anything_is_read(setup):
     with pytest.raises(ConfigError, match=r"^proxies: needs a reference panel \(the variant set's ld_panel, or --ld"):
         score_variant_set(setup["dir"] / "no_model.pt", setup["dir"] / "no.vcf", setup["genome"],
-                          outputs(setup["dir"], "proxies"), proxies={"r2": 0.8})
+                          outputs(setup["dir"], "proxies"), variant_set(proxies={"r2": 0.8}))
 
 
 def two_snvs(setup, name="two.vcf"):
@@ -387,7 +400,7 @@ def test_a_truth_table_of_other_ids_is_refused_before_scoring(setup):
     truth.write_text("id\teffect\n" + "".join(f"chr1:{pos}:A:G\t{i % 2}\n" for i, pos in enumerate(range(40))))
     out = outputs(setup["dir"], "other")
     with pytest.raises(InputError) as caught:
-        score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, truth_path=truth)
+        score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, variant_set(), truth_path=truth)
     assert str(caught.value) == (f"{truth}: none of its 40 ids (destroys or neutral) is in the variant set of 2 ids "
                                  "(the truth's look like chr1:0:A:G / chr1:1:A:G / chr1:2:A:G ...; the variant "
                                  "set's like v500 / v1200): the truth AUROC would have nothing to rank")
@@ -399,8 +412,8 @@ def test_a_truth_auroc_without_both_classes_scored_is_null_with_its_reason(setup
     truth.write_text("id\teffect\nv500\tdestroys\nv1200\tdestroys\nv9\tneutral\n")
     out = outputs(setup["dir"], "one_class")
     caplog.set_level("INFO")
-    score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, truth_path=truth,
-                      background={"per_variant": 0})
+    score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, variant_set(background={"per_variant": 0}),
+                      truth_path=truth)
     summary = strict_json(out["summary"])
     assert summary["truth_auroc"] is None and summary["truth_scored"] == {"destroys": 2, "neutral": 0}
     assert summary["truth_auroc_note"] == ("one class only among the truth's ids that were scored (2 destroys, "

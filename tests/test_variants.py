@@ -386,14 +386,14 @@ def test_variants_of_another_build_stop_with_an_error_that_says_so(genome, tmp_p
     assert (checked["status"] == "ref_mismatch").sum() >= 5
     with pytest.raises(ValueError, match=r"grch38.vcf: neither allele matches the genome at \d+ of 20 SNVs .*"
                                          r"probably on another genome build than hg19"):
-        check_build(checked, path, "hg19")
+        check_build(checked, path, "hg19", 0.05)
     check_build(checked, path, "hg19", max_mismatch=1.0)  # the limit raised: scored with flags
 
 
 def test_a_few_mismatches_are_flagged_not_fatal(checked):
     from cisflow.variants.checks import check_build
 
-    check_build(checked, "variants.vcf", "hg19")  # 1 ref_mismatch of 7 SNVs: below 5 mismatches
+    check_build(checked, "variants.vcf", "hg19", 0.05)  # 1 ref_mismatch of 7 SNVs: below 5 mismatches
 
 
 def test_log2_fold_change_for_outputs_that_cannot_be_negative(genome, checked):

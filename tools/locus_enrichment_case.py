@@ -24,6 +24,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cisflow.config.settings import VariantSet  # noqa: E402
 from cisflow.io.genome import open_genome  # noqa: E402
 from cisflow.variants.variants import score_variant_set  # noqa: E402
 
@@ -86,9 +87,9 @@ def main(argv=None):
     for label, window in (("snps", 0), ("loci", WINDOW)):
         outputs = {"table": args.out / f"{label}.tsv.gz", "plot": args.out / f"{label}.png",
                    "summary": args.out / f"{label}.json", "enrichment": args.out / f"{label}.enrichment.tsv"}
-        score_variant_set(str(args.model), str(path), str(args.case / "resources/genome/case.fa"), outputs,
-                          kind="table", peaks_path=str(args.case / "results/intervals/peaks.tsv.gz"),
-                          locus_window=window, ism={"top": 0}, name="gwas")
+        settings = VariantSet.from_mapping({"table": {"url": str(path)}, "locus_window": window, "ism": {"top": 0}})
+        score_variant_set(str(args.model), str(path), str(args.case / "resources/genome/case.fa"), outputs, settings,
+                          peaks_path=str(args.case / "results/intervals/peaks.tsv.gz"), name="gwas")
         rows = pd.read_csv(outputs["enrichment"], sep="\t").query("output == 'any'").set_index("trait")
         planted, nulls = rows.loc[list(PLANTED.values())], rows[rows.index.str.startswith("null")]
         print(f"locus {label}: planted p " + ", ".join(f"{row.p_value:.2g} (AUC {row.auc:.2f}, {row.n_loci} units)"

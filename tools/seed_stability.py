@@ -30,7 +30,7 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cisflow.config.settings import Experiment  # noqa: E402
+from cisflow.config.settings import Experiment, VariantSet  # noqa: E402
 from cisflow.io.truth import read_truth  # noqa: E402
 from cisflow.models.ensemble import save_ensemble  # noqa: E402
 from cisflow.variants.scoring import truth_auroc  # noqa: E402
@@ -85,8 +85,9 @@ def per_snp(model, vcf, genome, peaks, truth, folder):
     """The model's score of each SNP (its largest over alleles) and its truth AUROC."""
     folder.mkdir(parents=True, exist_ok=True)
     outputs = {"table": folder / "table.tsv.gz", "plot": folder / "top.png", "summary": folder / "summary.json"}
-    score_variant_set(str(model), str(vcf), str(genome), outputs, peaks_path=str(peaks), truth_path=str(truth),
-                      ism={"top": 0})
+    score_variant_set(str(model), str(vcf), str(genome), outputs,
+                      VariantSet.from_mapping({"vcf": {"url": str(vcf)}, "ism": {"top": 0}}), peaks_path=str(peaks),
+                      truth_path=str(truth))
     table = pd.read_csv(outputs["table"], sep="\t", usecols=["id", "score"])
     return table.dropna().groupby("id")["score"].max(), truth_auroc(table, read_truth(truth))
 

@@ -185,19 +185,6 @@ def key_schema(key: str, schema: dict[str, Any] | None = None) -> dict[str, Any]
     return node
 
 
-def key_defaults(key: str) -> dict[str, Any]:
-    """The schema's defaults of the keys under the object key ``key`` (``variants.*.background``):
-    ``{name: default}`` of those that have one, so that code outside the workflow (the CLI, a
-    library call) falls back on the very values the workflow's config is filled with."""
-    return {name: copy.deepcopy(entry["default"]) for name, entry in key_schema(key)["properties"].items()
-            if "default" in entry}
-
-
-def key_default(key: str) -> Any:
-    """The schema's default of config key ``key`` (``variants.*.r2``); KeyError where it has none."""
-    return copy.deepcopy(key_schema(key)["default"])
-
-
 def number_option(key: str) -> Callable[[str], int | float]:
     """An argparse ``type`` for a command-line option that sets the config key ``key``: the value
     parsed as the key's type (integer or number) and validated against the key's schema, its range

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from cisflow.config.settings import Background
 from cisflow.encode import gc_fraction
 from cisflow.io.contigs import on_genome
 from cisflow.io.errors import InputError
@@ -116,8 +117,8 @@ def site_key(chrom: str, pos: int, ref: str, alt: str) -> int:
     return int.from_bytes(hashlib.blake2b(alleles.encode(), digest_size=8).digest(), "little")
 
 
-def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFrame, seq_len: int, per_variant: int,
-                    max_count: int, seed: int, reference: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFrame, seq_len: int,
+                    settings: Background) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The reference and the matched background SNPs of ``sites`` (see the module docstring).
 
     Parameters
@@ -131,19 +132,12 @@ def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFr
         chrom, start, end (0-based, half-open) of the model's training regions with a peak.
     seq_len : int
         The model's window: GC is measured over it, and background windows stay inside contigs.
-    per_variant : int
-        Matched background SNPs per site; fewer (at least one) where ``max_count`` would be passed.
-    max_count : int
-        At most this many matched background SNPs: beyond ``max_count`` sites, the ``max_count``
-        sites of smallest ``site_key`` get one each (so that the cost stays a fraction of the
-        scoring's); the reference comes on top.
-    seed : int
-        Seeds the pool and the reference, and with each site's key its matched background.
-    reference : int
-        Reference SNPs per distance stratum.
-
-    The variant set's ``background`` settings, whose defaults (``cisflow.variants.variants.BACKGROUND``)
-    are the config schema's.
+    settings : Background
+        The variant set's ``background``: ``per_variant`` matched background SNPs per site, fewer (at
+        least one) where ``max`` would be passed; at most ``max`` matched background SNPs: beyond
+        ``max`` sites, the ``max`` sites of smallest ``site_key`` get one each (so that the cost stays
+        a fraction of the scoring's), the reference on top; ``reference`` SNPs per distance stratum;
+        ``seed`` seeds the pool and the reference, and with each site's key its matched background.
 
     Returns
     -------
@@ -155,13 +149,14 @@ def draw_background(sites: pd.DataFrame, genome_path: PathLike, peaks: pd.DataFr
         'bg:<chrom>:<pos>:<site key in hex>', whatever the order of the sites. And ``sites`` with
         their own ``gc``, ``peak_distance``, ``bin`` and ``stratum``.
     """
+    per_variant, max_count, seed = settings.per_variant, settings.max, settings.seed
     rng = np.random.default_rng(seed)
     index = read_fai(genome_path)
     merged = merged_peaks(peaks)
     sites = sites.reset_index(drop=True)
     sites = sites.assign(**_features(genome_path, index, merged, sites["chrom"], sites["pos"] - 1, seq_len))
     pool = _candidates(rng, genome_path, index, merged, seq_len, POOL_SIZE)
-    references = _reference(rng, pool, reference)
+    references = _reference(rng, pool, settings.reference)
     keys = np.array([site_key(*site) for site in zip(sites["chrom"], sites["pos"], sites["ref"], sites["alt"])],
                     dtype=np.uint64)
     per = max(1, min(per_variant, max_count // max(len(sites), 1)))

@@ -88,13 +88,14 @@ def _flag_duplicates(checked):
     return checked
 
 
-def check_build(checked: pd.DataFrame, source: PathLike, genome_name: PathLike, max_mismatch: float = 0.05) -> None:
+def check_build(checked: pd.DataFrame, source: PathLike, genome_name: PathLike, max_mismatch: float) -> None:
     """Stop when the variants look like another genome build than the genome's.
 
     At a SNV of the right build one of its alleles is the genome's base (REF, or ALT for a table
     that writes the effect allele first); at a position of another build the genome's base is
-    unrelated, so neither allele matches about half the time. More than ``max_mismatch`` of
-    such SNVs (and at least 5) is an error that says so instead of a table of noise.
+    unrelated, so neither allele matches about half the time. More than ``max_mismatch`` (the
+    variant set's ``max_ref_mismatch``) of such SNVs, and at least 5, is an error that says so
+    instead of a table of noise.
     """
     snvs = checked["status"].isin([*SCORED_STATUSES, "ref_mismatch"])
     mismatched = int((checked["status"] == "ref_mismatch").sum())

@@ -26,7 +26,7 @@ def check_ism(top: int, flank: int, seq_len: int) -> None:
 
 
 def variant_ism(model: torch.nn.Module, meta: dict[str, Any], genome: pyfaidx.Fasta, rows: pd.DataFrame,
-                flank: int = 10, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
+                flank: int, batch_size: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """In-silico mutagenesis around each variant of ``rows`` (scored rows from ``score_variants``):
     every base within ``flank`` of the variant, on the genome (ref) window, changed to each other
     base; the change of the row's ``top_target`` output, both strands averaged.

@@ -1,57 +1,16 @@
-"""What the variants stage reads and writes, defined once for the rule, its script, the command line
-and the report.
+"""What the variants stage writes, defined once for the rule, its script, the command line and the
+report (what it reads: ``cisflow.variants.inputs``).
 
-``INPUT_KINDS``: the kinds of variant input, each with the key that names it under a variant set
-of the config (``variants.<set>.<key>``, the ``kind`` that ``sets.read_variant_set`` takes) and the
-``cisflow score-variants`` option that gives it. ``OUTPUTS``: every file a variant set's scoring
-writes, by role (the rule's output names, the keys ``score_variant_set`` takes), each a suffix of
-one stem: ``results/variants/<experiment>/<set>`` in the workflow, ``--out`` less ``.tsv.gz`` on the
-command line. The figures with a caption are entries of Snakemake's report, and the lab-meeting
-page (``cisflow.report``) reads ``PAGE_ROLES``.
+``OUTPUTS``: every file a variant set's scoring writes, by role (the rule's output names, the keys
+of ``score_variant_set``'s ``outputs``), each a suffix of one stem:
+``results/variants/<experiment>/<set>`` in the workflow, ``--out`` less ``.tsv.gz`` on the command
+line. The figures with a caption are entries of Snakemake's report, and the lab-meeting page
+(``cisflow.report``) reads ``PAGE_ROLES``.
 """
 
 from dataclasses import dataclass
 
 from cisflow.types import PathLike
-
-
-@dataclass(frozen=True)
-class InputKind:
-    """One kind of variant input.
-
-    Attributes
-    ----------
-    key : str
-        Its config key under a variant set (``gwas_catalog``), also its ``kind``.
-    flag : str
-        The ``cisflow score-variants`` option giving it (``--gwas-catalog``).
-    options : tuple of str
-        The variant set's settings that apply to this kind only (``traits``, ``trait``, ...).
-    help : str
-        What the input is, as the command line's help says.
-    """
-
-    key: str
-    flag: str
-    options: tuple = ()
-    help: str = ""
-
-
-INPUT_KINDS = (
-    InputKind("vcf", "--vcf", help="variants, plain or gzipped VCF"),
-    InputKind("table", "--table", help="variants as a GWAS-style table (rsid, chrom, pos, ref, alt[, trait, p_value])"),
-    InputKind("gwas_catalog", "--gwas-catalog", ("traits", "dbsnp"),
-              help="the GWAS Catalog's associations TSV as downloaded (GRCh38 positions: give --chain for a model on "
-                   "another build); REF from the genome, ALT from the risk allele"),
-    InputKind("sumstats", "--sumstats", ("trait", "p_threshold"),
-              help="GWAS-SSF summary statistics (chromosome, base_pair_location, effect_allele, other_allele, "
-                   "p_value); lines at or below --p-threshold"),
-    InputKind("credible_sets", "--credible-sets", ("traits",),
-              help="fine-mapped credible sets: FinnGen's SuSiE .snp files, an Open Targets credible_set Parquet file, "
-                   "or a table (trait, credible_set, chrom, pos, pip, ref + alt or rsid); each set's SNPs ranked by "
-                   "predicted effect, PIP beside in the loci table"),
-)
-KINDS = tuple(kind.key for kind in INPUT_KINDS)
 
 
 @dataclass(frozen=True)

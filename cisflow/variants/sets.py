@@ -15,21 +15,23 @@ site go back to every line that reported it.
 
 import pandas as pd
 
+from cisflow.config.settings import VariantSet
 from cisflow.io.credible_sets import credible_set_sites, read_credible_sets
 from cisflow.io.gwas import read_gwas_table
 from cisflow.io.gwas_catalog import catalog_sites, read_gwas_catalog
 from cisflow.io.sumstats import GENOME_WIDE, read_sumstats
 from cisflow.io.vcf import read_vcf
 from cisflow.types import PathLike
-from cisflow.variants.outputs import KINDS
 
 
 def read_variant_set(path: PathLike, kind: str = "vcf", traits: list[str] | None = None,
-                     p_threshold: float = GENOME_WIDE, trait: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     p_threshold: float | None = None,
+                     trait: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(variants, associations) of one variant input (module docstring).
 
     ``traits`` keeps only those traits of a GWAS Catalog file or of credible sets; ``p_threshold``
-    and ``trait`` (the trait a summary-statistics file is of) apply to ``sumstats``.
+    (None: ``GENOME_WIDE``) and ``trait`` (the trait a summary-statistics file is of) apply to
+    ``sumstats``.
     """
     if kind == "credible_sets":
         return credible_set_sites(read_credible_sets(path, traits))
@@ -37,14 +39,15 @@ def read_variant_set(path: PathLike, kind: str = "vcf", traits: list[str] | None
         variants, associations = catalog_sites(read_gwas_catalog(path, traits))
         return variants.assign(alt_from=""), associations
     if kind == "sumstats":
-        variants = read_sumstats(path, p_threshold, trait).assign(alt_from="sumstats")
+        threshold = GENOME_WIDE if p_threshold is None else p_threshold
+        variants = read_sumstats(path, threshold, trait).assign(alt_from="sumstats")
     elif kind == "table":
         variants = read_gwas_table(path).assign(alt_from="table")
         variants = variants.rename(columns={"trait": "traits"}) if "trait" in variants else variants.assign(traits="")
     elif kind == "vcf":
         variants = read_vcf(path).assign(alt_from="vcf", traits="")
     else:
-        raise ValueError(f"variant input kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        raise ValueError(f"variant input kind must be one of {', '.join(VariantSet.kinds())}, not {kind!r}")
     variants = variants.assign(site=range(len(variants)))
     carried = [column for column in ("line", "id", "chrom", "pos", "ref", "alt", "traits", "p_value", "mlog10_p")
                if column in variants]

@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cisflow.config.schema import key_defaults
+from cisflow.config.settings import Background, VariantSet
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.genome import contig_sizes, open_genome
 from cisflow.io.gwas_catalog import GROUP_SEPARATOR
 from cisflow.io.jsonio import shown, write_json
 from cisflow.io.liftover import lift_counts, lift_variants
-from cisflow.io.sumstats import GENOME_WIDE
 from cisflow.io.textio import write_tsv
 from cisflow.io.truth import log_left_out, match_truth, read_truth
 from cisflow.models.checkpoint import load_model
@@ -48,7 +47,7 @@ from cisflow.variants.loci import (
     trait_snps,
     with_proxies,
 )
-from cisflow.variants.motif_changes import P_VALUE, add_motif_changes
+from cisflow.variants.motif_changes import add_motif_changes
 from cisflow.variants.plots import plot_effects_along_genome, plot_loci, plot_top_variants, plot_variant_ism
 from cisflow.variants.scored_vcf import write_scored_vcf
 from cisflow.variants.scores import headline_table, write_scores
@@ -58,8 +57,6 @@ from cisflow.variants.snv_effects import precision_choice
 
 log = logging.getLogger(__name__)
 
-BACKGROUND = key_defaults("variants.*.background")  # per_variant, max, reference, seed: the schema's defaults
-ISM = key_defaults("variants.*.ism")  # top: the strongest variants (one a site) mapped by ISM; flank: bases a side
 EMPTY_ENRICHMENT = pd.DataFrame(columns=ENRICHMENT_COLUMNS)
 BACKGROUND_COLUMNS = ["chrom", "pos", "id", "ref", "alt", "matched_site", "role", "gc", "peak_distance", "stratum",
                       "status", "score_ref", "score_alt", "max_abs_sad", "max_abs_effect", "top_target", "max_abs_z",
@@ -84,16 +81,12 @@ def check_model(model_path: PathLike, meta: dict[str, Any]) -> None:
 
 
 def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: PathLike, outputs: Mapping[str, PathLike],
-                      kind: str = "vcf", peaks_path: PathLike | None = None, truth_path: PathLike | None = None,
-                      traits: list[str] | None = None, p_threshold: float = GENOME_WIDE, trait: str | None = None,
+                      variant_set: VariantSet, peaks_path: PathLike | None = None, truth_path: PathLike | None = None,
                       dbsnp_path: PathLike | None = None, chain_path: PathLike | None = None,
-                      aliases: dict[str, str] | None = None, indels: str = "score", max_ref_mismatch: float = 0.05,
-                      background: Mapping[str, int] | None = None, ism: Mapping[str, int] | None = None,
+                      panel_path: PathLike | None = None, aliases: dict[str, str] | None = None,
                       jaspar: Mapping[str, Any] | None = None,
                       learned_motifs: Iterable[tuple[PathLike, PathLike]] | None = None,
-                      motif_p_value: float = P_VALUE, precision: str = "auto", name: str = "variants",
-                      locus_window: int = 500_000, r2: float = 0.6, panel_path: PathLike | None = None,
-                      proxies: Mapping[str, float] | None = None) -> dict[str, Any]:
+                      name: str = "variants") -> dict[str, Any]:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
 
     Parameters
@@ -104,9 +97,16 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         Paths by role, the roles of ``cisflow.variants.outputs.OUTPUTS`` (``output_paths`` makes
         them from a stem): ``table``, ``plot`` and ``summary`` are written always, the others where
         given.
-    kind : str
-        The input's kind, one of ``cisflow.variants.outputs.KINDS`` (``sets.read_variant_set``);
-        ``traits``, ``p_threshold`` and ``trait`` go to it.
+    variant_set : VariantSet
+        The set's settings (``cisflow.config.settings``; the config schema describes each): its
+        ``kind`` of input, with ``traits``, ``p_threshold`` and ``trait`` (``sets.read_variant_set``);
+        ``indels``, ``max_ref_mismatch`` and ``precision`` (``variants.check_variants``,
+        ``variants.score_variants``); ``background``: ``per_variant`` (0: no calibration), ``max``,
+        ``reference`` and ``seed`` (``background.draw_background``); ``ism``: the ``top`` variants
+        (one a site) mapped by ISM ``flank`` bases a side (their ``ism_max_abs``; the figure draws
+        the first ``plots.ISM_PANELS``); ``motif_p_value`` (``motif_changes.add_motif_changes``);
+        ``locus_window``, ``r2`` and ``proxies`` (``cisflow.variants.loci``). Its input files are
+        the other arguments.
     peaks_path : path, optional
         The model's regions (the intervals table) or a BED of peaks: background SNPs are matched
         on distance to them. Without it they are matched on GC content only.
@@ -114,45 +114,39 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         A truth table (``cisflow.io.truth``): the AUROC of the ranking for its positives.
     dbsnp_path, chain_path : path, optional
         A dbSNP VCF giving alleles where the input has none; a UCSC chain file to the genome's build.
-    background : dict, optional
-        ``per_variant`` (0: no calibration), ``max``, ``reference`` (SNPs per distance stratum) and
-        ``seed`` (``background.draw_background``).
-    ism : dict, optional
-        ``top``: the strongest variants (one a site) mapped by ISM (their ``ism_max_abs``; the
-        figure draws the first ``plots.ISM_PANELS``), ``flank``: bases a side (default ``ISM``).
-    precision, indels, max_ref_mismatch, aliases
-        As ``variants.score_variants`` and ``variants.check_variants`` take them.
-    jaspar, learned_motifs, motif_p_value : dict, list, float
+    panel_path : path, optional
+        A reference panel (a genotype VCF): loci are clumped around leads at r² >= ``r2``, and with
+        ``proxies`` each input SNP's proxies in it (r² >= their ``r2`` within ``locus_window``) are
+        scored too, each naming its lead (``proxy_of``).
+    aliases : dict, optional
+        The config's contig aliases (``cisflow.io.contigs.rename_contigs``).
+    jaspar, learned_motifs : dict, list
         The motif each SNV breaks or makes (``motif_changes.add_motif_changes``): JASPAR's ``release``
-        and ``tax_group`` (default JASPAR2024 vertebrates), the experiment's (MEME file, matches
-        table) pairs of learned motifs, and the match threshold (p-value).
-    locus_window, r2, panel_path : int, float, path
-        Each trait's SNPs are grouped into loci (``cisflow.variants.loci``): within ``locus_window``
-        bp of each other, or with a reference panel (a genotype VCF) around leads at r² >= ``r2``.
-    proxies : dict, optional
-        ``{r2: 0.8}``: with ``panel_path``, each input SNP's proxies in the panel (r² >= r2 within
-        ``locus_window``) are scored too, each naming its lead (``proxy_of``).
+        and ``tax_group`` (default ``motif_changes.JASPAR``) and the experiment's (MEME file, matches
+        table) pairs of learned motifs.
+    name : str
+        The set's name: the trait of an input that names none.
 
     Returns
     -------
     dict
         The summary written to ``outputs["summary"]``.
     """
-    background = {**BACKGROUND, **(background or {})}
-    ism = {**ISM, **(ism or {})}
+    kind, background, ism, proxies = variant_set.kind, variant_set.background, variant_set.ism, variant_set.proxies
     if proxies and not panel_path:
         raise ConfigError("proxies", "needs a reference panel (the variant set's ld_panel, or --ld-panel)")
     model, meta = load_model(model_path, device())
     check_model(model_path, meta)
     dataset = meta["dataset"]
-    check_ism(ism["top"], ism["flank"], dataset["seq_len"])
+    check_ism(ism.top, ism.flank, dataset["seq_len"])
     truth = None
     if truth_path:
         truth = read_truth(truth_path)
         log_left_out(truth, truth_path)
     genome = open_genome(genome_path)
     try:
-        variants, associations = read_variant_set(vcf_path, kind, traits, p_threshold, trait)
+        variants, associations = read_variant_set(vcf_path, kind, variant_set.traits, variant_set.p_threshold,
+                                                  variant_set.trait)
         log.info("%s: %d input rows, %d sites", vcf_path, len(associations), len(variants))
         if dbsnp_path:
             variants = attach_dbsnp(variants, read_dbsnp_alleles(dbsnp_path, variants["id"]))
@@ -164,41 +158,42 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         check_risk_build(variants, vcf_path, genome_path)
         genome_contigs = list(contig_sizes(genome_path))
         if proxies and panel_path:  # proxies without a panel were refused above
-            variants = with_proxies(variants, panel_path, genome_contigs, locus_window, proxies["r2"])
+            variants = with_proxies(variants, panel_path, genome_contigs, variant_set.locus_window, proxies["r2"])
         if truth_path:  # the truth was read
             match_truth(truth, variants["id"], truth_path)
         snps = trait_snps(variants, associations, name)
         loci = credible_set_loci(associations, variants) if kind == "credible_sets" else \
-            assign_loci(snps, locus_window, r2, panel_path, genome_contigs)
-        checked = check_variants(variants, genome, dataset["seq_len"], indels)
-        check_build(checked, vcf_path, genome_path, max_ref_mismatch)
-        scored = score_variants(model, meta, genome, checked, precision=precision)
+            assign_loci(snps, variant_set.locus_window, variant_set.r2, panel_path, genome_contigs)
+        checked = check_variants(variants, genome, dataset["seq_len"], variant_set.indels)
+        check_build(checked, vcf_path, genome_path, variant_set.max_ref_mismatch)
+        scored = score_variants(model, meta, genome, checked, precision=variant_set.precision)
         calibrated = None
         sites = sites_of(scored)
-        if background["per_variant"] > 0 and len(sites):
+        if background.per_variant > 0 and len(sites):
             calibrated = _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background,
-                                     indels, precision, aliases)
+                                     variant_set.indels, variant_set.precision, aliases)
             scored = calibrated.pop("scored")
         ranked = rank_variants(scored)
         del scored  # the per-output columns are held once: in rank order
-        top = _top_sites(ranked, ism["top"])
-        maps, ism_max = variant_ism(model, meta, genome, top, ism["flank"])
+        top = _top_sites(ranked, ism.top)
+        maps, ism_max = variant_ism(model, meta, genome, top, ism.flank)
         enrichment = _enrichment(ranked, calibrated, dataset["task"], name, loci)
         trait_top = _trait_top(ranked, enrichment)
-        trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism["flank"])
+        trait_maps, _ = variant_ism(model, meta, genome, trait_top, ism.flank)
     finally:
         genome.close()
     ranked.insert(ranked.columns.get_loc("score") + 1, "ism_max_abs", np.nan)
     ranked.loc[top.index, "ism_max_abs"] = ism_max
     table = site_loci(headline_table(ranked, dataset["targets"], dataset["task"]), loci, name)
     locus_rows = locus_table(table, loci, snps)
-    table, motifs = add_motif_changes(table, genome_path, jaspar, learned_motifs or (), motif_p_value)
+    table, motifs = add_motif_changes(table, genome_path, jaspar, learned_motifs or (),
+                                      variant_set.motif_p_value)
     summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
     summary["motifs"] = motifs
     summary["loci"] = {trait: {"snps": len(rows), "loci": int(rows["locus"].nunique())}
                        for trait, rows in loci.groupby("trait", sort=False)}
     summary["top_loci"] = top_loci(locus_rows)
-    summary["precision"] = precision_choice(precision, model_device(model))[1]
+    summary["precision"] = precision_choice(variant_set.precision, model_device(model))[1]
     summary["members"] = member_names(meta)
     if truth is not None:
         summary.update(_truth_summary(table, truth))
@@ -214,17 +209,17 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
     return summary
 
 
-def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background, indels, precision, aliases):
-    """The reference and matched background SNPs drawn for ``sites``, scored alike, and both tables
-    calibrated."""
+def _calibrated(model, meta, genome, genome_path, scored, sites, peaks_path, background: Background, indels,
+                precision, aliases):
+    """The reference and matched background SNPs drawn for ``sites`` (as the set's ``background`` says),
+    scored alike, and both tables calibrated."""
     seq_len = meta["dataset"]["seq_len"]
     if peaks_path:
         peaks = read_peak_regions(peaks_path, contig_sizes(genome_path), genome_path, aliases)
     else:
         log.warning("no peaks given: background SNPs are matched on GC content only")
         peaks = pd.DataFrame({"chrom": [], "start": [], "end": []})
-    drawn, site_features = draw_background(sites, genome_path, peaks, seq_len, background["per_variant"],
-                                           background["max"], background["seed"], background["reference"])
+    drawn, site_features = draw_background(sites, genome_path, peaks, seq_len, background)
     scored_background = pd.concat([_score_background(model, meta, genome, drawn[drawn["role"] == role], indels,
                                                      precision) for role in ("reference", "matched")],
                                   ignore_index=True)
