@@ -28,6 +28,8 @@ def test_the_config_takes_each_kind_and_its_options_only_for_it():
         for option, value in OPTIONS.items():
             config = {**config, "variants": {"set": {kind.key: {"url": "in"}, option: copy.deepcopy(value)}}}
             problems = [problem for problem in reference_problems(config, []) if problem.startswith("variants.")]
-            assert bool(problems) == (option not in kind.options), (kind.key, option, problems)
+            takers = " or ".join(other.key for other in INPUT_KINDS if option in other.options)
+            expected = [] if option in kind.options else [f"variants.set.{option}: only for a {takers} input"]
+            assert problems == expected, (kind.key, option)
     assert {option for kind in INPUT_KINDS for option in kind.options} == set(OPTIONS)
     assert all(set(kind.options) <= set(schema["properties"]) for kind in INPUT_KINDS)

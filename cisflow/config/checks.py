@@ -15,11 +15,15 @@ from cisflow.models.params import model_problems
 from cisflow.training.replicates import members as experiment_members
 from cisflow.training.replicates import replicate_problems
 from cisflow.training.search_space import space_problems
+from cisflow.variants.inputs import INPUT_KINDS
 
 # Keys whose names get a suffix in their files (results/variants/<experiment>/<set>.loci.tsv.gz,
 # resources/downloads/tables/<table>.0, logs/interpret/<experiment>.modisco.log): a name of one of
 # them may not be another name of the same key and a dot.
 SUFFIXED_NAMES = ("tables", "datasets", "experiments", "variants")
+# a variant set's setting for some kinds of input alone -> those kinds (the kinds' options, cisflow.variants.inputs)
+KIND_OPTIONS = {option: tuple(kind.key for kind in INPUT_KINDS if option in kind.options)
+                for option in dict.fromkeys(option for kind in INPUT_KINDS for option in kind.options)}
 
 
 def name_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[str]:
@@ -142,8 +146,7 @@ def _experiment_problems(config, name, spec):
 def _variant_set_problems(name, entry):
     """Keys that belong to another kind of variant input, and a local truth table that cannot be read."""
     problems = []
-    for key, kinds in (("traits", ("gwas_catalog", "credible_sets")), ("dbsnp", ("gwas_catalog",)),
-                       ("trait", ("sumstats",)), ("p_threshold", ("sumstats",))):
+    for key, kinds in KIND_OPTIONS.items():
         if key in entry and not any(kind in entry for kind in kinds):
             problems.append(f"variants.{name}.{key}: only for a {' or '.join(kinds)} input")
     for key in ("proxies", "ld_panel_index"):
