@@ -10,7 +10,7 @@ def test_classification_metrics_per_target_and_mean():
     result = classification_metrics(targets, probs, ["a", "b"])
     assert result["per_target"]["a"]["auroc"] == 1.0 and result["per_target"]["a"]["positives"] == 2
     assert np.isnan(result["per_target"]["b"]["auroc"])  # one class only: undefined, left out of the mean
-    assert result["auroc"] == 1.0 and selection_score("classification", result) == 1.0
+    assert result["auroc"] == 1.0 and selection_score("classification", result, "auto") == 1.0
 
 
 def test_regression_metrics():
@@ -19,7 +19,7 @@ def test_regression_metrics():
     assert result["pearson"] == pytest.approx(1.0) and result["spearman"] == pytest.approx(1.0)
     assert result["r2"] < 0  # perfectly correlated but on the wrong scale
     constant = regression_metrics(y, np.ones_like(y), ["y"])
-    assert np.isnan(constant["pearson"]) and selection_score("regression", constant) == -np.inf
+    assert np.isnan(constant["pearson"]) and selection_score("regression", constant, "auto") == -np.inf
 
 
 def test_selection_can_sum_metrics_as_camformers_did():
@@ -36,11 +36,11 @@ def test_predictions_that_are_not_finite_score_nothing_and_say_so():
     targets = np.array([[1.0], [0.0], [1.0], [0.0]], dtype=np.float32)
     outputs = np.array([[np.nan], [0.2], [np.inf], [0.1]], dtype=np.float32)
     result = classification_metrics(targets, outputs, ["a"])
-    assert np.isnan(result["auroc"]) and selection_score("classification", result) == -np.inf
+    assert np.isnan(result["auroc"]) and selection_score("classification", result, "auto") == -np.inf
     assert result["per_target"]["a"]["note"] == "2 of 4 predictions NaN or infinite: no AUROC or AUPRC"
     assert result["note"] == "auroc, auprc undefined for every target (see per_target's notes)"
     result = regression_metrics(targets, outputs, ["a"])
-    assert np.isnan(result["r2"]) and selection_score("regression", result) == -np.inf
+    assert np.isnan(result["r2"]) and selection_score("regression", result, "auto") == -np.inf
     assert result["per_target"]["a"]["note"] == "2 of 4 predictions NaN or infinite: no correlation or R²"
     constant = regression_metrics(targets, np.ones_like(targets), ["a"])["per_target"]["a"]
     assert constant["note"] == "constant predictions: no correlation" and constant["r2"] == -1.0

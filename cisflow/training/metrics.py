@@ -63,10 +63,10 @@ def compute(task: str, targets: np.ndarray, outputs: np.ndarray, names: Sequence
 DEFAULT_SELECTION = {"classification": "auroc", "regression": "pearson"}
 
 
-def selection_score(task: str, metrics: Mapping[str, Any], selection: str = "auto") -> float:
-    """The single number training maximises: a metric's mean over targets, or the sum of
-    several joined by '+' (Camformers stopped early on Pearson + Spearman); 'auto' is mean
-    AUROC for classification and mean Pearson for regression."""
+def selection_score(task: str, metrics: Mapping[str, Any], selection: str) -> float:
+    """The single number training maximises (``selection``, the experiment's ``training.selection``):
+    a metric's mean over targets, or the sum of several joined by '+' (Camformers stopped early on
+    Pearson + Spearman); 'auto' is mean AUROC for classification and mean Pearson for regression."""
     names = DEFAULT_SELECTION[task] if selection == "auto" else selection
     value = sum(metrics[name] for name in names.split("+"))
     return -np.inf if np.isnan(value) else float(value)
