@@ -461,10 +461,29 @@ def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
     top = ranked[ranked["score"].notna()].head(3)
     maps, _ = variant_ism(CentreModel(), CENTRE_META, genome, top, flank=4)
     plot_variant_ism(top, maps, tmp_path / "ism.png")
-    plot_effects_along_genome(ranked, tmp_path / "genome.png")
+    plot_effects_along_genome(ranked, tmp_path / "genome.png", ["chr1", "chr2"])
     plot_variant_ism(top.head(0), maps[:0], tmp_path / "none.png")
     for name in ("ism.png", "genome.png", "none.png"):
         assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_genome_plot_puts_contigs_in_karyotype_order(monkeypatch, tmp_path):
+    """The demo's contigs come chr19, chr22, chr20, chr21 (rank order): the plot reads 19, 20, 21, 22, X, then a
+    scaffold, and each contig's points lie right of the one before."""
+    from cisflow.variants import plots
+
+    figures = []
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path, **kwargs: figures.append(fig))
+    ranked = pd.DataFrame({"id": list("abcdef"),
+                           "chrom": ["chr19", "chr22", "chrUn_gl000220", "chr20", "chrX", "chr21"],
+                           "pos": [500, 100, 50, 900, 300, 20], "score": [6.0, 5.0, 4.0, 3.0, 2.0, 1.0]})
+    plot_effects_along_genome(ranked, tmp_path / "genome.png", ["chrUn_gl000220", "chr19", "chr20", "chr21"])
+    ax = figures[0].axes[0]
+    order = ["chr19", "chr20", "chr21", "chr22", "chrX", "chrUn_gl000220"]
+    assert [label.get_text() for label in ax.get_xticklabels()] == order
+    assert list(ax.get_xticks()) == sorted(ax.get_xticks())
+    x_of = {chrom: points.get_offsets()[0, 0] for chrom, points in zip(order, ax.collections)}
+    assert [x_of[chrom] for chrom in order] == sorted(x_of.values())
 
 
 def test_indels_scored_from_both_alleles_own_windows(genome, vcf):

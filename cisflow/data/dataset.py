@@ -28,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cisflow.io.atomic import atomic_dir
+from cisflow.io.contigs import karyotype_order
 from cisflow.io.errors import ConfigError
 from cisflow.io.jsonio import write_json
 from cisflow.types import PathLike
@@ -239,14 +240,15 @@ def split_by_chromosome(chroms: np.ndarray | Sequence[str], valid: Sequence[str]
     A chromosome in both held-out sets, or held-out sets that catch no row (a typo, or names
     that differ from the genome's), are errors: they would leave a split silently empty.
     """
-    overlap = set(valid) & set(test)
+    overlap = karyotype_order(name for name in valid if name in test)
     if overlap:
-        raise ConfigError("split", f"chromosomes in both valid and test: {', '.join(sorted(overlap))}")
+        raise ConfigError("split", f"chromosomes in both valid and test: {', '.join(overlap)}")
     chroms = np.asarray(chroms)
     for name, held_out in (("valid", valid), ("test", test)):
         if not np.isin(chroms, list(held_out)).any():
+            regions_on = karyotype_order(np.unique(chroms).tolist())
             raise ConfigError(f"split.{name}", f"no region lies on {', '.join(held_out)} "
-                                               f"(regions are on {', '.join(sorted(set(chroms.tolist()))[:10])})")
+                                               f"(regions are on {', '.join(regions_on[:10])})")
     split = np.zeros(len(chroms), np.uint8)
     split[np.isin(chroms, list(valid))] = SPLITS["valid"]
     split[np.isin(chroms, list(test))] = SPLITS["test"]

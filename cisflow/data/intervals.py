@@ -18,7 +18,7 @@ import pandas as pd
 
 from cisflow.config.settings import PeaksDataset
 from cisflow.data.negatives import background_regions, gc_matched_background
-from cisflow.io.contigs import rename_contigs
+from cisflow.io.contigs import karyotype_order, rename_contigs
 from cisflow.io.errors import InputError
 from cisflow.io.genome import contig_sizes
 from cisflow.io.peaks import read_peaks
@@ -55,7 +55,7 @@ def merge_peaks(peaks_by_sample: Mapping[str, pd.DataFrame], dataset: PeaksDatas
         counts["peaks"] += len(peaks)
         known = peaks["chrom"].isin(contig_sizes.keys()).to_numpy()
         if not known.all():
-            missing = sorted(set(peaks.loc[~known, "chrom"]))
+            missing = karyotype_order(peaks.loc[~known, "chrom"])
             if dataset.missing_contig == "error":
                 raise InputError(paths.get(sample, sample),
                                  f"peaks on contigs absent from the genome: {', '.join(missing)}")

@@ -8,6 +8,7 @@ renamed silently: the mapping is logged, and names that map to nothing are repor
 """
 
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping
 
 import pandas as pd
@@ -18,6 +19,10 @@ from cisflow.types import PathLike
 log = logging.getLogger(__name__)
 
 MITOCHONDRION = ("chrM", "chrMT", "MT", "M")
+SEX_CHROMOSOMES = ("x", "y", "z", "w")  # after the numbered ones, in this order (birds have Z and W)
+NUMBERED = re.compile(r"(\d+)([a-z]?)")  # 1, 22, 01 (rice), 2l (fly arms), 2a (chimpanzee)
+UNITS = ("", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix")
+ROMAN = {"x" * (n // 10) + UNITS[n % 10]: n for n in range(1, 40)}  # i .. xxxix: yeast's i .. xvi, worm's i .. v
 
 
 def _candidates(name: str) -> Iterator[str]:
@@ -118,3 +123,56 @@ def _hint(names: list[str], genome_contigs: list[str]) -> str:
         return (f": the names differ from the genome's in case or a chr prefix ({near[0]} / {near[1]}); map them with "
                 "contig_aliases")
     return ": check that both are of one species and build, or map other names (NC_000001.11) with contig_aliases"
+
+
+def karyotype_order(names: Iterable[str], genome_contigs: Iterable[str] = ()) -> list[str]:
+    """The distinct ``names`` as a geneticist reads a genome: numbered chromosomes by number, then X, Y (Z, W),
+    then the mitochondrion, then every other contig in the genome's order.
+
+    Names are read with or without a ``chr`` prefix, in any case (``chr1``, ``1``, ``Chr01``, ``chrX``, ``MT``,
+    ``chrM``); a number may carry one letter (``chr2L``, ``chr2R`` of the fly, ``chr2A`` of the chimpanzee), which
+    orders the arms of one number. Where the names (with the genome's) are numbered in roman numerals and never in
+    arabic ones (yeast's ``chrI`` .. ``chrXVI``, the worm's ``I`` .. ``V``), the numerals are numbers, and ``X`` the
+    tenth (for the worm, whose X follows V, the order is the same). Anything else (``chrUn_gl000220``,
+    ``chr1_gl000191_random``, ``Mito``, scaffolds) comes after, in the genome's order.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Contig names to order (repeats are dropped).
+    genome_contigs : iterable of str
+        The genome's contigs in its order (the .fai's); names it lacks follow its own, in order of first appearance.
+
+    Returns
+    -------
+    list of str
+        The distinct names, in karyotype order.
+    """
+    distinct = list(dict.fromkeys(names))
+    order = {name: index for index, name in enumerate(dict.fromkeys(genome_contigs))}
+    for name in distinct:
+        order.setdefault(name, len(order))
+    roman = _roman_numbered(order)
+    return sorted(distinct, key=lambda name: (*_chromosome_rank(name, roman), order[name]))
+
+
+def _roman_numbered(names: Iterable[str]) -> bool:
+    """Whether ``names`` number their chromosomes in roman numerals: none is an arabic number and one is a numeral
+    other than X (which alone is the human X)."""
+    keys = {_key(name) for name in names}
+    return not any(NUMBERED.fullmatch(key) for key in keys) and any(key in ROMAN for key in keys - {"x"})
+
+
+def _chromosome_rank(name: str, roman: bool) -> tuple[int, int, str]:
+    """(class, number, arm) of a contig name: class 0 numbered, 1 sex chromosome, 2 mitochondrion, 3 anything else."""
+    key = _key(name)
+    numbered = NUMBERED.fullmatch(key)
+    if numbered:
+        return 0, int(numbered.group(1)), numbered.group(2)
+    if roman and key in ROMAN:
+        return 0, ROMAN[key], ""
+    if key in SEX_CHROMOSOMES:
+        return 1, SEX_CHROMOSOMES.index(key), ""
+    if key in {_key(alias) for alias in MITOCHONDRION}:
+        return 2, 0, ""
+    return 3, 0, ""

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from cisflow.data.dataset import SPLITS, Dataset, split_by_chromosome
+from cisflow.io.contigs import karyotype_order
 from cisflow.io.errors import ConfigError
 
 GENOME_KINDS = ("peaks", "promoters")  # datasets whose rows have chromosomes
@@ -105,7 +106,7 @@ def deal_chromosomes(counts: Mapping[str, int], k: int) -> list[list[str]]:
     chroms = [chrom for chrom in counts if counts[chrom] > 0]
     if k > len(chroms):
         raise ConfigError("replicates.folds", f"{k} folds, but regions lie on only {len(chroms)} chromosomes "
-                                              f"({', '.join(sorted(chroms))}); use fewer folds")
+                                              f"({', '.join(karyotype_order(chroms))}); use fewer folds")
     groups: list[list[str]] = [[] for _ in range(k)]
     totals = np.zeros(k, np.int64)
     for chrom in sorted(chroms, key=lambda name: (-counts[name], name)):
@@ -171,5 +172,6 @@ def describe(member: Mapping[str, Any], chromosomes: Mapping[str, Sequence[str]]
     if fold is None:
         return f"seed {member['seed']}, the dataset's split"
     if chromosomes is not None:
-        return f"seed {member['seed']}, test {', '.join(chromosomes['test'])}, valid {', '.join(chromosomes['valid'])}"
+        test, valid = (", ".join(karyotype_order(chromosomes[split])) for split in ("test", "valid"))
+        return f"seed {member['seed']}, test {test}, valid {valid}"
     return f"seed {member['seed']}, fold {fold['index'] + 1} of {fold['of']} dealt rows"

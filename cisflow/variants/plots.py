@@ -1,10 +1,13 @@
 """Figures of variant effects: the top variants' SAD heatmap, ISM maps around them, and effects
 along the genome (Manhattan-like)."""
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cisflow.io.contigs import karyotype_order
 from cisflow.io.figures import save_figure
 from cisflow.types import PathLike
 
@@ -89,9 +92,11 @@ def _outline(x):
     return Rectangle((x - 0.5, -0.5), 1, 4, fill=False, edgecolor="black", linewidth=2)
 
 
-def plot_effects_along_genome(ranked: pd.DataFrame, path: PathLike, label: int = 5) -> None:
+def plot_effects_along_genome(ranked: pd.DataFrame, path: PathLike, genome_contigs: Sequence[str],
+                              label: int = 5) -> None:
     """Manhattan-like: each scored variant's ranking score (largest |z|, or largest |effect|) at
-    its position, contigs side by side (in order of first appearance), the strongest ``label``
+    its position, contigs side by side in karyotype order (``contigs.karyotype_order``: 1 .. 22, X,
+    Y, M, then others in the order of ``genome_contigs``, the genome's), the strongest ``label``
     variants named."""
     scored = ranked.dropna(subset=["score"])
     fig = Figure(figsize=(12, 4.5), layout="constrained")
@@ -102,7 +107,7 @@ def plot_effects_along_genome(ranked: pd.DataFrame, path: PathLike, label: int =
         save_figure(fig, path, dpi=110, tight=False)
         return
     offset, ticks, labels, x = 0, [], [], np.zeros(len(scored))
-    for index, chrom in enumerate(dict.fromkeys(scored["chrom"])):
+    for index, chrom in enumerate(karyotype_order(scored["chrom"], genome_contigs)):
         on = (scored["chrom"] == chrom).to_numpy()
         pos = scored.loc[on, "pos"].to_numpy()
         x[on] = offset + pos

@@ -200,7 +200,8 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         log.info("truth AUROC (destroys vs neutral): %s", shown(summary["truth_auroc"]))
     named = next((column for column in ("groups", "traits", "trait") if column in associations), "traits")
     associations = site_loci(associations, loci, name, named)
-    _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset)
+    _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset,
+           genome_contigs)
     if outputs.get("loci"):
         write_tsv(locus_rows, outputs["loci"])
     if outputs.get("loci_plot"):
@@ -339,9 +340,11 @@ def _summary(ranked, associations, kind, chain_path, calibrated, enrichment, tas
     return summary
 
 
-def _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset):
+def _write(outputs, ranked, table, associations, calibrated, enrichment, top, maps, trait_top, trait_maps, dataset,
+           genome_contigs):
     """Every output: those of the whole table from ``table`` (``ranked``'s headline columns), the
-    per-output columns (``scores``, the top variants' heatmap) from ``ranked``."""
+    per-output columns (``scores``, the top variants' heatmap) from ``ranked``; ``genome_contigs`` (the
+    genome's, in its order) order the plot along the genome."""
     write_tsv(table, outputs["table"])
     if outputs.get("scores"):
         write_scores(table, ranked, outputs["scores"], dataset["targets"])
@@ -351,7 +354,7 @@ def _write(outputs, ranked, table, associations, calibrated, enrichment, top, ma
     if outputs.get("ism"):
         plot_variant_ism(top, maps, outputs["ism"])
     if outputs.get("manhattan"):
-        plot_effects_along_genome(table, outputs["manhattan"])
+        plot_effects_along_genome(table, outputs["manhattan"], genome_contigs)
     if outputs.get("associations"):
         write_tsv(associations_with_scores(associations, table), outputs["associations"])
     if outputs.get("background"):  # the per-output columns stay in memory: what each SNP scored, and where
