@@ -3,10 +3,12 @@
 Every rule names an env file under envs/; each file parses, takes packages from conda-forge and
 bioconda only, pins every package, and holds every third-party module its rules' scripts import,
 directly or through the cisflow modules they import (followed to the end, imports inside functions
-included: those run too).
+included: those run too); and it holds nothing else, but for what runs without being imported by name
+(``RUNTIME_ONLY``, and what the env's pip packages need: see ``pip_requirements``).
 """
 
 import ast
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -20,6 +22,11 @@ CHANNELS = {"conda-forge", "bioconda"}
 # import name -> package name (conda or pip) where they differ
 PACKAGE_OF = {"torch": "pytorch", "yaml": "pyyaml", "sklearn": "scikit-learn", "Bio": "biopython",
               "matplotlib": "matplotlib-base", "modiscolite": "modisco-lite"}
+# PyPI name -> conda name where they differ
+CONDA_NAME_OF = {"torch": "pytorch", "matplotlib": "matplotlib-base"}
+# What an env pins without any rule importing it by name: the interpreter, and pip, which installs the
+# env's pip: section.
+RUNTIME_ONLY = {"python", "pip"}
 
 
 def rules():
@@ -141,6 +148,34 @@ def test_env_holds_every_module_the_rules_script_imports(rule):
     assert not missing, f"rule {rule}: {entry['conda'].name} lacks {sorted(missing)}"
 
 
+def pip_requirements(path):
+    """The conda names of what the pip: packages of env file ``path`` require (their extras left out), read
+    from their metadata in this interpreter (both test venvs install them). An env pins these from conda so
+    that pip installs none of its own, nor a numpy of its choice, beside the conda packages."""
+    spec = yaml.safe_load(path.read_text())
+    names = set()
+    for entry in spec["dependencies"]:
+        if not isinstance(entry, dict):
+            continue
+        for requirement in entry["pip"]:
+            for needed in importlib.metadata.requires(requirement.partition("==")[0]) or []:
+                if "extra ==" not in needed:
+                    name = re.match(r"[A-Za-z0-9_.-]+", needed).group(0).lower().replace("_", "-")
+                    names.add(CONDA_NAME_OF.get(name, name))
+    return names
+
+
+@pytest.mark.parametrize("path", ENV_FILES, ids=lambda p: p.name)
+def test_env_holds_nothing_its_rules_do_not_import(path):
+    """The converse of the test above: a package that no script of a rule using the env imports (directly or
+    through cisflow's modules) has no place in it, unless it runs without being imported by name."""
+    scripts = [entry["script"] for entry in RULES.values() if entry.get("conda") == path and "script" in entry]
+    assert scripts, f"no rule uses {path.name}"
+    imported = {PACKAGE_OF.get(name, name).lower() for script in scripts for name in third_party_imports(script)}
+    unused = {name.lower() for name in env_packages(path)} - imported - RUNTIME_ONLY - pip_requirements(path)
+    assert not unused, f"{path.name} pins {sorted(unused)}, which no script of its rules imports"
+
+
 def test_the_training_env_takes_pytorchs_cuda_build():
     torch_env = yaml.safe_load((ROOT / "envs/torch.yaml").read_text())
     pytorch = next(entry for entry in torch_env["dependencies"] if isinstance(entry, str)
@@ -161,13 +196,14 @@ def test_scripts_find_cisflow_without_it_being_installed():
 
 def test_the_envs_pins_become_one_requirements_list_for_the_second_test_venv():
     """make test-envs installs these: every env's pins, one version each, PyPI names, no python,
-    pip, bedtools or pytorch (the CPU build of the tested torch stands in)."""
-    result = subprocess.run([sys.executable, "tools/env_pins.py", "envs", "--with", "requirements.txt"], cwd=ROOT,
+    pip or pytorch (the CPU build of the tested torch stands in), and the test tools the envs lack
+    (pytest from requirements-dev.txt; torch from the requirements.txt it includes)."""
+    result = subprocess.run([sys.executable, "tools/env_pins.py", "envs", "--with", "requirements-dev.txt"], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     lines = result.stdout.split()
     names = [line.split("==")[0].split("[")[0].lower() for line in lines]
     assert len(names) == len(set(names)) and "numpy" in names and "matplotlib" in names
-    assert not {"python", "pip", "bedtools", "pytorch", "matplotlib-base"} & set(names)
+    assert not {"python", "pip", "pytorch", "matplotlib-base"} & set(names) and "pytest" in names
     torch_pin = next(line for line in ROOT.joinpath("requirements.txt").read_text().splitlines()
                      if line.startswith("torch=="))
     assert torch_pin.split()[0] in lines

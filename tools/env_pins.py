@@ -1,10 +1,10 @@
 """The conda envs' pins (envs/*.yaml) as pip requirements, one a line: what `make test-envs` installs
 into a second virtualenv, so the unit tests also run with the versions a cluster user's envs hold
-(`--with requirements.txt` adds torch, Snakemake and the test tools at the project's own pins).
+(`--with requirements-dev.txt` adds torch, Snakemake and the test tools at the project's own pins).
 
-Conda names that differ on PyPI are mapped; python, pip and bedtools (not Python packages) are left
-out, and so is pytorch: its CUDA build is what the envs pin, the CPU build of the tested version
-stands in for it (the unit tests run on CPU).
+Conda names that differ on PyPI are mapped; python and pip are left out, and so is pytorch: its CUDA
+build is what the envs pin, the CPU build of the tested version stands in for it (the unit tests run
+on CPU).
 """
 
 import sys
@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 PYPI_NAMES = {"matplotlib-base": "matplotlib"}
-NOT_FROM_PYPI = {"python", "pip", "bedtools", "pytorch"}
+NOT_FROM_PYPI = {"python", "pip", "pytorch"}
 
 
 def pins(env_dir):
@@ -34,16 +34,20 @@ def pins(env_dir):
 
 
 def tested(requirements, names):
-    """The pins of ``names`` in a requirements file (torch, and the test tools the envs lack)."""
+    """The pins of ``names`` in a requirements file and the files it includes with ``-r`` (torch, and the test
+    tools the envs lack)."""
     wanted = {}
     for line in Path(requirements).read_text().splitlines():
         spec = line.split("#")[0].strip()
-        if "==" in spec and spec.split("==")[0].split("[")[0] in names:
+        if spec.startswith("-r "):
+            wanted.update((pin.split("==")[0], pin) for pin in tested(Path(requirements).parent / spec[3:].strip(),
+                                                                         names))
+        elif "==" in spec and spec.split("==")[0].split("[")[0] in names:
             wanted[spec.split("==")[0]] = spec
     return list(wanted.values())
 
 
-TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML", "pysam")
+TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML", "pysam", "pybedtools")
 
 if __name__ == "__main__":
     env_pins = pins(sys.argv[1])
