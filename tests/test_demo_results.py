@@ -111,15 +111,20 @@ def test_regression_model_predicts_held_out_activity(summary):
 
 def test_report_in_a_real_browser(demo_run):
     """The demo's report opened in headless Chromium at a projector's 1280 px: every image
-    decodes, nothing is logged as an error, nothing scrolls sideways. The screenshot is kept as a
-    CI artifact: results/report-screenshot.png."""
-    from tests.browser import open_page
+    decodes, nothing is logged as an error, nothing scrolls sideways; the contents bar links each
+    experiment, variant set and enrichment and the methods, stays at the top of the screen however far
+    the page is scrolled, and a click on a link brings its section into view below the bar. The
+    screenshot is kept as a CI artifact: results/report-screenshot.png."""
+    from tests.browser import contents_problems, open_page
 
     artifact = ROOT / "results" / "report-screenshot.png"
     page = open_page(demo_run / "results/report/index.html", artifact)
     assert page["images"] >= 10 and page["broken_images"] == [], page
     assert page["console_errors"] == [], page
     assert page["scroll_width"] <= page["viewport_width"], page
+    assert {"experiment/peaks_basset", "variants/peaks_basset/demo_gwas", "enrichment/peaks_basset/demo_credible",
+            "experiment/activity_cnn", "methods"} <= set(page["contents"]["targets"]), page["contents"]
+    assert contents_problems(page["contents"]) == [], page["contents"]
     assert artifact.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -1,5 +1,6 @@
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -167,3 +168,80 @@ def test_undefined_metrics_read_back_as_null_are_shown_as_such(tmp_path):
     html = (tmp_path / "index.html").read_text()
     assert "auroc <b>n/a</b> <span class=\"spread\">(members n/a ± n/a)</span>" in html
     assert "truth AUROC n/a (one class only among the truth&#39;s ids that were scored)" in html
+
+
+def variant_files(folder, name, enriched):
+    """A variant set's files as the variants rule writes them: summary (with one trait's enrichment where
+    ``enriched``), ranked table and figure."""
+    files = {"summary": folder / f"{name}.summary.json", "table": folder / f"{name}.tsv.gz",
+             "plot": png(folder / f"{name}.png")}
+    enrichment = [{"trait": "height", "n_sites": 9, "n_loci": 3, "auc": 0.8, "auc_low": 0.6, "auc_high": 0.9,
+                   "p_value": 0.01, "q_value": 0.02, "top_output": "y"}] if enriched else []
+    files["summary"].write_text(json.dumps({"kind": "vcf", "sites": 2, "rows": 2, "scored": 2, "flagged": 0,
+                                            "status": {"scored": 2}, "alt_from": {"none": 2},
+                                            "enrichment": enrichment}))
+    pd.DataFrame({"rank": [1, 2], "id": ["v1", "v2"], "chrom": "chr1", "pos": [5, 9], "score": [2.0, 1.0]}).to_csv(
+        files["table"], sep="\t", index=False)
+    return files
+
+
+def two_experiments(tmp_path):
+    """The page of experiments ``a`` and ``a-b`` whose variant sets' names would clash if joined by ``-``
+    (``a`` scores ``b-c`` and ``v``, ``a-b`` scores ``c`` and ``v``; ``b-c`` and ``v`` of ``a-b`` hold an
+    enrichment), made of figures tall enough for a page to scroll."""
+    experiments, manifest = {}, {}
+    for name, sets in (("a", {"b-c": True, "v": False}), ("a-b", {"c": False, "v": True})):
+        folder = tmp_path / name
+        folder.mkdir()
+        variants = {vs: variant_files(folder, vs, enriched) for vs, enriched in sets.items()}
+        manifest[name], _ = experiment_files(folder, variants=variants)
+        experiments[name] = CONFIG["experiments"]["e"]
+    write_report({**CONFIG, "experiments": experiments}, {"experiments": manifest,
+                                                          "datasets": dataset_attrs(tmp_path)},
+                 tmp_path / "index.html", tmp_path / "summary.json", TEMPLATE)
+    return tmp_path / "index.html"
+
+
+CONTENTS = ["experiments", "data", "experiment/a", "variants/a/b-c", "enrichment/a/b-c", "variants/a/v",
+            "experiment/a-b", "variants/a-b/c", "variants/a-b/v", "enrichment/a-b/v", "methods"]
+
+
+class Anchors(HTMLParser):
+    """The ids of a page and the fragments its contents bar links to."""
+
+    def __init__(self):
+        super().__init__()
+        self.ids, self.links, self.in_contents = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.ids.append(attributes["id"])
+        if tag == "nav" and attributes.get("class") == "contents":
+            self.in_contents = True
+        elif tag == "a" and self.in_contents:
+            self.links.append(attributes["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "nav":
+            self.in_contents = False
+
+
+def test_contents_bar_links_every_section_to_an_id_of_its_own(tmp_path):
+    """The bar links the overview, the data, each experiment, each of its variant sets and their
+    enrichment, and the methods, in the page's order; each link's id is on one element of the page."""
+    anchors = Anchors()
+    anchors.feed(two_experiments(tmp_path).read_text())
+    assert anchors.links == [f"#{target}" for target in CONTENTS]
+    assert len(anchors.ids) == len(set(anchors.ids)) and set(CONTENTS) <= set(anchors.ids)
+
+
+def test_contents_bar_stays_in_view_in_a_real_browser(tmp_path):
+    """In headless Chromium at a projector's 1280 x 800 px: scrolled far down, the bar is at the top of
+    the screen; a click on each of its links brings the section into view, below the bar."""
+    from tests.browser import contents_problems, open_page
+
+    page = open_page(two_experiments(tmp_path), tmp_path / "screenshot.png")
+    assert page["console_errors"] == [] and page["scroll_width"] <= page["viewport_width"], page
+    assert page["contents"]["targets"] == CONTENTS
+    assert contents_problems(page["contents"]) == [], page["contents"]

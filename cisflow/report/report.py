@@ -248,15 +248,25 @@ def modisco_patterns(path: PathLike) -> list[dict[str, Any]]:
             for row in matches.drop_duplicates("pattern").itertuples()]
 
 
-def variant_section(variant_set: str, files: Mapping[str, PathLike]) -> dict[str, Any]:
-    """What the page shows of one variant set (``files``: its summary, table and figures by role):
-    its summary (with the traits' enrichment), top variants and figures."""
+def anchor(*parts: str) -> str:
+    """The id of a section of the page, the target of a link of its contents bar: what the section is
+    (``experiment``, ``variants``, ``enrichment``) and the names it is of, joined by ``/``. No name holds
+    a ``/`` (names are letters, digits, ``_ - .``), so no two sections share an id, nor one with the
+    page's fixed sections (``experiments``, ``data``, ``methods``, ``jobs``)."""
+    return "/".join(parts)
+
+
+def variant_section(experiment: str, variant_set: str, files: Mapping[str, PathLike]) -> dict[str, Any]:
+    """What the page shows of one variant set of ``experiment`` (``files``: its summary, table and
+    figures by role): its summary (with the traits' enrichment), top variants and figures, and the
+    ids of its section and of its enrichment's."""
     summary = read_json(files["summary"])
     status_text = ", ".join(f"{status.replace('_', ' ')} {n}" for status, n in summary["status"].items() if n)
     figures = {role: embed_png(files[role]) if role in files else None for role in FIGURE_ROLES}
-    return {"name": variant_set, **figures, "status_text": status_text or "none",
-            "enrichment": summary.get("enrichment", [])[:12], "top": _top_variants(files["table"]),
-            "summary": summary}
+    return {"name": variant_set, "id": anchor("variants", experiment, variant_set),
+            "enrichment_id": anchor("enrichment", experiment, variant_set), **figures,
+            "status_text": status_text or "none", "enrichment": summary.get("enrichment", [])[:12],
+            "top": _top_variants(files["table"]), "summary": summary}
 
 
 TOP_VARIANT_COLUMNS = ("rank", "id", "chrom", "pos", "score_ref", "score_alt", "alt_from", "status", "score",
@@ -320,6 +330,7 @@ def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_ou
         summary["experiments"][name] = experiment
         sections.append({
             "name": name,
+            "id": anchor("experiment", name),
             "summary": experiment,
             "params": spec["model"]["params"],
             "learning_curve": learning_curve(histories),
@@ -328,7 +339,7 @@ def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_ou
             "saliency": embed_png(files["saliency"]),
             "modisco": embed_png(files["modisco_plot"]) if "modisco_plot" in files else None,
             "matches": best_matches(matches).head(15).to_dict("records"),
-            "variant_sets": [variant_section(vs, roles) for vs, roles in files["variants"].items()],
+            "variant_sets": [variant_section(name, vs, roles) for vs, roles in files["variants"].items()],
         })
     template_path = Path(template_path)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
