@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cisflow.config.settings import VariantSet
+from cisflow.config.settings import Interpret, VariantSet
 from cisflow.io.contigs import rename_contigs
 from cisflow.io.genome import contig_sizes, open_genome, prepare_genome
 from cisflow.io.liftover import lift_variants
@@ -76,10 +76,12 @@ def main():
         tmp = Path(tmp)
         simulated(tmp, N_SITES[dev.type], LENGTH[dev.type])
         save_model(tmp / "model.pt", build_for_dataset("basset", attrs, {}), "basset", {}, attrs)
+        variant_set = VariantSet.from_mapping({"gwas_catalog": {"url": str(tmp / "catalog.tsv.gz")}})
+        interpret = Interpret.from_mapping({})  # the JASPAR motifs of an experiment's defaults
         start = time.perf_counter()
         summary = score_variant_set(tmp / "model.pt", tmp / "catalog.tsv.gz", tmp / "genome.fa",
-                                    output_paths(tmp / "out"),
-                                    VariantSet.from_mapping({"gwas_catalog": {"url": str(tmp / "catalog.tsv.gz")}}),
+                                    output_paths(tmp / "out"), variant_set,
+                                    {"release": interpret.jaspar_release, "tax_group": interpret.tax_group},
                                     peaks_path=tmp / "peaks.bed", chain_path=tmp / "38to19.chain")
         end_to_end = time.perf_counter() - start
 
@@ -89,7 +91,7 @@ def main():
         variants = rename_contigs(lift_variants(variants, tmp / "38to19.chain"), contig_sizes(tmp / "genome.fa"))
         checked = check_variants(resolve_alleles(variants, genome), genome, SEQ_LEN)
         start = time.perf_counter()
-        score_variants(model, meta, genome, checked, batch_size=512)
+        score_variants(model, meta, genome, checked, variant_set.precision, batch_size=512)
         variants_only = time.perf_counter() - start
         genome.close()
     sites, alleles = summary["sites"], summary["scored"]

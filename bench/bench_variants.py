@@ -3,7 +3,7 @@
 cisflow's ``score_variants`` reads each window once from the indexed genome, runs the ref windows
 through the model in large batches and recomputes for the alt allele only what the substitution
 changes (``cisflow.variants.snv_effects``), on both strands: in fp32, and with the shared ref pass in
-bf16 where the hardware has it (``precision='auto'``, the default). The baseline
+bf16 where the hardware has it (``precision`` auto). The baseline
 scores one variant at a time (its ref and alt windows, each strand a forward pass), as a loop over
 a VCF would. Both score the same SNPs on the same simulated genome in this run. For comparison:
 Selene 0.6.0 scored 94 SNPs/s with this model on these 2 cores (measured on this project's machines).
@@ -30,6 +30,7 @@ import pandas as pd
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from cisflow.config.schema import key_schema
 from cisflow.io.genome import open_genome, prepare_genome
 from cisflow.models.ensemble import Ensemble
 from cisflow.models.predict import device, one_hot, predict
@@ -43,6 +44,7 @@ SEQ_LEN, TARGETS = 600, 164
 N_SNPS = {"cpu": 400, "cuda": 100_000}
 ENSEMBLE = 3  # members of the ensemble against as many single runs
 REPEATS = 3  # runs of each, alternated
+PRECISION = key_schema("variants.*.precision")["default"]  # a variant set's, where the config sets none
 
 
 def simulated(tmp, n):
@@ -111,10 +113,10 @@ def main():
         for _ in range(REPEATS):  # alternated, the best of each: a busy machine's pauses fall on either
             start = time.perf_counter()
             for member in members:
-                score_variants(member, meta, genome, checked, batch_size=512)
+                score_variants(member, meta, genome, checked, PRECISION, batch_size=512)
             singles.append(time.perf_counter() - start)
             start = time.perf_counter()
-            score_variants(ensemble, meta, genome, checked, batch_size=512)
+            score_variants(ensemble, meta, genome, checked, PRECISION, batch_size=512)
             together.append(time.perf_counter() - start)
         singles, together = min(singles), min(together)
         few = checked.head(max(len(checked) // 10, 20))

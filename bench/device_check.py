@@ -131,10 +131,10 @@ def variants(dev, sizes, genome, checked):
     members = [basset(seed, dev) for seed in range(ENSEMBLE)]
     seconds = {}
     for name, model in [("single", members[0]), ("ensemble", Ensemble(members, [f"m{i}" for i in range(ENSEMBLE)]))]:
-        score_variants(model, META, genome, checked.head(min(64, len(checked) // 2)))  # warm-up
+        score_variants(model, META, genome, checked.head(min(64, len(checked) // 2)), "auto")  # warm-up
         sync(dev)
         start = time.perf_counter()
-        score_variants(model, META, genome, checked)
+        score_variants(model, META, genome, checked, "auto")
         sync(dev)
         seconds[name] = time.perf_counter() - start
     bench("variants_basset_auto", f"{len(checked) / seconds['single']:.0f}", "SNPs/s")

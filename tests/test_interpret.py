@@ -176,7 +176,7 @@ def jaspar_and_filters():
     uniform one and CTCF's reverse complement less 2 columns."""
     from cisflow.interpret.jaspar import load_jaspar
 
-    motifs = load_jaspar()
+    motifs = load_jaspar("JASPAR2024", "vertebrates")
     by_id = {m.matrix_id: m for m in motifs}
     gata1, ctcf = by_id["MA0035.5"].probabilities, by_id["MA0139.2"].probabilities
     rng = np.random.default_rng(7)

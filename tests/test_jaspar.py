@@ -9,7 +9,7 @@ from cisflow.io.errors import ConfigError
 
 @pytest.fixture(scope="module")
 def vertebrates():
-    return load_jaspar("JASPAR2024", "CORE", "vertebrates")
+    return load_jaspar("JASPAR2024", "vertebrates", "CORE")
 
 
 def by_name(motifs, name):
@@ -42,17 +42,17 @@ def test_gata1_consensus(vertebrates):
 
 
 def test_cached_and_returns_fresh_lists(vertebrates):
-    again = load_jaspar("JASPAR2024", "CORE", ["vertebrates"])
+    again = load_jaspar("JASPAR2024", ["vertebrates"], "CORE")
     assert again is not vertebrates
     assert all(a is b for a, b in zip(again, vertebrates))
     assert not again[0].probabilities.flags.writeable
 
 
 def test_tax_group_list_and_all():
-    plants = load_jaspar(tax_group="plants")
-    both = load_jaspar(tax_group=["vertebrates", "plants"])
-    everything = load_jaspar(tax_group=None)
-    vertebrate_ids = {m.matrix_id for m in load_jaspar()}
+    plants = load_jaspar("JASPAR2024", "plants")
+    both = load_jaspar("JASPAR2024", ["vertebrates", "plants"])
+    everything = load_jaspar("JASPAR2024", None)
+    vertebrate_ids = {m.matrix_id for m in load_jaspar("JASPAR2024", "vertebrates")}
     assert {m.matrix_id for m in both} == vertebrate_ids | {m.matrix_id for m in plants}
     assert len(everything) > len(both)
 
@@ -60,7 +60,7 @@ def test_tax_group_list_and_all():
 def test_an_unknown_release_or_a_tax_group_without_motifs_names_its_config_key():
     with pytest.raises(ConfigError, match=r"^interpret.jaspar_release: unknown JASPAR release 'JASPAR1999'; "
                                           r"pyjaspar has .*JASPAR2024"):
-        load_jaspar("JASPAR1999")
+        load_jaspar("JASPAR1999", "vertebrates")
     with pytest.raises(ConfigError, match=r"^interpret.tax_group: JASPAR2024 has no CORE motifs for tax group\(s\) "
                                           r"vertebrate$"):
-        load_jaspar(tax_group="vertebrate")
+        load_jaspar("JASPAR2024", "vertebrate")

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from cisflow.cli import main
+from cisflow.config.schema import key_schema
+from cisflow.demo.motifs import RELEASE
 from cisflow.interpret.filters import FilterPFM, read_meme, write_meme
 from cisflow.interpret.jaspar import load_jaspar
 from cisflow.io.errors import InputError
@@ -26,12 +28,13 @@ from tests.test_score_variant_set import VCF_HEADER, model_file
 
 PLANTED = {"CTCF": "MA0139.2", "GATA1::TAL1": "MA0140.3", "SP1": "MA0079.5", "FOS::JUN": "MA0099.4"}
 COMPLEMENT = str.maketrans("ACGT", "TGCA")
+P_VALUE = key_schema("variants.*.motif_p_value")["default"]  # a variant set's, where the config sets none
 
 
 @pytest.fixture(scope="module")
 def motifs():
     """The demo's four planted JASPAR motifs."""
-    by_id = {motif.matrix_id: motif for motif in load_jaspar()}
+    by_id = {motif.matrix_id: motif for motif in load_jaspar(RELEASE, "vertebrates")}
     return [by_id[matrix_id] for matrix_id in PLANTED.values()]
 
 
@@ -90,7 +93,7 @@ def test_a_snv_at_a_confident_column_of_a_planted_site_breaks_it(tmp_path, motif
     sequence = random_bases(400)
     sequence = sequence[:200] + consensus(ctcf) + sequence[200 + ctcf.length:]
     genome = genome_with(tmp_path, sequence)
-    out = motif_changes(genome, pd.DataFrame([snv("chr1", 201 + column, top, least)]), motifs).iloc[0]
+    out = motif_changes(genome, pd.DataFrame([snv("chr1", 201 + column, top, least)]), motifs, P_VALUE).iloc[0]
     assert (out["motif"], out["motif_id"]) == ("CTCF", "MA0139.2")
     assert out["motif_delta"] == pytest.approx(bits(ctcf, column, least) - bits(ctcf, column, top), abs=0.01)
     assert out["motif_delta"] < -5
@@ -111,7 +114,7 @@ def test_a_snv_that_completes_a_site_makes_it_on_either_strand(tmp_path, motifs,
     rc_pos = 400 + ctcf.length - column  # the same base of the reverse-complemented site, 1-based
     rows = pd.DataFrame([snv("chr1", 101 + column, least, top),
                          snv("chr1", rc_pos, least.translate(COMPLEMENT), top.translate(COMPLEMENT))])
-    out = motif_changes(genome, rows, motifs)
+    out = motif_changes(genome, rows, motifs, P_VALUE)
     expected = bits(ctcf, column, top) - bits(ctcf, column, least)
     assert out["motif"].tolist() == ["CTCF", "CTCF"]
     np.testing.assert_allclose(out["motif_delta"], expected, atol=0.01)
@@ -136,7 +139,7 @@ def test_n_adds_nothing_and_a_window_past_the_contig_start_reads_n(tmp_path, ctc
     site = consensus(ctcf)
     hole = 0 if column else 1
     genome = genome_with(tmp_path, site[:hole] + "N" + site[hole + 1:] + random_bases(200, seed=4))
-    out = motif_changes(genome, pd.DataFrame([snv("chr1", 1 + column, top, least)]), [ctcf]).iloc[0]
+    out = motif_changes(genome, pd.DataFrame([snv("chr1", 1 + column, top, least)]), [ctcf], P_VALUE).iloc[0]
     expected = sum(bits(ctcf, j, base) for j, base in enumerate(site) if j != hole)
     assert out["motif"] == "CTCF"
     assert out["motif_score"] == pytest.approx(expected, abs=0.01 * ctcf.length)
@@ -146,7 +149,7 @@ def test_indels_and_unscored_rows_are_left_empty(tmp_path, ctcf):
     genome = genome_with(tmp_path, random_bases(300, seed=5))
     rows = pd.DataFrame([snv("chr1", 100, "AC", "A"), snv("chr1", 120, None, None), snv("chr1", 140, "A", "<DEL>")],
                         index=[7, 8, 9])
-    out = motif_changes(genome, rows, [ctcf])
+    out = motif_changes(genome, rows, [ctcf], P_VALUE)
     assert out.index.tolist() == [7, 8, 9] and (out["motif"] == "").all() and out["motif_delta"].isna().all()
 
 
@@ -194,14 +197,14 @@ def test_the_ranked_table_gains_the_motif_columns_and_the_learned_one(tmp_path, 
     table = pd.DataFrame([{"score": 2.0, **snv("chr1", 301 + column, top, least)},
                           {"score": 1.0, **snv("chr1", 100, far, "A" if far != "A" else "C")},
                           {"score": np.nan, **snv("chr1", 500, None, None)}])
-    out, summary = add_motif_changes(table, genome, {"release": "JASPAR2024", "tax_group": "vertebrates"},
+    out, summary = add_motif_changes(table, genome, {"release": "JASPAR2024", "tax_group": "vertebrates"}, P_VALUE,
                                      learned_motif_files(learned_folder(tmp_path, ctcf)))
     assert out.columns.tolist()[-6:] == ["motif", "motif_id", "motif_delta", "motif_score", "motif_p",
                                          "learned_motif"]
     assert out["motif"].iloc[0].startswith("CTCF") and out["motif_delta"].iloc[0] < -5  # CTCF, or CTCFL
     assert out["learned_motif"].tolist() == ["CTCF", "", ""]
     assert out["motif"].iloc[2] == "" and np.isnan(out["motif_delta"].iloc[2])
-    assert summary["jaspar"] == "JASPAR2024 CORE vertebrates" and summary["p_value"] == 1e-4
+    assert summary["jaspar"] == "JASPAR2024 CORE vertebrates" and summary["p_value"] == P_VALUE
     assert summary["breaks"] >= 1 and summary["learned"] >= 1 and summary["named"] <= 2
 
 

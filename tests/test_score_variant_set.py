@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 
-from cisflow.config.settings import Ism, VariantSet
+from cisflow.config.settings import Interpret, Ism, VariantSet
 from cisflow.io.errors import ConfigError, InputError
 from cisflow.models.checkpoint import save_model
 from cisflow.models.registry import build_for_dataset
@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CATALOG = Path(__file__).parent / "data" / "gwas_catalog_associations.tsv"
 VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
 PARAMS = {"conv": [{"filters": 8, "width": 7, "pool": 2}], "dense": [8]}
+INTERPRET = Interpret.from_mapping({})  # an experiment's interpret section, where the config sets nothing
+JASPAR = {"release": INTERPRET.jaspar_release, "tax_group": INTERPRET.tax_group}  # the motifs changes are named from
 
 
 def model_file(path, source="peaks", seq_len=40, targets=("K562", "HepG2")):
@@ -73,8 +75,8 @@ def outputs(directory, stem="out"):
 def test_the_gwas_catalog_scored_calibrated_and_tested_for_enrichment(setup):
     out = outputs(setup["dir"])
     summary = score_variant_set(setup["model"], CATALOG, setup["genome"], out,
-                                variant_set("gwas_catalog", background={"per_variant": 4}), peaks_path=setup["peaks"],
-                                name="catalog")
+                                variant_set("gwas_catalog", background={"per_variant": 4}), JASPAR,
+                                peaks_path=setup["peaks"], name="catalog")
     assert summary["input_rows"] == 14 and summary["sites"] == 12 and summary["input_status"]["unmapped"] == 1
     assert summary["alt_from"]["alt_unknown"] > 0 and summary["alt_from"]["risk_allele"] > 0
     assert summary["background"]["snps"] >= 4 * summary["status"]["scored"] // 3
@@ -113,13 +115,13 @@ def test_summary_statistics_above_the_threshold_are_left_out(setup):
                        (800, "1 x 10-10"), (1000, "0.001")]))
     summary = score_variant_set(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"),
                                 variant_set("sumstats", trait="LDL cholesterol", background={"per_variant": 3},
-                                            locus_window=50))
+                                            locus_window=50), JASPAR)
     assert summary["sites"] == 6 and summary["status"]["scored"] == 6
     assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 6}}  # 100 bp apart at least: six loci
     assert summary["enrichment"][0]["trait"] == "LDL cholesterol" and summary["enrichment"][0]["n_loci"] == 6
     summary = score_variant_set(setup["model"], sumstats, setup["genome"], outputs(setup["dir"], "ss"),
                                 variant_set("sumstats", trait="LDL cholesterol", background={"per_variant": 3},
-                                            locus_window=150))
+                                            locus_window=150), JASPAR)
     assert summary["loci"] == {"LDL cholesterol": {"snps": 6, "loci": 3}}  # 500-600-700-800 chained
     assert summary["enrichment"] == []  # three loci are too few to test
     table = pd.read_csv(setup["dir"] / "ss.tsv.gz", sep="\t").drop_duplicates("id").set_index("id")
@@ -138,7 +140,8 @@ def test_a_vcf_with_nothing_to_score_keeps_every_record_and_says_so(setup, recor
     vcf = setup["dir"] / "none.vcf"
     vcf.write_text(VCF_HEADER + "".join(f"{r}\t.\tPASS\t.\n" for r in records))
     out = outputs(setup["dir"], "none")
-    summary = score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(), peaks_path=setup["peaks"])
+    summary = score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(), JASPAR,
+                                peaks_path=setup["peaks"])
     assert summary["scored"] == 0 and summary["rows"] == len(records)
     assert summary["note"] == "no variant could be scored: see the status counts"
     table = pd.read_csv(out["table"], sep="\t")
@@ -154,16 +157,16 @@ def test_ism_maps_the_top_variants_it_is_asked_for(setup):
                                         f"\t.\tPASS\t.\n" for pos in range(300, 2900, 200)))
     out = outputs(setup["dir"], "top")
     score_variant_set(setup["model"], vcf, setup["genome"], out,
-                      variant_set(background={"per_variant": 0}, ism={"top": 3, "flank": 5}))
+                      variant_set(background={"per_variant": 0}, ism={"top": 3, "flank": 5}), JASPAR)
     table = pd.read_csv(out["table"], sep="\t")
     assert table["ism_max_abs"].notna().tolist() == [True] * 3 + [False] * (len(table) - 3)
     with pytest.raises(ConfigError, match="ism.flank: 20: the model's windows are 40 bases, so at most 19"):
-        score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(ism={"flank": 20}))
+        score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(ism={"flank": 20}), JASPAR)
     with pytest.raises(ConfigError, match=r"^variants\.test: ism\.top: -1 is less than the minimum of 0"):
         variant_set(ism={"top": -1})
     with pytest.raises(ConfigError, match="ism.top: -1"):  # settings built without the schema: checked all the same
         score_variant_set(setup["model"], vcf, setup["genome"], out,
-                          dataclasses.replace(variant_set(), ism=Ism(top=-1, flank=5)))
+                          dataclasses.replace(variant_set(), ism=Ism(top=-1, flank=5)), JASPAR)
 
 
 def test_indels_only_with_indels_skipped(setup):
@@ -171,14 +174,15 @@ def test_indels_only_with_indels_skipped(setup):
     vcf = setup["dir"] / "indels.vcf"
     vcf.write_text(VCF_HEADER + f"chr1\t500\td1\t{seq[499:501]}\t{seq[499]}\t.\tPASS\t.\n")
     summary = score_variant_set(setup["model"], vcf, setup["genome"], outputs(setup["dir"], "indels"),
-                                variant_set(indels="skip"))
+                                variant_set(indels="skip"), JASPAR)
     assert summary["status"]["indel"] == 1 and summary["scored"] == 0
 
 
 def test_a_model_trained_on_a_table_is_refused(setup):
     model = model_file(setup["dir"] / "table_model.pt", source="table")
     with pytest.raises(InputError, match="table_model.pt: this model was trained on a table dataset, not on genomic"):
-        score_variant_set(model, CATALOG, setup["genome"], outputs(setup["dir"]), variant_set("gwas_catalog"))
+        score_variant_set(model, CATALOG, setup["genome"], outputs(setup["dir"]), variant_set("gwas_catalog"),
+                          JASPAR)
 
 
 def cli(*args):
@@ -224,7 +228,7 @@ def test_the_report_says_there_is_nothing_to_rank(setup, tmp_path):
     vcf = setup["dir"] / "none.vcf"
     vcf.write_text(VCF_HEADER + "chrQ\t100\tq1\tA\tG\t.\tPASS\t.\n")
     out = outputs(setup["dir"], "none")
-    score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set())
+    score_variant_set(setup["model"], vcf, setup["genome"], out, variant_set(), JASPAR)
     files, _ = experiment_files(tmp_path, "classification", variants={
         "none": {"summary": out["summary"], "table": out["table"], "plot": out["plot"]}})
     config = {"genome": {"name": "g"}, "report": {"title": "t"},
@@ -292,7 +296,7 @@ def test_a_sites_z_does_not_depend_on_the_order_or_company_of_the_records(demo):
         out = outputs(demo["dir"], name)
         summary = score_variant_set(demo["model"], vcf, demo["genome"], out,
                                     variant_set(ism={"top": 0}, background={"per_variant": 3, "reference": 200}),
-                                    peaks_path=demo["peaks"])
+                                    JASPAR, peaks_path=demo["peaks"])
         assert summary["background"]["reference"] >= 200 and summary["background"]["snps"] == 3 * summary["sites"]
         tables[name] = pd.read_parquet(out["scores"]).set_index("id")
         backgrounds[name] = pd.read_csv(out["background"], sep="\t")
@@ -334,7 +338,7 @@ def test_credible_sets_are_loci_their_snps_ranked_by_predicted_effect_with_pip_b
     out = outputs(setup["dir"], "cs")
     summary = score_variant_set(setup["model"], path, setup["genome"], out,
                                 variant_set("credible_sets", background={"per_variant": 3, "reference": 60},
-                                            ism={"top": 0}), peaks_path=setup["peaks"])
+                                            ism={"top": 0}), JASPAR, peaks_path=setup["peaks"])
     assert summary["loci"] == {"LDL": {"snps": 18, "loci": 6}}
     loci = pd.read_csv(out["loci"], sep="\t")
     assert sorted(loci["locus"].unique()) == [f"cs{i}" for i in range(6)] and loci["pip"].notna().all()
@@ -384,7 +388,7 @@ def test_leads_expanded_to_their_proxies_in_a_reference_panel_and_clumped_into_l
 def test_proxies_without_a_reference_panel_are_refused_naming_the_key_before_anything_is_read(setup):
     with pytest.raises(ConfigError, match=r"^proxies: needs a reference panel \(the variant set's ld_panel, or --ld"):
         score_variant_set(setup["dir"] / "no_model.pt", setup["dir"] / "no.vcf", setup["genome"],
-                          outputs(setup["dir"], "proxies"), variant_set(proxies={"r2": 0.8}))
+                          outputs(setup["dir"], "proxies"), variant_set(proxies={"r2": 0.8}), JASPAR)
 
 
 def two_snvs(setup, name="two.vcf"):
@@ -400,7 +404,8 @@ def test_a_truth_table_of_other_ids_is_refused_before_scoring(setup):
     truth.write_text("id\teffect\n" + "".join(f"chr1:{pos}:A:G\t{i % 2}\n" for i, pos in enumerate(range(40))))
     out = outputs(setup["dir"], "other")
     with pytest.raises(InputError) as caught:
-        score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, variant_set(), truth_path=truth)
+        score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, variant_set(), JASPAR,
+                          truth_path=truth)
     assert str(caught.value) == (f"{truth}: none of its 40 ids (destroys or neutral) is in the variant set of 2 ids "
                                  "(the truth's look like chr1:0:A:G / chr1:1:A:G / chr1:2:A:G ...; the variant "
                                  "set's like v500 / v1200): the truth AUROC would have nothing to rank")
@@ -413,7 +418,7 @@ def test_a_truth_auroc_without_both_classes_scored_is_null_with_its_reason(setup
     out = outputs(setup["dir"], "one_class")
     caplog.set_level("INFO")
     score_variant_set(setup["model"], two_snvs(setup), setup["genome"], out, variant_set(background={"per_variant": 0}),
-                      truth_path=truth)
+                      JASPAR, truth_path=truth)
     summary = strict_json(out["summary"])
     assert summary["truth_auroc"] is None and summary["truth_scored"] == {"destroys": 2, "neutral": 0}
     assert summary["truth_auroc_note"] == ("one class only among the truth's ids that were scored (2 destroys, "

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from cisflow.config.schema import key_schema
 from cisflow.encode import decode
 from cisflow.io.genome import open_genome, prepare_genome
 from cisflow.io.vcf import read_vcf
@@ -25,6 +26,7 @@ CHR2 = "TAAGATCGTTCACTGATTTGTGGTGTCTTA"
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A"}
 SEQ_LEN = 20
 VCF_HEADER = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+PRECISION = key_schema("variants.*.precision")["default"]  # a variant set's, where the config sets none
 
 
 def base(pos):
@@ -174,7 +176,7 @@ def test_duplicates_are_scored_once_and_point_at_the_first(genome, tmp_path):
     checked = check_variants(read_vcf(path), genome, SEQ_LEN)
     assert checked["status"].tolist() == ["scored", "scored", "duplicate", "duplicate", "scored"]
     assert checked["duplicate_of"].tolist()[2:4] == [3, 3] and checked["duplicate_of"].isna().sum() == 3
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     assert scored["score"].notna().sum() == 3
 
 
@@ -211,7 +213,7 @@ def test_window_bounds_decide_near_contig_end(tiny_genome):
 # --- scoring ----------------------------------------------------------------------------------------
 
 def test_sad_and_strand_averaging_by_hand(genome, checked):
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     for row in scored[scored["status"].isin(["scored", "swapped"])].itertuples():
         ref_window = window_text(row.pos)
         centre = SEQ_LEN // 2
@@ -227,13 +229,13 @@ def test_reverse_strand_half_counts(genome):
     # a centre A whose left neighbour is not T: forward says 1, reverse strand reads another base -> 0.5
     pos = next(p for p in range(30, 90) if base(p) == "A" and base(p - 1) != "T")
     vcf = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "id": ["a"], "ref": ["A"], "alt": ["C"], "line": [3]})
-    scored = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN))
+    scored = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN), PRECISION)
     assert scored.loc[0, "ref_centreA"] == 0.5
     assert scored.loc[0, "alt_centreA"] == 0.0
 
 
 def test_effect_summary_columns(genome, checked):
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     sad = scored[["sad_centreA", "sad_nG"]].to_numpy()
     done = scored["status"].isin(["scored", "swapped"]).to_numpy()
     np.testing.assert_allclose(scored.loc[done, "max_abs_sad"], np.abs(sad[done]).max(axis=1))
@@ -249,9 +251,9 @@ def test_effect_summary_columns(genome, checked):
 def test_scores_the_same_in_chunks(genome, checked, monkeypatch):
     from cisflow.variants import scoring
 
-    whole = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    whole = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     monkeypatch.setattr(scoring, "CHUNK", 2)
-    pd.testing.assert_frame_equal(score_variants(CentreModel(), CENTRE_META, genome, checked), whole)
+    pd.testing.assert_frame_equal(score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION), whole)
 
 
 def test_classification_model_from_registry(genome, vcf):
@@ -322,7 +324,7 @@ def test_each_window_read_once(genome, checked):
             return self.record[key]
 
     chr1 = Counting(genome["chr1"])
-    scored = score_variants(CentreModel(), CENTRE_META, {"chr1": chr1}, checked[checked["chrom"] == "chr1"])
+    scored = score_variants(CentreModel(), CENTRE_META, {"chr1": chr1}, checked[checked["chrom"] == "chr1"], PRECISION)
     done = scored[scored["status"].isin(["scored", "swapped"])]
     assert len(done) == 5 and chr1.reads == done["pos"].nunique() == 4  # the two alts at 70 share a window
 
@@ -331,7 +333,7 @@ def test_model_window_larger_than_checked_is_refused(genome, vcf):
     checked = check_variants(vcf, genome, SEQ_LEN)
     meta = {"dataset": {**CENTRE_META["dataset"], "seq_len": 110}}
     with pytest.raises(ValueError, match="overruns contig 'chr1'"):
-        score_variants(CentreModel(), meta, genome, checked)
+        score_variants(CentreModel(), meta, genome, checked, PRECISION)
 
 
 # --- ranking, truth, plot ---------------------------------------------------------------------------
@@ -363,7 +365,7 @@ def test_truth_auroc_nan_without_both_classes():
 
 
 def test_plot_top_variants_writes_png(genome, checked, tmp_path):
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     for name, table in (("top.png", scored), ("none.png", scored[~scored["status"].isin(["scored", "swapped"])])):
         plot_top_variants(table, tmp_path / name, n=3)
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -397,7 +399,7 @@ def test_a_few_mismatches_are_flagged_not_fatal(checked):
 
 
 def test_log2_fold_change_for_outputs_that_cannot_be_negative(genome, checked):
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)  # an indicator and a count
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)  # an indicator and a count
     done = scored["status"].isin(["scored", "swapped"])
     alt, ref = (scored.loc[done, column].astype(np.float64) for column in ("alt_nG", "ref_nG"))
     np.testing.assert_allclose(scored.loc[done, "log2fc_nG"], np.log2((alt + 1) / (ref + 1)), rtol=1e-6)  # float32
@@ -408,7 +410,7 @@ def test_no_log2_fold_change_for_signed_outputs(genome, checked):
         def forward(self, x):
             return super().forward(x) - 5.0
 
-    scored = score_variants(Signed(), CENTRE_META, genome, checked)
+    scored = score_variants(Signed(), CENTRE_META, genome, checked, PRECISION)
     assert not any(column.startswith("log2fc_") for column in scored.columns)
 
 
@@ -416,7 +418,7 @@ def test_scored_vcf_has_every_allele_with_its_status_and_scores(genome, checked,
     from cisflow.variants.scored_vcf import write_scored_vcf
     from cisflow.variants.scores import headline_table
 
-    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
+    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION))
     write_scored_vcf(headline_table(ranked, ["centreA", "nG"], "regression"), tmp_path / "out.vcf",
                      ["centreA", "nG"], "regression")
     records = [line.split("\t") for line in (tmp_path / "out.vcf").read_text().splitlines()
@@ -457,7 +459,7 @@ def test_ism_around_a_variant_by_hand(genome):
 def test_ism_and_genome_plots_write_pngs(genome, checked, tmp_path):
     from cisflow.variants.ism import variant_ism
 
-    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked))
+    ranked = rank_variants(score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION))
     top = ranked[ranked["score"].notna()].head(3)
     maps, _ = variant_ism(CentreModel(), CENTRE_META, genome, top, flank=4)
     plot_variant_ism(top, maps, tmp_path / "ism.png")
@@ -499,12 +501,12 @@ def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
     assert decode(ref_codes[0]) == upper[29:49] == window_text(40)
     assert decode(alt_codes[0]) == upper[29:40] + upper[41:50]
     assert checked.loc[checked["id"] == "sym", "score_ref"].isna().all()
-    scored = score_variants(CentreModel(), CENTRE_META, genome, checked)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
     row = scored[scored["id"] == "del"].iloc[0]
     np.testing.assert_allclose([row.ref_nG, row.alt_nG], [expected_centre_model(decode(ref_codes[0]))[1],
                                                           expected_centre_model(decode(alt_codes[0]))[1]])
     assert not np.isnan(row.max_abs_sad)
-    skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN))
+    skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN), PRECISION)
     assert np.isnan(skipped.loc[skipped["id"] == "del", "max_abs_sad"].item())
 
 

@@ -24,12 +24,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cisflow.config.settings import VariantSet  # noqa: E402
+from cisflow.config.settings import Interpret, VariantSet  # noqa: E402
 from cisflow.io.genome import open_genome  # noqa: E402
 from cisflow.variants.variants import score_variant_set  # noqa: E402
 
 LOCI, PER_LOCUS, SPREAD, WINDOW, NULL_TRAITS = 15, 8, 3_000, 7_000, 40
 PLANTED = {"HepG2": "liver (HNF1A)", "A549": "lung (CEBPB)", "shared": "shared (NRF1)"}
+INTERPRET = Interpret.from_mapping({})  # the JASPAR motifs the motif changes are named from: the defaults
 
 
 def snp(rng, genome, chrom, pos, trait, name, p_value):
@@ -89,6 +90,7 @@ def main(argv=None):
                    "summary": args.out / f"{label}.json", "enrichment": args.out / f"{label}.enrichment.tsv"}
         settings = VariantSet.from_mapping({"table": {"url": str(path)}, "locus_window": window, "ism": {"top": 0}})
         score_variant_set(str(args.model), str(path), str(args.case / "resources/genome/case.fa"), outputs, settings,
+                          {"release": INTERPRET.jaspar_release, "tax_group": INTERPRET.tax_group},
                           peaks_path=str(args.case / "results/intervals/peaks.tsv.gz"), name="gwas")
         rows = pd.read_csv(outputs["enrichment"], sep="\t").query("output == 'any'").set_index("trait")
         planted, nulls = rows.loc[list(PLANTED.values())], rows[rows.index.str.startswith("null")]

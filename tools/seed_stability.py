@@ -30,13 +30,14 @@ from scipy.stats import spearmanr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cisflow.config.settings import Experiment, VariantSet  # noqa: E402
+from cisflow.config.settings import Experiment, Interpret, VariantSet  # noqa: E402
 from cisflow.io.truth import read_truth  # noqa: E402
 from cisflow.models.ensemble import save_ensemble  # noqa: E402
 from cisflow.variants.scoring import truth_auroc  # noqa: E402
 from cisflow.variants.variants import score_variant_set  # noqa: E402
 
 TOP = 20
+INTERPRET = Interpret.from_mapping({})  # the JASPAR motifs the motif changes are named from: the defaults
 
 
 def demo_case(workdir):
@@ -86,7 +87,8 @@ def per_snp(model, vcf, genome, peaks, truth, folder):
     folder.mkdir(parents=True, exist_ok=True)
     outputs = {"table": folder / "table.tsv.gz", "plot": folder / "top.png", "summary": folder / "summary.json"}
     score_variant_set(str(model), str(vcf), str(genome), outputs,
-                      VariantSet.from_mapping({"vcf": {"url": str(vcf)}, "ism": {"top": 0}}), peaks_path=str(peaks),
+                      VariantSet.from_mapping({"vcf": {"url": str(vcf)}, "ism": {"top": 0}}),
+                      {"release": INTERPRET.jaspar_release, "tax_group": INTERPRET.tax_group}, peaks_path=str(peaks),
                       truth_path=str(truth))
     table = pd.read_csv(outputs["table"], sep="\t", usecols=["id", "score"])
     return table.dropna().groupby("id")["score"].max(), truth_auroc(table, read_truth(truth))

@@ -30,14 +30,15 @@ class JasparMotif:
         return len(self.probabilities)
 
 
-def load_jaspar(release: str = "JASPAR2024", collection: str = "CORE",
-                tax_group: str | Iterable[str] | None = "vertebrates") -> list[JasparMotif]:
+def load_jaspar(release: str, tax_group: str | Iterable[str] | None, collection: str = "CORE") -> list[JasparMotif]:
     """The latest version of every motif of ``collection`` in ``release``.
 
-    ``tax_group`` is one taxonomic group ('vertebrates', 'plants', 'insects', ...), a list of
-    them, or None for all. Returns a new list each call; the motifs themselves are shared. A release
-    pyjaspar lacks, or tax groups without a motif, is a ``ConfigError`` naming the config key both
-    come from (``interpret.jaspar_release``, ``interpret.tax_group``).
+    ``release`` and ``tax_group`` are an experiment's ``interpret.jaspar_release`` and
+    ``interpret.tax_group``; ``tax_group`` is one taxonomic group ('vertebrates', 'plants',
+    'insects', ...), a list of them, or None for all. Returns a new list each call; the motifs
+    themselves are shared. A release pyjaspar lacks, or tax groups without a motif, is a
+    ``ConfigError`` naming the config key both come from (``interpret.jaspar_release``,
+    ``interpret.tax_group``).
     """
     groups = None if tax_group is None else tuple(sorted({tax_group} if isinstance(tax_group, str)
                                                          else set(tax_group)))

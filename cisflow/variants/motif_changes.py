@@ -8,8 +8,8 @@ nothing (as memelite's fimo scores it). Each log-odds entry is rounded to 1/``SC
 a score is a whole number of units: float32 sums of them are exact, and a score's p-value, the
 chance that a window of uniform random bases scores as high, is computed exactly for the rounded
 matrix by dynamic programming over its columns (``score_tail``; FIMO and memelite bin scores the
-same way, memelite at 0.1 bit). A motif matches where that p-value is below ``P_VALUE`` (FIMO's
-default threshold).
+same way, memelite at 0.1 bit). A motif matches where that p-value is below the variant set's
+``motif_p_value`` (the config's default is FIMO's threshold).
 
 Only the windows that hold the SNP count, on both strands: for a motif of width w, the w windows of
 the 2w - 1 bases centred on it. The REF windows of a batch of SNVs go through one conv1d of all
@@ -40,9 +40,7 @@ log = logging.getLogger(__name__)
 
 SCALE = 100  # log-odds units a bit: entries are rounded to 0.01 bit
 PSEUDOCOUNT = 0.01  # probability mass spread over the four bases before the log (no base has log-odds -inf)
-P_VALUE = 1e-4  # a motif matches a window whose score has a p-value below this (FIMO's default)
 TIE = 1 << 24  # a change of one unit outweighs any difference of strength (scores are far below 2**24 units)
-JASPAR = {"release": "JASPAR2024", "tax_group": "vertebrates"}  # as the interpret rule's defaults
 LEARNED_FILES = (("filters.meme", "matches.tsv"), ("modisco.meme", "modisco_matches.tsv"))  # interpret's, modisco's
 Kernels = tuple[np.ndarray, torch.Tensor, torch.Tensor]  # a width's motifs (their indices), conv1d kernels, changes
 
@@ -66,7 +64,7 @@ def log_odds(probabilities: npt.ArrayLike, pseudocount: float = PSEUDOCOUNT) -> 
     return np.round(SCALE * np.log2(smoothed / 0.25)).astype(np.int64)
 
 
-def score_tail(matrix: npt.ArrayLike, p_value: float = P_VALUE) -> tuple[int, np.ndarray]:
+def score_tail(matrix: npt.ArrayLike, p_value: float) -> tuple[int, np.ndarray]:
     """The smallest score of ``matrix`` whose p-value is below ``p_value``, and the p-values from it up.
 
     The distribution of a window's score under a uniform background is built column by column (each
@@ -112,7 +110,7 @@ class MotifScanner:
         A motif matches a window whose score has a p-value below this.
     """
 
-    def __init__(self, motifs: Iterable[JasparMotif], p_value: float = P_VALUE) -> None:
+    def __init__(self, motifs: Iterable[JasparMotif], p_value: float) -> None:
         self.motifs = list(motifs)
         self.matrices = [log_odds(motif.probabilities) for motif in self.motifs]
         thresholds, self.tails = zip(*(score_tail(matrix, p_value) for matrix in self.matrices))
@@ -197,7 +195,7 @@ def snv_windows(genome_path: PathLike, rows: pd.DataFrame, half: int) -> np.ndar
     return codes
 
 
-def motif_changes(genome_path: PathLike, rows: pd.DataFrame, motifs: Sequence[JasparMotif], p_value: float = P_VALUE,
+def motif_changes(genome_path: PathLike, rows: pd.DataFrame, motifs: Sequence[JasparMotif], p_value: float,
                   batch_size: int = 1024) -> pd.DataFrame:
     """For each SNV of ``rows``, the motif whose best match changes most between REF and ALT.
 
@@ -314,9 +312,8 @@ def learned_motif_files(folder: PathLike) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def add_motif_changes(table: pd.DataFrame, genome_path: PathLike, jaspar: Mapping[str, Any] | None = None,
-                      learned_files: Iterable[tuple[PathLike, PathLike]] = (),
-                      p_value: float = P_VALUE) -> tuple[pd.DataFrame, dict[str, Any]]:
+def add_motif_changes(table: pd.DataFrame, genome_path: PathLike, jaspar: Mapping[str, Any], p_value: float,
+                      learned_files: Iterable[tuple[PathLike, PathLike]] = ()) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The ranked variants with the motif columns, and the summary's ``motifs`` entry.
 
     Parameters
@@ -325,12 +322,13 @@ def add_motif_changes(table: pd.DataFrame, genome_path: PathLike, jaspar: Mappin
         n ranked rows (``scores.headline_table``); the scored SNVs among them are annotated.
     genome_path : str or Path
         The indexed genome FASTA.
-    jaspar : dict, optional
-        ``release`` and ``tax_group`` of the JASPAR CORE motifs (default ``JASPAR``).
+    jaspar : dict
+        ``release`` and ``tax_group`` of the JASPAR CORE motifs (the experiment's
+        ``interpret.jaspar_release`` and ``interpret.tax_group``).
+    p_value : float
+        The match threshold of every motif (the variant set's ``motif_p_value``).
     learned_files : iterable of (path, path)
         The experiment's learned motifs (``learned_motifs``); none: ``learned_motif`` is empty.
-    p_value : float
-        The match threshold of every motif.
 
     Returns
     -------
@@ -340,8 +338,7 @@ def add_motif_changes(table: pd.DataFrame, genome_path: PathLike, jaspar: Mappin
         named by ``motif_changes`` against the learned motifs); and the counts of SNVs with a motif
         named, breaking it (delta < 0), making it (delta > 0) and in a learned motif's site.
     """
-    jaspar = {**JASPAR, **(jaspar or {})}
-    motifs = load_jaspar(jaspar["release"], tax_group=jaspar["tax_group"])
+    motifs = load_jaspar(jaspar["release"], jaspar["tax_group"])
     scored = table[table["score"].notna()]
     log.info("the motifs %d scored variants break or make: %d %s motifs at p < %g", len(scored), len(motifs),
              jaspar["release"], p_value)

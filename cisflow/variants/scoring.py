@@ -40,7 +40,7 @@ EFFECT = {"classification": "logodds", "regression": "sad"}  # the effect of an 
 
 
 def score_variants(model: torch.nn.Module, meta: dict[str, Any], genome: pyfaidx.Fasta, checked: pd.DataFrame,
-                   batch_size: int = 256, precision: str = "auto") -> pd.DataFrame:
+                   precision: str, batch_size: int = 256) -> pd.DataFrame:
     """``checked`` with predictions for both alleles of every row with alleles to score.
 
     Parameters
@@ -53,11 +53,12 @@ def score_variants(model: torch.nn.Module, meta: dict[str, Any], genome: pyfaidx
         The genome the variants were checked against.
     checked : DataFrame
         From ``check_variants``: rows with ``score_ref`` are scored, the rest get NaN.
+    precision : {'auto', 'fp32', 'bf16'}
+        The variant set's ``precision`` (auto or fp32), or bf16: 'auto' runs the SNVs' shared ref
+        pass in bf16 where the hardware has it, with both alleles' changed spans in fp32
+        (``cisflow.variants.snv_effects``); 'fp32' never uses bf16.
     batch_size : int
         Sequences a batch (a ref and an alt window make two).
-    precision : {'auto', 'fp32', 'bf16'}
-        'auto' runs the SNVs' shared ref pass in bf16 where the hardware has it, with both
-        alleles' changed spans in fp32 (``cisflow.variants.snv_effects``); 'fp32' never uses bf16.
 
     Returns
     -------

@@ -81,10 +81,10 @@ def check_model(model_path: PathLike, meta: dict[str, Any]) -> None:
 
 
 def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: PathLike, outputs: Mapping[str, PathLike],
-                      variant_set: VariantSet, peaks_path: PathLike | None = None, truth_path: PathLike | None = None,
-                      dbsnp_path: PathLike | None = None, chain_path: PathLike | None = None,
-                      panel_path: PathLike | None = None, aliases: dict[str, str] | None = None,
-                      jaspar: Mapping[str, Any] | None = None,
+                      variant_set: VariantSet, jaspar: Mapping[str, Any], peaks_path: PathLike | None = None,
+                      truth_path: PathLike | None = None, dbsnp_path: PathLike | None = None,
+                      chain_path: PathLike | None = None, panel_path: PathLike | None = None,
+                      aliases: dict[str, str] | None = None,
                       learned_motifs: Iterable[tuple[PathLike, PathLike]] | None = None,
                       name: str = "variants") -> dict[str, Any]:
     """Check, score, calibrate and rank every variant of ``vcf_path``; nothing is dropped.
@@ -107,6 +107,10 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         the first ``plots.ISM_PANELS``); ``motif_p_value`` (``motif_changes.add_motif_changes``);
         ``locus_window``, ``r2`` and ``proxies`` (``cisflow.variants.loci``). Its input files are
         the other arguments.
+    jaspar : dict
+        The JASPAR CORE motifs the motif each SNV breaks or makes is named from
+        (``motif_changes.add_motif_changes``): ``release`` and ``tax_group``, the experiment's
+        ``interpret.jaspar_release`` and ``interpret.tax_group``.
     peaks_path : path, optional
         The model's regions (the intervals table) or a BED of peaks: background SNPs are matched
         on distance to them. Without it they are matched on GC content only.
@@ -120,10 +124,9 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
         scored too, each naming its lead (``proxy_of``).
     aliases : dict, optional
         The config's contig aliases (``cisflow.io.contigs.rename_contigs``).
-    jaspar, learned_motifs : dict, list
-        The motif each SNV breaks or makes (``motif_changes.add_motif_changes``): JASPAR's ``release``
-        and ``tax_group`` (default ``motif_changes.JASPAR``) and the experiment's (MEME file, matches
-        table) pairs of learned motifs.
+    learned_motifs : list, optional
+        The experiment's (MEME file, matches table) pairs of learned motifs
+        (``motif_changes.add_motif_changes``).
     name : str
         The set's name: the trait of an input that names none.
 
@@ -186,8 +189,7 @@ def score_variant_set(model_path: PathLike, vcf_path: PathLike, genome_path: Pat
     ranked.loc[top.index, "ism_max_abs"] = ism_max
     table = site_loci(headline_table(ranked, dataset["targets"], dataset["task"]), loci, name)
     locus_rows = locus_table(table, loci, snps)
-    table, motifs = add_motif_changes(table, genome_path, jaspar, learned_motifs or (),
-                                      variant_set.motif_p_value)
+    table, motifs = add_motif_changes(table, genome_path, jaspar, variant_set.motif_p_value, learned_motifs or ())
     summary = _summary(table, associations, kind, chain_path, calibrated, enrichment, dataset["task"])
     summary["motifs"] = motifs
     summary["loci"] = {trait: {"snps": len(rows), "loci": int(rows["locus"].nunique())}
