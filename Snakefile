@@ -26,6 +26,7 @@ include: "rules/train.smk"
 include: "rules/evaluate.smk"
 include: "rules/interpret.smk"
 include: "rules/variants.smk"
+include: "rules/tracks.smk"
 include: "rules/report.smk"
 
 

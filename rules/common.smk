@@ -96,6 +96,8 @@ def _sources():
             sources[f"tables/{name}"] = source
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
+    sources |= {f"loci/{name}": spec["tracks"]["regions"] for name, spec in EXPERIMENTS.items()
+                if isinstance(spec.get("tracks", {}).get("regions"), dict)}
     for name, entry in config["variants"].items():
         sources[f"variants/{name}"] = entry[variant_kind(name)]
         if "dbsnp" in entry:
@@ -331,6 +333,37 @@ def variant_outputs():
     return list(dict.fromkeys(pairs))
 
 
+def tracks_experiments():
+    """Experiments with a tracks section (each of a peaks dataset: cisflow.config.checks)."""
+    return [name for name, spec in CONFIG.experiments.items() if spec.tracks is not None]
+
+
+def tracks_spec(wildcards):
+    return EXPERIMENTS[wildcards.experiment]["tracks"]
+
+
+def tracks_held_out(wildcards):
+    """The chromosomes the experiment's dataset split holds out (valid, then test): the tracks' regions by default."""
+    split = DATASETS[EXPERIMENTS[wildcards.experiment]["dataset"]]["split"]
+    return [*split["valid"], *split["test"]]
+
+
+def tracks_loci(wildcards):
+    """The BED file of loci the tracks cover, where tracks.regions names one."""
+    return [downloaded(f"loci/{wildcards.experiment}")] if f"loci/{wildcards.experiment}" in SOURCES else []
+
+
+def tracks_variant_sets(wildcards):
+    """The variant sets the experiment scores, in the order of tracks_variant_tables."""
+    return [vs for experiment, vs in variant_outputs() if experiment == wildcards.experiment]
+
+
+def tracks_variant_tables(wildcards):
+    """The ranked table of each variant set the experiment scores: a bigBed each."""
+    return [output_of("variants", "table", experiment=wildcards.experiment, variant_set=vs)
+            for vs in tracks_variant_sets(wildcards)]
+
+
 # Each report role -> (rule, output name): the report reads the paths those rules declare, so a
 # path is written once, in its rule.
 EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evaluate", "plot"),
@@ -339,6 +372,7 @@ EXPERIMENT_REPORT = {"metrics": ("evaluate", "metrics"), "performance": ("evalua
                      "influence": ("interpret", "influence")}
 MODISCO_REPORT = {"modisco_matches": ("modisco", "matches"), "modisco_plot": ("modisco", "plot")}
 VARIANT_REPORT = {role: ("variants", role) for role in variant_io.PAGE_ROLES}
+TRACKS_REPORT = {role: ("tracks", role) for role in ("hub", "session")}  # what the page links to
 
 
 def output_of(rule, name, **wildcards):
@@ -348,8 +382,9 @@ def output_of(rule, name, **wildcards):
 
 
 def report_manifest():
-    """{experiments: {experiment: {role: path, histories: {member: path}, variants: {set: {role: path}}}},
-    datasets: {name: path}}: every file the report reads, by what it is (cisflow.report.report.write_report)."""
+    """{experiments: {experiment: {role: path, histories: {member: path}, variants: {set: {role: path}}[, tracks:
+    {hub, session}]}}, datasets: {name: path}}: every file the report reads or links to, by what it is
+    (cisflow.report.report.write_report)."""
     experiments = {}
     for name in EXPERIMENTS:
         files = {role: output_of(*where, experiment=name) for role, where in EXPERIMENT_REPORT.items()}
@@ -360,6 +395,8 @@ def report_manifest():
         files["variants"] = {vs: {role: output_of(*where, experiment=name, variant_set=vs)
                                   for role, where in VARIANT_REPORT.items()}
                              for experiment, vs in variant_outputs() if experiment == name}
+        if name in tracks_experiments():
+            files["tracks"] = {role: output_of(*where, experiment=name) for role, where in TRACKS_REPORT.items()}
         experiments[name] = files
     datasets = {spec["dataset"]: output_of("dataset", 0, dataset=spec["dataset"]) for spec in EXPERIMENTS.values()}
     return {"experiments": experiments, "datasets": datasets}
@@ -370,7 +407,7 @@ def report_files(wildcards):
     manifest = report_manifest()
     files = [REPORT_TEMPLATE, *manifest["datasets"].values()]
     for experiment in manifest["experiments"].values():
-        files += [path for role, path in experiment.items() if role not in ("variants", "histories")]
-        files += list(experiment["histories"].values())
+        files += [path for role, path in experiment.items() if role not in ("variants", "histories", "tracks")]
+        files += list(experiment["histories"].values()) + list(experiment.get("tracks", {}).values())
         files += [path for roles in experiment["variants"].values() for path in roles.values()]
     return files

@@ -435,3 +435,16 @@ def test_the_schemas_ship_with_the_package_for_the_cli():
     assert CONFIG_SCHEMA.is_relative_to(package) and (CONFIG_SCHEMA.parent / "samples.schema.yaml").exists()
     shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["cisflow"]
     assert "schemas/*.yaml" in shipped
+
+
+def test_tracks_need_a_peaks_dataset_and_regions_no_fold_trained_on(demo_config):
+    demo_config["experiments"]["activity_cnn"]["tracks"] = {}
+    demo_config["experiments"]["peaks_basset"]["replicates"] = {"folds": 3}
+    config = validate(demo_config, SCHEMA, "config.yaml")
+    problems = [problem for problem in reference_problems(config, ["K562"]) if ".tracks" in problem]
+    assert problems == [
+        "experiments.peaks_basset.tracks.regions: held_out is the dataset split's chromosomes, which the folds "
+        "(replicates.folds) train on in turn: give a BED of loci ({url: ...})",
+        "experiments.activity_cnn.tracks: genome browser tracks need a genomic (peaks) dataset, not a table one"]
+    config["experiments"]["peaks_basset"]["tracks"]["regions"] = {"url": "loci.bed"}
+    assert [problem for problem in reference_problems(config, ["K562"]) if "peaks_basset.tracks" in problem] == []

@@ -140,7 +140,20 @@ def _experiment_problems(config, name, spec):
             problems.append(f"experiments.{name}.variants: no variant set {variant_set!r} under 'variants'")
         elif (dataset or {}).get("kind") != "peaks":
             problems.append(f"experiments.{name}.variants: variant scoring needs a genomic (peaks) dataset")
-    return problems
+    return problems + _tracks_problems(name, spec, dataset)
+
+
+def _tracks_problems(name, spec, dataset):
+    """Genome browser tracks need a peaks dataset, and regions that the model has not trained on by default."""
+    if "tracks" not in spec or dataset is None:
+        return []
+    if dataset["kind"] != "peaks":
+        return [f"experiments.{name}.tracks: genome browser tracks need a genomic (peaks) dataset, not a "
+                f"{dataset['kind']} one"]
+    if spec["tracks"]["regions"] == "held_out" and "folds" in (spec.get("replicates") or {}):
+        return [f"experiments.{name}.tracks.regions: held_out is the dataset split's chromosomes, which the folds "
+                "(replicates.folds) train on in turn: give a BED of loci ({url: ...})"]
+    return []
 
 
 def _variant_set_problems(name, entry):

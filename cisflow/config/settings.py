@@ -11,6 +11,7 @@ schema.
 """
 
 import dataclasses
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -56,9 +57,9 @@ class Section:
         built = {}
         for field in dataclasses.fields(cls):
             if field.name in values:
-                kind = hints[field.name]
+                section = _section_of(hints[field.name])
                 value = values[field.name]
-                built[field.name] = kind.from_validated(value) if _is_section(kind) else value
+                built[field.name] = section.from_validated(value) if section else value
         return cls(**built)
 
     def to_mapping(self) -> dict[str, Any]:
@@ -74,8 +75,12 @@ class Section:
         return mapping
 
 
-def _is_section(kind: Any) -> bool:
-    return isinstance(kind, type) and issubclass(kind, Section)
+def _section_of(kind: Any) -> type[Section] | None:
+    """The section a field's hint names (``Training``, or ``Tracks | None`` for an optional one), or None."""
+    for candidate in typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,):
+        if isinstance(candidate, type) and issubclass(candidate, Section):
+            return candidate
+    return None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,19 @@ class Interpret(Section):
 
 
 @dataclass(frozen=True)
+class Tracks(Section):
+    """``experiments.<name>.tracks``: genome browser tracks of the model's predictions and contributions along
+    chosen regions and of its scored variant sets (``cisflow.tracks``)."""
+
+    KEY: ClassVar[str] = "experiments.*.tracks"
+    regions: Literal["held_out"] | Mapping[str, Any]
+    stride: int
+    max_windows: int
+    contributions: bool
+    contribution_target: str | None
+
+
+@dataclass(frozen=True)
 class Experiment(Section):
     """``experiments.<name>``: a dataset, a model, its training, replicates, search and interpretation,
     the variant sets it scores."""
@@ -132,6 +150,7 @@ class Experiment(Section):
     variants: list[str]
     replicates: Mapping[str, Any] | None = None
     search: Mapping[str, Any] | None = None
+    tracks: Tracks | None = None
 
 
 @dataclass(frozen=True)
