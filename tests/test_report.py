@@ -245,3 +245,22 @@ def test_contents_bar_stays_in_view_in_a_real_browser(tmp_path):
     assert page["console_errors"] == [] and page["scroll_width"] <= page["viewport_width"], page
     assert page["contents"]["targets"] == CONTENTS
     assert contents_problems(page["contents"]) == [], page["contents"]
+
+
+def test_genome_browser_tracks_are_linked_relative_to_the_page_with_how_to_open_them(tmp_path):
+    files, _ = experiment_files(tmp_path)
+    datasets = dataset_attrs(tmp_path)
+    tracks = tmp_path / "results" / "tracks" / "e"
+    files["tracks"] = {"hub": tracks / "hub.txt", "session": tracks / "igv_session.xml"}
+    page = tmp_path / "results" / "report" / "index.html"
+    page.parent.mkdir(parents=True)
+    write_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, page,
+                 tmp_path / "summary.json", TEMPLATE)
+    html = page.read_text()
+    assert '<h3>Genome browser tracks</h3>' in html and "File &gt; Open Session" in html and "Track Hubs" in html
+    assert re.findall(r'<a href="([^"]*)">', html.split("Genome browser tracks")[1])[:2] == [
+        "../tracks/e/igv_session.xml", "../tracks/e/hub.txt"]
+    del files["tracks"]
+    write_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, page,
+                 tmp_path / "summary.json", TEMPLATE)
+    assert "Genome browser tracks" not in page.read_text()

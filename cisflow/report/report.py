@@ -11,6 +11,7 @@ import hashlib
 import importlib.metadata
 import io
 import json
+import os
 import platform
 import subprocess
 from collections.abc import Mapping
@@ -256,6 +257,14 @@ def anchor(*parts: str) -> str:
     return "/".join(parts)
 
 
+def browser_tracks(files: Mapping[str, PathLike] | None, page: PathLike) -> dict[str, str] | None:
+    """Links to an experiment's genome browser tracks (``files``: its hub.txt and IGV session by role, rule
+    tracks), relative to the folder of the ``page``; None for an experiment without tracks."""
+    if not files:
+        return None
+    return {role: Path(os.path.relpath(path, Path(page).parent)).as_posix() for role, path in files.items()}
+
+
 def variant_section(experiment: str, variant_set: str, files: Mapping[str, PathLike]) -> dict[str, Any]:
     """What the page shows of one variant set of ``experiment`` (``files``: its summary, table and
     figures by role): its summary (with the traits' enrichment), top variants and figures, and the
@@ -306,7 +315,7 @@ def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_ou
         Every file the page reads, by role: ``experiments``: {experiment: {metrics, histories
         ({member: history}), matches, reproducibility, influence, performance, motif_plot,
         saliency[, modisco_matches, modisco_plot], variants: {set: {role: path} of the roles
-        ``cisflow.variants.outputs.PAGE_ROLES``}}} and
+        ``cisflow.variants.outputs.PAGE_ROLES``}[, tracks: {hub, session}, which the page links to]}} and
         ``datasets``: {dataset: its directory}.
     html_out, summary_out : str or Path
         The page and its headline figures (JSON).
@@ -340,6 +349,7 @@ def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_ou
             "modisco": embed_png(files["modisco_plot"]) if "modisco_plot" in files else None,
             "matches": best_matches(matches).head(15).to_dict("records"),
             "variant_sets": [variant_section(name, vs, roles) for vs, roles in files["variants"].items()],
+            "tracks": browser_tracks(files.get("tracks"), html_out),
         })
     template_path = Path(template_path)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_path.parent),
