@@ -89,7 +89,7 @@ def main():
         genome = open_genome(tmp / "genome.fa")
         variants, _ = read_variant_set(tmp / "catalog.tsv.gz", "gwas_catalog")
         variants = rename_contigs(lift_variants(variants, tmp / "38to19.chain"), contig_sizes(tmp / "genome.fa"))
-        checked = check_variants(resolve_alleles(variants, genome), genome, SEQ_LEN)
+        checked = check_variants(resolve_alleles(variants, genome), genome, SEQ_LEN, "skip")
         start = time.perf_counter()
         score_variants(model, meta, genome, checked, variant_set.precision, batch_size=512)
         variants_only = time.perf_counter() - start

@@ -257,7 +257,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         genome, vcf = simulated(tmp, max(sizes["snps"], sizes["diff_snps"]))
-        checked = check_variants(vcf, genome, SEQ_LEN).head(sizes["snps"])
+        checked = check_variants(vcf, genome, SEQ_LEN, "skip").head(sizes["snps"])
         runs = {"diff": lambda: diff(dev, sizes, genome, checked),
                 "variants": lambda: variants(dev, sizes, genome, checked),
                 "train": lambda: train(dev, sizes, tmp), "ddp": lambda: ddp(dev, sizes, tmp)}

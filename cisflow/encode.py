@@ -43,10 +43,11 @@ def encode(seq: str | bytes | np.ndarray) -> np.ndarray:
     return codes
 
 
-def encode_padded(seqs: Sequence[str], length: int, pad: str = "right") -> np.ndarray:
+def encode_padded(seqs: Sequence[str], length: int, pad: str) -> np.ndarray:
     """Codes of many sequences as an (n, length) array; shorter ones padded with N, longer trimmed.
 
-    ``pad`` says which end gets the padding (and which end is trimmed): 'right', 'left' or 'both'.
+    ``pad`` says which end gets the padding (and which end is trimmed): 'right', 'left' or 'both' (a
+    table or FASTA dataset's ``pad``; a model's ``cisflow.data.dataset.sequence_padding``).
     Sequences of one length are encoded together (one join and one table lookup), so a table of
     millions of sequences costs numpy passes, not a Python call per sequence.
     """

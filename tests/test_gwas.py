@@ -20,7 +20,7 @@ def test_columns_are_found_by_their_usual_names_and_trait_and_p_value_carried(tm
     assert table["id"].tolist() == ["rs1", f"chrA:800:{seq[799]}:{table['alt'][1]}"]
     assert table["line"].tolist() == [2, 3] and table["p_value"].tolist() == [3e-12, 1e-8]
     assert table["mlog10_p"].tolist() == pytest.approx([11.5229, 8.0], abs=1e-4)
-    checked = check_variants(table, open_genome(fasta), 40)
+    checked = check_variants(table, open_genome(fasta), 40, "skip")
     assert checked["status"].tolist() == ["scored", "scored"] and checked["trait"].tolist() == ["height", "asthma"]
 
 
@@ -83,5 +83,5 @@ def test_an_ambiguous_allele_of_a_table_gets_its_status(tmp_path, genome, ref, a
     fasta, _ = genome
     path = tmp_path / "hits.tsv"
     path.write_text(f"rsid\tchrom\tpos\tref\talt\nrs1\tchrA\t500\t{ref}\t{alt}\n")
-    checked = check_variants(read_gwas_table(path), open_genome(fasta), 40)
+    checked = check_variants(read_gwas_table(path), open_genome(fasta), 40, "skip")
     assert checked["status"].tolist() == ["ambiguous_allele"] and checked["score_ref"].isna().all()

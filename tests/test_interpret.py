@@ -96,9 +96,9 @@ def test_filter_pfms_recovers_planted_kmer(width, lead):
 def test_filter_pfms_same_in_one_batch_and_in_small_hit_chunks(monkeypatch):
     codes = planted_sequences(1)
     model = kmer_model(9, 1)
-    whole = filter_pfms(model, codes, batch_size=len(codes))
+    whole = filter_pfms(model, codes, threshold=0.5, batch_size=len(codes))
     monkeypatch.setattr(filters, "_HITS_PER_CHUNK", 1)
-    chunked = filter_pfms(model, codes, batch_size=5)
+    chunked = filter_pfms(model, codes, threshold=0.5, batch_size=5)
     for a, b in zip(whole, chunked):
         np.testing.assert_array_equal(a.counts, b.counts)
         assert (a.n_sites, a.n_seqs) == (b.n_sites, b.n_seqs)
@@ -142,7 +142,7 @@ def read_meme_text(path):
 
 
 def test_write_meme_round_trips(tmp_path):
-    pfms = filter_pfms(kmer_model(9, 1), planted_sequences(1))
+    pfms = filter_pfms(kmer_model(9, 1), planted_sequences(1), threshold=0.5)
     path = tmp_path / "filters.meme"
     write_meme(path, pfms)
     text = path.read_text()

@@ -40,7 +40,7 @@ def test_positions_strands_and_failures(tmp_path, genome):
     assert lifted.loc[3, ["chrom", "ref", "alt"]].tolist() == ["chrA", seq[1040], "N"]
     assert lifted.loc[2, ["source_chrom", "source_pos"]].tolist() == ["chrA", 405]
     assert lift_counts(lifted) == {"ok": 3, "no_match": 2}
-    checked = check_variants(lifted, open_genome(fasta), 40)
+    checked = check_variants(lifted, open_genome(fasta), 40, "skip")
     assert checked.loc[checked["id"] == "deleted", "status"].item() == "unlifted"
     assert checked.loc[checked["id"] == "plus", "ref_match"].item()
     assert checked.loc[checked["id"] == "minus", "ref_match"].item()

@@ -19,7 +19,7 @@ XPRESSO = ROOT.parent / "shared" / "data" / "xpresso_agarwal2020"
 def test_windows_follow_the_strand():
     tss = pd.DataFrame({"chrom": ["c", "c"], "start": [100, 200], "end": [101, 201], "gene": ["p", "m"],
                         "strand": ["+", "-"]})
-    windows = promoter_windows(tss, upstream=3, downstream=2)
+    windows = promoter_windows(tss, upstream=3, downstream=2, tss_at="start")
     assert windows[["start", "end"]].values.tolist() == [[97, 102], [199, 204]]  # TSS at index 3 and 1
     centred = promoter_windows(tss.assign(start=[90, 190], end=[111, 211]), 3, 2, tss_at="center")
     assert centred["start"].tolist() == [97, 199]

@@ -354,7 +354,7 @@ def test_variant_window_pinned_by_hand_on_the_real_gata4_locus(tmp_path):
                    f"8\t{pos}\trs_right\t{ref}\t{alt}\n8\t{pos + 1}\trs_off_by_one\t{ref}\t{alt}\n")
     variants = rename_contigs(read_vcf(vcf), contig_sizes(fasta), source="snv.vcf")
     genome = open_genome(fasta)
-    checked = check_variants(variants, genome, 600)
+    checked = check_variants(variants, genome, 600, "skip")
     assert checked["status"].tolist() == ["scored", "ref_mismatch"]
     window = variant_windows(genome, "chr8", [pos], 600)[0]
     assert decode(window) == piece[i - 300 : i + 300] and decode(window)[300] == ref
@@ -375,7 +375,7 @@ def test_real_vcfs_parse_and_every_record_gets_a_status(tmp_path):
     folder = DATA / "hg19_genomic_examples"
     validated = read_vcf(folder / "basenji" / "regulatory_validated.vcf")
     assert len(validated) == 16 and "rs12740374" in set(validated["id"])
-    checked = check_variants(rename_contigs(validated, contig_sizes(fasta)), genome, 600)
+    checked = check_variants(rename_contigs(validated, contig_sizes(fasta)), genome, 600, "skip")
     counts = status_counts(checked)
     # rs6983267 is on chr8 but far beyond the piece; every other record is on a contig it lacks
     assert counts["near_contig_end"] == 1 and counts["contig_missing"] == 15 and len(checked) == 16
@@ -386,4 +386,4 @@ def test_real_vcfs_parse_and_every_record_gets_a_status(tmp_path):
     assert len(clinvar) == 419 and clinvar["id"].str.fullmatch(r"\d+").all()
     renamed = rename_contigs(dbsnp, ["chr8", "chr22"], source="dbsnp")
     assert set(renamed["chrom"]) == {"chr22"}
-    assert set(check_variants(renamed, genome, 600)["status"]) == {"contig_missing"}
+    assert set(check_variants(renamed, genome, 600, "skip")["status"]) == {"contig_missing"}

@@ -144,7 +144,7 @@ def test_two_worker_processes_share_one_journal_study(tmp_path, planted, monkeyp
 
 def test_restarted_worker_fails_its_stale_trial_and_runs_the_rest(tmp_path, planted):
     storage = tmp_path / "study.db"
-    study = search.open_study(storage, "sqlite", "x", settings()["pruning"])
+    study = search.open_study(storage, "sqlite", "x", settings()["pruning"], settings()["seed"])
     left = study.ask()
     left.set_user_attr("worker", 0)
     other = study.ask()
@@ -156,7 +156,7 @@ def test_restarted_worker_fails_its_stale_trial_and_runs_the_rest(tmp_path, plan
 
 def test_median_pruner_stops_a_lagging_trial_through_on_epoch(tmp_path, planted):
     storage = tmp_path / "study.journal"
-    study = search.open_study(storage, "journal", "x", settings()["pruning"])
+    study = search.open_study(storage, "journal", "x", settings()["pruning"], settings()["seed"])
     distribution = optuna.distributions.FloatDistribution(1e-3, 3e-2, log=True)
     for _ in range(5):  # earlier trials that scored 2 (above any AUROC) at every epoch
         study.add_trial(optuna.trial.create_trial(params={"training.lr": 0.01}, value=2.0,
@@ -211,7 +211,7 @@ def test_worker_share_adds_up():
 
 def test_best_needs_a_complete_trial(tmp_path):
     storage = tmp_path / "study.journal"
-    study = search.open_study(storage, "journal", "x", settings()["pruning"])
+    study = search.open_study(storage, "journal", "x", settings()["pruning"], settings()["seed"])
     study.tell(study.ask(), state=optuna.trial.TrialState.PRUNED)
     with pytest.raises(ValueError, match="no trial of the study 'x' completed"):
         search.best_trial(storage, "journal", "x", MODEL, TRAINING)

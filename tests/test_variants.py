@@ -74,7 +74,7 @@ def vcf(tmp_path):
 
 @pytest.fixture
 def checked(vcf, genome):
-    return check_variants(vcf, genome, SEQ_LEN)
+    return check_variants(vcf, genome, SEQ_LEN, "skip")
 
 
 class CentreModel(nn.Module):
@@ -159,7 +159,7 @@ def test_ref_equal_to_alt_is_flagged_not_scored(genome, tmp_path):
     path = tmp_path / "same.vcf"
     path.write_text(VCF_HEADER + f"chr1\t50\tsame\t{base(50)}\t{base(50)}\t.\tPASS\t.\n"
                     f"chr1\t55\tsame_wrong\t{others(55)[0]}\t{others(55)[0]}\t.\tPASS\t.\n")
-    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN, "skip")
     assert checked["status"].tolist() == ["ref_equals_alt", "ref_equals_alt"]
     assert checked["ref_match"].tolist() == [True, False] and checked["score_ref"].isna().all()
 
@@ -173,7 +173,7 @@ def test_duplicates_are_scored_once_and_point_at_the_first(genome, tmp_path):
              f"chr1\t50\tanother_alt\t{base(50)}\t{others(50)[1]}"]
     path = tmp_path / "dup.vcf"
     path.write_text(VCF_HEADER + "".join(f"{line}\t.\tPASS\t.\n" for line in lines))
-    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN, "skip")
     assert checked["status"].tolist() == ["scored", "scored", "duplicate", "duplicate", "scored"]
     assert checked["duplicate_of"].tolist()[2:4] == [3, 3] and checked["duplicate_of"].isna().sum() == 3
     scored = score_variants(CentreModel(), CENTRE_META, genome, checked, PRECISION)
@@ -205,7 +205,7 @@ def test_off_by_one_window_puts_another_base_at_centre(tiny_genome):
 def test_window_bounds_decide_near_contig_end(tiny_genome):
     vcf = pd.DataFrame({"chrom": "w", "pos": [2, 3, 13, 14, 6], "id": list("abcde"),
                         "ref": ["A", "T", "C", "A", "A"], "alt": "G", "line": range(1, 6)})
-    statuses = check_variants(vcf, tiny_genome, 4)["status"].tolist()
+    statuses = check_variants(vcf, tiny_genome, 4, "skip")["status"].tolist()
     # pos 3 -> [0, 4) and pos 13 -> [10, 14) fit; pos 2 and 14 overrun; REF A at pos 6 is the off-by-one base
     assert statuses == ["near_contig_end", "scored", "scored", "near_contig_end", "ref_mismatch"]
 
@@ -229,7 +229,7 @@ def test_reverse_strand_half_counts(genome):
     # a centre A whose left neighbour is not T: forward says 1, reverse strand reads another base -> 0.5
     pos = next(p for p in range(30, 90) if base(p) == "A" and base(p - 1) != "T")
     vcf = pd.DataFrame({"chrom": ["chr1"], "pos": [pos], "id": ["a"], "ref": ["A"], "alt": ["C"], "line": [3]})
-    scored = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN), PRECISION)
+    scored = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN, "skip"), PRECISION)
     assert scored.loc[0, "ref_centreA"] == 0.5
     assert scored.loc[0, "alt_centreA"] == 0.0
 
@@ -260,7 +260,7 @@ def test_classification_model_from_registry(genome, vcf):
     torch.manual_seed(0)
     model = build("basset", seq_len=50, n_targets=2, conv=[dict(filters=4, width=5, pool=2)], dense=[8])
     meta = {"dataset": {"task": "classification", "seq_len": 50, "targets": ["t0", "t1"]}}
-    checked = check_variants(vcf, genome, 50)
+    checked = check_variants(vcf, genome, 50, "skip")
     scored = score_variants(model, meta, genome, checked, batch_size=3, precision="fp32")
     done = scored["status"].isin(["scored", "swapped"])
     assert done.sum() == 5
@@ -330,7 +330,7 @@ def test_each_window_read_once(genome, checked):
 
 
 def test_model_window_larger_than_checked_is_refused(genome, vcf):
-    checked = check_variants(vcf, genome, SEQ_LEN)
+    checked = check_variants(vcf, genome, SEQ_LEN, "skip")
     meta = {"dataset": {**CENTRE_META["dataset"], "seq_len": 110}}
     with pytest.raises(ValueError, match="overruns contig 'chr1'"):
         score_variants(CentreModel(), meta, genome, checked, PRECISION)
@@ -384,7 +384,7 @@ def test_variants_of_another_build_stop_with_an_error_that_says_so(genome, tmp_p
         lines.append(f"chr1\t{pos}\trs{i}\t{ref}\t{alt}\t.\tPASS\t.")
     path = tmp_path / "grch38.vcf"
     path.write_text(VCF_HEADER + "\n".join(lines) + "\n")
-    checked = check_variants(read_vcf(path), genome, SEQ_LEN)
+    checked = check_variants(read_vcf(path), genome, SEQ_LEN, "skip")
     assert (checked["status"] == "ref_mismatch").sum() >= 5
     with pytest.raises(ValueError, match=r"grch38.vcf: neither allele matches the genome at \d+ of 20 SNVs .*"
                                          r"probably on another genome build than hg19"):
@@ -506,7 +506,8 @@ def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
     np.testing.assert_allclose([row.ref_nG, row.alt_nG], [expected_centre_model(decode(ref_codes[0]))[1],
                                                           expected_centre_model(decode(alt_codes[0]))[1]])
     assert not np.isnan(row.max_abs_sad)
-    skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN), PRECISION)
+    skipped = score_variants(CentreModel(), CENTRE_META, genome, check_variants(vcf, genome, SEQ_LEN, "skip"),
+                             PRECISION)
     assert np.isnan(skipped.loc[skipped["id"] == "del", "max_abs_sad"].item())
 
 
@@ -519,4 +520,4 @@ def test_indels_scored_from_both_alleles_own_windows(genome, vcf):
 def test_odd_alleles_get_a_status_of_their_own(genome, tmp_path, ref, alt, status):
     path = tmp_path / "odd.vcf"
     path.write_text(VCF_HEADER + f"chr1\t50\todd\t{ref}\t{alt}\t.\tPASS\t.\n")
-    assert check_variants(read_vcf(path), genome, SEQ_LEN)["status"].item() == status
+    assert check_variants(read_vcf(path), genome, SEQ_LEN, "skip")["status"].item() == status

@@ -32,8 +32,10 @@ def read_tss(path: PathLike) -> pd.DataFrame:
     return table.drop(columns="line")
 
 
-def promoter_windows(tss: pd.DataFrame, upstream: int, downstream: int, tss_at: str = "start") -> pd.DataFrame:
-    """Fixed-width windows (chrom, start, end, strand, gene) around each TSS, in genome coordinates."""
+def promoter_windows(tss: pd.DataFrame, upstream: int, downstream: int, tss_at: str) -> pd.DataFrame:
+    """Fixed-width windows (chrom, start, end, strand, gene) around each TSS, in genome coordinates: ``upstream``
+    bases before it and ``downstream`` from it on its strand, the TSS being each interval's 5' end on its strand
+    (``tss_at`` 'start') or its centre ('center'), as a promoters dataset's ``tss_at`` says."""
     plus = tss["strand"].to_numpy() == "+"
     if tss_at == "center":
         site = ((tss["start"] + tss["end"]) // 2).to_numpy()

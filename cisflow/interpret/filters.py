@@ -69,14 +69,14 @@ def column_information(probs: np.ndarray) -> np.ndarray:
     return 2 + plogp.sum(axis=1)
 
 
-def filter_pfms(model: nn.Module, codes: np.ndarray, threshold: float = 0.5, batch_size: int = 256) -> list[FilterPFM]:
+def filter_pfms(model: nn.Module, codes: np.ndarray, threshold: float, batch_size: int = 256) -> list[FilterPFM]:
     """Basset's filter motifs: one ``FilterPFM`` for each first-layer filter of ``model``.
 
     A filter's sites are the (sequence, position) pairs whose activation exceeds ``threshold``
-    times the filter's maximum over all ``codes``; each adds the input subsequence under the
-    filter to its counts. Windows that reach past a sequence end or hold an N are skipped.
-    Two passes over the sequences (maxima, then sites), each in batches, keep memory bounded;
-    their progress is logged (``cisflow.io.logs.Progress``).
+    times the filter's maximum over all ``codes`` (an experiment's ``interpret.activation_threshold``);
+    each adds the input subsequence under the filter to its counts. Windows that reach past a
+    sequence end or hold an N are skipped. Two passes over the sequences (maxima, then sites), each
+    in batches, keep memory bounded; their progress is logged (``cisflow.io.logs.Progress``).
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if codes.ndim != 2 or not len(codes):

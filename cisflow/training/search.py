@@ -106,13 +106,14 @@ def open_storage(path: PathLike, kind: str) -> optuna.storages.BaseStorage:
     raise ValueError(f"storage {kind!r}: one of {', '.join(STORAGE_SUFFIX)}")
 
 
-def open_study(path: PathLike, kind: str, name: str, pruning: Mapping[str, int], seed: int = 0) -> optuna.Study:
+def open_study(path: PathLike, kind: str, name: str, pruning: Mapping[str, int], seed: int) -> optuna.Study:
     """The study ``name`` in the file ``path``, created by whichever worker comes first; its median
     pruner as ``pruning`` says (a search's ``pruning``: ``startup_trials``, ``warmup_epochs``).
 
-    Each worker seeds its TPE sampler differently (``seed``): with one seed, workers starting
-    together would draw the same random start-up trials; and the sampler treats trials still
-    running elsewhere as bad ones (constant liar), so workers do not all try the same region.
+    Each worker seeds its TPE sampler differently (``seed``: the search's seed plus the worker's
+    number): with one seed, workers starting together would draw the same random start-up trials;
+    and the sampler treats trials still running elsewhere as bad ones (constant liar), so workers
+    do not all try the same region.
     """
     import optuna
 

@@ -50,14 +50,15 @@ _BREAKEND = re.compile(r"[ACGTN]*[\[\]][^\[\]]+[\[\]][ACGTN]*|\.[ACGTN]+|[ACGTN]
 VCF_COLUMNS = ["id", "chrom", "pos", "ref", "alt", "line", "multiallelic"]
 
 
-def check_variants(vcf_df: pd.DataFrame, genome: pyfaidx.Fasta, seq_len: int, indels: str = "skip") -> pd.DataFrame:
+def check_variants(vcf_df: pd.DataFrame, genome: pyfaidx.Fasta, seq_len: int, indels: str) -> pd.DataFrame:
     """One row per (record, ALT allele) of ``vcf_df`` (from ``read_vcf``) with its status.
 
     Adds to the VCF columns: ``multiallelic`` (the record has several ALT alleles), ``ref_match``
     (REF equals the genome; False where the genome cannot be read there), ``status``, the
     alleles that will be scored, ``score_ref`` and ``score_alt`` (upper case; None when unscored),
     and ``duplicate_of`` (the line of the row a duplicate repeats). Other columns of ``vcf_df``
-    are carried. ``indels`` 'score' gives indels of plain bases whose REF matches alleles to score too.
+    are carried. ``indels`` (a variant set's): 'score' gives indels of plain bases whose REF matches
+    alleles to score too (status ``indel``); 'skip' leaves every indel unscored.
     """
     table = _split_alleles(vcf_df)
     lifted = table["lift"].eq("ok") if "lift" in table else pd.Series(True, index=table.index)
@@ -115,7 +116,7 @@ def _split_alleles(vcf_df):
     return table[VCF_COLUMNS + [column for column in table.columns if column not in VCF_COLUMNS]]
 
 
-def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels=False):
+def _check_allele(genome, chrom, pos, ref, alt, seq_len, score_indels):
     """(ref_match, status, score_ref, score_alt) of one allele."""
     if not (_is_vcf_allele(ref) and _is_vcf_allele(alt)):
         return False, "invalid_allele", None, None
