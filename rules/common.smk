@@ -8,13 +8,13 @@ from pathlib import Path
 # (Snakemake puts a script's folder on its sys.path), also inside conda envs and on cluster nodes.
 sys.path.insert(0, workflow.basedir)
 
-from cisflow.config.load import load_config
+from cisflow.preflight import load_config
 from cisflow.data.dataset import FORMAT as DATASET_FORMAT
 from cisflow.training.replicates import members as experiment_members
 from cisflow.variants import outputs as variant_io
 
 # Validated (schema defaults filled in), the samples sheet read and every cross-reference checked before
-# any job, by cisflow.config.load rather than snakemake.utils.validate so that every error names the key.
+# any job, by cisflow.preflight rather than snakemake.utils.validate so that every error names the key.
 CONFIG, SAMPLES = load_config(config)
 DATASETS = config["datasets"]
 EXPERIMENTS = config["experiments"]
@@ -334,7 +334,7 @@ def variant_outputs():
 
 
 def tracks_experiments():
-    """Experiments with a tracks section (each of a peaks dataset: cisflow.config.checks)."""
+    """Experiments with a tracks section (each of a peaks dataset: cisflow.preflight)."""
     return [name for name, spec in CONFIG.experiments.items() if spec.tracks is not None]
 
 

@@ -5,11 +5,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cisflow.config.checks import experiment_problems, name_problems, reference_problems
-from cisflow.config.load import load_config
 from cisflow.config.samples import read_samples
 from cisflow.config.schema import validate
 from cisflow.io.errors import ConfigError, InputError
+from cisflow.preflight import experiment_problems, load_config, name_problems, reference_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "cisflow" / "schemas" / "config.schema.yaml"
@@ -260,7 +259,7 @@ def test_every_study_config_loads_with_every_check_passed(path, monkeypatch):
 
 
 def test_experiments_are_checked_against_their_models_replicates_init_and_search(demo_config, monkeypatch):
-    """The checks the workflow runs before any job (cisflow.config.checks.experiment_problems), one fault each."""
+    """The checks the workflow runs before any job (cisflow.preflight.experiment_problems), one fault each."""
     monkeypatch.chdir(ROOT)
     config = validate(copy.deepcopy(demo_config), SCHEMA, "config.yaml")
     assert experiment_problems(config) == []
@@ -398,7 +397,7 @@ def test_every_number_in_the_schema_has_a_lower_bound():
 
 
 def test_a_search_space_is_checked_against_the_range_of_the_key_it_sets():
-    from cisflow.config.checks import space_range_problems
+    from cisflow.preflight import space_range_problems
 
     space = {"training.lr": {"type": "float", "low": -1.0, "high": 0.1},
              "training.batch_size": {"type": "int", "low": 0, "high": 64},

@@ -3,9 +3,9 @@ that apply to it alone, as the config's checks and the command line take them.""
 
 import copy
 
-from cisflow.config.checks import reference_problems
 from cisflow.config.schema import CONFIG_SCHEMA, load_schema, validate
 from cisflow.config.settings import VariantSet
+from cisflow.preflight import reference_problems
 from cisflow.variants.inputs import INPUT_KINDS
 from tests.workflow_helpers import demo_config
 

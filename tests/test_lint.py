@@ -122,6 +122,16 @@ def test_io_imports_nothing_above_itself():
     assert not below, "the ground floor imports from above itself:\n" + "\n".join(below)
 
 
+def test_the_config_package_stands_below_the_stages():
+    """cisflow.config (schema, samples sheet, settings) imports only itself, cisflow.io and the ground floor: the
+    stages take its sections, so it imports none of them (their checks are cisflow.preflight's, above them)."""
+    graph = package_imports()
+    upward = [f"{module} -> {target}" for module, targets in sorted(graph.items())
+              if module.startswith("cisflow.config") for target in sorted(targets)
+              if not (target.startswith(("cisflow.config", "cisflow.io.")) or target in GROUND_FLOOR)]
+    assert not upward, "cisflow.config imports from above itself:\n" + "\n".join(upward)
+
+
 def test_only_the_models_package_knows_an_architectures_internals():
     """The variant stage's SNV fast path goes through cisflow.models.span_recompute, not ConvNet's blocks."""
     graph = package_imports()

@@ -1,7 +1,8 @@
 """The workflow's config and samples sheet: ``schema`` (validation against
 cisflow/schemas/config.schema.yaml, each key's schema, defaults and range), ``samples`` (the samples
-sheet), ``checks`` (cross-references, before any job), ``settings`` (the sections as frozen
-dataclasses, defaults from the schema) and ``load`` (all of them, as the workflow loads its config).
+sheet) and ``settings`` (the sections as frozen dataclasses, defaults from the schema). The checks
+across stages, and the config loaded as the workflow loads it, are ``cisflow.preflight``'s: it stands
+above the stages it checks, this package below the stages that take its sections.
 
 A new setting is added in one place, the schema: its key, type, range, default and description.
 The section's dataclass in ``settings`` gets a field of the same name (tests/test_settings.py fails

@@ -11,7 +11,7 @@ the `cisflow` command's options that set the same settings take it from there (`
 so a value refused in one is refused in the other with the same words.
 
 Every name that becomes a file or folder name (genome, samples, tables, datasets, experiments,
-variant sets) is one definition, the schemas' ``$defs/name`` (``cisflow.config.checks`` finds
+variant sets) is one definition, the schemas' ``$defs/name`` (``cisflow.preflight`` finds
 names that would share files).
 """
 

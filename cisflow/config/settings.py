@@ -316,7 +316,7 @@ def dataset_from_mapping(mapping: Mapping[str, Any], where: str = "datasets.*") 
 
 @dataclass(frozen=True)
 class Config:
-    """A workflow config, validated and checked (``cisflow.config.load.load_config``), as sections:
+    """A workflow config, validated and checked (``cisflow.preflight.load_config``), as sections:
     the datasets, experiments and variant sets by name; the other keys as the config holds them."""
 
     tables: Mapping[str, Any]

@@ -22,7 +22,7 @@ class InputKind:
         What the input is, as the command line's help says.
     options : tuple of str
         The variant set's settings that apply to this kind only (``traits``, ``trait``, ...): the config's
-        checks refuse them beside another kind (``cisflow.config.checks.KIND_OPTIONS``).
+        checks refuse them beside another kind (``cisflow.preflight.KIND_OPTIONS``).
     """
 
     key: str

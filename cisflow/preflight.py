@@ -1,20 +1,25 @@
-"""The config's cross-reference checks, run before any job: names that would share files, names that
-point at nothing, keys that belong to another kind of entry, models and their parameters, replicates
-and search spaces against their experiments. Each returns ``key: problem`` lines; ``config_problems``
-runs them all (``cisflow.config.load.load_config`` raises them as one ``ConfigError``)."""
+"""The workflow's checks before any job: a config validated against the schema with its defaults
+filled in (``cisflow.config``), its samples sheet read, and every cross-reference checked: names that
+would share files, names that point at nothing, keys that belong to another kind of entry, models and
+their parameters, replicates, search spaces and tracks against their experiments. Each check returns
+``key: problem`` lines; ``load_config`` (what rules/common.smk calls) raises them as one
+``ConfigError``. It stands above the stages whose rules it checks (models, training, variants), so the
+config package below them imports none of them."""
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from cisflow.config.schema import key_schema, value_problem
-from cisflow.config.settings import Training
-from cisflow.io.errors import InputError
+from cisflow.config.samples import read_samples
+from cisflow.config.schema import CONFIG_SCHEMA, SAMPLES_SCHEMA, key_schema, validate, value_problem
+from cisflow.config.settings import Config, Training
+from cisflow.io.errors import ConfigError, InputError
 from cisflow.io.truth import read_truth
 from cisflow.models.params import model_problems
 from cisflow.training.replicates import members as experiment_members
 from cisflow.training.replicates import replicate_problems
 from cisflow.training.search_space import space_problems
+from cisflow.types import PathLike
 from cisflow.variants.inputs import INPUT_KINDS
 
 # Keys whose names get a suffix in their files (results/variants/<experiment>/<set>.loci.tsv.gz,
@@ -260,3 +265,37 @@ def config_problems(config: Mapping[str, Any], samples: Iterable[str]) -> list[s
     """
     samples = list(samples)
     return name_problems(config, samples) + reference_problems(config, samples) + experiment_problems(config)
+
+
+def load_config(config: dict[str, Any], source: PathLike = "config") -> tuple[Config, dict[str, dict[str, Any]]]:
+    """Validate ``config`` in place (its schema defaults filled in, as Snakemake's ``config`` is used
+    as well), read its samples sheet and check it whole.
+
+    Parameters
+    ----------
+    config : dict
+        The config as read from YAML.
+    source : str or Path
+        Where it came from, for messages.
+
+    Returns
+    -------
+    Config
+        Its sections.
+    dict of str to dict
+        The samples sheet's rows by sample name (empty without a sheet).
+
+    Raises
+    ------
+    InputError
+        The config or the sheet does not match its schema (every bad key named).
+    ConfigError
+        Every cross-reference fault (``cisflow.preflight``), one a line.
+    """
+    validate(config, CONFIG_SCHEMA, source)
+    rows = read_samples(config["samples"], SAMPLES_SCHEMA) if "samples" in config else []
+    samples = {row["sample"]: row for row in rows}
+    problems = config_problems(config, samples)
+    if problems:
+        raise ConfigError(str(source), "\n  ".join(problems))
+    return Config.from_validated(config), samples
