@@ -188,13 +188,15 @@ def variant_files(folder, name, enriched):
 def two_experiments(tmp_path):
     """The page of experiments ``a`` and ``a-b`` whose variant sets' names would clash if joined by ``-``
     (``a`` scores ``b-c`` and ``v``, ``a-b`` scores ``c`` and ``v``; ``b-c`` and ``v`` of ``a-b`` hold an
-    enrichment), made of figures tall enough for a page to scroll."""
+    enrichment; ``a`` has genome browser tracks), made of figures tall enough for a page to scroll."""
     experiments, manifest = {}, {}
     for name, sets in (("a", {"b-c": True, "v": False}), ("a-b", {"c": False, "v": True})):
         folder = tmp_path / name
         folder.mkdir()
         variants = {vs: variant_files(folder, vs, enriched) for vs, enriched in sets.items()}
         manifest[name], _ = experiment_files(folder, variants=variants)
+        if name == "a":
+            manifest[name]["tracks"] = {"hub": folder / "hub.txt", "session": folder / "igv_session.xml"}
         experiments[name] = CONFIG["experiments"]["e"]
     write_report({**CONFIG, "experiments": experiments}, {"experiments": manifest,
                                                           "datasets": dataset_attrs(tmp_path)},
@@ -202,7 +204,7 @@ def two_experiments(tmp_path):
     return tmp_path / "index.html"
 
 
-CONTENTS = ["experiments", "data", "experiment/a", "variants/a/b-c", "enrichment/a/b-c", "variants/a/v",
+CONTENTS = ["experiments", "data", "experiment/a", "tracks/a", "variants/a/b-c", "enrichment/a/b-c", "variants/a/v",
             "experiment/a-b", "variants/a-b/c", "variants/a-b/v", "enrichment/a-b/v", "methods"]
 
 
@@ -228,8 +230,8 @@ class Anchors(HTMLParser):
 
 
 def test_contents_bar_links_every_section_to_an_id_of_its_own(tmp_path):
-    """The bar links the overview, the data, each experiment, each of its variant sets and their
-    enrichment, and the methods, in the page's order; each link's id is on one element of the page."""
+    """The bar links the overview, the data, each experiment, its tracks, each of its variant sets and
+    their enrichment, and the methods, in the page's order; each link's id is on one element of the page."""
     anchors = Anchors()
     anchors.feed(two_experiments(tmp_path).read_text())
     assert anchors.links == [f"#{target}" for target in CONTENTS]
@@ -257,7 +259,8 @@ def test_genome_browser_tracks_are_linked_relative_to_the_page_with_how_to_open_
     write_report(CONFIG, {"experiments": {"e": files}, "datasets": datasets}, page,
                  tmp_path / "summary.json", TEMPLATE)
     html = page.read_text()
-    assert '<h3>Genome browser tracks</h3>' in html and "File &gt; Open Session" in html and "Track Hubs" in html
+    assert '<h3 id="tracks/e">Genome browser tracks</h3>' in html
+    assert "File &gt; Open Session" in html and "Track Hubs" in html
     assert re.findall(r'<a href="([^"]*)">', html.split("Genome browser tracks")[1])[:2] == [
         "../tracks/e/igv_session.xml", "../tracks/e/hub.txt"]
     del files["tracks"]

@@ -251,7 +251,7 @@ def modisco_patterns(path: PathLike) -> list[dict[str, Any]]:
 
 def anchor(*parts: str) -> str:
     """The id of a section of the page, the target of a link of its contents bar: what the section is
-    (``experiment``, ``variants``, ``enrichment``) and the names it is of, joined by ``/``. No name holds
+    (``experiment``, ``tracks``, ``variants``, ``enrichment``) and the names it is of, joined by ``/``. No name holds
     a ``/`` (names are letters, digits, ``_ - .``), so no two sections share an id, nor one with the
     page's fixed sections (``experiments``, ``data``, ``methods``, ``jobs``)."""
     return "/".join(parts)
@@ -340,6 +340,7 @@ def write_report(config: Mapping[str, Any], manifest: Mapping[str, Any], html_ou
         sections.append({
             "name": name,
             "id": anchor("experiment", name),
+            "tracks_id": anchor("tracks", name),
             "summary": experiment,
             "params": spec["model"]["params"],
             "learning_curve": learning_curve(histories),
