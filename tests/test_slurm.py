@@ -19,7 +19,7 @@ from tests.workflow_helpers import HANG_GUARD, ROOT, demo_config, write_config
 pytestmark = pytest.mark.workflow
 
 CLUSTER = ROOT / "tools" / "slurm-cluster.sh"
-GPU_RULES = {"train", "search_trials", "variants"}  # set-resources in profiles/slurm: partition gpu, gpu: 1
+GPU_RULES = {"train", "search_trials", "variants", "tracks"}  # set-resources in profiles/slurm: partition gpu, gpu: 1
 LOCAL_RULES = {"all"}  # no action: Snakemake finishes it itself, nothing to submit
 RUN_TIMEOUT = HANG_GUARD  # the run takes a few minutes on a 2-core CI machine
 SACCT_FIELDS = "JobID,Comment%60,Partition,State,ExitCode,Elapsed,AllocTRES%50"

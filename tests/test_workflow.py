@@ -37,6 +37,7 @@ def reduced_config():
         experiment["training"].update(epochs=2, patience=2)
         experiment["model"]["params"]["conv"] = experiment["model"]["params"]["conv"][:1]
         experiment["interpret"]["saliency_examples"] = 1
+    config["experiments"]["peaks_basset"]["tracks"]["stride"] = 250  # 2,000 windows, contributions included
     return config
 
 
@@ -73,6 +74,11 @@ def test_every_stage_produces_its_outputs(finished_run):
     assert isinstance(peaks["modisco_patterns"], list) and "modisco_patterns" not in table  # modisco: true in one
     counts = json.loads((workdir / "results/datasets/peaks/attrs.json").read_text())["counts"]
     assert counts["regions_in_blacklist"] > 0 and counts["regions_overrunning_contig_end"] == 3
+    tracks = workdir / "results/tracks/peaks_basset"
+    assert sorted(path.name for path in (tracks / "data").glob("*.b[wb]")) == [
+        "contributions.K562.bw", "predictions.GM12878.bw", "predictions.HeLa-S3.bw", "predictions.K562.bw",
+        "variants.demo_catalog.bb", "variants.demo_credible.bb", "variants.demo_gwas.bb"]
+    assert (tracks / "hub.txt").is_file() and not (workdir / "results/tracks/activity_cnn").exists()
 
 
 def test_members_are_jobs_of_their_own_and_the_experiment_their_ensemble(finished_run):
@@ -181,7 +187,7 @@ def test_changed_training_parameter_reruns_only_that_experiment(finished_run, tm
     config["experiments"]["peaks_basset"]["training"]["lr"] = 0.01
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
     assert jobs == {"train": 3, "evaluate_member": 3, "ensemble": 1, "evaluate": 1, "interpret": 1, "modisco": 1,
-                    "variants": 3, "report": 1}, planned
+                    "variants": 3, "tracks": 1, "report": 1}, planned
     assert "activity_cnn" not in planned and "promoters_cnn" not in planned, planned
 
 
@@ -195,12 +201,13 @@ def test_a_new_member_or_a_changed_fold_retrains_that_member_only(finished_run, 
     config_path = write_config(tmp_path, config)
     jobs, planned = planned_jobs(workdir, config_path)
     assert jobs == {"train": 2, "evaluate_member": 2, "ensemble": 2, "evaluate": 2, "interpret": 2, "modisco": 1,
-                    "variants": 3, "report": 1}, planned
+                    "variants": 3, "tracks": 1, "report": 1}, planned
     plan = snakemake(workdir, config_path, "-n")
     trained = re.findall(r"output: (results/models/[^/\s]+/[^/\s]+/model\.pt)", plan.stdout + plan.stderr)
     assert set(trained) == {"results/models/peaks_basset/seed4/model.pt", "results/models/promoters_cnn/fold3/model.pt"}
     automatic = reduced_config()
     automatic["experiments"]["peaks_basset"]["replicates"] = {"folds": 3}
+    del automatic["experiments"]["peaks_basset"]["tracks"]  # held_out: the chromosomes folds train on, refused
     plan = snakemake(workdir, write_config(tmp_path, automatic), "-n")
     trained = re.findall(r"output: (results/models/[^/\s]+/[^/\s]+/model\.pt)", plan.stdout + plan.stderr)
     assert sorted(trained) == [f"results/models/peaks_basset/fold{i}/model.pt" for i in (1, 2, 3)], trained
@@ -217,7 +224,7 @@ def test_changed_vcf_reruns_only_variant_scoring_and_the_report(finished_run, tm
     config["variants"]["demo_gwas"]["vcf"] = {"url": str(changed),
                                                "sha256": hashlib.sha256(changed.read_bytes()).hexdigest()}
     jobs, planned = planned_jobs(workdir, write_config(tmp_path, config))
-    assert jobs == {"download": 1, "variants": 1, "report": 1}, planned  # the download is the VCF's
+    assert jobs == {"download": 1, "variants": 1, "tracks": 1, "report": 1}, planned  # the download is the VCF's
 
 
 def test_edited_script_reruns_the_rules_that_run_it(finished_run, tmp_path):
