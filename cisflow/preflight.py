@@ -100,15 +100,42 @@ def _dataset_problems(config, name, spec, has_samples):
     problems = []
     if spec["kind"] in ("peaks", "promoters") and "genome" not in config:
         problems.append(f"datasets.{name}: a {spec['kind']} dataset needs a genome (key 'genome')")
-    for role in ("expression", "features"):
-        if role in spec and spec[role]["table"] not in config["tables"]:
-            problems.append(f"datasets.{name}.{role}.table: no table {spec[role]['table']!r} under 'tables'")
+    if "expression" in spec and spec["expression"]["table"] not in config["tables"]:
+        problems.append(f"datasets.{name}.expression.table: no table {spec['expression']['table']!r} under 'tables'")
+    if "features" in spec:
+        problems += _features_problems(config, name, spec)
     if spec["kind"] == "peaks" and not has_samples:
         problems.append(f"datasets.{name}: a peaks dataset needs a samples sheet (key 'samples')")
     if spec["kind"] == "table" and spec["table"] not in config["tables"]:
         problems.append(f"datasets.{name}.table: no table {spec['table']!r} under 'tables'")
     if spec["kind"] == "fasta":
         problems += _fasta_problems(config, name, spec)
+    return problems
+
+
+def _features_problems(config, name, spec):
+    """A promoters dataset's features: tables that are single files under tables, an annotation where a feature
+    comes from it (its columns, a table keyed by gene name), no feature named twice."""
+    features, problems = spec["features"], []
+    key = f"datasets.{name}.features"
+    if features.get("annotation") and "annotation" not in spec:
+        problems.append(f"{key}.annotation: the dataset has no annotation (datasets.{name}.annotation: a GTF or GFF3) "
+                        "to derive them from")
+    names = list(features.get("annotation", []))
+    for i, entry in enumerate(features.get("tables", [])):
+        table = config["tables"].get(entry["table"])
+        if table is None:
+            problems.append(f"{key}.tables.{i}.table: no table {entry['table']!r} under 'tables'")
+        elif "paste" in table:
+            problems.append(f"{key}.tables.{i}.table: {entry['table']!r} is pasted; a features table is one file")
+        if entry["key"] == "gene_name" and "annotation" not in spec:
+            problems.append(f"{key}.tables.{i}.key: gene names are matched to the dataset's genes through its "
+                            f"annotation, and datasets.{name} has none (annotation: a GTF or GFF3)")
+        names += entry["columns"]
+    repeated = [column for column in dict.fromkeys(names) if names.count(column) > 1]
+    if repeated:
+        problems.append(f"{key}: feature {repeated[0]!r} comes from two sources; each feature is one column of the "
+                        "dataset, by name")
     return problems
 
 

@@ -96,6 +96,7 @@ def _sources():
             sources[f"tables/{name}"] = source
     sources |= {f"blacklist/{name}": spec["blacklist"] for name, spec in DATASETS.items() if "blacklist" in spec}
     sources |= {f"tss/{name}": spec["tss"] for name, spec in DATASETS.items() if spec["kind"] == "promoters"}
+    sources |= {f"annotation/{name}": spec["annotation"] for name, spec in DATASETS.items() if "annotation" in spec}
     sources |= {f"loci/{name}": spec["tracks"]["regions"] for name, spec in EXPERIMENTS.items()
                 if isinstance(spec.get("tracks", {}).get("regions"), dict)}
     for name, entry in config["variants"].items():
@@ -180,8 +181,11 @@ def dataset_inputs(wildcards):
             "fasta": GENOME_FASTA,
             "fai": GENOME_FAI,
         }
-        if "features" in spec:
-            inputs["features"] = table_files(spec["features"]["table"])
+        features = spec.get("features", {})
+        if features.get("annotation") or any(table["key"] == "gene_name" for table in features.get("tables", [])):
+            inputs["gene_features"] = output_of("gene_features", 0, dataset=wildcards.dataset)
+        if features.get("tables"):  # one file each (cisflow.preflight), in the order of the list
+            inputs["feature_tables"] = [table_files(table["table"]) for table in features["tables"]]
         return inputs
     if spec["kind"] == "fasta":  # files in the order of the config's lists, which label them
         inputs = {"sources": [table_files(source["table"]) for source in spec["sources"]]}
@@ -189,6 +193,11 @@ def dataset_inputs(wildcards):
             inputs["test_sources"] = [table_files(source["table"]) for source in spec["test_sources"]]
         return inputs
     return {"table": table_files(spec["table"])}
+
+
+def annotation_of(wildcards):
+    """The promoters dataset's downloaded annotation (GTF or GFF3)."""
+    return downloaded(f"annotation/{wildcards.dataset}")
 
 
 def table_files(name):

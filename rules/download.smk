@@ -8,7 +8,7 @@ rule download:
     log:
         "logs/download/{source}.log",
     wildcard_constraints:
-        source="(genome|peaks|tables|variants|dbsnp|truth|chains|panels|blacklist|tss|loci)/[^/]+",
+        source="(genome|peaks|tables|variants|dbsnp|truth|chains|panels|blacklist|tss|annotation|loci)/[^/]+",
     # Never re-run by Snakemake, whatever --retries (profiles/slurm sets 2): fetch retries what is
     # transient itself (stalls, dropped connections, HTTP 5xx) within a bounded time, and a sha256
     # mismatch, an HTTP 4xx or a missing file would only fail the same way again.

@@ -248,6 +248,32 @@ def test_a_fasta_source_labelled_other_than_0_or_1_for_classification_is_named()
     assert reference_problems(config, []) == []
 
 
+def test_a_promoters_datasets_features_are_checked_against_its_annotation_and_tables():
+    path = ROOT / "config" / "xpresso.yaml"
+    config = yaml.safe_load(path.read_text())
+    dataset = config["datasets"]["promoters"]
+    dataset.pop("annotation")
+    config["tables"]["primer"] = {"paste": [{"url": "a.txt"}, {"url": "b.txt"}]}
+    dataset["features"]["tables"] = [
+        {"table": "k562", "id_column": "transcript", "key": "gene_name", "columns": ["mean_half_life"]},
+        {"table": "primer", "id_column": "0", "columns": ["utr5_gc"]}]
+    config = validate(config, SCHEMA, path.name)
+    assert reference_problems(config, []) == [
+        "datasets.promoters.features.annotation: the dataset has no annotation (datasets.promoters.annotation: a GTF "
+        "or GFF3) to derive them from",
+        "datasets.promoters.features.tables.0.table: no table 'k562' under 'tables'",
+        "datasets.promoters.features.tables.0.key: gene names are matched to the dataset's genes through its "
+        "annotation, and datasets.promoters has none (annotation: a GTF or GFF3)",
+        "datasets.promoters.features.tables.1.table: 'primer' is pasted; a features table is one file",
+        "datasets.promoters.features: feature 'utr5_gc' comes from two sources; each feature is one column of the "
+        "dataset, by name"]
+    dataset = config["datasets"]["promoters"]
+    dataset["features"] = {"missing": "impute"}
+    with pytest.raises(InputError, match=r"datasets\.promoters\.features: .* is not valid under any of the given "
+                                         r"schemas"):
+        validate(config, SCHEMA, path.name)
+
+
 @pytest.mark.parametrize("path", sorted((ROOT / "config").glob("*.yaml")), ids=lambda path: path.name)
 def test_every_study_config_loads_with_every_check_passed(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the configs' paths are relative to the repository

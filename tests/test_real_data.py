@@ -318,6 +318,8 @@ def test_study_workflows_plan_every_stage(study):
     assert result.returncode == 0, planned
     for rule in ("download", "dataset", "train", "evaluate", "interpret", "report"):
         assert re.search(rf"^{rule}\s+\d+$", planned, re.M), planned
+    if study == "xpresso.yaml":  # genome, expression, TSS BED and the GENCODE annotation its features come from
+        assert re.search(r"^gene_features\s+1$", planned, re.M) and re.search(r"^download\s+4$", planned, re.M)
     if study == "basset.yaml":
         # 164 peak files, genome, blacklist, VCF, the GWAS Catalog release and its hg38ToHg19 chain
         assert re.search(r"^download\s+169$", planned, re.M) and re.search(r"^variants\s+2$", planned, re.M)

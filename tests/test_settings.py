@@ -19,7 +19,7 @@ SECTIONS = [cls for cls in vars(settings).values()
 def test_every_section_of_the_issue_has_a_class():
     assert {cls.__name__ for cls in SECTIONS} == {
         "Training", "Interpret", "Tracks", "Experiment", "Background", "Ism", "VariantSet", "PeaksDataset",
-        "TableDataset", "PromotersDataset", "FastaDataset"}
+        "TableDataset", "PromotersDataset", "PromoterFeatures", "FastaDataset"}
     assert {cls.KEY.removeprefix("$defs.") for cls in settings.DATASET_KINDS.values()} == {
         f"{kind}_dataset" for kind in settings.DATASET_KINDS}
 

@@ -256,6 +256,17 @@ class TableDataset(Section):
 
 
 @dataclass(frozen=True)
+class PromoterFeatures(Section):
+    """A promoters dataset's ``features``: per-gene numbers beside the sequence, columns of the table derived
+    from its annotation (``annotation``) and of joined tables (``tables``), a gene without one ``missing``."""
+
+    KEY: ClassVar[str] = "$defs.promoters_dataset.features"
+    missing: Literal["drop", "impute"]
+    annotation: list[str] | None = None
+    tables: list[Mapping[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class PromotersDataset(Section):
     """A ``promoters`` dataset: windows around TSSs on the genome, targets from an expression table."""
 
@@ -268,7 +279,8 @@ class PromotersDataset(Section):
     max_n_fraction: float
     expression: Mapping[str, Any]
     split: Mapping[str, Any]
-    features: Mapping[str, Any] | None = None
+    annotation: Mapping[str, Any] | None = None
+    features: PromoterFeatures | None = None
 
 
 @dataclass(frozen=True)

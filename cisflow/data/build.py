@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from cisflow.config.settings import Dataset, FastaDataset, PeaksDataset, PromotersDataset, TableDataset
-from cisflow.data.dataset import dataset_writer, split_by_chromosome, split_random, write_dataset
+from cisflow.data.dataset import SPLITS, dataset_writer, split_by_chromosome, split_random, write_dataset
+from cisflow.data.features import impute_training_mean, join_features
 from cisflow.data.negatives import shuffled_negatives
 from cisflow.data.promoters import promoter_windows, read_tss
 from cisflow.data.sequences import CHUNK_ROWS, extract_regions, filter_n, region_chunks
@@ -229,14 +230,17 @@ def from_fasta(source_paths: Sequence[PathLike], dataset: FastaDataset, out: Pat
 
 
 def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: PathLike | Sequence[PathLike],
-                   dataset: PromotersDataset, out: PathLike,
-                   features_path: PathLike | Sequence[PathLike] | None = None) -> dict[str, Any]:
+                   dataset: PromotersDataset, out: PathLike, gene_features_path: PathLike | None = None,
+                   feature_table_paths: Sequence[PathLike] = ()) -> dict[str, Any]:
     """Dataset of promoter windows (5' to 3') with each gene's expression as target (Xpresso).
 
     Genes are joined by id: genes without a TSS, without expression, on contigs the genome lacks
-    or too close to a contig end are dropped and counted; per-gene features (mRNA half-lives)
-    go to the dataset's features, a gene without them getting the column mean (counted):
-    ``features_path`` is the table of ``dataset.features``, needed where the dataset has them.
+    or too close to a contig end are dropped and counted. Per-gene features (``dataset.features``:
+    Xpresso's mRNA half-life features derived from the annotation, ``gene_features_path``, and
+    keyed tables, ``feature_table_paths`` in the order of ``features.tables``) go to the dataset's
+    features (``cisflow.data.features``); a gene without one of them is dropped before the split,
+    or given the column's mean over the training split, as ``features.missing`` says, counted in
+    the log and in attrs' ``missing_features``.
     """
     sizes = contig_sizes(genome_path)
     tss = rename_contigs(read_tss(tss_path), sizes, source=str(tss_path))
@@ -257,36 +261,43 @@ def from_promoters(tss_path: PathLike, genome_path: PathLike, expression_path: P
     codes[minus] = reverse_complement(codes[minus])
     keep = filter_n(codes, dataset.max_n_fraction)
     counts["too_many_n"] = int((~keep).sum())
+    features: np.ndarray | None = None
+    feature_names: list[str] = []
+    missing_features: dict[str, Any] | None = None
+    if dataset.features is not None:
+        joined = join_features(windows["gene"][keep].tolist(), dataset.features, gene_features_path,
+                               feature_table_paths)
+        without = np.isnan(joined.values).any(axis=1)
+        if without.size and without.all():
+            raise InputError(gene_features_path or feature_table_paths[0], "no gene of the dataset has all its "
+                             "features (" + ", ".join(f"{source}: {n:,} genes without" for source, n in
+                                                     joined.missing.items()) + ")")
+        counts["genes_without_features"] = int(without.sum())
+        missing_features = {"rule": dataset.features.missing, "genes": int(without.sum()), "by_source": joined.missing}
+        features, feature_names = joined.values, joined.names
+        if dataset.features.missing == "drop":
+            keep[np.flatnonzero(keep)[without]] = False
+            features = features[~without]
     windows, codes = windows[keep].reset_index(drop=True), codes[keep]
     counts["kept"] = len(windows)
     genes = windows["gene"].tolist()
     targets = np.stack([expression[gene] for gene in genes]) if genes else np.zeros((0, 1), np.float32)
-    features, feature_names = None, []
-    if dataset.features is not None:
-        features, counts["genes_without_features"] = _gene_features(_given(features_path, "features"),
-                                                                    dataset.features, genes)
-        feature_names = list(dataset.features["columns"])
     split = _split(dataset.split, windows["chrom"], len(windows))
     attrs = {"task": "regression", "targets": list(dataset.expression["target_columns"]), "source": "promoters",
              "features": feature_names, "counts": counts, "split_rule": dict(dataset.split),
              "promoters": {"upstream": dataset.upstream, "downstream": dataset.downstream}}
+    if features is not None and missing_features is not None:
+        if missing_features["rule"] == "impute":
+            features, missing_features["training_means"] = impute_training_mean(
+                features, np.flatnonzero(split == SPLITS["train"]), feature_names)
+        attrs["missing_features"] = missing_features
+        log.info("genes without features: %d (by source: %s), %s", missing_features["genes"], joined.missing,
+                 "dropped" if missing_features["rule"] == "drop" else
+                 "given the training split's means " + ", ".join(
+                     f"{name} {mean:.4g}" for name, mean in missing_features["training_means"].items()))
     for name, value in counts.items():
         log.info("%s: %s", name, value)
     return write_dataset(out, codes, targets, split, genes, attrs, features, chroms=windows["chrom"].to_numpy())
-
-
-def _gene_features(path, spec, genes):
-    values = read_values(path, spec["id_column"], spec["columns"], "feature")
-    table = np.full((len(genes), len(spec["columns"])), np.nan, np.float32)
-    for row, gene in enumerate(genes):
-        if gene in values:
-            table[row] = values[gene]
-    missing = np.isnan(table).any(axis=1)
-    if missing.all():
-        raise InputError(path, "no gene of the dataset has features (check features.id_column, "
-                               f"{spec['id_column']!r})")
-    table[missing] = np.nanmean(table[~missing], axis=0)
-    return table, int(missing.sum())
 
 
 def _split(rule, chroms, n):
@@ -297,7 +308,8 @@ def _split(rule, chroms, n):
 
 def build_dataset(dataset: Dataset, out: str, regions: str | None = None, targets: str | None = None,
                   counts: str | None = None, fasta: str | None = None, tss: str | None = None,
-                  expression: str | Sequence[str] | None = None, features: str | Sequence[str] | None = None,
+                  expression: str | Sequence[str] | None = None, gene_features: str | None = None,
+                  feature_tables: str | Sequence[str] = (),
                   sources: str | Sequence[str] = (), test_sources: str | Sequence[str] = (),
                   table: str | Sequence[str] | None = None) -> dict[str, Any]:
     """The dataset rule: build ``dataset`` (a ``datasets`` entry of the config) at ``out`` from the
@@ -312,9 +324,12 @@ def build_dataset(dataset: Dataset, out: str, regions: str | None = None, target
     regions, targets, counts, fasta : str
         peaks: the intervals rule's regions table, its regions x samples matrix and counts
         (``cisflow.io.regions``), the indexed genome.
-    tss, expression, features : str or list of str
-        promoters: the TSS BED, the expression table, the optional per-gene features table (each
-        table one file, or the headerless files of a pasted table, read side by side).
+    tss, expression : str or list of str
+        promoters: the TSS BED, the expression table (one file, or the headerless files of a pasted
+        table, read side by side).
+    gene_features, feature_tables : str or list of str
+        promoters with features: the table derived from the annotation (rule gene_features), the
+        tables of ``features.tables`` (one file each, in order).
     sources, test_sources : str or list of str
         fasta: the labelled FASTA files, in the order of the config's lists.
     table : str or list of str
@@ -333,7 +348,7 @@ def build_dataset(dataset: Dataset, out: str, regions: str | None = None, target
     if isinstance(dataset, PromotersDataset):
         expression_files = _table_files(_given(expression, "expression"))
         return from_promoters(_given(tss, "tss"), _given(fasta, "fasta"), expression_files, dataset, out,
-                              features_path=None if features is None else _table_files(features))
+                              gene_features_path=gene_features, feature_table_paths=_paths(feature_tables))
     if isinstance(dataset, FastaDataset):
         return from_fasta(_paths(sources), dataset, out, test_paths=_paths(test_sources))
     table = _given(table, "table")
