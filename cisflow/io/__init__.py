@@ -4,7 +4,8 @@ Inputs: ``fasta`` (labelled FASTA files), ``genome`` (the reference: the genome 
 ``peaks`` (narrowPeak / BED and their formats), ``regions`` (the intervals rule's table),
 ``tables`` (sequence tables), ``vcf``, ``gwas`` (GWAS-style tables with REF and
 ALT), ``gwas_catalog`` (the GWAS Catalog's associations file), ``sumstats`` (GWAS-SSF),
-``pvalues``, ``truth``, ``contigs`` (chr1 / 1 / MT names), ``liftover`` (chain files), ``download``
+``pvalues``, ``truth``, ``contigs`` (chr1 / 1 / MT names), ``liftover`` (chain files), ``annotation``
+(GTF / GFF3 gene annotations), ``download``
 (the download rule's ``download_input``). Outputs and plumbing: ``atomic``
 (nothing half-written), ``textio`` (gzip by content, bad bytes named by line), ``jsonio`` (valid
 JSON only: null, never NaN), ``figures``,
