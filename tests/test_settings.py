@@ -76,3 +76,16 @@ def test_a_variant_set_knows_its_kind_from_the_schema():
     assert variant_set.kind == "gwas_catalog" and variant_set.source == {"url": "x.tsv"}
     assert variant_set.background.per_variant == key_schema("variants.*.background.per_variant")["default"]
     assert set(settings.VariantSet.kinds()) == {"vcf", "table", "gwas_catalog", "credible_sets", "sumstats"}
+
+
+def test_only_the_alternative_that_applies_fills_its_defaults():
+    """A chromosome split gets no seed from the random split's branch of the same oneOf: the filled config
+    stays valid, and the script's section built from the rule's mapping equals the workflow's."""
+    promoters = {"kind": "promoters", "tss": {"url": "tss.bed"}, "upstream": 10, "downstream": 10,
+                 "expression": {"table": "t", "id_column": "gene", "target_columns": ["x"]},
+                 "split": {"valid": ["chr21"], "test": ["chr22"]}}
+    by_chromosome = settings.dataset_from_mapping(promoters, "datasets.p")
+    assert by_chromosome.split == {"valid": ["chr21"], "test": ["chr22"]}
+    assert settings.dataset_from_mapping(by_chromosome.to_mapping(), "datasets.p") == by_chromosome
+    at_random = settings.dataset_from_mapping({**promoters, "split": {"valid": 0.1, "test": 0.1}}, "datasets.p")
+    assert at_random.split == {"valid": 0.1, "test": 0.1, "seed": key_schema("$defs.split_random.seed")["default"]}

@@ -113,7 +113,11 @@ def _finite_numbers(validator_class):
 
 
 def _with_defaults(validator_class):
-    """A validator class that also writes each property's schema default into the instance."""
+    """A validator class that also writes each property's schema default into the instance.
+
+    Of the alternatives of a ``oneOf`` or ``anyOf``, only the one the instance matches fills its
+    defaults in: each is tried on a copy first, so that a branch that does not apply (a random
+    split's ``seed`` beside a chromosome split's lists) leaves nothing behind."""
     validate_properties = validator_class.VALIDATORS["properties"]
 
     def set_defaults(validator, properties, instance, schema):
@@ -123,7 +127,21 @@ def _with_defaults(validator_class):
                     instance[name] = subschema["default"]
         yield from validate_properties(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+    def alternatives(keyword):
+        validate_alternatives = validator_class.VALIDATORS[keyword]
+
+        def first_match_fills(validator, branches, instance, schema):
+            matching = [branch for branch in branches
+                        if not any(validator.descend(copy.deepcopy(instance), branch))]
+            if matching and (keyword == "anyOf" or len(matching) == 1):
+                yield from validator.descend(instance, matching[0])
+            else:  # the errors, found on a copy
+                yield from validate_alternatives(validator, branches, copy.deepcopy(instance), schema)
+
+        return first_match_fills
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults, "oneOf": alternatives("oneOf"),
+                                                          "anyOf": alternatives("anyOf")})
 
 
 _Validator = _with_defaults(_finite_numbers(jsonschema.Draft202012Validator))
