@@ -47,7 +47,8 @@ def tested(requirements, names):
     return list(wanted.values())
 
 
-TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML", "pysam", "pybedtools")
+TEST_TOOLS = ("torch", "snakemake", "pytest", "pytest-xdist", "ruff", "jsonschema", "PyYAML", "pysam", "pybedtools",
+              "playwright")
 
 if __name__ == "__main__":
     env_pins = pins(sys.argv[1])
